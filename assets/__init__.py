@@ -1,0 +1,1 @@
+"""This repository's code location: the SCAR curation asset graph, one module per stage."""

@@ -1,0 +1,36 @@
+"""The scar_dagster code location: assets, checks, jobs, sensors, schedules and resources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
+from dagster_aws.s3 import S3Resource
+
+from assets import ingest, jobs
+from scar_dagster import settings
+from scar_dagster.io_managers import ParquetIOManager
+from scar_dagster.resources import StorageResource
+
+PROJECT_DIR = Path(__file__).resolve().parent
+STAGES = [ingest]
+
+
+def build_resources(home: str | None = None, landing: str | None = None) -> dict:
+    """Resources with embedded local defaults (see ``scar_dagster.settings``)."""
+    home = home or settings.scar_home(PROJECT_DIR)
+    s3 = S3Resource()
+    storage = StorageResource(
+        root=home, landing_zone=landing or settings.landing_zone(PROJECT_DIR), s3=s3
+    )
+    return {"s3": s3, "storage": storage, "io_manager": ParquetIOManager(storage=storage)}
+
+
+defs = Definitions(
+    assets=load_assets_from_modules(STAGES),
+    asset_checks=load_asset_checks_from_modules(STAGES),
+    jobs=jobs.JOBS,
+    sensors=jobs.SENSORS,
+    schedules=jobs.SCHEDULES,
+    resources=build_resources(),
+)

@@ -1,0 +1,1 @@
+"""Ingest: read landing-zone files, normalize rows into pairs, quarantine what is bad."""

@@ -1,0 +1,178 @@
+"""Byte storage behind one interface: a local folder or an S3 bucket prefix.
+
+Keys are relative posix paths (``raw_pairs/forum.parquet``). Writes are atomic for readers:
+locally a temp file is renamed into place; on S3 a PUT is atomic by nature. This follows
+dagster-aws: ``UPath`` lays out keys, a boto3 client moves the bytes (no s3fs needed).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Protocol
+
+
+class StorageError(RuntimeError):
+    """A storage operation failed; the message names the URI."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One stored object: its key relative to the store root, size and a change token."""
+
+    key: str
+    size: int
+    version: str  # mtime_ns locally, ETag on S3: changes whenever the bytes change
+
+
+def check_key(key: str) -> str:
+    """Return ``key`` if it stays inside the store root, else raise ``ValueError``."""
+    path = PurePosixPath(key)
+    if not key or path.is_absolute() or any(part in ("..", "") for part in key.split("/")):
+        raise ValueError(f"unsafe storage key {key!r}: keys are relative and may not contain '..'")
+    return key
+
+
+class BlobStore(Protocol):
+    """What every store offers."""
+
+    def uri(self, key: str = "") -> str: ...
+    def exists(self, key: str) -> bool: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def open_read(self, key: str) -> IO[bytes]: ...
+    def write_bytes(self, key: str, data: bytes) -> None: ...
+    def delete(self, key: str) -> None: ...
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+
+class LocalStore:
+    """A folder on the local filesystem."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def uri(self, key: str = "") -> str:
+        return str(self._path(key)) if key else str(self.root)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def open_read(self, key: str) -> IO[bytes]:
+        return self._path(key).open("rb")
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        base = self._path(prefix) if prefix else self.root
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                stat = path.stat()
+                key = path.relative_to(self.root).as_posix()
+                yield ObjectInfo(key=key, size=stat.st_size, version=str(stat.st_mtime_ns))
+
+
+class S3Store:
+    """A prefix of an S3 bucket, driven by a boto3 client (e.g. from dagster-aws ``S3Resource``)."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+
+    def _key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def uri(self, key: str = "") -> str:
+        full = self._key(key) if key else self.prefix
+        return f"s3://{self.bucket}/{full}".rstrip("/")
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise StorageError(f"cannot stat {self.uri(key)}: {error}") from error
+        return True
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.open_read(key).read()
+
+    def open_read(self, key: str) -> IO[bytes]:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                raise FileNotFoundError(self.uri(key)) from error
+            raise StorageError(f"cannot read {self.uri(key)}: {error}") from error
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        from dagster_aws.s3.sensor import get_objects
+
+        root = f"{self.prefix}/" if self.prefix else ""
+        full_prefix = root + (check_key(prefix.rstrip("/")) + "/" if prefix else "")
+        objects = get_objects(bucket=self.bucket, prefix=full_prefix, client=self.client)
+        for obj in sorted(objects, key=lambda o: o["Key"]):
+            if obj["Key"].endswith("/"):
+                continue
+            yield ObjectInfo(
+                key=obj["Key"][len(root) :],
+                size=int(obj.get("Size", 0)),
+                version=str(obj.get("ETag", "")).strip('"'),
+            )
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/prefix`` into ``(bucket, prefix)``."""
+    rest = uri[len("s3://") :]
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {uri!r}")
+    return bucket, prefix.strip("/")
+
+
+def open_store(uri: str, s3_client: Any | None = None) -> BlobStore:
+    """Return the store for a local path or an ``s3://bucket/prefix`` URI."""
+    if uri.startswith("s3://"):
+        if s3_client is None:
+            raise ValueError(f"{uri} needs an S3 client (configure the S3Resource)")
+        bucket, prefix = parse_s3_uri(uri)
+        return S3Store(s3_client, bucket, prefix)
+    return LocalStore(uri)

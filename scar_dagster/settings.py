@@ -1,0 +1,29 @@
+"""Embedded defaults, each overridable by one environment variable.
+
+``SCAR_HOME`` (storage root, default ``./.scar_home``), ``SCAR_LANDING_ZONE`` (default the
+bundled ``data/sample``) and ``SCAR_DATABASE_URL`` (default a SQLite file in ``SCAR_HOME``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def scar_home(project_dir: Path) -> str:
+    """The storage root: ``$SCAR_HOME`` or ``<project>/.scar_home``."""
+    return os.environ.get("SCAR_HOME") or str(project_dir / ".scar_home")
+
+
+def landing_zone(project_dir: Path) -> str:
+    """The landing zone: ``$SCAR_LANDING_ZONE`` or the bundled sample data."""
+    return os.environ.get("SCAR_LANDING_ZONE") or str(project_dir / "data" / "sample")
+
+
+def database_url(home: str) -> str:
+    """The scores database: ``$SCAR_DATABASE_URL`` or a SQLite file under the storage root."""
+    if os.environ.get("SCAR_DATABASE_URL"):
+        return os.environ["SCAR_DATABASE_URL"]
+    if home.startswith("s3://"):
+        return "sqlite:///" + str(Path.cwd() / ".scar_home" / "scar.db")
+    return "sqlite:///" + str(Path(home) / "scar.db")
