@@ -7,23 +7,38 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
-from assets import ingest, jobs
+from assets import features, ingest, jobs
 from scar_dagster import settings
-from scar_dagster.io_managers import ParquetIOManager
-from scar_dagster.resources import StorageResource
+from scar_dagster.io_managers import JsonIOManager, ParquetIOManager
+from scar_dagster.resources import (
+    DatabaseResource,
+    EncoderResource,
+    InstructLMResource,
+    StorageResource,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent
-STAGES = [ingest]
+STAGES = [ingest, features]
 
 
-def build_resources(home: str | None = None, landing: str | None = None) -> dict:
+def build_resources(
+    home: str | None = None, landing: str | None = None, database_url: str | None = None
+) -> dict:
     """Resources with embedded local defaults (see ``scar_dagster.settings``)."""
     home = home or settings.scar_home(PROJECT_DIR)
     s3 = S3Resource()
     storage = StorageResource(
         root=home, landing_zone=landing or settings.landing_zone(PROJECT_DIR), s3=s3
     )
-    return {"s3": s3, "storage": storage, "io_manager": ParquetIOManager(storage=storage)}
+    return {
+        "s3": s3,
+        "storage": storage,
+        "io_manager": ParquetIOManager(storage=storage),
+        "json_io_manager": JsonIOManager(storage=storage),
+        "database": DatabaseResource(url=database_url or settings.database_url(home)),
+        "encoder": EncoderResource(),
+        "instruct_lm": InstructLMResource(cache_dir=settings.model_cache_dir(PROJECT_DIR)),
+    }
 
 
 defs = Definitions(

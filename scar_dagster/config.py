@@ -4,7 +4,13 @@
 from dagster import Config
 from pydantic import Field
 
+from typing import TYPE_CHECKING
+
 from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
+
+if TYPE_CHECKING:
+    from scar_dagster.selection.select import SelectionParams
+    from scar_dagster.style.features import StyleFeatureParams
 
 
 class IngestConfig(Config):
@@ -33,3 +39,61 @@ class IngestConfig(Config):
                 raise ValueError("set both instruction_field and response_field, or neither")
             mapping = ColumnMapping(self.instruction_field, self.response_field, self.input_field)
         return NormalizeParams(max_text_chars=self.max_text_chars, mapping=mapping)
+
+
+class StyleFeaturesConfig(Config):
+    """How ``style_features`` is computed (mirrors ``StyleFeatureParams``)."""
+
+    compute_perplexity: bool = Field(
+        default=True, description="Perplexity of the response under the instruct LM."
+    )
+    compute_relatedness: bool = Field(
+        default=True, description="Cosine of instruction and response encoder embeddings."
+    )
+    perplexity_batch_size: int = Field(default=8, description="Pairs per LM forward pass.")
+    perplexity_max_tokens: int = Field(
+        default=512, description="Prompt + response tokens seen by the LM; longer is truncated."
+    )
+    relatedness_batch_size: int = Field(default=32, description="Texts per encoder pass.")
+    relatedness_max_tokens: int = Field(default=256, description="Tokens per text, encoder.")
+    num_threads: int | None = Field(default=None, description="torch threads; None: default.")
+
+    def to_params(self) -> "StyleFeatureParams":
+        from scar_dagster.style.features import StyleFeatureParams
+
+        return StyleFeatureParams(**self.model_dump())
+
+
+class SelectionConfig(Config):
+    """How ``selected_subset`` picks pairs (mirrors ``SelectionParams``).
+
+    Set at most one of ``top_k``, ``ratio`` or ``threshold``; with none set, ``ratio=0.25``
+    (SCAR's subsets are often 1-25% of the data).
+    """
+
+    top_k: int | None = Field(default=None, description="Keep the k best-scored pairs.")
+    ratio: float | None = Field(default=None, description="Keep this share of eligible pairs.")
+    threshold: float | None = Field(default=None, description="Keep pairs scoring >= this.")
+    min_per_source: dict[str, int] = Field(
+        default_factory=dict, description="Reserve at least this many rows for a source."
+    )
+    max_per_source: dict[str, int] = Field(
+        default_factory=dict, description="Cap the rows taken from a source."
+    )
+    english_threshold: float | None = Field(
+        default=0.7, description="Minimum share of ASCII letters among letters (None: off)."
+    )
+    dedup_on: str = Field(default="pair", description="Exact dedup key: 'pair' or 'response'.")
+    near_dedup: bool = Field(default=True, description="MinHash near-duplicate removal.")
+    minhash_threshold: float = Field(default=0.5, description="Jaccard similarity threshold.")
+    num_perm: int = Field(default=128, description="MinHash permutations.")
+    ngram_size: int = Field(default=2, description="Word n-gram size of MinHash shingles.")
+    seed: int = Field(default=1, description="Seed of MinHash and of the random baseline.")
+
+    def to_params(self) -> "SelectionParams":
+        from scar_dagster.selection.select import SelectionParams
+
+        values = self.model_dump()
+        if values["top_k"] is None and values["ratio"] is None and values["threshold"] is None:
+            values["ratio"] = 0.25
+        return SelectionParams(**values)

@@ -1,11 +1,12 @@
-"""Parquet IO manager: pandas DataFrames on a ``BlobStore``, laid out with ``UPath``.
+"""IO managers on a ``BlobStore``: Parquet for DataFrames, JSON for small records.
 
-Same class for local folders and S3 (the store moves the bytes); writes are atomic, and
-partition keys are validated so that no write can escape the storage root.
+Keys are laid out with ``UPath`` (``assets/<asset>/<partition>.parquet``) and the store moves
+the bytes, so the same classes serve local folders and S3. Writes are atomic, and partition
+keys are validated so that no write can escape the storage root.
 """
 
-
 import io
+import json
 from typing import Any
 
 import pandas as pd
@@ -24,30 +25,30 @@ from scar_dagster.io.storage import BlobStore
 from scar_dagster.resources import StorageResource
 
 
-class ParquetStoreIOManager(UPathIOManager):
-    """Loads and dumps DataFrames as ``<asset>/<partition>.parquet`` in a store."""
-
-    extension = ".parquet"
+class _StoreIOManager(UPathIOManager):
+    """Shared layout and store plumbing; subclasses only convert objects to and from bytes."""
 
     def __init__(self, store: BlobStore) -> None:
         super().__init__(base_path=UPath("assets"))
         self.store = store
 
+    def to_bytes(self, obj: Any) -> bytes:
+        raise NotImplementedError
+
+    def from_bytes(self, data: bytes) -> Any:
+        raise NotImplementedError
+
     def make_safe_partition_path(self, base_path: UPath, partition: str) -> UPath:
         return base_path / validate_source_name(partition)
 
-    def dump_to_path(self, context: OutputContext, obj: pd.DataFrame, path: UPath) -> None:
-        if not isinstance(obj, pd.DataFrame):
-            raise TypeError(f"ParquetIOManager stores DataFrames, got {type(obj).__name__}")
-        buffer = io.BytesIO()
-        obj.to_parquet(buffer, index=False)
-        self.store.write_bytes(path.as_posix(), buffer.getvalue())
+    def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
+        self.store.write_bytes(path.as_posix(), self.to_bytes(obj))
 
-    def load_from_path(self, context: InputContext, path: UPath) -> pd.DataFrame:
+    def load_from_path(self, context: InputContext, path: UPath) -> Any:
         key = path.as_posix()
         if not self.store.exists(key):
             raise FileNotFoundError(self.store.uri(key))
-        return pd.read_parquet(io.BytesIO(self.store.read_bytes(key)))
+        return self.from_bytes(self.store.read_bytes(key))
 
     def path_exists(self, path: UPath) -> bool:
         return self.store.exists(path.as_posix())
@@ -66,6 +67,34 @@ class ParquetStoreIOManager(UPathIOManager):
         return {"uri": MetadataValue.path(self.store.uri(path.as_posix()))}
 
 
+class ParquetStoreIOManager(_StoreIOManager):
+    """DataFrames as ``<asset>/<partition>.parquet``."""
+
+    extension = ".parquet"
+
+    def to_bytes(self, obj: Any) -> bytes:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError(f"ParquetIOManager stores DataFrames, got {type(obj).__name__}")
+        buffer = io.BytesIO()
+        obj.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+
+    def from_bytes(self, data: bytes) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(data))
+
+
+class JsonStoreIOManager(_StoreIOManager):
+    """JSON-serializable records (dicts) as ``<asset>.json``."""
+
+    extension = ".json"
+
+    def to_bytes(self, obj: Any) -> bytes:
+        return (json.dumps(obj, sort_keys=True, indent=2) + "\n").encode()
+
+    def from_bytes(self, data: bytes) -> Any:
+        return json.loads(data)
+
+
 class ParquetIOManager(ConfigurableIOManagerFactory):
     """Stores asset DataFrames as Parquet under the storage root (local folder or s3://)."""
 
@@ -73,3 +102,12 @@ class ParquetIOManager(ConfigurableIOManagerFactory):
 
     def create_io_manager(self, context: Any) -> ParquetStoreIOManager:
         return ParquetStoreIOManager(self.storage.asset_store())
+
+
+class JsonIOManager(ConfigurableIOManagerFactory):
+    """Stores small records (ranker and fine-tune descriptors) as JSON under the storage root."""
+
+    storage: ResourceDependency[StorageResource]
+
+    def create_io_manager(self, context: Any) -> JsonStoreIOManager:
+        return JsonStoreIOManager(self.storage.asset_store())

@@ -42,6 +42,7 @@ LANGUAGE_NON_ENGLISH = "language_non_english"
 FEATURES_DEGENERATE = "features_degenerate"
 SELECT_BELOW_CUTOFF = "select_below_cutoff"
 SELECT_QUOTA = "select_quota"
+SELECT_UNSCORED = "select_unscored"
 SELECTED = "selected"
 
 

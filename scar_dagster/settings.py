@@ -27,3 +27,8 @@ def database_url(home: str) -> str:
     if home.startswith("s3://"):
         return "sqlite:///" + str(Path.cwd() / ".scar_home" / "scar.db")
     return "sqlite:///" + str(Path(home) / "scar.db")
+
+
+def model_cache_dir(project_dir: Path) -> str:
+    """Converted models: ``$SCAR_MODEL_CACHE`` or ``<project>/.scar_home/models``."""
+    return os.environ.get("SCAR_MODEL_CACHE") or str(project_dir / ".scar_home" / "models")

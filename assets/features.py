@@ -1,0 +1,106 @@
+"""Features stage: style_features per data source, with range and drift checks."""
+
+import pandas as pd
+from dagster import (
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    AutomationCondition,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from scar_dagster.checks import build_drift_asset_check, build_gx_asset_check, style_stats_metadata
+from scar_dagster.config import StyleFeaturesConfig
+from scar_dagster.metadata import counts_table, frame_metadata
+from scar_dagster.partitions import data_source_partitions
+from scar_dagster.plots import histograms_png, markdown_image
+from scar_dagster.quality.expectations import values_between, values_not_null
+from scar_dagster.resources import EncoderResource, InstructLMResource, StorageResource
+
+GROUP = "features"
+STAT_COLUMNS = (
+    "n_words",
+    "n_sentences",
+    "ttr",
+    "mtld",
+    "flesch_reading_ease",
+    "perplexity",
+    "relatedness",
+)
+
+
+@asset(
+    partitions_def=data_source_partitions,
+    group_name=GROUP,
+    kinds={"pandas", "parquet", "pytorch"},
+    automation_condition=AutomationCondition.eager(),
+    description="Linguistic-form and instructional-surprisal features of every kept pair of a "
+    "source (SCAR's two style elements), one row per raw pair.",
+)
+def style_features(
+    context: AssetExecutionContext,
+    config: StyleFeaturesConfig,
+    raw_pairs: pd.DataFrame,
+    storage: StorageResource,
+    instruct_lm: InstructLMResource,
+    encoder: EncoderResource,
+) -> Output[pd.DataFrame]:
+    """Compute the style features of one source's pairs."""
+    from scar_dagster.style.consistency import style_consistency
+    from scar_dagster.style.features import compute_style_features
+
+    params = config.to_params()
+    frame = compute_style_features(
+        raw_pairs,
+        lm=instruct_lm.load() if params.compute_perplexity else None,
+        encoder=encoder.load() if params.compute_relatedness else None,
+        params=params,
+    )
+    png = histograms_png(frame, ["perplexity", "ttr"])
+    plot_key = f"plots/style_features/{context.partition_key}.png"
+    storage.asset_store().write_bytes(plot_key, png)
+    degenerate = frame["degenerate_reason"].dropna().value_counts().sort_index()
+    return Output(
+        frame,
+        metadata={
+            **frame_metadata(frame, ["id", "n_words", "ttr", "mtld", "perplexity", "relatedness"]),
+            **style_stats_metadata(frame),
+            "feature_stats": MetadataValue.json(style_consistency(frame, STAT_COLUMNS)),
+            "truncated_rows": int(frame["truncated"].fillna(False).astype(bool).sum()),
+            "degenerate_rows": int(degenerate.sum()),
+            "degenerate_by_reason": counts_table(degenerate.to_dict()),
+            "histograms": MetadataValue.md(markdown_image(png, "perplexity and TTR")),
+            "histograms_path": MetadataValue.path(storage.asset_store().uri(plot_key)),
+        },
+    )
+
+
+def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["degenerate_reason"].isna()]
+
+
+style_features_value_ranges = build_gx_asset_check(
+    asset=style_features,
+    name="value_ranges",
+    description="TTR in [0, 1], perplexity >= 1, relatedness in [-1, 1], and no null feature "
+    "outside rows flagged degenerate.",
+    specs_fn=lambda df, context: [
+        values_between("ttr", 0.0, 1.0),
+        values_between("perplexity", 1.0, None),
+        values_between("relatedness", -1.0001, 1.0001),
+        *(values_not_null(c) for c in ("n_words", "ttr", "mtld", "flesch_reading_ease")),
+    ],
+    to_frame=_valid_rows,
+    partitions_def=data_source_partitions,
+    blocking=True,
+    severity=AssetCheckSeverity.ERROR,
+)
+
+style_features_drift = build_drift_asset_check(
+    asset=style_features,
+    name="style_drift",
+    partitions_def=data_source_partitions,
+    description="Mean TTR, MTLD, perplexity and length moved by more than 0.5 pool stds since "
+    "the previous materialization of this source (warning).",
+)

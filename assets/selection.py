@@ -1,0 +1,86 @@
+"""Selection stage: selected_subset across all sources, explained, exported and gated."""
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AutomationCondition,
+    MetadataValue,
+    Output,
+    asset,
+)
+
+from scar_dagster.config import SelectionConfig
+from scar_dagster.metadata import frame_metadata
+from scar_dagster.plots import markdown_image
+from scar_dagster.resources import DatabaseResource, StorageResource
+
+GROUP = "selection"
+SUBSETS_PREFIX = "subsets"
+_ALL = {"allow_missing_partitions": True}
+
+
+def _concat(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    frames = [frame for _, frame in sorted(parts.items()) if frame is not None]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"pandas", "parquet", "sql"},
+    ins={
+        "raw_pairs": AssetIn(metadata=_ALL),
+        "raw_quarantine": AssetIn(metadata=_ALL),
+        "style_features": AssetIn(metadata=_ALL),
+        "style_ranker": AssetIn(input_manager_key="json_io_manager"),
+    },
+    deps=["scored_pairs"],
+    automation_condition=AutomationCondition.eager().without(
+        AutomationCondition.any_deps_missing()
+    ),
+    description="The style-consistent subset: a global top-k / ratio / threshold over every "
+    "source's scores, with a reason for every row in selection_decisions, exported as Alpaca "
+    "and ShareGPT JSONL and Parquet under a versioned path.",
+)
+def selected_subset(
+    context: AssetExecutionContext,
+    config: SelectionConfig,
+    raw_pairs: dict[str, pd.DataFrame],
+    raw_quarantine: dict[str, pd.DataFrame],
+    style_features: dict[str, pd.DataFrame],
+    style_ranker: dict,
+    database: DatabaseResource,
+    storage: StorageResource,
+) -> Output[pd.DataFrame]:
+    """Select, explain, export and report one subset version."""
+    from scar_dagster.selection.curate import curate
+
+    result = curate(
+        pairs=_concat(raw_pairs),
+        quarantine=_concat(raw_quarantine),
+        features=_concat(style_features),
+        ranker_version=style_ranker["champion_version"],
+        params=config.to_params(),
+        engine=database.get_engine(),
+        store=storage.asset_store(),
+        prefix=SUBSETS_PREFIX,
+    )
+    context.log.info(f"subset {result.version}: {len(result.subset)} rows at {result.uri}")
+    report = result.report
+    return Output(
+        result.subset,
+        metadata={
+            **frame_metadata(result.subset, ["id", "source", "score", "rank", "response"]),
+            "subset_version": result.version,
+            "ranker_version": style_ranker["champion_version"],
+            "dagster/uri": MetadataValue.path(result.uri),
+            "report_path": MetadataValue.path(result.report_uri),
+            "per_source": MetadataValue.md(report.counts.reset_index().to_markdown(index=False)),
+            "style_spread": MetadataValue.md(report.style.reset_index().to_markdown(index=False)),
+            "pool_style_stats": MetadataValue.json(result.pool_stats),
+            "max_rows": result.max_rows,
+            "diff": MetadataValue.md(report.diff.to_markdown() if report.diff else "first version"),
+            "score_histogram": MetadataValue.md(markdown_image(result.histogram_png, "scores")),
+            "decisions_by_reason": MetadataValue.json(result.reason_counts),
+        },
+    )

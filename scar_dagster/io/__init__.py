@@ -1,0 +1,1 @@
+"""Storage layer: SQL tables for scores and selection decisions, storage layout."""

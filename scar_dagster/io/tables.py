@@ -1,0 +1,507 @@
+"""SQL tables for scored pairs and selection decisions (SQLAlchemy 2 Core).
+
+SQLite (a file, the default) and PostgreSQL are tested. Upserts use the dialect's
+``INSERT ... ON CONFLICT DO UPDATE`` and fall back to delete + insert elsewhere. Every
+value travels as a bound parameter; errors name the URL with its password masked.
+
+Example::
+
+    engine = create_engine_for("sqlite:///scores.db")
+    ensure_schema(engine)
+    upsert_scores(engine, frame)  # pair_id, ranker_version, source, score, features...
+    top = top_scores(engine, "rv1", k=1000)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import pandas as pd
+from sqlalchemy import (
+    URL,
+    Boolean,
+    Column,
+    DateTime,
+    Double,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    exc,
+    insert,
+    make_url,
+    select,
+)
+from sqlalchemy.engine import Connection
+
+CHUNK_ROWS = 1000  # rows per executemany call
+CHUNK_IDS = 500  # values per IN list (well under SQLite's bound-parameter limit)
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_WRITE_OPTION = "scar_write_transaction"
+
+metadata = MetaData()
+
+scored_pairs = Table(
+    "scored_pairs",
+    metadata,
+    Column("pair_id", String, primary_key=True),
+    Column("ranker_version", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("score", Double, nullable=False),
+    Column("n_words", Integer),
+    Column("ttr", Double),
+    Column("mtld", Double),
+    Column("perplexity", Double),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+    Index("ix_scored_pairs_source_ranker", "source", "ranker_version"),
+    Index("ix_scored_pairs_ranker_score", "ranker_version", "score"),
+)
+
+selection_decisions = Table(
+    "selection_decisions",
+    metadata,
+    Column("subset_version", String, primary_key=True),
+    Column("pair_id", String, primary_key=True),
+    Column("source", String, nullable=False),
+    Column("selected", Boolean, nullable=False),
+    Column("reason", String, nullable=False),
+    Column("rank", Integer),
+    Column("score", Double),
+    Column("related_id", String),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Index("ix_selection_decisions_pair", "pair_id"),
+)
+
+subset_versions = Table(
+    "subset_versions",
+    metadata,
+    Column("subset_version", String, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("n_selected", Integer, nullable=False),
+    Column("ranker_version", String, nullable=False),
+    Column("config_json", Text, nullable=False),
+)
+
+SCORE_COLUMNS = tuple(c.name for c in scored_pairs.columns)
+SCORE_FEATURES = ("n_words", "ttr", "mtld", "perplexity")
+DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
+
+
+class TableStoreError(RuntimeError):
+    """A database operation failed; the message names the URL with its password masked."""
+
+
+class UnknownPairError(KeyError):
+    """No selection decision exists for the requested pair (and subset version)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def masked_url(engine: Engine) -> str:
+    """The engine's URL with the password replaced by ``***``."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _masked_errors(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Re-raise connection-level failures as TableStoreError naming the masked URL."""
+
+    @wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return fn(*args, **kwargs)
+        except (exc.OperationalError, exc.InterfaceError) as error:
+            url = make_url(getattr(args[0], "url", "sqlite://"))
+            detail = str(getattr(error, "orig", None) or error).strip()
+            if url.password:
+                detail = detail.replace(str(url.password), "***")
+            shown = url.render_as_string(hide_password=True)
+            message = f"{fn.__name__} failed on {shown}: {detail}"
+            raise TableStoreError(message) from None
+
+    return wrapper
+
+
+def create_engine_for(url: str | URL, **engine_kwargs: Any) -> Engine:
+    """Create an engine for ``url`` tuned for concurrent writers.
+
+    SQLite: WAL journal, a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions, so
+    two processes or threads writing at once wait for each other instead of failing.
+    PostgreSQL: a bare ``postgresql://`` URL uses psycopg 3; connections are pre-pinged.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    connect_args = dict(engine_kwargs.pop("connect_args", {}))
+    if backend == "sqlite":
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(parsed, connect_args=connect_args, **engine_kwargs)
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        connect_args.setdefault("connect_timeout", 10)
+        engine_kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, connect_args=connect_args, **engine_kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (_on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def _write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@_masked_errors
+def ensure_schema(engine: Engine) -> None:
+    """Create the three tables and their indexes if missing (safe to call concurrently)."""
+    for attempt in range(3):
+        try:
+            with _write(engine) as conn:
+                metadata.create_all(conn, checkfirst=True)
+            return
+        except (exc.IntegrityError, exc.ProgrammingError):
+            if attempt == 2:  # another process created the same objects at the same time
+                raise
+
+
+# ---------------------------------------------------------------- value conversion
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _utc(value: Any) -> datetime:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.to_pydatetime()
+
+
+def _values(frame: pd.DataFrame, name: str, convert: Callable[[Any], Any]) -> list[Any]:
+    """Python values of a column (``None`` for missing), or all ``None`` if absent."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    return [None if _is_missing(v) else convert(v) for v in frame[name].tolist()]
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} needs columns {missing}; got {list(frame.columns)}")
+
+
+def _score_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    _require(frame, ("pair_id", "ranker_version", "source", "score"), "upsert_scores")
+    frame = frame.drop_duplicates(subset=["pair_id", "ranker_version"], keep="last")
+    frame = frame.sort_values(["ranker_version", "pair_id"], kind="mergesort")
+    columns = {
+        "pair_id": _values(frame, "pair_id", str),
+        "ranker_version": _values(frame, "ranker_version", str),
+        "source": _values(frame, "source", str),
+        "score": _values(frame, "score", float),
+        "n_words": _values(frame, "n_words", lambda v: int(round(float(v)))),
+        "ttr": _values(frame, "ttr", float),
+        "mtld": _values(frame, "mtld", float),
+        "perplexity": _values(frame, "perplexity", float),
+        "scored_at": _values(frame, "scored_at", _utc),
+    }
+    for name in ("pair_id", "ranker_version", "source", "score"):
+        bad = [pid for pid, v in zip(columns["pair_id"], columns[name], strict=True) if v is None]
+        if bad:
+            raise ValueError(f"{len(bad)} rows have no {name} (first pair ids: {bad[:3]})")
+    infinite = [
+        p for p, s in zip(columns["pair_id"], columns["score"], strict=True) if math.isinf(s)
+    ]
+    if infinite:
+        raise ValueError(f"scores must be finite; first pair ids: {infinite[:3]}")
+    now = datetime.now(UTC)
+    columns["scored_at"] = [v or now for v in columns["scored_at"]]
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _score_frame(rows: Sequence[Any]) -> pd.DataFrame:
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(SCORE_COLUMNS))
+    frame = frame.astype(
+        {
+            "pair_id": "str",
+            "ranker_version": "str",
+            "source": "str",
+            "score": "float64",
+            "n_words": "Int64",
+            "ttr": "float64",
+            "mtld": "float64",
+            "perplexity": "float64",
+        }
+    )
+    frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
+    return frame
+
+
+# ---------------------------------------------------------------- scored_pairs
+
+
+def _upsert_statement(dialect: str, table: Table, keys: Sequence[str]) -> Any | None:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` for SQLite/PostgreSQL, else None."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        return None
+    stmt = dialect_insert(table)
+    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+
+
+def _upsert(conn: Connection, table: Table, keys: Sequence[str], rows: list[dict]) -> None:
+    stmt = _upsert_statement(conn.dialect.name, table, keys)
+    for chunk in _chunks(rows, CHUNK_ROWS):
+        if stmt is None:  # portable fallback: delete the keys, then insert
+            where = [table.c[k] == bindparam(f"key_{k}") for k in keys]
+            params = [{f"key_{k}": row[k] for k in keys} for row in chunk]
+            conn.execute(delete(table).where(*where), params)
+            conn.execute(insert(table), list(chunk))
+        else:
+            conn.execute(stmt, list(chunk))
+
+
+@_masked_errors
+def upsert_scores(engine: Engine, frame: pd.DataFrame) -> int:
+    """Insert or update score rows keyed by (pair_id, ranker_version), in one transaction.
+
+    Needs ``pair_id, ranker_version, source, score``; ``n_words, ttr, mtld, perplexity`` and
+    ``scored_at`` (default: now, UTC) are optional. Repeated keys keep the last row.
+    Returns the number of rows written.
+    """
+    rows = _score_rows(frame)
+    if not rows:
+        return 0
+    with _write(engine) as conn:
+        _upsert(conn, scored_pairs, ("pair_id", "ranker_version"), rows)
+    return len(rows)
+
+
+@_masked_errors
+def already_scored(engine: Engine, ranker_version: str, pair_ids: Iterable[str]) -> set[str]:
+    """The subset of ``pair_ids`` that already has a score from ``ranker_version``."""
+    ids = sorted({str(i) for i in pair_ids})
+    found: set[str] = set()
+    col = scored_pairs.c
+    with engine.connect() as conn:
+        for chunk in _chunks(ids, CHUNK_IDS):
+            stmt = select(col.pair_id).where(
+                col.ranker_version == ranker_version, col.pair_id.in_(list(chunk))
+            )
+            found.update(conn.execute(stmt).scalars())
+    return found
+
+
+@_masked_errors
+def read_scores(
+    engine: Engine, ranker_version: str, sources: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Scores and style features of one ranker version (no texts), sorted by pair_id."""
+    col = scored_pairs.c
+    base = select(*scored_pairs.columns).where(col.ranker_version == ranker_version)
+    if sources is None:
+        statements = [base]
+    else:
+        wanted = sorted({str(s) for s in sources})
+        statements = [base.where(col.source.in_(list(c))) for c in _chunks(wanted, CHUNK_IDS)]
+    rows: list[Any] = []
+    with engine.connect() as conn:
+        for stmt in statements:
+            rows.extend(conn.execute(stmt).all())
+    frame = _score_frame(rows)
+    return frame.sort_values("pair_id", kind="mergesort", ignore_index=True)
+
+
+def _id_order(conn: Connection, column: Any) -> Any:
+    """Order ids by code point on every backend (PostgreSQL's locale collation differs)."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
+
+
+@_masked_errors
+def top_scores(engine: Engine, ranker_version: str, k: int) -> pd.DataFrame:
+    """The ``k`` best rows of a ranker version, score desc then pair_id asc, sorted in SQL."""
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"k must be a non-negative int, got {k!r}")
+    col = scored_pairs.c
+    with engine.connect() as conn:
+        stmt = (
+            select(*scored_pairs.columns)
+            .where(col.ranker_version == ranker_version)
+            .order_by(col.score.desc(), _id_order(conn, col.pair_id).asc())
+            .limit(k)
+        )
+        rows = conn.execute(stmt).all() if k else []
+    return _score_frame(rows)
+
+
+# ---------------------------------------------------------------- selection decisions
+
+
+def _decision_rows(frame: pd.DataFrame, version: str, at: datetime) -> list[dict[str, Any]]:
+    _require(frame, ("pair_id", "source", "selected", "reason"), "write_decisions")
+    duplicated = frame["pair_id"][frame["pair_id"].duplicated()].tolist()
+    if duplicated:
+        raise ValueError(f"decisions must have one row per pair_id; repeated: {duplicated[:3]}")
+    columns = {
+        "subset_version": [version] * len(frame),
+        "pair_id": _values(frame, "pair_id", str),
+        "source": _values(frame, "source", str),
+        "selected": _values(frame, "selected", bool),
+        "reason": _values(frame, "reason", str),
+        "rank": _values(frame, "rank", int),
+        "score": _values(frame, "score", float),
+        "related_id": _values(frame, "related_id", str),
+        "decided_at": [at] * len(frame),
+    }
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+@_masked_errors
+def write_decisions(
+    engine: Engine, subset_version: str, decisions: pd.DataFrame, meta: Mapping[str, Any]
+) -> int:
+    """Replace all decisions of ``subset_version`` (and its subset_versions row) atomically.
+
+    ``decisions`` has the columns of ``select_pairs`` output (pair_id, source, selected, reason,
+    rank, score, related_id). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
+    JSON-serialisable mapping or a JSON string) and ``created_at``. Returns rows written.
+    """
+    if not isinstance(subset_version, str) or not subset_version:
+        raise ValueError(f"subset_version must be a non-empty string, got {subset_version!r}")
+    if not meta.get("ranker_version"):
+        raise ValueError("meta needs a 'ranker_version'")
+    created_at = _utc(meta["created_at"]) if meta.get("created_at") else datetime.now(UTC)
+    config = meta.get("config", {})
+    if not isinstance(config, str):
+        config = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    rows = _decision_rows(decisions, subset_version, created_at)
+    version_row = {
+        "subset_version": subset_version,
+        "created_at": created_at,
+        "n_selected": sum(1 for r in rows if r["selected"]),
+        "ranker_version": str(meta["ranker_version"]),
+        "config_json": config,
+    }
+    with _write(engine) as conn:
+        # The version row first: on PostgreSQL its row lock serialises writers of one version.
+        _upsert(conn, subset_versions, ("subset_version",), [version_row])
+        table = selection_decisions
+        conn.execute(delete(table).where(table.c.subset_version == subset_version))
+        for chunk in _chunks(rows, CHUNK_ROWS):
+            conn.execute(insert(table), list(chunk))
+    return len(rows)
+
+
+@_masked_errors
+def read_decisions(engine: Engine, subset_version: str) -> pd.DataFrame:
+    """All decisions of one subset version, eligible rows by rank first, then by pair_id."""
+    table = selection_decisions
+    stmt = select(*(table.c[name] for name in DECISION_COLUMNS)).where(
+        table.c.subset_version == subset_version
+    )
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(stmt).all()]
+    frame = pd.DataFrame(rows, columns=list(DECISION_COLUMNS)).astype(
+        {
+            "pair_id": "str",
+            "source": "str",
+            "selected": "bool",
+            "reason": "str",
+            "rank": "Int64",
+            "score": "float64",
+            "related_id": "object",
+        }
+    )
+    frame["related_id"] = frame["related_id"].where(frame["related_id"].notna(), None)
+    return frame.sort_values(
+        ["rank", "pair_id"], na_position="last", kind="mergesort", ignore_index=True
+    )
+
+
+@_masked_errors
+def list_subset_versions(engine: Engine) -> pd.DataFrame:
+    """All subset versions, oldest first."""
+    table = subset_versions
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(select(*table.columns)).all()]
+    frame = pd.DataFrame(rows, columns=[c.name for c in table.columns])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame.sort_values(["created_at", "subset_version"], ignore_index=True)
+
+
+@_masked_errors
+def explain(engine: Engine, pair_id: str, subset_version: str | None = None) -> dict[str, Any]:
+    """Why a pair was (not) selected: reason, rank, score, related_id, selected.
+
+    Uses the newest subset version holding the pair when ``subset_version`` is None.
+    Raises UnknownPairError (a KeyError) when there is no such decision.
+    """
+    d, v = selection_decisions, subset_versions
+    stmt = (
+        select(d, v.c.created_at, v.c.ranker_version)
+        .join(v, d.c.subset_version == v.c.subset_version)
+        .where(d.c.pair_id == pair_id)
+    )
+    if subset_version is not None:
+        stmt = stmt.where(d.c.subset_version == subset_version)
+    stmt = stmt.order_by(v.c.created_at.desc(), d.c.subset_version.desc()).limit(1)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    if row is None:
+        where = f" in subset version {subset_version!r}" if subset_version is not None else ""
+        raise UnknownPairError(f"no selection decision for pair {pair_id!r}{where}")
+    keys = ("pair_id", "subset_version", "ranker_version", "source", "selected", "reason")
+    result = {key: row[key] for key in keys}
+    result.update(rank=row["rank"], score=row["score"], related_id=row["related_id"])
+    result["decided_at"] = _utc(row["decided_at"])
+    return result

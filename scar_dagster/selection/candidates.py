@@ -1,0 +1,95 @@
+"""Assemble the selection pool from stored tables, and decisions for rows that never reach it.
+
+The pool is every kept raw pair joined with its features and its score under one ranker
+version. Pairs without a score and rows quarantined upstream get decision rows too, so that
+``selection_decisions`` explains every input row of the subset version.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from scar_dagster import records as r
+from scar_dagster.selection.select import DECISION_COLUMNS
+
+STYLE_COLUMNS = ("ttr", "mtld", "perplexity", "n_words")
+
+
+def _decisions(rows: dict[str, list]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(DECISION_COLUMNS))
+    return frame.astype({"selected": "bool", "rank": "Int64", "score": "float64"})
+
+
+def build_candidates(
+    pairs: pd.DataFrame, features: pd.DataFrame, scores: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``(candidates, unscored)``: scored pairs with texts and features, and decisions
+    (reason ``select_unscored``) for kept pairs the ranker has not scored."""
+    pool = pairs[["id", "source", "instruction", "response"]].drop_duplicates("id")
+    feature_columns = ["id", "degenerate_reason", *STYLE_COLUMNS]
+    pool = pool.merge(features[feature_columns].drop_duplicates("id"), on="id", how="left")
+    score = scores[["pair_id", "score"]].rename(columns={"pair_id": "id"})
+    pool = pool.merge(score.drop_duplicates("id"), on="id", how="left")
+    missing = pool["score"].isna()
+    unscored = pool[missing]
+    return pool[~missing].reset_index(drop=True), _decisions(
+        {
+            "pair_id": unscored["id"].tolist(),
+            "source": unscored["source"].tolist(),
+            "selected": [False] * len(unscored),
+            "reason": [r.SELECT_UNSCORED] * len(unscored),
+            "rank": [None] * len(unscored),
+            "score": [None] * len(unscored),
+            "related_id": [None] * len(unscored),
+        }
+    )
+
+
+def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split pairs whose id already appeared in an earlier source (sources in sorted order).
+
+    Returns ``(unique_pairs, decisions)``: the later copies get ``dedup_exact`` decisions keyed
+    ``duplicate:<source>:<id>`` and naming the kept id.
+    """
+    ordered = pairs.sort_values(["source", "id"], kind="mergesort")
+    repeated = ordered["id"].duplicated()
+    copies = ordered[repeated]
+    return ordered[~repeated].reset_index(drop=True), _decisions(
+        {
+            "pair_id": [
+                f"duplicate:{s}:{i}" for s, i in zip(copies["source"], copies["id"], strict=True)
+            ],
+            "source": copies["source"].tolist(),
+            "selected": [False] * len(copies),
+            "reason": [r.DEDUP_EXACT] * len(copies),
+            "rank": [None] * len(copies),
+            "score": [None] * len(copies),
+            "related_id": copies["id"].tolist(),
+        }
+    )
+
+
+def quarantine_key(source: str, origin_file: str, origin_line: int) -> str:
+    """The decision id of a row quarantined upstream (it has no pair id of its own)."""
+    return f"quarantine:{source}:{origin_file}:{origin_line}"
+
+
+def upstream_decisions(quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Decision rows for rows dropped at ingest, keyed by file and line, reason kept."""
+    keys = [
+        quarantine_key(s, f, int(n))
+        for s, f, n in zip(
+            quarantine["source"], quarantine["origin_file"], quarantine["origin_line"], strict=True
+        )
+    ]
+    return _decisions(
+        {
+            "pair_id": keys,
+            "source": quarantine["source"].tolist(),
+            "selected": [False] * len(quarantine),
+            "reason": quarantine["reason"].tolist(),
+            "rank": [None] * len(quarantine),
+            "score": [None] * len(quarantine),
+            "related_id": quarantine["duplicate_of"].tolist(),
+        }
+    )

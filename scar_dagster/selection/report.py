@@ -1,0 +1,227 @@
+"""Selection report: per-source counts, style spread before/after, diff, score histogram.
+
+SCAR's evidence for a good subset is a lower standard deviation of TTR, MTLD and
+perplexity than the full pool; the report puts pool, subset and a seeded random subset
+of the same size (drawn from the eligible rows) side by side so the ranker's effect is
+separated from the filters' and from plain subsampling.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scar_dagster import records
+from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
+
+STYLE_METRICS = CONSISTENCY_METRICS  # ttr, mtld, perplexity, n_words
+UNKNOWN_SOURCE = "(not a candidate)"
+
+
+def spread(frame: pd.DataFrame, columns: Sequence[str] = STYLE_METRICS) -> pd.DataFrame:
+    """``style_consistency`` as a table: per metric count, mean, std (ddof=1), cv = std/|mean|.
+
+    Undefined statistics (no value, one value for std, zero mean for cv) and metric columns
+    absent from ``frame`` give NaN.
+    """
+    absent = {column: math.nan for column in columns if column not in frame.columns}
+    stats = style_consistency(frame.assign(**absent) if absent else frame, columns)
+    table = pd.DataFrame.from_dict(stats, orient="index", columns=["count", "mean", "std", "cv"])
+    table.index.name = "metric"
+    return table.astype({"count": "int64", "mean": "float64", "std": "float64", "cv": "float64"})
+
+
+def source_counts(decisions: pd.DataFrame) -> pd.DataFrame:
+    """Per source: pool, eligible and selected rows plus one column per drop reason."""
+    frame = decisions.assign(eligible=decisions["rank"].notna())
+    counts = frame.groupby("source", sort=True).agg(
+        pool=("pair_id", "size"), eligible=("eligible", "sum"), selected=("selected", "sum")
+    )
+    reasons = pd.crosstab(frame["source"], frame["reason"]).drop(
+        columns=[records.SELECTED], errors="ignore"
+    )
+    counts = counts.join(reasons, how="left").fillna(0).astype("int64")
+    counts.loc["(all)"] = counts.sum()
+    return counts
+
+
+def random_subset_ids(ids: Iterable[str], size: int, seed: int) -> list[str]:
+    """A seeded uniform sample of ``size`` ids (order-independent of the input)."""
+    population = sorted(set(ids))
+    size = min(size, len(population))
+    if size <= 0:
+        return []
+    picks = np.random.default_rng(seed).choice(len(population), size=size, replace=False)
+    return sorted(population[i] for i in picks)
+
+
+def style_comparison(
+    decisions: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    seed: int = 0,
+    columns: Sequence[str] = STYLE_METRICS,
+) -> pd.DataFrame:
+    """Std and CV of each style metric for the pool, the subset and a same-size random subset.
+
+    ``features`` holds ``pair_id`` (or ``id``) and the metric columns (e.g. ``read_scores``).
+    """
+    key = "pair_id" if "pair_id" in features.columns else "id"
+    table = features.drop_duplicates(key).set_index(key)
+    selected = decisions.loc[decisions["selected"], "pair_id"].tolist()
+    eligible = decisions.loc[decisions["rank"].notna(), "pair_id"].tolist()
+    groups = {
+        "pool": decisions["pair_id"].tolist(),
+        "subset": selected,
+        "random": random_subset_ids(eligible, len(selected), seed),
+    }
+    parts = []
+    for name, ids in groups.items():
+        stats = spread(table.reindex(ids), columns)
+        parts.append(stats[["std", "cv"]].add_prefix(f"{name}_"))
+    return pd.concat(parts, axis=1)
+
+
+@dataclass(frozen=True)
+class SubsetDiff:
+    """Added and removed ids against a previous subset, with per-source counts."""
+
+    added: int
+    removed: int
+    kept: int
+    per_source: pd.DataFrame
+    added_sample: list[str] = field(default_factory=list)
+    removed_sample: list[str] = field(default_factory=list)
+
+
+def _previous_sources(previous: pd.DataFrame | Mapping[str, str] | Iterable[str]) -> dict:
+    if isinstance(previous, pd.DataFrame):
+        rows = previous[previous["selected"]] if "selected" in previous.columns else previous
+        key = "pair_id" if "pair_id" in rows.columns else "id"
+        return dict(zip(rows[key].astype(str), rows["source"].astype(str), strict=True))
+    if isinstance(previous, Mapping):
+        return {str(k): str(v) for k, v in previous.items()}
+    return {str(pid): None for pid in previous}
+
+
+def diff_subsets(
+    decisions: pd.DataFrame,
+    previous: pd.DataFrame | Mapping[str, str] | Iterable[str],
+    *,
+    sample: int = 10,
+) -> SubsetDiff:
+    """Compare the selected ids of ``decisions`` with a previous subset.
+
+    ``previous`` is that version's decisions frame, a mapping id -> source, or plain ids
+    (then sources come from the current candidates, ``(not a candidate)`` otherwise).
+    """
+    current = decisions[decisions["selected"]]
+    now = dict(zip(current["pair_id"], current["source"], strict=True))
+    before = _previous_sources(previous)
+    candidates = dict(zip(decisions["pair_id"], decisions["source"], strict=True))
+    added = sorted(set(now) - set(before))
+    removed = sorted(set(before) - set(now))
+    rows = [(now[pid], "added") for pid in added]
+    rows += [(before[pid] or candidates.get(pid, UNKNOWN_SOURCE), "removed") for pid in removed]
+    table = pd.DataFrame(rows, columns=["source", "change"])
+    per_source = pd.crosstab(table["source"], table["change"]).reindex(
+        columns=["added", "removed"], fill_value=0
+    )
+    per_source.columns.name = None
+    return SubsetDiff(
+        added=len(added),
+        removed=len(removed),
+        kept=len(set(now) & set(before)),
+        per_source=per_source.astype("int64"),
+        added_sample=added[:sample],
+        removed_sample=removed[:sample],
+    )
+
+
+@dataclass(frozen=True)
+class SelectionReport:
+    """Everything the selection asset shows: counts, style spread, diff and notes."""
+
+    subset_version: str
+    counts: pd.DataFrame
+    style: pd.DataFrame
+    diff: SubsetDiff | None
+    notes: list[str]
+
+    def to_markdown(self) -> str:
+        """The report as markdown (tables rendered without extra dependencies)."""
+        lines = [f"## Selection `{self.subset_version}`", "", "### Rows per source", ""]
+        lines += [_markdown_table(self.counts.reset_index()), "", "### Style spread", ""]
+        lines += [_markdown_table(self.style.reset_index()), ""]
+        if self.diff is not None:
+            d = self.diff
+            lines += ["### Diff with the previous subset", ""]
+            lines += [f"added {d.added}, removed {d.removed}, kept {d.kept}", ""]
+            if len(d.per_source):
+                lines += [_markdown_table(d.per_source.reset_index()), ""]
+            for label, ids in (("added", d.added_sample), ("removed", d.removed_sample)):
+                if ids:
+                    lines.append(f"- {label} (sample): " + ", ".join(f"`{i}`" for i in ids))
+        if self.notes:
+            lines += ["", "### Notes", ""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def build_report(
+    decisions: pd.DataFrame,
+    features: pd.DataFrame,
+    *,
+    subset_version: str,
+    previous: pd.DataFrame | Mapping[str, str] | Iterable[str] | None = None,
+    seed: int = 0,
+) -> SelectionReport:
+    """Assemble the report of one selection (``previous`` None: first version, no diff)."""
+    return SelectionReport(
+        subset_version=subset_version,
+        counts=source_counts(decisions),
+        style=style_comparison(decisions, features, seed=seed),
+        diff=None if previous is None else diff_subsets(decisions, previous),
+        notes=list(decisions.attrs.get("notes", [])),
+    )
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value).replace("|", "\\|")
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(_cell(c) for c in frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join([header, rule, *body])
+
+
+def score_histogram_png(decisions: pd.DataFrame, *, bins: int = 30) -> bytes:
+    """PNG bytes of the eligible pool's score histogram with the selected rows overlaid."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    eligible = decisions[decisions["rank"].notna()]
+    figure = Figure(figsize=(6, 3.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    scores = eligible["score"].to_numpy(dtype="float64")
+    edges = np.histogram_bin_edges(scores, bins=bins) if len(scores) else bins
+    axes.hist(scores, bins=edges, color="#9aa5b1", label="eligible")
+    chosen = eligible.loc[eligible["selected"], "score"].to_numpy(dtype="float64")
+    axes.hist(chosen, bins=edges, color="#2f6fde", label="selected")
+    axes.set_xlabel("style score")
+    axes.set_ylabel("pairs")
+    axes.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

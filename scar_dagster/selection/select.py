@@ -1,0 +1,338 @@
+"""Select the subset: filter, deduplicate, rank by style score, cut, apply per-source quotas.
+
+Steps, in order (SCAR's ``rank_and_filter`` plus per-sample reasons):
+
+1. ``features_degenerate``: rows whose ``degenerate_reason`` is set.
+2. ``dedup_exact``: identical normalised texts across all sources (see ``dedup``).
+3. ``language_non_english``: the English filter on instruction and response.
+4. ``dedup_near``: optional seeded MinHash near-dedup.
+5. Rank the eligible rows by score descending, then id ascending (rank 1 = best).
+6. Cut: ``top_k`` rows, ``floor(ratio * eligible)`` rows, or every row with score >= threshold.
+7. Quotas. ``min_per_source`` first reserves the best-ranked rows of each named source (even
+   below the cutoff). The rest is filled in rank order, skipping rows whose source already
+   holds ``max_per_source`` rows. With top_k/ratio the subset keeps its size, so a capped
+   source's slots go to the next-ranked rows of other sources; with a threshold only rows at
+   or above it fill. Eligible rows not selected are ``select_quota`` when a cap skipped them
+   or a reservation displaced them from the cutoff, else ``select_below_cutoff``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from scar_dagster import records
+from scar_dagster.selection.dedup import (
+    DEFAULT_NEAR_THRESHOLD,
+    DEFAULT_NGRAM_SIZE,
+    DEFAULT_NUM_PERM,
+    DedupOn,
+    dedup_text,
+    exact_duplicates,
+    near_duplicates,
+)
+from scar_dagster.selection.language import DEFAULT_ENGLISH_THRESHOLD, is_english
+
+DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
+CANDIDATE_COLUMNS = ("id", "source", "score", "instruction", "response")
+
+
+def _freeze_quota(name: str, quota: Mapping[str, int] | None) -> Mapping[str, int]:
+    if quota is None:
+        return MappingProxyType({})
+    if not isinstance(quota, Mapping):
+        raise TypeError(f"{name} must be a mapping of source -> count, got {type(quota).__name__}")
+    for source, count in quota.items():
+        if not isinstance(source, str):
+            raise TypeError(f"{name} keys must be source names (str), got {source!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"{name}[{source!r}] must be a non-negative int, got {count!r}")
+    return MappingProxyType(dict(sorted(quota.items())))
+
+
+@dataclass(frozen=True)
+class SelectionParams:
+    """How to pick the subset: exactly one of ``top_k``, ``ratio`` or ``threshold``.
+
+    Defaults follow SCAR's reference ``rank_and_filter`` (English share 0.7, MinHash with
+    128 permutations over word bigrams at similarity 0.5), seeded here.
+
+    Example::
+
+        SelectionParams(top_k=5000, max_per_source={"web": 2000})
+    """
+
+    top_k: int | None = None
+    ratio: float | None = None
+    threshold: float | None = None
+    min_per_source: Mapping[str, int] | None = field(default=None)
+    max_per_source: Mapping[str, int] | None = field(default=None)
+    english_threshold: float | None = DEFAULT_ENGLISH_THRESHOLD
+    dedup_on: DedupOn = "pair"
+    near_dedup: bool = True
+    minhash_threshold: float = DEFAULT_NEAR_THRESHOLD
+    num_perm: int = DEFAULT_NUM_PERM
+    ngram_size: int = DEFAULT_NGRAM_SIZE
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        chosen = {k: v for k, v in self._cutoffs().items() if v is not None}
+        if len(chosen) != 1:
+            raise ValueError(
+                "SelectionParams needs exactly one of top_k, ratio or threshold; "
+                f"got {chosen or 'none'}"
+            )
+        if self.top_k is not None and (
+            isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0
+        ):
+            raise ValueError(f"top_k must be a non-negative int, got {self.top_k!r}")
+        if self.ratio is not None:
+            if not _is_real(self.ratio) or not 0.0 <= self.ratio <= 1.0:
+                raise ValueError(f"ratio must be a number in [0, 1], got {self.ratio!r}")
+            object.__setattr__(self, "ratio", float(self.ratio))
+        if self.threshold is not None:
+            if not _is_real(self.threshold) or not math.isfinite(self.threshold):
+                raise ValueError(f"threshold must be a finite number, got {self.threshold!r}")
+            object.__setattr__(self, "threshold", float(self.threshold))
+        low = _freeze_quota("min_per_source", self.min_per_source)
+        high = _freeze_quota("max_per_source", self.max_per_source)
+        object.__setattr__(self, "min_per_source", low)
+        object.__setattr__(self, "max_per_source", high)
+        for source, minimum in low.items():
+            if source in high and minimum > high[source]:
+                raise ValueError(
+                    f"min_per_source[{source!r}]={minimum} exceeds "
+                    f"max_per_source[{source!r}]={high[source]}"
+                )
+        if self.top_k is not None and sum(low.values()) > self.top_k:
+            raise ValueError(
+                f"min_per_source reserves {sum(low.values())} rows but top_k is {self.top_k}"
+            )
+        self._check_filters()
+
+    def _check_filters(self) -> None:
+        english = self.english_threshold
+        if english is not None and (not _is_real(english) or not 0.0 <= english < 1.0):
+            raise ValueError(f"english_threshold must be in [0, 1) or None, got {english!r}")
+        if self.dedup_on not in ("pair", "response"):
+            raise ValueError(f"dedup_on must be 'pair' or 'response', got {self.dedup_on!r}")
+        if not _is_real(self.minhash_threshold) or not 0.0 < self.minhash_threshold <= 1.0:
+            raise ValueError(f"minhash_threshold must be in (0, 1], got {self.minhash_threshold!r}")
+        for name, low in (("num_perm", 2), ("ngram_size", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+    def _cutoffs(self) -> dict[str, Any]:
+        return {"top_k": self.top_k, "ratio": self.ratio, "threshold": self.threshold}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field (quotas as sorted dicts)."""
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out["min_per_source"] = dict(self.min_per_source or {})
+        out["max_per_source"] = dict(self.max_per_source or {})
+        return out
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): the form hashed into subset versions."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _prepare(candidates: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
+    if missing:
+        raise ValueError(f"select_pairs needs columns {list(CANDIDATE_COLUMNS)}; missing {missing}")
+    pool = candidates.copy()
+    pool["id"] = pool["id"].astype(str)
+    repeated = sorted(set(pool["id"][pool["id"].duplicated()]))
+    if repeated:
+        raise ValueError(
+            f"candidate ids must be unique (one row per pair); repeated: {repeated[:3]}"
+        )
+    pool["score"] = pd.to_numeric(pool["score"], errors="raise").astype("float64")
+    bad = pool["id"][~pool["score"].map(math.isfinite)].tolist()
+    if bad:
+        raise ValueError(f"scores must be finite numbers; {len(bad)} are not (ids {bad[:3]})")
+    pool["source"] = pool["source"].astype(str)
+    for column in ("instruction", "response"):
+        pool[column] = pool[column].fillna("").astype(str)
+    if "degenerate_reason" in pool.columns:
+        flag = pool["degenerate_reason"].fillna("").astype(str).str.len() > 0
+    else:
+        flag = pd.Series(False, index=pool.index)
+    pool["_degenerate"] = flag
+    return pool.sort_values("id", kind="mergesort", ignore_index=True)
+
+
+def _texts(rows: pd.DataFrame, on: DedupOn) -> list[str]:
+    pairs = zip(rows["instruction"], rows["response"], strict=True)
+    return [dedup_text(instruction, response, on) for instruction, response in pairs]
+
+
+def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str], dict[str, str]]:
+    """Steps 1-4: reason (and related id for duplicates) of every ineligible pair id."""
+    reason = dict.fromkeys(pool.loc[pool["_degenerate"], "id"], records.FEATURES_DEGENERATE)
+    related: dict[str, str] = {}
+
+    def alive() -> pd.DataFrame:
+        return pool[~pool["id"].isin(list(reason))]
+
+    def drop(mapping: dict[str, str], code: str) -> None:
+        for pid, kept in mapping.items():
+            reason[pid], related[pid] = code, kept
+
+    rows = alive()
+    exact = exact_duplicates(
+        rows["id"].tolist(), rows["score"].tolist(), _texts(rows, params.dedup_on)
+    )
+    drop(exact, records.DEDUP_EXACT)
+    if params.english_threshold is not None:
+        rows = alive()
+        texts = zip(rows["id"], rows["instruction"], rows["response"], strict=True)
+        for pid, instruction, response in texts:
+            if not is_english((instruction, response), params.english_threshold):
+                reason[pid] = records.LANGUAGE_NON_ENGLISH
+    if params.near_dedup:
+        rows = alive()
+        near = near_duplicates(
+            rows["id"].tolist(),
+            rows["score"].tolist(),
+            _texts(rows, params.dedup_on),
+            threshold=params.minhash_threshold,
+            num_perm=params.num_perm,
+            ngram_size=params.ngram_size,
+            seed=params.seed,
+        )
+        drop(near, records.DEDUP_NEAR)
+    return reason, related
+
+
+def _cut(
+    ranked: list[str],
+    source_of: Mapping[str, str],
+    score_of: Mapping[str, float],
+    params: SelectionParams,
+) -> tuple[set[str], set[str], list[str]]:
+    """Steps 6-7 on ids in rank order: (selected, dropped by quota, notes)."""
+    notes: list[str] = []
+    budget: int | None = None
+    if params.threshold is not None:
+        walk = [pid for pid in ranked if score_of[pid] >= params.threshold]
+        within_cutoff = set(walk)
+    else:
+        if params.top_k is not None:
+            budget = params.top_k
+        else:  # floor of the exact decimal product: ratio 0.29 of 100 rows is 29, not 28
+            budget = math.floor(Fraction(str(params.ratio)) * len(ranked))
+        if budget == 0:
+            notes.append("the cutoff selects 0 rows: empty subset (as requested)")
+        elif budget > len(ranked):
+            notes.append(f"cutoff asks for {budget} rows; all {len(ranked)} eligible selected")
+        walk = ranked
+        within_cutoff = set(ranked[:budget])
+    chosen: set[str] = set()
+    count: Counter[str] = Counter()
+    for source, minimum in (params.min_per_source or {}).items():
+        best = [pid for pid in ranked if source_of[pid] == source][:minimum]
+        if len(best) < minimum:
+            notes.append(f"min_per_source[{source!r}]={minimum} but only {len(best)} eligible")
+        chosen.update(best)
+        count[source] += len(best)
+    if budget is not None and len(chosen) > budget:
+        raise ValueError(
+            f"min_per_source reserves {len(chosen)} rows but the cutoff allows {budget}"
+        )
+    if added := len(chosen - within_cutoff):
+        notes.append(f"min_per_source added {added} rows from below the cutoff")
+    remaining = None if budget is None else budget - len(chosen)
+    capped: set[str] = set()
+    caps = params.max_per_source or {}
+    for pid in walk:
+        if remaining is not None and remaining <= 0:
+            break
+        if pid in chosen:
+            continue
+        source = source_of[pid]
+        if source in caps and count[source] >= caps[source]:
+            capped.add(pid)
+            continue
+        chosen.add(pid)
+        count[source] += 1
+        if remaining is not None:
+            remaining -= 1
+    return chosen, capped | (within_cutoff - chosen), notes
+
+
+def select_pairs(candidates: pd.DataFrame, params: SelectionParams) -> pd.DataFrame:
+    """Decide every candidate: one row per pair with its reason, rank and related id.
+
+    ``candidates`` has ``id, source, score, instruction, response`` and optionally
+    ``degenerate_reason``. Returns ``pair_id, source, selected, reason, rank, score,
+    related_id`` sorted by rank (ineligible rows last, by id); ``rank`` counts eligible rows
+    only. ``attrs["notes"]`` lists edge cases met (empty cutoff, quota shortfalls, ...).
+    The result does not depend on the input row order.
+    """
+    pool = _prepare(candidates)
+    reason, related = _filter(pool, params)
+    eligible = pool[~pool["id"].isin(list(reason))]
+    ranked = eligible.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
+    ranked_ids = ranked["id"].tolist()
+    rank = {pid: position + 1 for position, pid in enumerate(ranked_ids)}
+    source_of = dict(zip(pool["id"], pool["source"], strict=True))
+    score_of = dict(zip(pool["id"], pool["score"], strict=True))
+    chosen, by_quota, notes = _cut(ranked_ids, source_of, score_of, params)
+    for pid in ranked_ids:
+        if pid in chosen:
+            reason[pid] = records.SELECTED
+        else:
+            reason[pid] = records.SELECT_QUOTA if pid in by_quota else records.SELECT_BELOW_CUTOFF
+    ids = pool["id"].tolist()
+    frame = pd.DataFrame(
+        {
+            "pair_id": pd.Series(ids, dtype="str"),
+            "source": pd.Series(pool["source"].tolist(), dtype="str"),
+            "selected": pd.Series([pid in chosen for pid in ids], dtype="bool"),
+            "reason": pd.Series([reason[pid] for pid in ids], dtype="str"),
+            "rank": pd.Series([rank.get(pid) for pid in ids], dtype="Int64"),
+            "score": pd.Series(pool["score"].tolist(), dtype="float64"),
+            "related_id": pd.Series([related.get(pid) for pid in ids], dtype="object"),
+        },
+        columns=list(DECISION_COLUMNS),
+    )
+    frame = frame.sort_values(
+        ["rank", "pair_id"], na_position="last", kind="mergesort", ignore_index=True
+    )
+    frame.attrs["notes"] = notes
+    return frame
+
+
+def subset_version(
+    selected_ids: Iterable[str], ranker_version: str, params: SelectionParams | Mapping[str, Any]
+) -> str:
+    """First 16 hex of sha256 over the sorted selected ids, ranker version and params JSON."""
+    if isinstance(params, SelectionParams):
+        config = params.to_json()
+    else:
+        config = json.dumps(dict(params), sort_keys=True, separators=(",", ":"))
+    payload = "\n".join(sorted({str(i) for i in selected_ids}))
+    digest = hashlib.sha256()
+    for part in (payload, str(ranker_version), config):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,353 @@
+"""scored_pairs / selection_decisions tables on SQLite and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from scar_dagster import records
+from scar_dagster.io import tables
+from scar_dagster.io.tables import (
+    TableStoreError,
+    UnknownPairError,
+    already_scored,
+    create_engine_for,
+    ensure_schema,
+    explain,
+    list_subset_versions,
+    read_decisions,
+    read_scores,
+    top_scores,
+    upsert_scores,
+    write_decisions,
+)
+from scar_dagster.selection.select import SelectionParams, select_pairs
+
+NASTY = [
+    "'; DROP TABLE scored_pairs; --",
+    "Robert'); DROP TABLE selection_decisions;--",
+    "quote \" and ' both",
+    "percent %s %(x)s and :colon ? $1",
+    "back\\slash",
+    "ünïcode ✓",
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'scores.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def engine(db_url: str):
+    engine = create_engine_for(db_url)
+    tables.metadata.drop_all(engine)
+    ensure_schema(engine)
+    yield engine
+    tables.metadata.drop_all(engine)
+    engine.dispose()
+
+
+def scores(ids, source="web", ranker="rv1", score=None) -> pd.DataFrame:
+    ids = list(ids)
+    return pd.DataFrame(
+        {
+            "pair_id": ids,
+            "ranker_version": ranker,
+            "source": source,
+            "score": [float(i) if score is None else score for i in range(len(ids))],
+            "n_words": [10 + i for i in range(len(ids))],
+            "ttr": 0.5,
+            "mtld": 40.0,
+            "perplexity": [None] + [12.5] * (len(ids) - 1) if ids else [],
+        }
+    )
+
+
+def count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_schema_and_sqlite_wal(engine) -> None:
+    names = set(inspect(engine).get_table_names())
+    assert {"scored_pairs", "selection_decisions", "subset_versions"} <= names
+    ensure_schema(engine)  # idempotent
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_upsert_is_idempotent_and_updates(engine) -> None:
+    frame = scores([f"p{i}" for i in range(5)])
+    assert upsert_scores(engine, frame) == 5
+    assert upsert_scores(engine, frame) == 5
+    assert count(engine, tables.scored_pairs) == 5
+    changed = frame.assign(score=frame["score"] + 100, source="other")
+    upsert_scores(engine, changed)
+    got = read_scores(engine, "rv1")
+    assert len(got) == 5
+    assert got["score"].tolist() == [100.0, 101.0, 102.0, 103.0, 104.0]
+    assert set(got["source"]) == {"other"}
+    # A second ranker version is a separate key; repeated keys in one frame keep the last.
+    repeated = pd.concat([scores(["p0"], ranker="rv2", score=1.0), scores(["p0"], ranker="rv2")])
+    upsert_scores(engine, repeated)
+    assert count(engine, tables.scored_pairs) == 6
+    assert read_scores(engine, "rv2")["score"].tolist() == [0.0]
+
+
+def test_upsert_rejects_bad_frames(engine) -> None:
+    with pytest.raises(ValueError, match="score"):
+        upsert_scores(engine, scores(["a"]).drop(columns="score"))
+    with pytest.raises(ValueError, match="no score"):
+        upsert_scores(engine, scores(["a"], score=float("nan")))
+    assert upsert_scores(engine, scores([])) == 0
+
+
+def test_already_scored_chunks_large_id_lists(engine) -> None:
+    ids = [f"id{i:05d}" for i in range(1200)]
+    upsert_scores(engine, scores(ids))
+    asked = ids + [f"new{i}" for i in range(100)]
+    assert already_scored(engine, "rv1", asked) == set(ids)
+    assert already_scored(engine, "rv-other", asked) == set()
+    assert already_scored(engine, "rv1", []) == set()
+
+
+def test_read_scores_filters_sources_without_texts(engine) -> None:
+    upsert_scores(engine, scores(["b2", "b1"], source="b"))
+    upsert_scores(engine, scores(["a1"], source="a"))
+    got = read_scores(engine, "rv1", sources=["b"])
+    assert got["pair_id"].tolist() == ["b1", "b2"]
+    assert list(got.columns) == list(tables.SCORE_COLUMNS)
+    assert "response" not in got.columns
+    assert str(got["n_words"].dtype) == "Int64"
+    assert got["perplexity"].isna().sum() == 1
+    assert got["scored_at"].dt.tz is not None
+    assert len(read_scores(engine, "rv1")) == 3
+    assert read_scores(engine, "rv1", sources=[]).empty
+
+
+def test_top_scores_orders_in_sql_with_code_point_ties(engine) -> None:
+    ids = ["b", "B", "a", "_x", "A"]
+    upsert_scores(engine, scores(ids, score=1.0))
+    upsert_scores(engine, scores(["best"], score=2.0))
+    assert top_scores(engine, "rv1", 4)["pair_id"].tolist() == ["best", "A", "B", "_x"]
+    assert len(top_scores(engine, "rv1", 100)) == 6
+    assert top_scores(engine, "rv1", 0).empty
+    with pytest.raises(ValueError):
+        top_scores(engine, "rv1", -1)
+
+
+def decisions(pairs: list[tuple[str, bool, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "pair_id": [p for p, _, _ in pairs],
+            "source": "web",
+            "selected": [s for _, s, _ in pairs],
+            "reason": [r for _, _, r in pairs],
+            "rank": pd.array([i + 1 for i in range(len(pairs))], dtype="Int64"),
+            "score": [1.0] * len(pairs),
+            "related_id": [None] * len(pairs),
+        }
+    )
+
+
+def test_write_decisions_replaces_one_version(engine) -> None:
+    meta = {"ranker_version": "rv1", "config": {"top_k": 2}}
+    first = decisions([("a", True, "selected"), ("b", True, "selected"), ("c", False, "x")])
+    write_decisions(engine, "v1", first, meta)
+    write_decisions(engine, "v1", first, meta)
+    assert count(engine, tables.selection_decisions) == 3
+    write_decisions(engine, "v1", decisions([("a", True, "selected"), ("d", False, "x")]), meta)
+    write_decisions(engine, "v2", first, meta)
+    assert read_decisions(engine, "v1")["pair_id"].tolist() == ["a", "d"]
+    assert len(read_decisions(engine, "v2")) == 3
+    versions = list_subset_versions(engine).set_index("subset_version")
+    assert versions.loc["v1", "n_selected"] == 1 and versions.loc["v2", "n_selected"] == 2
+    assert versions.loc["v1", "config_json"] == '{"top_k":2}'
+    with pytest.raises(ValueError, match="one row per pair_id"):
+        write_decisions(engine, "v3", pd.concat([first, first]), meta)
+    with pytest.raises(ValueError, match="ranker_version"):
+        write_decisions(engine, "v3", first, {})
+
+
+def every_reason_candidates() -> pd.DataFrame:
+    text50 = " ".join(f"word{i}" for i in range(50))
+    near = text50.replace("word25", "changed")
+    rows = [
+        ("top", "web", 9.0, "Explain tides.", "Tides come from the moon's gravity."),
+        ("capped", "web", 8.0, "Explain rain.", "Rain falls when droplets grow heavy."),
+        ("low", "code", 1.0, "Explain snow.", "Snow is frozen water vapour in crystals."),
+        ("mid", "code", 5.0, "Explain wind.", "Wind is air moving between pressures."),
+        ("copy", "code", 0.5, "Explain tides.", "Tides come from the moon's gravity."),
+        ("long", "web", 3.0, "Write a list.", text50),
+        ("nearcopy", "code", 2.0, "Write a list.", near),
+        ("foreign", "web", 7.0, "Erkläre Wärme.", "Это тепло и энергия в движении частиц."),
+        ("broken", "web", 6.0, "Explain fog.", ""),
+    ]
+    frame = pd.DataFrame(rows, columns=["id", "source", "score", "instruction", "response"])
+    frame["degenerate_reason"] = [None] * 8 + ["features_empty_response"]
+    return frame
+
+
+def test_explain_each_reason(engine) -> None:
+    params = SelectionParams(top_k=2, max_per_source={"web": 1})
+    chosen = select_pairs(every_reason_candidates(), params)
+    write_decisions(engine, "v1", chosen, {"ranker_version": "rv1", "config": params.to_dict()})
+    expected = {
+        "top": (records.SELECTED, None),
+        "mid": (records.SELECTED, None),
+        "capped": (records.SELECT_QUOTA, None),
+        "low": (records.SELECT_BELOW_CUTOFF, None),
+        "copy": (records.DEDUP_EXACT, "top"),
+        "nearcopy": (records.DEDUP_NEAR, "long"),
+        "foreign": (records.LANGUAGE_NON_ENGLISH, None),
+        "broken": (records.FEATURES_DEGENERATE, None),
+    }
+    for pair_id, (reason, related) in expected.items():
+        got = explain(engine, pair_id)
+        assert (got["reason"], got["related_id"]) == (reason, related), pair_id
+        assert got["selected"] == (reason == records.SELECTED)
+        assert got["subset_version"] == "v1"
+    assert explain(engine, "top")["rank"] == 1
+    assert explain(engine, "copy")["rank"] is None
+
+
+def test_explain_picks_latest_version_and_rejects_unknown(engine) -> None:
+    old = datetime(2024, 1, 1, tzinfo=UTC)
+    write_decisions(
+        engine,
+        "zzz-old",
+        decisions([("a", False, "select_below_cutoff")]),
+        {"ranker_version": "rv0", "created_at": old},
+    )
+    write_decisions(
+        engine,
+        "aaa-new",
+        decisions([("a", True, "selected")]),
+        {"ranker_version": "rv1", "created_at": old + timedelta(days=1)},
+    )
+    assert explain(engine, "a")["subset_version"] == "aaa-new"
+    assert explain(engine, "a", "zzz-old")["reason"] == "select_below_cutoff"
+    with pytest.raises(KeyError, match="nope"):
+        explain(engine, "nope")
+    with pytest.raises(UnknownPairError, match="in subset version 'v9'"):
+        explain(engine, "a", "v9")
+
+
+def test_sql_metacharacters_round_trip(engine) -> None:
+    frame = pd.concat([scores([f"{name}-id"], source=name) for name in NASTY])
+    upsert_scores(engine, frame)
+    upsert_scores(engine, frame)
+    for name in NASTY:
+        got = read_scores(engine, "rv1", sources=[name])
+        assert got["pair_id"].tolist() == [f"{name}-id"]
+        assert got["source"].tolist() == [name]
+    assert already_scored(engine, "rv1", [f"{n}-id" for n in NASTY]) == {f"{n}-id" for n in NASTY}
+    assert read_scores(engine, NASTY[0]).empty  # as a ranker version, too
+    chosen = pd.DataFrame(
+        {
+            "pair_id": [f"{n}-id" for n in NASTY],
+            "source": NASTY,
+            "selected": True,
+            "reason": "selected",
+            "related_id": NASTY,
+        }
+    )
+    write_decisions(engine, NASTY[1], chosen, {"ranker_version": NASTY[0], "config": NASTY})
+    for name in NASTY:
+        got = explain(engine, f"{name}-id", NASTY[1])
+        assert (got["source"], got["related_id"]) == (name, name)
+    assert count(engine, tables.scored_pairs) == len(NASTY)
+    assert count(engine, tables.selection_decisions) == len(NASTY)
+
+
+def _upsert_partition(url: str, source: str, n: int, shared: int) -> None:
+    """Write one partition in many small transactions plus rows shared with the other writer."""
+    engine = create_engine_for(url)
+    try:
+        ensure_schema(engine)
+        ids = [f"{source}-{i:04d}" for i in range(n)]
+        for start in range(0, n, 50):
+            upsert_scores(engine, scores(ids[start : start + 50], source=source))
+            upsert_scores(engine, scores([f"shared-{i}" for i in range(shared)], source="shared"))
+    finally:
+        engine.dispose()
+
+
+def _check_partitions(engine, n: int, shared: int) -> None:
+    got = read_scores(engine, "rv1")
+    assert len(got) == 2 * n + shared
+    assert got["pair_id"].is_unique
+    assert got["source"].value_counts().to_dict() == {"left": n, "right": n, "shared": shared}
+
+
+def test_concurrent_upserts_from_two_threads(db_url: str, engine) -> None:
+    errors: list[BaseException] = []
+
+    def work(source: str) -> None:
+        try:
+            _upsert_partition(db_url, source, 400, 30)
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in ("left", "right")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    _check_partitions(engine, 400, 30)
+
+
+def test_concurrent_upserts_from_two_processes_sqlite(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=_upsert_partition, args=(url, source, 300, 20))
+        for source in ("left", "right")
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    engine = create_engine_for(url)
+    _check_partitions(engine, 300, 20)
+    engine.dispose()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_postgres_masks_password() -> None:
+    url = f"postgresql+psycopg://scar:s3cret-pw@127.0.0.1:{_closed_port()}/nope"
+    engine = create_engine_for(url)
+    with pytest.raises(TableStoreError) as caught:
+        ensure_schema(engine)
+    message = str(caught.value)
+    assert "scar:***@127.0.0.1" in message
+    assert "s3cret-pw" not in message
+    assert caught.value.__cause__ is None and "s3cret-pw" not in repr(caught.value)
+
+
+def test_unopenable_sqlite_names_the_url(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    with pytest.raises(TableStoreError, match="missing-dir"):
+        read_scores(create_engine_for(url), "rv1")
+
+
+def test_bare_postgresql_url_uses_psycopg3() -> None:
+    engine = create_engine_for("postgresql://u:p@localhost/db")
+    assert engine.url.drivername == "postgresql+psycopg"

@@ -1,0 +1,136 @@
+"""Exact and seeded MinHash near-dedup keep the best-scored copy."""
+
+from __future__ import annotations
+
+import random
+
+from scar_dagster.selection.dedup import (
+    dedup_text,
+    exact_duplicates,
+    exact_key,
+    near_duplicates,
+    shingles,
+)
+
+
+def essay(seed: int, n_words: int = 50) -> str:
+    rng = random.Random(seed)
+    vocabulary = [f"w{i}" for i in range(2000)]
+    return " ".join(rng.choice(vocabulary) for _ in range(n_words))
+
+
+def test_exact_key_normalises_case_space_and_unicode() -> None:
+    assert exact_key("Hello   World\n") == exact_key("hello world")
+    assert exact_key("ﬁle") == exact_key("file")  # NFKC ligature
+    assert exact_key("hello") != exact_key("hello!")
+
+
+def test_dedup_text_modes() -> None:
+    assert dedup_text("Q", "A", "response") == "A"
+    assert dedup_text("Q", "A", "pair") == "Q\nA"
+
+
+def test_exact_keeps_higher_score_then_smaller_id() -> None:
+    ids = ["b", "a", "c", "d"]
+    scores = [1.0, 1.0, 5.0, 0.0]
+    texts = ["same", "SAME ", "same", "other"]
+    assert exact_duplicates(ids, scores, texts) == {"a": "c", "b": "c"}
+    assert exact_duplicates(["b", "a"], [1.0, 1.0], ["x", "x"]) == {"b": "a"}
+
+
+def test_near_dedup_finds_one_word_change_and_keeps_higher_score() -> None:
+    base = essay(1)
+    words = base.split()
+    words[25] = "changed"
+    others = [essay(seed) for seed in range(2, 12)]
+    ids = ["orig", "edit"] + [f"o{i}" for i in range(10)]
+    texts = [base, " ".join(words), *others]
+    scores = [1.0, 2.0] + [0.5] * 10
+    found = near_duplicates(ids, scores, texts, seed=7)
+    assert found == {"orig": "edit"}
+    assert near_duplicates(ids, scores, texts, seed=7) == found  # deterministic
+
+
+def test_near_dedup_is_seeded_and_order_independent() -> None:
+    texts = [essay(s) for s in range(30)]
+    for i in range(0, 30, 3):  # plant a near-copy of every third text
+        words = texts[i].split()
+        words[10] = "planted"
+        texts.append(" ".join(words))
+    ids = [f"id{i:02d}" for i in range(len(texts))]
+    scores = [float(i % 7) for i in range(len(texts))]
+    first = near_duplicates(ids, scores, texts, seed=3, threshold=0.8)
+    order = list(range(len(texts)))
+    random.Random(0).shuffle(order)
+    shuffled = near_duplicates(
+        [ids[i] for i in order],
+        [scores[i] for i in order],
+        [texts[i] for i in order],
+        seed=3,
+        threshold=0.8,
+    )
+    assert first == shuffled
+    assert len(first) == 10
+    for dropped, kept in first.items():
+        assert scores[ids.index(kept)] >= scores[ids.index(dropped)]
+
+
+def test_near_dedup_does_not_chain_through_dropped_pairs() -> None:
+    def words(lo: int, hi: int) -> str:
+        return " ".join(f"t{i}" for i in range(lo, hi))
+
+    # Unigram sets: J(a, b) = J(b, c) = 0.6 but J(a, c) = 0.33.
+    a, b, c = words(1, 41), words(11, 51), words(21, 61)
+    options = {"threshold": 0.45, "num_perm": 256, "ngram_size": 1, "seed": 1}
+    assert near_duplicates(["b", "c"], [2.0, 1.0], [b, c], **options) == {"c": "b"}
+    found = near_duplicates(["a", "b", "c"], [3.0, 2.0, 1.0], [a, b, c], **options)
+    assert found == {"b": "a"}  # c is kept: its only match, b, was dropped
+
+
+def test_texts_without_words_are_never_near_duplicates() -> None:
+    assert shingles("!!! ???") == []
+    assert shingles("one") == [b"one"]
+    assert near_duplicates(["a", "b"], [1.0, 0.0], ["", "..."]) == {}
+
+
+def _reference_with_minhash_lsh(ids, scores, texts, threshold, num_perm, seed):
+    """The straightforward datasketch MinHashLSH loop the compact banding must reproduce."""
+    import numpy as np
+    from datasketch import MinHash, MinHashLSH
+
+    from scar_dagster.selection.dedup import priority_order
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    kept, position, dropped = {}, {}, {}
+    for step, i in enumerate(priority_order(ids, scores)):
+        tokens = shingles(texts[i])
+        if not tokens:
+            continue
+        minhash = MinHash(num_perm=num_perm, seed=seed)
+        minhash.update_batch(tokens)
+        hits = [
+            k for k in lsh.query(minhash) if np.mean(kept[k] == minhash.hashvalues) >= threshold
+        ]
+        if hits:
+            dropped[ids[i]] = min(hits, key=position.__getitem__)
+            continue
+        lsh.insert(ids[i], minhash)
+        kept[ids[i]], position[ids[i]] = minhash.hashvalues, step
+    return dropped
+
+
+def test_compact_banding_matches_minhash_lsh() -> None:
+    rng = random.Random(4)
+    texts = [essay(s, 30) for s in range(60)]
+    for i in range(0, 60, 4):  # near copies with one to four words changed
+        words = texts[i].split()
+        for j in rng.sample(range(30), rng.randint(1, 4)):
+            words[j] = f"edit{j}"
+        texts.append(" ".join(words))
+    texts += ["", "!!!"]
+    ids = [f"id{i:03d}" for i in range(len(texts))]
+    scores = [float(rng.randint(0, 5)) for _ in texts]
+    for threshold in (0.5, 0.8):
+        expected = _reference_with_minhash_lsh(ids, scores, texts, threshold, 128, 9)
+        assert near_duplicates(ids, scores, texts, threshold=threshold, seed=9) == expected
+        assert expected  # the planted copies are found
