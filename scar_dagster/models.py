@@ -90,6 +90,7 @@ def _convert_gguf_atomically(gguf: Path, target: Path, source: dict[str, str]) -
         _convert_gguf(gguf, tmp)
         marker = {**source, "gguf_file": gguf.name, "converted_at": time.time()}
         (tmp / CONVERSION_MARKER).write_text(json.dumps(marker, indent=2))
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache may be shared
         try:
             os.rename(tmp, target)
         except OSError:

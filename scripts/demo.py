@@ -37,6 +37,9 @@ def main() -> None:
 
     defs = definitions.defs
     storage = defs.resources["storage"]
+    Path(os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".scar_home" / "dagster_home"))).mkdir(
+        parents=True, exist_ok=True
+    )
     instance = DagsterInstance.get()
     scan = scan_landing_zone(storage.landing_store())
     sources = sorted(scan.files)

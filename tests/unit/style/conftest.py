@@ -1,0 +1,67 @@
+"""Models for the style tests: the real MiniLM encoder and a tiny seeded causal LM.
+
+The tiny LM (random Llama weights, the MiniLM WordPiece tokenizer with a ChatML template)
+exercises every code path of the perplexity computation in milliseconds; the real
+SmolLM2 conversion and its perplexities are tested in ``tests/unit/test_models.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content']"
+    " + '<|im_end|>\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
+    "{% endif %}"
+)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run each module's models on one thread: on a shared 2-core machine, two OpenMP threads
+    competing with another busy process can make a forward pass 20x slower."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def encoder(one_torch_thread):
+    from scar_dagster.models import load_encoder
+
+    return load_encoder()
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(one_torch_thread):
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from scar_dagster.models import encoder_path
+
+    tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
+    tokenizer.chat_template = CHATML
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():  # sharper, less uniform next-token distributions than the default init
+        model.get_input_embeddings().weight.normal_(0.0, 1.0)
+    model.eval()
+    return tokenizer, model

@@ -1,0 +1,102 @@
+"""The style_features table: one row per pair, contract columns, degenerate rows flagged."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scar_dagster.style.features import (
+    FEATURES_EMPTY_RESPONSE,
+    FEATURES_NO_WORDS,
+    FEATURES_TOO_LONG,
+    STYLE_FEATURE_COLUMNS,
+    StyleFeatureParams,
+    compute_style_features,
+)
+from scar_dagster.style.form import FORM_FEATURE_COLUMNS
+
+CASES = {
+    "valid": ("Name a colour.", "Blue is a colour.", None),
+    "empty": ("Say something.", "", FEATURES_EMPTY_RESPONSE),
+    "blank": ("Say something.", "   \n\t", FEATURES_EMPTY_RESPONSE),
+    "punct": ("Say something.", "?!... --- ***", FEATURES_NO_WORDS),
+    "emoji": ("Say something.", "😀🎉👍", FEATURES_NO_WORDS),
+    "huge": ("Say something.", "word " * 5_000, FEATURES_TOO_LONG),
+    "long": ("Write an essay.", "This sentence repeats itself. " * 200, None),
+}
+
+
+def raw_pairs(cases=CASES) -> pd.DataFrame:
+    rows = [
+        {"id": key, "source": "demo", "instruction": instr, "response": resp}
+        for key, (instr, resp, _) in cases.items()
+    ]
+    return pd.DataFrame(rows, index=range(100, 100 + len(rows)))  # a non-default index
+
+
+@pytest.fixture(scope="module")
+def features(tiny_lm, encoder):
+    params = StyleFeatureParams(max_response_chars=20_000, perplexity_max_tokens=128)
+    return compute_style_features(raw_pairs(), lm=tiny_lm, encoder=encoder, params=params)
+
+
+def test_contract_columns_and_order(features):
+    assert tuple(features.columns) == STYLE_FEATURE_COLUMNS
+    assert list(features["id"]) == list(CASES)
+    assert (features["source"] == "demo").all()
+    assert list(features.index) == list(range(len(CASES)))
+
+
+def test_degenerate_rows_have_reason_and_null_features(features):
+    reasons = features.set_index("id")["degenerate_reason"]
+    for key, (_, _, reason) in CASES.items():
+        if reason is None:
+            assert pd.isna(reasons[key]), key
+        else:
+            assert reasons[key] == reason, key
+    degenerate = features[features["degenerate_reason"].notna()]
+    value_columns = [*FORM_FEATURE_COLUMNS, "perplexity", "relatedness", "truncated"]
+    assert degenerate[value_columns].isna().all().all()
+
+
+def test_valid_rows_have_features(features):
+    valid = features[features["degenerate_reason"].isna()].set_index("id")
+    assert valid[[*FORM_FEATURE_COLUMNS[:3], "perplexity", "relatedness"]].notna().all().all()
+    assert bool(valid.loc["long", "truncated"]) and not bool(valid.loc["valid", "truncated"])
+    assert valid.loc["valid", "n_words"] == 4
+
+
+def test_without_models_surprisal_is_nan(tiny_lm):
+    out = compute_style_features(raw_pairs(), lm=None, encoder=None, params=StyleFeatureParams())
+    assert out["perplexity"].isna().all() and out["relatedness"].isna().all()
+    assert out["truncated"].isna().all()
+    disabled = StyleFeatureParams(compute_perplexity=False, compute_relatedness=False)
+    out2 = compute_style_features(raw_pairs(), lm=tiny_lm, encoder=None, params=disabled)
+    assert out2["perplexity"].isna().all()
+    assert out2["n_words"].equals(out["n_words"])
+
+
+def test_empty_frame_and_missing_columns():
+    empty = raw_pairs().iloc[:0]
+    out = compute_style_features(empty, lm=None, encoder=None)
+    assert tuple(out.columns) == STYLE_FEATURE_COLUMNS and len(out) == 0
+    with pytest.raises(ValueError, match="response"):
+        compute_style_features(empty.drop(columns="response"), lm=None, encoder=None)
+
+
+def test_params_are_frozen_and_validated():
+    params = StyleFeatureParams()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        params.perplexity_batch_size = 2  # type: ignore[misc]
+    with pytest.raises(ValueError, match="batch_size"):
+        StyleFeatureParams(perplexity_batch_size=0)
+
+
+def test_non_string_response_is_empty():
+    frame = raw_pairs({"none": ("Q?", None, FEATURES_EMPTY_RESPONSE)})
+    out = compute_style_features(frame, lm=None, encoder=None)
+    assert out.loc[0, "degenerate_reason"] == FEATURES_EMPTY_RESPONSE
+    assert np.isnan(out.loc[0, "n_chars"])
