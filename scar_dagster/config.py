@@ -1,10 +1,9 @@
 """Run configuration of the assets: each ``Config`` mirrors one core params class."""
 
+from typing import TYPE_CHECKING
 
 from dagster import Config
 from pydantic import Field
-
-from typing import TYPE_CHECKING
 
 from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
 
@@ -18,8 +17,7 @@ class IngestConfig(Config):
 
     max_text_chars: int = Field(
         default=100_000,
-        description="Instructions or responses longer than this are quarantined "
-        "(ingest_too_long).",
+        description="Instructions or responses longer than this are quarantined (ingest_too_long).",
     )
     instruction_field: str | None = Field(
         default=None,
@@ -97,3 +95,10 @@ class SelectionConfig(Config):
         if values["top_k"] is None and values["ratio"] is None and values["threshold"] is None:
             values["ratio"] = 0.25
         return SelectionParams(**values)
+
+
+class ScoringConfig(Config):
+    """How ``scored_pairs`` runs the ranker."""
+
+    batch_size: int = Field(default=32, description="Pairs per encoder batch (length-bucketed).")
+    num_threads: int | None = Field(default=None, description="torch threads; None: default.")

@@ -1,6 +1,5 @@
 """Sensor factories: the landing zone drives partitions and ingest runs."""
 
-
 import hashlib
 import json
 from collections.abc import Iterable
@@ -27,9 +26,7 @@ def file_signature(info: ObjectInfo) -> str:
     return f"{info.size}:{info.version}"
 
 
-def changed_files(
-    files: Iterable[ObjectInfo], known: dict[str, str]
-) -> list[ObjectInfo]:
+def changed_files(files: Iterable[ObjectInfo], known: dict[str, str]) -> list[ObjectInfo]:
     """Files whose signature differs from the one recorded in the cursor."""
     return [info for info in files if known.get(info.key) != file_signature(info)]
 
@@ -67,7 +64,7 @@ def build_landing_zone_sensor(
         context: SensorEvaluationContext, storage: StorageResource
     ) -> SensorResult:
         scan = scan_landing_zone(storage.landing_store())
-        for folder, problem in sorted(scan.rejected.items()):
+        for problem in sorted(scan.rejected.values()):
             context.log.warning(f"skipping landing-zone folder: {problem}")
         for key in scan.stray:
             context.log.warning(f"skipping {key!r}: files must sit inside a source folder")

@@ -1,0 +1,73 @@
+"""Scoring stage: scored_pairs per data source, written to SQL, incremental per ranker."""
+
+import pandas as pd
+from dagster import (
+    AssetExecutionContext,
+    AssetIn,
+    AutomationCondition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from scar_dagster.config import ScoringConfig
+from scar_dagster.partitions import data_source_partitions
+from scar_dagster.resources import DatabaseResource, InstructLMResource, StorageResource
+
+GROUP = "scoring"
+FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
+
+
+@asset(
+    partitions_def=data_source_partitions,
+    group_name=GROUP,
+    kinds={"pytorch", "sql"},
+    ins={"style_ranker": AssetIn(input_manager_key="json_io_manager")},
+    automation_condition=AutomationCondition.eager(),
+    description="The champion StyleRanker's score for every kept pair of a source, upserted into "
+    "the scored_pairs SQL table keyed by (pair id, ranker version); pairs already scored by that "
+    "version are not scored again.",
+)
+def scored_pairs(
+    context: AssetExecutionContext,
+    config: ScoringConfig,
+    raw_pairs: pd.DataFrame,
+    style_features: pd.DataFrame,
+    style_ranker: dict,
+    storage: StorageResource,
+    database: DatabaseResource,
+    instruct_lm: InstructLMResource,
+) -> MaterializeResult:
+    """Score the pairs of one source that this ranker version has not scored yet."""
+    from scar_dagster.io import tables
+    from scar_dagster.ranker.service import score_with_checkpoint
+
+    version = style_ranker["champion_version"]
+    engine = database.get_engine()
+    done = tables.already_scored(engine, version, raw_pairs["id"].tolist())
+    todo = raw_pairs[~raw_pairs["id"].isin(done)]
+    scores = score_with_checkpoint(
+        storage.asset_store(),
+        version,
+        todo["instruction"].tolist(),
+        todo["response"].tolist(),
+        cache_dir=instruct_lm.cache_dir,
+        batch_size=config.batch_size,
+        num_threads=config.num_threads,
+    )
+    frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
+    frame = frame.assign(ranker_version=version, score=scores).merge(
+        style_features[FEATURE_COLUMNS].rename(columns={"id": "pair_id"}), on="pair_id", how="left"
+    )
+    tables.upsert_scores(engine, frame)
+    context.log.info(f"scored {len(todo)} new pairs, reused {len(done)} with ranker {version}")
+    return MaterializeResult(
+        metadata={
+            "dagster/row_count": len(raw_pairs),
+            "rows_scored": len(todo),
+            "rows_reused": len(done),
+            "ranker_version": version,
+            "table": MetadataValue.text(f"scored_pairs @ {tables.masked_url(engine)}"),
+            "score_mean": float(pd.Series(scores).mean()) if len(todo) else None,
+        }
+    )

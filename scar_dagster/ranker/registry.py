@@ -1,0 +1,77 @@
+"""Ranker checkpoints in a store, and which one is the champion that scoring uses.
+
+Layout under the storage root: ``rankers/<version>/<files>`` with a ``_SUCCESS`` marker
+written last, and ``rankers/champion.json`` naming the promoted version. Loading copies a
+version into a local cache folder (verified against the marker's sha256 list) first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from scar_dagster.io.storage import BlobStore
+
+PREFIX = "rankers"
+MARKER = "_SUCCESS"
+CHAMPION_KEY = f"{PREFIX}/champion.json"
+
+
+def publish_checkpoint(store: BlobStore, local_dir: str | Path, version: str) -> str:
+    """Copy a checkpoint folder into the store as ``rankers/<version>``; return its URI."""
+    folder = f"{PREFIX}/{version}"
+    if store.exists(f"{folder}/{MARKER}"):
+        return store.uri(folder)
+    manifest = {}
+    for path in sorted(Path(local_dir).iterdir()):
+        if path.is_file():
+            data = path.read_bytes()
+            store.write_bytes(f"{folder}/{path.name}", data)
+            manifest[path.name] = hashlib.sha256(data).hexdigest()
+    store.write_bytes(f"{folder}/{MARKER}", json.dumps(manifest, sort_keys=True).encode())
+    return store.uri(folder)
+
+
+def fetch_checkpoint(store: BlobStore, version: str, cache_dir: str | Path) -> Path:
+    """A local folder holding checkpoint ``version``, downloaded and verified once."""
+    target = Path(cache_dir) / version
+    if (target / MARKER).is_file():
+        return target
+    folder = f"{PREFIX}/{version}"
+    if not store.exists(f"{folder}/{MARKER}"):
+        raise FileNotFoundError(f"no complete ranker checkpoint at {store.uri(folder)}")
+    manifest = json.loads(store.read_bytes(f"{folder}/{MARKER}"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=target.parent))
+    try:
+        for name, digest in sorted(manifest.items()):
+            data = store.read_bytes(f"{folder}/{name}")
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise ValueError(f"checkpoint file {store.uri(f'{folder}/{name}')} is corrupt")
+            (staging / name).write_bytes(data)
+        (staging / MARKER).write_text(json.dumps(manifest, sort_keys=True))
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / MARKER).is_file():  # else a concurrent fetch won: same bytes
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def read_champion(store: BlobStore) -> dict[str, Any] | None:
+    """The champion record (version, metrics, promoted_at), or None before the first one."""
+    if not store.exists(CHAMPION_KEY):
+        return None
+    return json.loads(store.read_bytes(CHAMPION_KEY))
+
+
+def write_champion(store: BlobStore, record: dict[str, Any]) -> None:
+    """Make ``record['version']`` the champion."""
+    store.write_bytes(CHAMPION_KEY, (json.dumps(record, sort_keys=True, indent=2) + "\n").encode())
