@@ -40,6 +40,7 @@ test: install
 
 dev: install
 	mkdir -p "$(DAGSTER_HOME)"
+	test -f "$(DAGSTER_HOME)/dagster.yaml" || printf 'telemetry:\n  enabled: false\n' > "$(DAGSTER_HOME)/dagster.yaml"
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 -w workspace.yaml
 
 lint: install

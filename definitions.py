@@ -7,18 +7,20 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
-from assets import features, ingest, jobs
+from assets import features, finetune, ingest, jobs, ranker, scoring, selection
 from scar_dagster import settings
 from scar_dagster.io_managers import JsonIOManager, ParquetIOManager
 from scar_dagster.resources import (
+    CheckThresholdsResource,
     DatabaseResource,
     EncoderResource,
+    FineTuneResource,
     InstructLMResource,
     StorageResource,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
-STAGES = [ingest, features]
+STAGES = [ingest, features, ranker, scoring, selection, finetune]
 
 
 def build_resources(
@@ -38,6 +40,8 @@ def build_resources(
         "database": DatabaseResource(url=database_url or settings.database_url(home)),
         "encoder": EncoderResource(),
         "instruct_lm": InstructLMResource(cache_dir=settings.model_cache_dir(PROJECT_DIR)),
+        "check_thresholds": CheckThresholdsResource(),
+        "fine_tune": FineTuneResource(output_root=settings.finetune_dir(home)),
     }
 
 

@@ -43,6 +43,8 @@ def scored_pairs(
     from scar_dagster.ranker.service import score_with_checkpoint
 
     version = style_ranker["champion_version"]
+    if not version:
+        raise ValueError("no promoted StyleRanker yet: materialize style_ranker until one passes")
     engine = database.get_engine()
     done = tables.already_scored(engine, version, raw_pairs["id"].tolist())
     todo = raw_pairs[~raw_pairs["id"].isin(done)]

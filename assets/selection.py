@@ -10,6 +10,7 @@ from dagster import (
     asset,
 )
 
+from scar_dagster.checks import build_gx_asset_check
 from scar_dagster.config import SelectionConfig
 from scar_dagster.metadata import frame_metadata
 from scar_dagster.plots import markdown_image
@@ -36,7 +37,7 @@ def _concat(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
     },
     deps=["scored_pairs"],
     automation_condition=AutomationCondition.eager().without(
-        AutomationCondition.any_deps_missing()
+        ~AutomationCondition.any_deps_missing()
     ),
     description="The style-consistent subset: a global top-k / ratio / threshold over every "
     "source's scores, with a reason for every row in selection_decisions, exported as Alpaca "
@@ -84,3 +85,62 @@ def selected_subset(
             "decisions_by_reason": MetadataValue.json(result.reason_counts),
         },
     )
+
+
+def _latest_metadata(context, key: str) -> dict:
+    from dagster import AssetKey
+
+    event = context.instance.get_latest_materialization_event(AssetKey(key))
+    if event is None or event.asset_materialization is None:
+        raise ValueError(f"{key} has no materialization to check")
+    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def _style_specs(df: pd.DataFrame, context) -> list:
+    from scar_dagster.quality.expectations import style_consistency_specs
+
+    thresholds = context.resources.check_thresholds
+    stats = _latest_metadata(context, "selected_subset")["pool_style_stats"]
+    pool_std = {metric: values["std"] for metric, values in stats.items()}
+    return style_consistency_specs(
+        pool_std,
+        max_ratio=thresholds.max_std_ratio,
+        absolute_max=thresholds.absolute_max_std or None,
+    )
+
+
+def _integrity_specs(df: pd.DataFrame, context) -> list:
+    from scar_dagster.quality.expectations import (
+        row_count_between,
+        values_not_null,
+        values_unique,
+    )
+
+    max_rows = int(_latest_metadata(context, "selected_subset")["max_rows"])
+    return [
+        values_unique("id"),
+        values_not_null("instruction"),
+        values_not_null("response"),
+        values_unique("response", description="no exact duplicate responses"),
+        row_count_between(1, max(1, max_rows), description="not empty, within selection size"),
+    ]
+
+
+selected_subset_style_consistency = build_gx_asset_check(
+    asset=selected_subset,
+    name="style_consistency",
+    specs_fn=_style_specs,
+    required_resource_keys={"check_thresholds"},
+    description="Std of TTR, MTLD, perplexity and response length in the subset is at most "
+    "max_std_ratio (default 0.8) x the scored pool's std, and under optional absolute bounds.",
+)
+
+selected_subset_integrity = build_gx_asset_check(
+    asset=selected_subset,
+    name="integrity",
+    specs_fn=_integrity_specs,
+    description="Unique ids, no null instruction or response, no duplicate responses, and a "
+    "row count between 1 and the configured selection size.",
+)
+
+GATE_CHECKS = ("selected_subset_style_consistency", "selected_subset_integrity")

@@ -102,3 +102,39 @@ class ScoringConfig(Config):
 
     batch_size: int = Field(default=32, description="Pairs per encoder batch (length-bucketed).")
     num_threads: int | None = Field(default=None, description="torch threads; None: default.")
+
+
+class TrainingDataConfig(Config):
+    """Where ``ranker_training_data`` comes from: a quadruple file, or the local LM."""
+
+    quadruples_path: str | None = Field(
+        default=None,
+        description="JSONL of quadruples (instruction, human, referenced, direct, quality_*); "
+        "default: the bundled data/ranker/quadruples.jsonl.",
+    )
+    generate: bool = Field(
+        default=False,
+        description="Generate quadruples from a sample of raw_pairs with the instruct LM "
+        "instead of reading a file.",
+    )
+    sample_size: int = Field(default=48, description="generate: pairs sampled from raw_pairs.")
+    max_new_tokens: int = Field(default=96, description="generate: tokens per LM response.")
+    seed: int = Field(default=0, description="generate: sampling seed.")
+
+
+class RankerTrainingConfig(Config):
+    """How ``style_ranker`` is trained (mirrors ``TrainParams`` and ``RankerConfig``)."""
+
+    epochs: int = Field(default=20, description="Maximum epochs (paper: up to 20).")
+    batch_size: int = Field(default=2, description="Quadruples per step (paper: 2).")
+    lr: float = Field(default=2e-5, description="AdamW learning rate (paper: 2e-5).")
+    seed: int = Field(default=42, description="Seed of the split, init and shuffling.")
+    early_stopping_patience: int | None = Field(
+        default=3, description="Stop after this many epochs without validation gain."
+    )
+    hidden_dim: int = Field(default=512, description="MLP hidden size L (paper: 512).")
+    max_length: int = Field(default=512, description="Tokens per text (paper: 512).")
+    num_threads: int | None = Field(default=None, description="torch threads; None: default.")
+    quality_threshold: float = Field(
+        default=5.0, description="A pair trains only if both qualities exceed this (paper: 5)."
+    )

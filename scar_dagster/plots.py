@@ -34,3 +34,27 @@ def histograms_png(frame: pd.DataFrame, columns: Sequence[str], *, bins: int = 3
 def markdown_image(png: bytes, alt: str) -> str:
     """A markdown image with the PNG inlined as a data URI (rendered by the Dagster UI)."""
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
+
+
+def training_curves_png(history: list[dict]) -> bytes:
+    """Training loss and validation accuracy per epoch, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
+    try:
+        left.plot(epochs, [h.get("total", 0.0) for h in history], marker="o")
+        left.set_title("train loss")
+        right.plot(epochs, [h.get("val_accuracy") or 0.0 for h in history], marker="o")
+        right.set_title("validation pairwise accuracy")
+        for ax in (left, right):
+            ax.set_xlabel("epoch")
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)

@@ -5,7 +5,6 @@ plain objects the core library works with. Defaults are embedded in ``definition
 code location loads with no environment at all.
 """
 
-
 from typing import Any
 
 from dagster import ConfigurableResource, ResourceDependency
@@ -124,3 +123,60 @@ class CheckThresholdsResource(ConfigurableResource):
         default=0.7,
         description="style_ranker is blocked when validation pairwise accuracy is below this.",
     )
+
+
+class FineTuneResource(ConfigurableResource):
+    """How a new subset is fine-tuned: a small local SFT run, or the user's own command."""
+
+    mode: str = Field(default="local", description="'local' (transformers SFT) or 'command'.")
+    command: str | None = Field(
+        default=None,
+        description="mode=command: program to run, split with shlex; it gets SCAR_SUBSET_PATH, "
+        "SCAR_SUBSET_VERSION and SCAR_OUTPUT_DIR in its environment.",
+    )
+    timeout_s: float | None = Field(default=None, description="mode=command: time limit.")
+    output_root: str = Field(description="Local folder holding one output folder per version.")
+    max_steps: int = Field(default=20, description="mode=local: optimizer steps.")
+    learning_rate: float = Field(default=5e-5, description="mode=local: AdamW learning rate.")
+    batch_size: int = Field(default=4, description="mode=local: rows per step.")
+    max_length: int = Field(default=256, description="mode=local: tokens per example.")
+    num_threads: int | None = Field(default=1, description="mode=local: torch threads.")
+    seed: int = Field(default=0, description="mode=local: seed of shuffling and init.")
+
+    def launch(self, subset_path: str, subset_version: str, base_model_path: str) -> Any:
+        """Run one fine-tune of ``subset_path``; returns the ``FineTuneRecord``."""
+        from pathlib import Path
+
+        output_dir = Path(self.output_root) / subset_version
+        if self.mode == "command":
+            from scar_dagster.finetune.command import run_command
+
+            if not self.command:
+                raise ValueError("FineTuneResource(mode='command') needs a command")
+            return run_command(
+                self.command,
+                subset_path=subset_path,
+                subset_version=subset_version,
+                output_dir=output_dir,
+                timeout_s=self.timeout_s,
+            )
+        if self.mode != "local":
+            raise ValueError(f"unknown fine-tune mode {self.mode!r}: use 'local' or 'command'")
+        from scar_dagster.finetune.sft import SFTParams, run_local_sft
+
+        params = SFTParams(
+            max_steps=self.max_steps,
+            lr=self.learning_rate,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            seed=self.seed,
+            num_threads=self.num_threads,
+        )
+        return run_local_sft(
+            subset_path,
+            base_model_path=base_model_path,
+            output_dir=output_dir,
+            params=params,
+            subset_version=subset_version,
+            overwrite=True,
+        )

@@ -1,4 +1,4 @@
-"""Sensor factories: the landing zone drives partitions and ingest runs."""
+"""Sensor factories: the landing zone drives ingest; a passing subset drives fine-tuning."""
 
 import hashlib
 import json
@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from dagster import (
+    AssetCheckKey,
+    AssetKey,
     DefaultSensorStatus,
     DynamicPartitionsDefinition,
     JobDefinition,
@@ -13,8 +15,10 @@ from dagster import (
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
+    SkipReason,
     sensor,
 )
+from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
 from scar_dagster.ingest.landing import scan_landing_zone
 from scar_dagster.io.storage import ObjectInfo
@@ -93,3 +97,73 @@ def build_landing_zone_sensor(
         )
 
     return _landing_zone_sensor
+
+
+def gate_status(
+    instance: Any, asset_key: AssetKey, run_id: str, check_names: Iterable[str]
+) -> tuple[str, list[str]]:
+    """``("passed" | "failed" | "pending", problems)`` of the gate checks run in ``run_id``."""
+    keys = [AssetCheckKey(asset_key, name) for name in check_names]
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    problems, pending = [], False
+    for key in keys:
+        record = latest.get(key)
+        if record is None or record.run_id != run_id:
+            problems.append(f"{key.name} did not run with this materialization")
+        elif record.status == AssetCheckExecutionRecordStatus.PLANNED:
+            pending = True
+        elif record.status != AssetCheckExecutionRecordStatus.SUCCEEDED:
+            problems.append(f"{key.name} failed")
+    if problems:
+        return "failed", problems
+    return ("pending" if pending else "passed"), []
+
+
+def build_fine_tune_sensor(
+    job: JobDefinition | Any,
+    asset_key: AssetKey,
+    check_names: Iterable[str],
+    *,
+    version_metadata_key: str = "subset_version",
+    name: str = "fine_tune_sensor",
+    minimum_interval_seconds: int = 30,
+    default_status: DefaultSensorStatus = DefaultSensorStatus.RUNNING,
+) -> SensorDefinition:
+    """A sensor launching ``job`` once per new subset version whose gate checks all passed.
+
+    ``run_key`` is the subset version, so Dagster never launches two runs for one version;
+    a version whose blocking checks failed (or did not run) launches nothing, and says why.
+    """
+    check_names = tuple(check_names)
+
+    @sensor(
+        name=name,
+        job=job,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+        description="Launches fine-tuning exactly once per new subset version that passed its "
+        "blocking checks.",
+    )
+    def _fine_tune_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
+        records = context.instance.fetch_materializations(asset_key, limit=1).records
+        if not records:
+            return SkipReason(f"{asset_key.to_user_string()} has not been materialized")
+        record = records[0]
+        if context.cursor and int(context.cursor) >= record.storage_id:
+            return SkipReason("no new subset materialization")
+        metadata = record.asset_materialization.metadata
+        version = metadata[version_metadata_key].value
+        status, problems = gate_status(context.instance, asset_key, record.run_id, check_names)
+        if status == "pending":
+            return SkipReason(f"subset {version}: checks still running")
+        cursor = str(record.storage_id)
+        if status == "failed":
+            message = f"subset {version} not fine-tuned: " + "; ".join(problems)
+            context.log.warning(message)
+            return SensorResult(skip_reason=SkipReason(message), cursor=cursor)
+        return SensorResult(
+            run_requests=[RunRequest(run_key=version, tags={"scar/subset_version": version})],
+            cursor=cursor,
+        )
+
+    return _fine_tune_sensor

@@ -32,3 +32,9 @@ def database_url(home: str) -> str:
 def model_cache_dir(project_dir: Path) -> str:
     """Converted models: ``$SCAR_MODEL_CACHE`` or ``<project>/.scar_home/models``."""
     return os.environ.get("SCAR_MODEL_CACHE") or str(project_dir / ".scar_home" / "models")
+
+
+def finetune_dir(home: str) -> str:
+    """Local folder for fine-tuned models (next to the storage root, or in the cwd for S3)."""
+    base = Path.cwd() / ".scar_home" if home.startswith("s3://") else Path(home)
+    return str(base / "finetune")

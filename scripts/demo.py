@@ -56,6 +56,8 @@ def _unchanged(instance, source: str, files: dict[str, str]) -> bool:
 def main() -> None:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(ROOT / ".scar_home" / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from dagster import DagsterInstance
@@ -84,7 +86,66 @@ def main() -> None:
             print(f"  source_features_job[{source}]{'':<19} unchanged, skipped")
             continue
         _run("source_features_job", instance, defs, source)
+    if _latest_metadata(instance, "style_ranker") is None:
+        _run("ranker_job", instance, defs)
+    else:
+        print(f"  {'ranker_job':<44} champion exists, skipped (run it in the UI to retrain)")
+    for source in sources:
+        _run("scoring_job", instance, defs, source)
+    _run("selection_job", instance, defs)
+    _fine_tune_once(instance, defs)
     _print_summary(Path(storage.root), sources)
+    _print_selection(instance)
+
+
+def _fine_tune_once(instance, defs) -> None:
+    """Evaluate the fine-tune sensor as the daemon would and run what it requests."""
+    from dagster import build_sensor_context
+
+    sensor = defs.resolve_sensor_def("fine_tune_sensor")
+    cursor = instance.get_kvs([_CURSOR_KEY]).get(_CURSOR_KEY)
+    with build_sensor_context(instance=instance, cursor=cursor, definitions=defs) as context:
+        result = sensor.evaluate_tick(context)
+    for request in result.run_requests or []:
+        if instance.get_runs_count(filters=_run_key_filter(request.run_key)):
+            print(f"  fine_tune_job[{request.run_key}] already ran for this subset version")
+            continue
+        started = time.perf_counter()
+        job = defs.resolve_job_def("fine_tune_job")
+        tags = {**request.tags, "dagster/run_key": request.run_key}
+        run = job.execute_in_process(instance=instance, run_config=QUIET, tags=tags)
+        status = "ok" if run.success else "FAILED"
+        print(f"  {'fine_tune_job':<44} {time.perf_counter() - started:6.1f}s {status}")
+    if not result.run_requests:
+        print(f"  fine_tune_sensor: {result.skip_message or 'nothing to launch'}")
+    if result.cursor:
+        instance.kvs_storage.set_kvs({_CURSOR_KEY: result.cursor})
+
+
+_CURSOR_KEY = "scar_demo/fine_tune_sensor_cursor"
+
+
+def _run_key_filter(run_key: str):
+    from dagster import RunsFilter
+
+    return RunsFilter(tags={"dagster/run_key": run_key})
+
+
+def _print_selection(instance) -> None:
+    subset = _latest_metadata(instance, "selected_subset")
+    ranker = _latest_metadata(instance, "style_ranker")
+    print(
+        f"\nStyleRanker {ranker['champion_version']}: validation pairwise accuracy "
+        f"{ranker['val_accuracy']}, test {ranker['test_accuracy']}"
+    )
+    print(f"selected subset {subset['subset_version']}: {subset['dagster/row_count']} rows")
+    print(subset["per_source"])
+    print("\nstyle spread (std) pool vs subset vs random subset of the same size:")
+    print(subset["style_spread"])
+    print(
+        f"\nsubset files: {subset['dagster/uri']}  (alpaca.jsonl, sharegpt.jsonl, subset.parquet)"
+    )
+    print(f"report:       {subset['report_path']}")
 
 
 def _print_summary(home: Path, sources: list[str]) -> None:

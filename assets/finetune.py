@@ -1,0 +1,51 @@
+"""Fine-tune stage: fine_tuned_model, launched once per subset version that passed its gates."""
+
+import json
+
+import pandas as pd
+from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
+
+from scar_dagster.resources import FineTuneResource, InstructLMResource, StorageResource
+
+GROUP = "finetune"
+
+
+@asset(
+    group_name=GROUP,
+    kinds={"pytorch", "transformers"},
+    io_manager_key="json_io_manager",
+    description="A model fine-tuned on the latest selected subset (local SFT of the instruct LM, "
+    "or the user's command), recording the subset version, base model, metrics and output.",
+)
+def fine_tuned_model(
+    context: AssetExecutionContext,
+    selected_subset: pd.DataFrame,
+    fine_tune: FineTuneResource,
+    instruct_lm: InstructLMResource,
+    storage: StorageResource,
+) -> Output[dict]:
+    """Fine-tune on the subset version that selected_subset last materialized."""
+    from scar_dagster.finetune import raise_for_status
+    from scar_dagster.selection.export import FILES
+
+    event = context.instance.get_latest_materialization_event(AssetKey("selected_subset"))
+    metadata = event.asset_materialization.metadata
+    version = metadata["subset_version"].value
+    requested = context.run.tags.get("scar/subset_version")
+    if requested and requested != version:
+        raise ValueError(f"run asked for subset {requested}, latest subset is {version}")
+    subset_path = f"{metadata['dagster/uri'].value}/{FILES['alpaca']}"
+    record = fine_tune.launch(subset_path, version, instruct_lm.get_path())
+    raise_for_status(record)
+    storage.asset_store().write_bytes(f"finetune/{version}.json", record.to_json().encode())
+    return Output(
+        json.loads(record.to_json()),
+        metadata={
+            "subset_version": version,
+            "mode": record.mode,
+            "base_model": record.base_model,
+            "output_dir": MetadataValue.path(str(record.output_dir)),
+            "metrics": MetadataValue.json(record.metrics),
+            "rows": len(selected_subset),
+        },
+    )

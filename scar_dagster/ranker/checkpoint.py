@@ -1,0 +1,130 @@
+"""Save and load StyleRanker checkpoints: safetensors weights + JSON config + metrics.
+
+A checkpoint folder holds ``model.safetensors``, ``config.json`` (ranker config, the encoder's
+own config, code version, training-data fingerprint, version and the weights' sha256) and
+``metrics.json``. Loads are strict: a missing or unexpected key, a wrong shape, a corrupt or
+tampered file, or a config whose version does not match its contents raise
+``CheckpointError`` and nothing is returned. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from scar_dagster.ranker.model import RankerConfig
+
+CODE_VERSION = "scar-ranker-1"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+METRICS = "metrics.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be used; the message says which file and why."""
+
+
+def ranker_version(config: RankerConfig, training_fingerprint: str, code_version: str) -> str:
+    """Version of a trained ranker: sha256 of its config, training data and code, 16 hex."""
+    payload = "\x1e".join((config.to_json(), training_fingerprint, code_version))
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def save_checkpoint(
+    model: Any,
+    config: RankerConfig,
+    directory: str | Path,
+    *,
+    training_fingerprint: str,
+    metrics: dict[str, Any] | None = None,
+    code_version: str = CODE_VERSION,
+) -> str:
+    """Write the checkpoint atomically into ``directory``; return its version."""
+    from safetensors.torch import save_file
+
+    target = Path(directory)
+    version = ranker_version(config, training_fingerprint, code_version)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(state, str(staging / WEIGHTS), metadata={"version": version})
+        document = {
+            "ranker": config.to_dict(),
+            "encoder_config": model.encoder.config.to_dict(),
+            "code_version": code_version,
+            "training_fingerprint": training_fingerprint,
+            "version": version,
+            "weights_sha256": hashlib.sha256((staging / WEIGHTS).read_bytes()).hexdigest(),
+        }
+        (staging / CONFIG).write_text(json.dumps(document, sort_keys=True, indent=2, default=str))
+        (staging / METRICS).write_text(json.dumps(metrics or {}, sort_keys=True, indent=2))
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return version
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """The checkpoint's config.json, verified against its own version hash."""
+    path = Path(directory) / CONFIG
+    try:
+        document = json.loads(path.read_text())
+        config = RankerConfig.from_dict(document["ranker"])
+        expected = ranker_version(
+            config, document["training_fingerprint"], document["code_version"]
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{path}: unreadable ranker config ({error})") from error
+    if expected != document.get("version"):
+        raise CheckpointError(
+            f"{path}: version {document.get('version')!r} does not match its contents "
+            f"({expected}); the config was edited or belongs to another checkpoint"
+        )
+    return document
+
+
+def load_checkpoint(
+    directory: str | Path, *, tokenizer_path: str | None = None
+) -> tuple[Any, Any, dict]:
+    """Return ``(model, tokenizer, config document)`` of a verified checkpoint, in eval mode."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    from scar_dagster.models import encoder_path
+    from scar_dagster.ranker.model import StyleRanker, _encoder_from_config, _load_tokenizer
+
+    folder = Path(directory)
+    document = read_config(folder)
+    weights = folder / WEIGHTS
+    try:
+        data = weights.read_bytes()
+    except OSError as error:
+        raise CheckpointError(f"{weights}: cannot read weights ({error})") from error
+    if hashlib.sha256(data).hexdigest() != document.get("weights_sha256"):
+        raise CheckpointError(f"{weights}: sha256 differs from config.json; file is tampered")
+    try:
+        state = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights}: not a valid safetensors file ({error})") from error
+    config = RankerConfig.from_dict(document["ranker"])
+    model = StyleRanker(
+        _encoder_from_config(document["encoder_config"]),
+        hidden_dim=config.hidden_dim,
+        pooling=config.pooling,
+        max_length=config.max_length,
+    )
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{weights}: weights do not fit the model: {error}") from error
+    model.eval()
+    tokenizer = _load_tokenizer(encoder_path(tokenizer_path or config.encoder))
+    return model, tokenizer, document

@@ -1,0 +1,206 @@
+"""Train a StyleRanker on quadruples with SCAR's losses; keep the best validation epoch.
+
+Defaults follow the paper (arXiv 2406.10882): AdamW lr 2e-5, 10% linear warmup then linear
+decay, gradient clipping at 1.0, batch size 2, up to 20 epochs, a seeded 80/10/10 split, and
+the epoch with the best validation pairwise accuracy kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scar_dagster.ranker.pairs import (
+    DEFAULT_QUALITY_THRESHOLD,
+    KINDS,
+    PAIR_NAMES,
+    PAIR_TYPES,
+    Quadruple,
+    excluded_counts,
+    pair_mask,
+    split_quadruples,
+)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Training hyper-parameters; defaults are the paper's."""
+
+    epochs: int = 20
+    batch_size: int = 2
+    lr: float = 2e-5
+    warmup_ratio: float = 0.1
+    grad_clip: float = 1.0
+    margin: float = 0.5
+    triplet_margin: float = 1.0
+    triplet_weight: float = 0.1
+    quality_threshold: float = DEFAULT_QUALITY_THRESHOLD
+    seed: int = 42
+    early_stopping_patience: int | None = None
+    num_threads: int | None = None
+
+
+@dataclass
+class TrainResult:
+    """The best model (weights loaded) and the metrics of the run."""
+
+    model: Any
+    best_epoch: int
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> tuple[Any, Any]:
+    batch = tokenizer(
+        list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    )
+    return batch["input_ids"], batch["attention_mask"]
+
+
+def _forward(model: Any, tokenizer: Any, quads: Sequence[Quadruple]) -> tuple[dict, dict, dict]:
+    """Scores and style vectors of the three responses of each quadruple."""
+    x_ids, x_mask = _tokenize(tokenizer, [q.instruction for q in quads], model.max_length)
+    e_x, _ = model.encode(x_ids, x_mask)
+    scores, v_c, v_p = {}, {}, {}
+    for kind in KINDS:
+        y_ids, y_mask = _tokenize(tokenizer, [q.response(kind) for q in quads], model.max_length)
+        e_y, form = model.encode(y_ids, y_mask)
+        scores[kind], v_c[kind] = model.head(e_x, e_y, form)
+        v_p[kind] = form
+    return scores, v_c, v_p
+
+
+def pairwise_accuracy(
+    model: Any,
+    tokenizer: Any,
+    quads: Sequence[Quadruple],
+    *,
+    threshold: float = DEFAULT_QUALITY_THRESHOLD,
+    batch_size: int = 16,
+) -> dict[str, float | int | None]:
+    """Share of allowed pairs ranked correctly, overall and per pair type (None: no pairs)."""
+    import torch
+
+    correct = dict.fromkeys(PAIR_NAMES, 0)
+    total = dict.fromkeys(PAIR_NAMES, 0)
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(quads), batch_size):
+            batch = quads[start : start + batch_size]
+            scores, _, _ = _forward(model, tokenizer, batch)
+            for i, allowed in enumerate(pair_mask(batch, threshold)):
+                for name, (better, worse), ok in zip(PAIR_NAMES, PAIR_TYPES, allowed, strict=True):
+                    if ok:
+                        total[name] += 1
+                        correct[name] += bool(scores[better][i] > scores[worse][i])
+    result: dict[str, float | int | None] = {
+        name: (correct[name] / total[name] if total[name] else None) for name in PAIR_NAMES
+    }
+    n = sum(total.values())
+    result["overall"] = sum(correct.values()) / n if n else None
+    result["pairs"] = n
+    return result
+
+
+def train_ranker(
+    model: Any,
+    tokenizer: Any,
+    quadruples: Sequence[Quadruple],
+    params: TrainParams | None = None,
+    *,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """Train ``model`` in place on the train split; return it with the best epoch's weights."""
+    import torch
+
+    from scar_dagster.ranker.losses import scar_loss
+
+    params = params or TrainParams()
+    if params.num_threads:
+        torch.set_num_threads(params.num_threads)
+    seed_everything(params.seed)
+    split = split_quadruples(quadruples, seed=params.seed)
+    if not split.train or not split.val:
+        raise ValueError(f"need at least 3 quadruples to train, got {len(quadruples)}")
+    steps_per_epoch = -(-len(split.train) // params.batch_size)
+    total_steps = steps_per_epoch * params.epochs
+    optimizer = torch.optim.AdamW(model.parameters(), lr=params.lr)
+    warmup = max(1, int(params.warmup_ratio * total_steps))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: (
+            step / warmup
+            if step < warmup
+            else max(0.0, (total_steps - step)) / max(1, total_steps - warmup)
+        ),
+    )
+    order = torch.Generator().manual_seed(params.seed)
+    best_acc, best_epoch, best_state, stale = -1.0, 0, None, 0
+    history: list[dict[str, Any]] = []
+    for epoch in range(1, params.epochs + 1):
+        model.train()
+        permutation = torch.randperm(len(split.train), generator=order).tolist()
+        sums: dict[str, float] = {}
+        for start in range(0, len(permutation), params.batch_size):
+            batch = [split.train[i] for i in permutation[start : start + params.batch_size]]
+            masks = torch.tensor(pair_mask(batch, params.quality_threshold), dtype=torch.bool)
+            scores, v_c, v_p = _forward(model, tokenizer, batch)
+            loss = scar_loss(
+                scores,
+                v_c,
+                v_p,
+                masks,
+                margin=params.margin,
+                triplet_margin=params.triplet_margin,
+                triplet_weight=params.triplet_weight,
+            )
+            if loss.total is not None:
+                optimizer.zero_grad()
+                loss.total.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
+                optimizer.step()
+            scheduler.step()
+            for name, value in loss.terms.items():
+                sums[name] = sums.get(name, 0.0) + value
+        val = pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold)
+        entry = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()}}
+        entry["val_accuracy"] = val["overall"]
+        history.append(entry)
+        log(f"epoch {epoch}: loss {entry.get('total', 0.0):.4f}, val accuracy {val['overall']}")
+        accuracy = val["overall"] if val["overall"] is not None else 0.0
+        if accuracy > best_acc:
+            best_acc, best_epoch, stale = accuracy, epoch, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            if (
+                params.early_stopping_patience is not None
+                and stale >= params.early_stopping_patience
+            ):
+                log(f"early stop after epoch {epoch}: no gain for {stale} epochs")
+                break
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    model.eval()
+    metrics = {
+        "params": asdict(params),
+        "history": history,
+        "best_epoch": best_epoch,
+        "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+        "excluded_pairs": excluded_counts(quadruples, params.quality_threshold),
+        "val": pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold),
+        "test": pairwise_accuracy(model, tokenizer, split.test, threshold=params.quality_threshold),
+    }
+    return TrainResult(model=model, best_epoch=best_epoch, metrics=metrics)
