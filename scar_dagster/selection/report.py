@@ -100,6 +100,17 @@ class SubsetDiff:
     removed_sample: list[str] = field(default_factory=list)
 
 
+    def to_markdown(self) -> str:
+        """Counts, per-source table and id samples as markdown."""
+        lines = [f"added {self.added}, removed {self.removed}, kept {self.kept}", ""]
+        if len(self.per_source):
+            lines += [_markdown_table(self.per_source.reset_index()), ""]
+        for label, ids in (("added", self.added_sample), ("removed", self.removed_sample)):
+            if ids:
+                lines.append(f"- {label} (sample): " + ", ".join(f"`{i}`" for i in ids))
+        return "\n".join(lines)
+
+
 def _previous_sources(previous: pd.DataFrame | Mapping[str, str] | Iterable[str]) -> dict:
     if isinstance(previous, pd.DataFrame):
         rows = previous[previous["selected"]] if "selected" in previous.columns else previous
@@ -160,14 +171,7 @@ class SelectionReport:
         lines += [_markdown_table(self.counts.reset_index()), "", "### Style spread", ""]
         lines += [_markdown_table(self.style.reset_index()), ""]
         if self.diff is not None:
-            d = self.diff
-            lines += ["### Diff with the previous subset", ""]
-            lines += [f"added {d.added}, removed {d.removed}, kept {d.kept}", ""]
-            if len(d.per_source):
-                lines += [_markdown_table(d.per_source.reset_index()), ""]
-            for label, ids in (("added", d.added_sample), ("removed", d.removed_sample)):
-                if ids:
-                    lines.append(f"- {label} (sample): " + ", ".join(f"`{i}`" for i in ids))
+            lines += ["### Diff with the previous subset", "", self.diff.to_markdown()]
         if self.notes:
             lines += ["", "### Notes", ""] + [f"- {note}" for note in self.notes]
         return "\n".join(lines).rstrip() + "\n"
