@@ -35,8 +35,10 @@ demo: install
 	mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python scripts/demo.py
 
+# One torch thread per test process: on 2 cores, 2 OpenMP threads beside any other busy
+# process spin-wait and run 50x slower; tests stay fast and deterministic this way.
 test: install
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
 dev: install
 	mkdir -p "$(DAGSTER_HOME)"

@@ -21,8 +21,12 @@ def _materialize(instance, home, landing, source):
 def test_raw_pairs_and_quarantine_are_written_per_source(instance, home, landing):
     write_jsonl(
         landing / "forum" / "a.jsonl",
-        [{"instruction": "Q1", "output": "A1"}, "{oops", {"instruction": "Q1", "output": "A1"},
-         {"instruction": "Q2", "output": "A2"}],
+        [
+            {"instruction": "Q1", "output": "A1"},
+            "{oops",
+            {"instruction": "Q1", "output": "A1"},
+            {"instruction": "Q2", "output": "A2"},
+        ],
     )
     result = _materialize(instance, home, landing, "forum")
     assert result.success

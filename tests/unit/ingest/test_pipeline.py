@@ -31,8 +31,9 @@ def landing(tmp_path):
             ]
         )
     )
-    (src / "sub" / "b.json").write_text(json.dumps([{"prompt": "Q1 ", "response": "A1"},
-                                                    {"prompt": "Q4", "response": "A4"}]))
+    (src / "sub" / "b.json").write_text(
+        json.dumps([{"prompt": "Q1 ", "response": "A1"}, {"prompt": "Q4", "response": "A4"}])
+    )
     (src / "empty.jsonl").write_text("")
     (src / "readme.txt").write_text("not data")
     (src / ".hidden.jsonl").write_text(_jsonl([{"prompt": "h", "response": "h"}]))
@@ -76,8 +77,9 @@ def test_huge_response_is_quarantined_not_loaded_into_pairs(tmp_path):
     assert result.reason_counts() == {r.INGEST_TOO_LONG: 1}
 
 
-@pytest.mark.parametrize("name", ["..", "a/b", "has space", "é", "x\u202eevil", ".hidden", "-x",
-                                  "a..b", "x" * 65, ""])
+@pytest.mark.parametrize(
+    "name", ["..", "a/b", "has space", "é", "x\u202eevil", ".hidden", "-x", "a..b", "x" * 65, ""]
+)
 def test_hostile_source_names_are_rejected(name):
     assert source_name_problem(name) is not None
 
@@ -89,7 +91,10 @@ def test_scan_lists_sources_and_rejects_bad_folders(landing):
     scan = scan_landing_zone(LocalStore(landing))
     assert set(scan.files) == {"forum"}
     assert sorted(info.key for info in scan.files["forum"]) == [
-        "a.jsonl", "empty.jsonl", "readme.txt", "sub/b.json"
+        "a.jsonl",
+        "empty.jsonl",
+        "readme.txt",
+        "sub/b.json",
     ]
     assert set(scan.rejected) == {"bad name"}
     assert scan.stray == ["stray.jsonl"]

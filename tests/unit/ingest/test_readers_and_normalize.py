@@ -33,15 +33,28 @@ def _pair(record: dict, **params):
     ("record", "instruction", "response"),
     [
         ({"instruction": "Say hi", "input": "", "output": "Hi!"}, "Say hi", "Hi!"),
-        ({"instruction": "Translate", "input": "chat", "output": "cat"}, "Translate\n\nchat", "cat"),
         (
-            {"conversations": [{"from": "system", "value": "be nice"}, {"from": "human", "value": "Q"},
-                               {"from": "gpt", "value": "A"}, {"from": "human", "value": "Q2"}]},
+            {"instruction": "Translate", "input": "chat", "output": "cat"},
+            "Translate\n\nchat",
+            "cat",
+        ),
+        (
+            {
+                "conversations": [
+                    {"from": "system", "value": "be nice"},
+                    {"from": "human", "value": "Q"},
+                    {"from": "gpt", "value": "A"},
+                    {"from": "human", "value": "Q2"},
+                ]
+            },
             "Q",
             "A",
         ),
-        ({"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]},
-         "Q", "A"),
+        (
+            {"messages": [{"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"}]},
+            "Q",
+            "A",
+        ),
         ({"prompt": "P", "response": "R"}, "P", "R"),
     ],
 )
@@ -130,8 +143,10 @@ def test_parquet_rows_and_wrong_types():
     buffer = io.BytesIO()
     pd.DataFrame({"prompt": ["a", "b"], "response": [1, 2]}).to_parquet(buffer)
     records = _records("x.parquet", buffer.getvalue())
-    assert [rec.payload for rec in records] == [{"prompt": "a", "response": 1},
-                                                 {"prompt": "b", "response": 2}]
+    assert [rec.payload for rec in records] == [
+        {"prompt": "a", "response": 1},
+        {"prompt": "b", "response": 2},
+    ]
     with pytest.raises(Rejected) as caught:
         _pair(records[0].payload)
     assert caught.value.reason == r.INGEST_NON_STRING

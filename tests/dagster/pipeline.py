@@ -1,0 +1,141 @@
+"""A small end-to-end pipeline on planted data, shared by the Dagster-level tests."""
+
+import json
+from pathlib import Path
+
+from dagster import AssetSelection, materialize
+
+import definitions
+from definitions import build_resources
+from scar_dagster.resources import CheckThresholdsResource
+from tests.dagster.conftest import write_jsonl
+
+TOPICS = [
+    "sort a list",
+    "boil an egg",
+    "fix a flat tire",
+    "write a haiku",
+    "clean a pan",
+    "plan a trip",
+    "learn chess",
+    "bake bread",
+    "tie a tie",
+    "read faster",
+    "save money",
+    "start running",
+    "grow basil",
+    "brew tea",
+    "paint a wall",
+]
+
+
+def guide(topic: str) -> str:
+    return (
+        f"Here is how to {topic}.\n\n## Steps\n\n- **Prepare**: gather what you need to "
+        f"{topic}.\n- **Do it**: {topic} carefully.\n- **Check**: review the result.\n\n"
+        f"In short, {topic} one step at a time."
+    )
+
+
+def forum(topic: str, i: int) -> str:
+    words = ["honestly", "imo", "just", "yeah", "tbh", "dunno", "works for me", "lol"]
+    return f"{words[i % 8]} {topic} and see, {words[(i + 3) % 8]} it depends on ur setup"
+
+
+def write_landing(landing: Path) -> None:
+    """Two sources with opposite styles, and one with planted bad rows."""
+    write_jsonl(
+        landing / "guides" / "a.jsonl",
+        [{"prompt": f"How do I {t}?", "response": guide(t)} for t in TOPICS],
+    )
+    write_jsonl(
+        landing / "forum" / "a.jsonl",
+        [{"instruction": f"how to {t}", "output": forum(t, i)} for i, t in enumerate(TOPICS)]
+        + [
+            "{broken",
+            {"instruction": "x", "output": ""},
+            {"instruction": "how to sort a list", "output": forum("sort a list", 0)},
+            {"instruction": "Как дела?", "output": "Все хорошо, спасибо большое друг."},
+        ],
+    )
+
+
+def write_quadruples(path: Path) -> Path:
+    rows = [
+        {
+            "instruction": f"How do I {t}?",
+            "human": forum(t, i),
+            "referenced": f"To {t}, start slowly and keep practicing every day.",
+            "direct": guide(t),
+            "quality_human": 7,
+            "quality_referenced": 8,
+            "quality_direct": 9,
+        }
+        for i, t in enumerate(TOPICS)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def resources(home: Path, landing: Path, database_url: str | None = None) -> dict:
+    res = build_resources(str(home), str(landing), database_url)
+    res["check_thresholds"] = CheckThresholdsResource(min_validation_accuracy=0.0)
+    return res
+
+
+def run_config(quadruples: Path, **selection) -> dict:
+    return {
+        "ops": {
+            "ranker_training_data": {"config": {"quadruples_path": str(quadruples)}},
+            "style_ranker": {
+                "config": {
+                    "epochs": 2,
+                    "max_length": 64,
+                    "hidden_dim": 64,
+                    "batch_size": 4,
+                    "lr": 1e-4,
+                }
+            },
+            "selected_subset": {"config": selection or {"ratio": 0.5}},
+        }
+    }
+
+
+GROUP_OPS = {
+    "ranker": ("ranker_training_data", "style_ranker"),
+    "selection": ("selected_subset",),
+}
+
+
+def materialize_group(instance, res, config, groups, partition=None, raise_on_error=True):
+    """Materialize the asset groups (and their checks) for one partition or unpartitioned."""
+    selection = AssetSelection.groups(*groups)
+    ops = {op for group in groups for op in GROUP_OPS.get(group, ())}
+    return materialize(
+        assets=list(definitions.defs.assets) + list(definitions.defs.asset_checks),
+        selection=selection,
+        partition_key=partition,
+        instance=instance,
+        resources=res,
+        run_config={"ops": {k: v for k, v in config["ops"].items() if k in ops}},
+        raise_on_error=raise_on_error,
+    )
+
+
+def run_pipeline(instance, home, landing, quadruples, sources=("forum", "guides"), **selection):
+    """ingest+features per source -> ranker -> scoring per source -> selection."""
+    res = resources(home, landing)
+    config = run_config(quadruples, **selection)
+    instance.add_dynamic_partitions("data_source", list(sources))
+    results = {}
+    for source in sources:
+        results[f"features/{source}"] = materialize_group(
+            instance, res, config, ["ingest", "features"], source
+        )
+    results["ranker"] = materialize_group(instance, res, config, ["ranker"])
+    for source in sources:
+        results[f"scoring/{source}"] = materialize_group(instance, res, config, ["scoring"], source)
+    results["selection"] = materialize_group(
+        instance, res, config, ["selection"], raise_on_error=False
+    )
+    return results

@@ -1,0 +1,130 @@
+"""The whole graph on planted data: scores in SQL, an explained, exported, gated subset."""
+
+import json
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance, build_sensor_context
+
+import definitions
+from scar_dagster.io import tables
+from tests.dagster.pipeline import (
+    materialize_group,
+    resources,
+    run_config,
+    run_pipeline,
+    write_landing,
+    write_quadruples,
+)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    landing, home = root / "landing", root / "home"
+    home.mkdir()
+    write_landing(landing)
+    quads = write_quadruples(root / "quads.jsonl")
+    with DagsterInstance.ephemeral() as instance:
+        results = run_pipeline(instance, home, landing, quads, top_k=8)
+        yield {
+            "instance": instance,
+            "home": home,
+            "landing": landing,
+            "quads": quads,
+            "results": results,
+            "engine": resources(home, landing)["database"].get_engine(),
+        }
+
+
+def _meta(result, node):
+    return {k: v.value for k, v in result.asset_materializations_for_node(node)[0].metadata.items()}
+
+
+def test_every_stage_succeeds(pipeline):
+    results = pipeline["results"]
+    assert all(r.success for r in results.values()), [
+        k for k, r in results.items() if not r.success
+    ]
+    ranker = _meta(results["ranker"], "style_ranker")
+    assert ranker["promoted"] is True and ranker["champion_version"] == ranker["trained_version"]
+
+
+def test_scores_are_in_sql_once_per_pair(pipeline):
+    ranker = _meta(pipeline["results"]["ranker"], "style_ranker")["champion_version"]
+    scores = tables.read_scores(pipeline["engine"], ranker)
+    assert len(scores) == scores["pair_id"].nunique() == 15 + 16  # forum keeps 16 (one non-English)
+    assert set(scores["source"]) == {"forum", "guides"}
+    scoring = _meta(pipeline["results"]["scoring/guides"], "scored_pairs")
+    assert scoring["rows_scored"] == 15 and scoring["rows_reused"] == 0
+
+
+def test_subset_is_the_consistent_style_and_explained(pipeline):
+    result = pipeline["results"]["selection"]
+    meta = _meta(result, "selected_subset")
+    subset = pd.read_parquet(pipeline["home"] / "assets" / "selected_subset.parquet")
+    assert len(subset) == meta["dagster/row_count"] == 8
+    assert set(subset["source"]) == {"guides"}
+    version = meta["subset_version"]
+    decisions = tables.read_decisions(pipeline["engine"], version)
+    reasons = decisions.set_index("pair_id")["reason"]
+    assert (reasons == "language_non_english").sum() == 1
+    assert {"ingest_malformed_json", "ingest_empty_text", "ingest_duplicate"} <= set(reasons)
+    input_rows = 15 + 19
+    assert len(decisions) == input_rows  # every input row has exactly one decision
+    selected_id = subset["id"].iloc[0]
+    assert tables.explain(pipeline["engine"], selected_id)["reason"] == "selected"
+    non_english = reasons[reasons == "language_non_english"].index[0]
+    assert tables.explain(pipeline["engine"], non_english)["selected"] is False
+
+
+def test_exports_are_versioned_and_complete(pipeline):
+    meta = _meta(pipeline["results"]["selection"], "selected_subset")
+    folder = pipeline["home"] / "subsets" / meta["subset_version"]
+    assert meta["dagster/uri"] == str(folder)
+    lines = (folder / "alpaca.jsonl").read_text().splitlines()
+    assert len(lines) == meta["dagster/row_count"]
+    assert set(json.loads(lines[0])) == {"instruction", "input", "output"}
+    assert (folder / "_SUCCESS").exists() and (folder / "report.md").exists()
+
+
+def _tick(instance, cursor=None):
+    sensor = definitions.defs.resolve_sensor_def("fine_tune_sensor")
+    with build_sensor_context(
+        instance=instance, cursor=cursor, definitions=definitions.defs
+    ) as context:
+        return sensor.evaluate_tick(context)
+
+
+def test_consistent_subset_passes_gates_and_fine_tunes_exactly_once(pipeline):
+    result = pipeline["results"]["selection"]
+    assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert {name: c.passed for name, c in checks.items()} == {
+        "selected_subset_style_consistency": True,
+        "selected_subset_integrity": True,
+    }
+    version = _meta(result, "selected_subset")["subset_version"]
+    first = _tick(pipeline["instance"])
+    assert [r.run_key for r in first.run_requests] == [version]
+    assert _tick(pipeline["instance"], first.cursor).run_requests == []
+
+
+def test_mixed_subset_fails_the_gate_and_blocks_fine_tuning(pipeline):
+    """ratio=0.5 takes forum answers too: TTR, MTLD and length spread exceed 0.8 x pool."""
+    res = resources(pipeline["home"], pipeline["landing"])
+    config = run_config(pipeline["quads"], ratio=0.5)
+    instance = pipeline["instance"]
+    result = materialize_group(
+        instance, res, config, ["selection", "finetune"], raise_on_error=False
+    )
+    assert not result.success
+    check = {c.check_name: c for c in result.get_asset_check_evaluations()}[
+        "selected_subset_style_consistency"
+    ]
+    assert not check.passed
+    assert check.metadata["observed_std_n_words"].value > check.metadata["max_std_n_words"].value
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "selected_subset" in materialized and "fine_tuned_model" not in materialized
+    tick = _tick(instance)
+    assert tick.run_requests == [] and "style_consistency failed" in tick.skip_message
