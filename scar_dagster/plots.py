@@ -1,60 +1,58 @@
-"""PNG plots for the UI: histograms of feature columns, embedded as markdown images."""
+"""PNG plots for the UI: feature histograms and training curves, embedded as markdown images."""
 
 from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
 
+def figure_png(draw: Callable[[Any], None], ncols: int, width: float = 4.0) -> bytes:
+    """Draw on a row of ``ncols`` matplotlib axes (Agg backend) and return the PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width * ncols, 3), dpi=80)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, ncols, squeeze=False)[0]
+    draw(axes)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
 def histograms_png(frame: pd.DataFrame, columns: Sequence[str], *, bins: int = 30) -> bytes:
     """One histogram per column side by side, as PNG bytes (NaN values ignored)."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(columns), figsize=(4 * len(columns), 3), squeeze=False)
-    try:
-        for ax, column in zip(axes[0], columns, strict=True):
+    def draw(axes: Any) -> None:
+        for ax, column in zip(axes, columns, strict=True):
             values = pd.to_numeric(frame[column], errors="coerce").dropna()
             if len(values):
                 ax.hist(values, bins=bins, color="#4f6bed")
             ax.set_title(f"{column} (n={len(values)})")
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)
+
+    return figure_png(draw, len(columns))
+
+
+def training_curves_png(history: list[dict]) -> bytes:
+    """Training loss and validation accuracy per epoch, as PNG bytes."""
+    epochs = [h["epoch"] for h in history]
+
+    def draw(axes: Any) -> None:
+        axes[0].plot(epochs, [h.get("total", 0.0) for h in history], marker="o")
+        axes[0].set_title("train loss")
+        axes[1].plot(epochs, [h.get("val_accuracy") or 0.0 for h in history], marker="o")
+        axes[1].set_title("validation pairwise accuracy")
+        for ax in axes:
+            ax.set_xlabel("epoch")
+
+    return figure_png(draw, 2)
 
 
 def markdown_image(png: bytes, alt: str) -> str:
     """A markdown image with the PNG inlined as a data URI (rendered by the Dagster UI)."""
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode()})"
-
-
-def training_curves_png(history: list[dict]) -> bytes:
-    """Training loss and validation accuracy per epoch, as PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = [h["epoch"] for h in history]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
-    try:
-        left.plot(epochs, [h.get("total", 0.0) for h in history], marker="o")
-        left.set_title("train loss")
-        right.plot(epochs, [h.get("val_accuracy") or 0.0 for h in history], marker="o")
-        right.set_title("validation pairwise accuracy")
-        for ax in (left, right):
-            ax.set_xlabel("epoch")
-        fig.tight_layout()
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80, metadata={"Software": None})
-        return buffer.getvalue()
-    finally:
-        plt.close(fig)

@@ -39,16 +39,14 @@ class DriftResult:
 
 
 def column_stats(df: pd.DataFrame, columns: Sequence[str] = STYLE_METRICS) -> dict[str, dict]:
-    """Mean, sample std (ddof=1) and non-null count of each present column; NaN -> None."""
-    stats: dict[str, dict] = {}
-    for column in columns:
-        if column not in df.columns:
-            continue
-        values = df[column].astype("float64")
-        stats[column] = json_safe(
-            {"mean": values.mean(), "std": values.std(), "count": int(values.count())}
-        )
-    return stats
+    """Mean, sample std (ddof=1) and count of each present column's finite values; NaN -> None."""
+    from scar_dagster.style.consistency import style_consistency
+
+    present = [column for column in columns if column in df.columns]
+    return {
+        column: {key: stats[key] for key in ("mean", "std", "count")}
+        for column, stats in style_consistency(df, present).items()
+    }
 
 
 def feature_drift(

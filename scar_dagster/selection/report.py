@@ -8,7 +8,6 @@ separated from the filters' and from plain subsampling.
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -210,22 +209,18 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 def score_histogram_png(decisions: pd.DataFrame, *, bins: int = 30) -> bytes:
     """PNG bytes of the eligible pool's score histogram with the selected rows overlaid."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from scar_dagster.plots import figure_png
 
     eligible = decisions[decisions["rank"].notna()]
-    figure = Figure(figsize=(6, 3.5), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
     scores = eligible["score"].to_numpy(dtype="float64")
-    edges = np.histogram_bin_edges(scores, bins=bins) if len(scores) else bins
-    axes.hist(scores, bins=edges, color="#9aa5b1", label="eligible")
     chosen = eligible.loc[eligible["selected"], "score"].to_numpy(dtype="float64")
-    axes.hist(chosen, bins=edges, color="#2f6fde", label="selected")
-    axes.set_xlabel("style score")
-    axes.set_ylabel("pairs")
-    axes.legend()
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    edges = np.histogram_bin_edges(scores, bins=bins) if len(scores) else bins
+
+    def draw(axes: Any) -> None:
+        axes[0].hist(scores, bins=edges, color="#9aa5b1", label="eligible")
+        axes[0].hist(chosen, bins=edges, color="#2f6fde", label="selected")
+        axes[0].set_xlabel("style score")
+        axes[0].set_ylabel("pairs")
+        axes[0].legend()
+
+    return figure_png(draw, 1, width=6.0)

@@ -9,48 +9,18 @@ import definitions
 from definitions import build_resources
 from scar_dagster.resources import CheckThresholdsResource
 from tests.dagster.conftest import write_jsonl
-
-TOPICS = [
-    "sort a list",
-    "boil an egg",
-    "fix a flat tire",
-    "write a haiku",
-    "clean a pan",
-    "plan a trip",
-    "learn chess",
-    "bake bread",
-    "tie a tie",
-    "read faster",
-    "save money",
-    "start running",
-    "grow basil",
-    "brew tea",
-    "paint a wall",
-]
-
-
-def guide(topic: str) -> str:
-    return (
-        f"Here is how to {topic}.\n\n## Steps\n\n- **Prepare**: gather what you need to "
-        f"{topic}.\n- **Do it**: {topic} carefully.\n- **Check**: review the result.\n\n"
-        f"In short, {topic} one step at a time."
-    )
-
-
-def forum(topic: str, i: int) -> str:
-    words = ["honestly", "imo", "just", "yeah", "tbh", "dunno", "works for me", "lol"]
-    return f"{words[i % 8]} {topic} and see, {words[(i + 3) % 8]} it depends on ur setup"
+from tests.planted import TOPICS, forum, guide, quadruple_rows
 
 
 def write_landing(landing: Path) -> None:
     """Two sources with opposite styles, and one with planted bad rows."""
     write_jsonl(
         landing / "guides" / "a.jsonl",
-        [{"prompt": f"How do I {t}?", "response": guide(t)} for t in TOPICS],
+        [{"prompt": f"How do I {t}?", "response": guide(t)} for t in TOPICS[:15]],
     )
     write_jsonl(
         landing / "forum" / "a.jsonl",
-        [{"instruction": f"how to {t}", "output": forum(t, i)} for i, t in enumerate(TOPICS)]
+        [{"instruction": f"how to {t}", "output": forum(t, i)} for i, t in enumerate(TOPICS[:15])]
         + [
             "{broken",
             {"instruction": "x", "output": ""},
@@ -61,19 +31,7 @@ def write_landing(landing: Path) -> None:
 
 
 def write_quadruples(path: Path) -> Path:
-    rows = [
-        {
-            "instruction": f"How do I {t}?",
-            "human": forum(t, i),
-            "referenced": f"To {t}, start slowly and keep practicing every day.",
-            "direct": guide(t),
-            "quality_human": 7,
-            "quality_referenced": 8,
-            "quality_direct": 9,
-        }
-        for i, t in enumerate(TOPICS)
-    ]
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path.write_text("".join(json.dumps(r) + "\n" for r in quadruple_rows(15)))
     return path
 
 

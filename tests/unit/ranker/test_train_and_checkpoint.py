@@ -13,48 +13,12 @@ from scar_dagster.ranker.pairs import Quadruple
 from scar_dagster.ranker.scoring import score_pairs
 from scar_dagster.ranker.service import score_with_checkpoint, train_and_promote
 from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
-
-TOPICS = [
-    "sort a list",
-    "boil an egg",
-    "fix a flat tire",
-    "write a haiku",
-    "clean a pan",
-    "plan a trip",
-    "learn chess",
-    "bake bread",
-    "tie a tie",
-    "read faster",
-    "save money",
-    "start running",
-    "grow basil",
-    "brew tea",
-    "paint a wall",
-    "back up files",
-    "train a dog",
-    "fold a shirt",
-    "make coffee",
-    "study math",
-]
+from tests.planted import quadruple_rows
 
 
 def planted(n: int = 20) -> list[Quadruple]:
-    """direct = markdown bullets, referenced = plain sentences, human = terse lowercase."""
-    quads = []
-    for i, topic in enumerate(TOPICS[:n]):
-        quads.append(
-            Quadruple(
-                instruction=f"How do I {topic}?",
-                human=f"just {topic} lol idk",
-                referenced=f"To {topic}, start slowly. Then keep practicing every day.",
-                direct=f"## How to {topic}\n\n- **Step 1**: prepare.\n- **Step 2**: {topic}.\n"
-                f"- **Step 3**: review.\n\nIn short, {topic} step by step.",
-                quality_human=7,
-                quality_referenced=8,
-                quality_direct=9 if i % 5 else 4,
-            )
-        )
-    return quads
+    """direct = markdown guide, referenced = plain sentences, human = terse lowercase."""
+    return [Quadruple(**row) for row in quadruple_rows(n, low_direct_every=5)]
 
 
 def _tiny(seed: int = 0):
