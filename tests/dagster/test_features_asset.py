@@ -48,3 +48,22 @@ def test_style_features_with_real_models(instance, home, landing):
         "style_features_value_ranges": True,
         "style_features_style_drift": True,
     }
+
+
+def test_style_features_for_a_bundled_sample_source(instance, home, sample_landing):
+    """The smallest bundled source (mixed_style, 60 pairs) with the real default models."""
+    instance.add_dynamic_partitions("data_source", ["mixed_style"])
+    result = materialize(
+        [
+            ingest.ingest_source_assets,
+            features.style_features,
+            features.style_features_value_ranges,
+        ],
+        partition_key="mixed_style",
+        instance=instance,
+        resources=build_resources(str(home), str(sample_landing)),
+    )
+    assert result.success
+    frame = pd.read_parquet(home / "assets" / "style_features" / "mixed_style.parquet")
+    assert len(frame) == 60 and frame["degenerate_reason"].isna().all()
+    assert frame["perplexity"].notna().all() and frame["n_code_fences"].gt(0).sum() == 20

@@ -8,6 +8,7 @@ from dagster import DagsterInstance, build_sensor_context
 
 import definitions
 from scar_dagster.io import tables
+from tests.dagster.conftest import write_jsonl
 from tests.dagster.pipeline import (
     materialize_group,
     resources,
@@ -128,3 +129,20 @@ def test_mixed_subset_fails_the_gate_and_blocks_fine_tuning(pipeline):
     assert "selected_subset" in materialized and "fine_tuned_model" not in materialized
     tick = _tick(instance)
     assert tick.run_requests == [] and "style_consistency failed" in tick.skip_message
+
+
+def test_adding_rows_rescores_only_the_new_rows(pipeline):
+    res = resources(pipeline["home"], pipeline["landing"])
+    config = run_config(pipeline["quads"])
+    write_jsonl(
+        pipeline["landing"] / "forum" / "b.jsonl",
+        [
+            {"instruction": f"new question {i}", "output": f"new answer number {i} lol"}
+            for i in range(10)
+        ],
+    )
+    for groups in (["ingest", "features"], ["scoring"]):
+        result = materialize_group(pipeline["instance"], res, config, groups, "forum")
+        assert result.success
+    meta = _meta(result, "scored_pairs")
+    assert (meta["rows_scored"], meta["rows_reused"]) == (10, 16)
