@@ -125,11 +125,30 @@ def train_ranker(
     """Train ``model`` in place on the train split; return it with the best epoch's weights."""
     import torch
 
-    from scar_dagster.ranker.losses import scar_loss
-
     params = params or TrainParams()
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     if params.num_threads:
         torch.set_num_threads(params.num_threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        return _train(model, tokenizer, quadruples, params, log)
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)
+
+
+def _train(
+    model: Any,
+    tokenizer: Any,
+    quadruples: Sequence[Quadruple],
+    params: TrainParams,
+    log: Callable[[str], None],
+) -> TrainResult:
+    """The training loop of ``train_ranker`` (thread and determinism settings already made)."""
+    import torch
+
+    from scar_dagster.ranker.losses import scar_loss
+
     seed_everything(params.seed)
     split = split_quadruples(quadruples, seed=params.seed)
     if not split.train or not split.val:
@@ -171,14 +190,19 @@ def train_ranker(
                 loss.total.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
                 optimizer.step()
-            scheduler.step()
+                scheduler.step()  # as the reference: a batch without allowed pairs is no step
             for name, value in loss.terms.items():
                 sums[name] = sums.get(name, 0.0) + value
         val = pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold)
         entry = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()}}
         entry["val_accuracy"] = val["overall"]
         history.append(entry)
-        log(f"epoch {epoch}: loss {entry.get('total', 0.0):.4f}, val accuracy {val['overall']}")
+        terms = ", ".join(f"{k} {v / steps_per_epoch:.4f}" for k, v in sums.items() if k != "total")
+        per_type = ", ".join(f"{name} {val[name]}" for name in PAIR_NAMES)
+        log(
+            f"epoch {epoch}: loss {entry.get('total', 0.0):.4f} ({terms}); "
+            f"val accuracy {val['overall']} ({per_type})"
+        )
         accuracy = val["overall"] if val["overall"] is not None else 0.0
         if accuracy > best_acc:
             best_acc, best_epoch, stale = accuracy, epoch, 0

@@ -1,0 +1,112 @@
+"""``rank_and_filter`` for users outside Dagster, with the meaning of SCAR's toolkit function.
+
+Example::
+
+    from scar_dagster.ranker.toolkit import rank_and_filter
+
+    kept = rank_and_filter("checkpoints/ranker", instructions, answers, ratio=0.25)
+    for instruction, answer, score in kept: ...
+
+Differences from the reference, by design: the checkpoint load is strict, ties are broken by input
+order (score descending, then input index), and the scorer handles any batch shape.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+
+Ranked = list[tuple[str, str, float]]
+
+
+def check_selection(
+    *, topk: int | None = None, ratio: float | None = None, threshold: float | None = None
+) -> None:
+    """Raise ValueError unless exactly one of topk / ratio / threshold is given and valid."""
+    given = [
+        name
+        for name, v in (("topk", topk), ("ratio", ratio), ("threshold", threshold))
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise ValueError(
+            f"exactly one of topk, ratio or threshold must be given, got {given or 'none'}"
+        )
+    if topk is not None and (isinstance(topk, bool) or not isinstance(topk, int) or topk < 0):
+        raise ValueError(f"topk must be an int >= 0, got {topk!r}")
+    if ratio is not None and not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"ratio must be within [0, 1], got {ratio!r}")
+    if threshold is not None and math.isnan(threshold):
+        raise ValueError("threshold must not be NaN")
+
+
+def rank_pairs(
+    instructions: Sequence[str], answers: Sequence[str], scores: Sequence[float]
+) -> Ranked:
+    """``(instruction, answer, score)`` sorted by score descending, then input index.
+
+    NaN scores rank last.
+    """
+    order = sorted(
+        range(len(scores)),
+        key=lambda i: (math.isnan(scores[i]), -scores[i] if not math.isnan(scores[i]) else 0.0, i),
+    )
+    return [(instructions[i], answers[i], float(scores[i])) for i in order]
+
+
+def filter_ranked(
+    ranked: Ranked,
+    *,
+    topk: int | None = None,
+    ratio: float | None = None,
+    threshold: float | None = None,
+) -> Ranked:
+    """Keep the first ``topk``, the first ``floor(len * ratio)``, or all with score >= threshold."""
+    check_selection(topk=topk, ratio=ratio, threshold=threshold)
+    if topk is not None:
+        return ranked[:topk]
+    if ratio is not None:
+        return ranked[: int(len(ranked) * ratio + 1e-9)]
+    return [row for row in ranked if row[2] >= threshold]
+
+
+def rank_and_filter(
+    model_path: str | os.PathLike[str],
+    instructions: Iterable[str],
+    answers: Iterable[str],
+    *,
+    topk: int | None = None,
+    ratio: float | None = None,
+    threshold: float | None = None,
+    batch_size: int = 32,
+    device: str = "cpu",
+    max_length: int | None = None,
+    num_threads: int | None = None,
+) -> Ranked:
+    """Score pairs with the checkpoint at ``model_path`` and keep the best ones.
+
+    Exactly one of ``topk`` (keep k), ``ratio`` (keep that share, rounded down) or ``threshold``
+    (keep score >= threshold) must be given. Returns ``(instruction, answer, score)`` tuples,
+    best first; equal scores keep input order.
+    """
+    from scar_dagster.ranker.checkpoint import load_checkpoint
+    from scar_dagster.ranker.scoring import score_pairs
+
+    check_selection(topk=topk, ratio=ratio, threshold=threshold)
+    instructions, answers = list(instructions), list(answers)
+    if len(instructions) != len(answers):
+        raise ValueError(f"{len(instructions)} instructions but {len(answers)} answers")
+    model, tokenizer, _ = load_checkpoint(model_path)
+    model.to(device)
+    scores = score_pairs(
+        model,
+        tokenizer,
+        instructions,
+        answers,
+        batch_size=batch_size,
+        max_length=max_length,
+        num_threads=num_threads,
+    )
+    ranked = rank_pairs(instructions, answers, scores.tolist())
+    return filter_ranked(ranked, topk=topk, ratio=ratio, threshold=threshold)
