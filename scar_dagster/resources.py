@@ -136,10 +136,12 @@ class FineTuneResource(ConfigurableResource):
     )
     timeout_s: float | None = Field(default=None, description="mode=command: time limit.")
     output_root: str = Field(description="Local folder holding one output folder per version.")
-    max_steps: int = Field(default=20, description="mode=local: optimizer steps.")
+    max_steps: int = Field(
+        default=4, description="mode=local: optimizer steps (a CPU demo default; raise it)."
+    )
     learning_rate: float = Field(default=5e-5, description="mode=local: AdamW learning rate.")
-    batch_size: int = Field(default=4, description="mode=local: rows per step.")
-    max_length: int = Field(default=256, description="mode=local: tokens per example.")
+    batch_size: int = Field(default=2, description="mode=local: rows per step.")
+    max_length: int = Field(default=128, description="mode=local: tokens per example.")
     num_threads: int | None = Field(default=1, description="mode=local: torch threads.")
     seed: int = Field(default=0, description="mode=local: seed of shuffling and init.")
 

@@ -83,7 +83,7 @@ def main() -> None:
     for source in sources:
         files = {info.key: info.version for info in scan.files[source]}
         if _unchanged(instance, source, files):
-            print(f"  source_features_job[{source}]{'':<19} unchanged, skipped")
+            print(f"  {f'source_features_job[{source}]':<44} unchanged, skipped")
             continue
         _run("source_features_job", instance, defs, source)
     if _latest_metadata(instance, "style_ranker") is None:
@@ -99,16 +99,19 @@ def main() -> None:
 
 
 def _fine_tune_once(instance, defs) -> None:
-    """Evaluate the fine-tune sensor as the daemon would and run what it requests."""
+    """Evaluate the fine-tune sensor on the latest subset and run what it requests, once.
+
+    Like the daemon, a request whose run key (the subset version) already has a successful
+    run launches nothing.
+    """
     from dagster import build_sensor_context
 
     sensor = defs.resolve_sensor_def("fine_tune_sensor")
-    cursor = instance.get_kvs([_CURSOR_KEY]).get(_CURSOR_KEY)
-    with build_sensor_context(instance=instance, cursor=cursor, definitions=defs) as context:
+    with build_sensor_context(instance=instance, definitions=defs) as context:
         result = sensor.evaluate_tick(context)
     for request in result.run_requests or []:
         if instance.get_runs_count(filters=_run_key_filter(request.run_key)):
-            print(f"  fine_tune_job[{request.run_key}] already ran for this subset version")
+            print(f"  fine_tune_job[{request.run_key}] already succeeded for this subset version")
             continue
         started = time.perf_counter()
         job = defs.resolve_job_def("fine_tune_job")
@@ -118,17 +121,12 @@ def _fine_tune_once(instance, defs) -> None:
         print(f"  {'fine_tune_job':<44} {time.perf_counter() - started:6.1f}s {status}")
     if not result.run_requests:
         print(f"  fine_tune_sensor: {result.skip_message or 'nothing to launch'}")
-    if result.cursor:
-        instance.kvs_storage.set_kvs({_CURSOR_KEY: result.cursor})
-
-
-_CURSOR_KEY = "scar_demo/fine_tune_sensor_cursor"
 
 
 def _run_key_filter(run_key: str):
-    from dagster import RunsFilter
+    from dagster import DagsterRunStatus, RunsFilter
 
-    return RunsFilter(tags={"dagster/run_key": run_key})
+    return RunsFilter(tags={"dagster/run_key": run_key}, statuses=[DagsterRunStatus.SUCCESS])
 
 
 def _print_selection(instance) -> None:
