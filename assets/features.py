@@ -101,6 +101,8 @@ style_features_drift = build_drift_asset_check(
     asset=style_features,
     name="style_drift",
     partitions_def=data_source_partitions,
-    description="Mean TTR, MTLD, perplexity and length moved by more than 0.5 pool stds since "
-    "the previous materialization of this source (warning).",
+    max_shift_in_std=lambda context: context.resources.check_thresholds.max_drift_in_std,
+    required_resource_keys={"check_thresholds"},
+    description="Mean TTR, MTLD, perplexity and length moved by more than max_drift_in_std "
+    "(default 0.5) stds since the previous materialization of this source (warning).",
 )

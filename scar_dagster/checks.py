@@ -118,10 +118,13 @@ def build_drift_asset_check(
     asset: AssetTarget,
     name: str = "style_drift",
     columns: Sequence[str] = STYLE_METRICS,
-    max_shift_in_std: float = DEFAULT_MAX_SHIFT_IN_STD,
+    max_shift_in_std: float | Callable[[AssetCheckExecutionContext], float] = (
+        DEFAULT_MAX_SHIFT_IN_STD
+    ),
     stats_metadata_key: str = STYLE_STATS_METADATA_KEY,
     description: str | None = None,
     blocking: bool = False,
+    required_resource_keys: set[str] | None = None,
     severity: AssetCheckSeverity = AssetCheckSeverity.WARN,
     partitions_def: PartitionsDefinition | None = None,
     to_frame: Callable[[Any], pd.DataFrame] | None = None,
@@ -131,6 +134,7 @@ def build_drift_asset_check(
     Current stats come from the loaded DataFrame; previous stats from `stats_metadata_key` in the
     metadata of the materialization before the latest one (same partition when partitioned),
     which the asset records with `style_stats_metadata`. Without a previous version it passes.
+    ``max_shift_in_std`` may be a function of the check context, e.g. reading a resource.
     """
     key = _asset_key(asset)
     check_name = _check_name(key, name)
@@ -146,22 +150,20 @@ def build_drift_asset_check(
                 description="no previous materialization with stats: nothing to compare",
                 metadata={"current_stats": MetadataValue.json(current)},
             )
-        results = feature_drift(
-            previous, current, max_shift_in_std=max_shift_in_std, columns=columns
-        )
-        return drift_check_result(results, severity=severity, max_shift_in_std=max_shift_in_std)
+        bound = max_shift_in_std(context) if callable(max_shift_in_std) else max_shift_in_std
+        results = feature_drift(previous, current, max_shift_in_std=bound, columns=columns)
+        return drift_check_result(results, severity=severity, max_shift_in_std=bound)
 
     _check.__signature__ = _signature(None)  # type: ignore[attr-defined]
     return _decorate(
         _check,
         key=key,
         check_name=check_name,
-        description=description
-        or f"Mean of {', '.join(columns)} within {max_shift_in_std:g} previous std.",
+        description=description or f"Mean of {', '.join(columns)} within a few previous stds.",
         blocking=blocking,
         partitions_def=partitions_def,
         additional_ins=None,
-        required_resource_keys=None,
+        required_resource_keys=required_resource_keys,
     )
 
 
