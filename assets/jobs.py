@@ -10,6 +10,7 @@ from dagster import (
 
 from assets import features, finetune, ingest, ranker, scoring, selection
 from scar_dagster.partitions import data_source_partitions
+from scar_dagster.schedules import build_recuration_schedule
 from scar_dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
 
 ingest_job = define_asset_job(
@@ -55,4 +56,6 @@ automation_sensor = AutomationConditionSensorDefinition(
 
 JOBS = [ingest_job, source_features_job, ranker_job, scoring_job, selection_job, fine_tune_job]
 SENSORS = [landing_zone_sensor, fine_tune_sensor, automation_sensor]
-SCHEDULES: list = []
+recuration_schedule = build_recuration_schedule(scoring_job, data_source_partitions)
+
+SCHEDULES = [recuration_schedule]

@@ -1,0 +1,48 @@
+"""Schedule factory: periodic re-curation of every data source."""
+
+from typing import Any
+
+from dagster import (
+    DefaultScheduleStatus,
+    DynamicPartitionsDefinition,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
+
+
+def build_recuration_schedule(
+    job: Any,
+    partitions_def: DynamicPartitionsDefinition,
+    *,
+    cron_schedule: str = "0 3 * * *",
+    name: str = "recuration_schedule",
+    default_status: DefaultScheduleStatus = DefaultScheduleStatus.RUNNING,
+) -> ScheduleDefinition:
+    """Request ``job`` (re-scoring) for every data source on ``cron_schedule`` (default daily).
+
+    Scoring is incremental, so an unchanged source costs a table lookup; when a source's scores
+    change, the eager automation condition of ``selected_subset`` re-selects and re-runs its
+    checks, and the fine-tune sensor reacts to a new passing version.
+    """
+
+    @schedule(
+        name=name,
+        job=job,
+        cron_schedule=cron_schedule,
+        default_status=default_status,
+        description="Daily re-curation: re-score every source with the champion ranker.",
+    )
+    def _recuration(context: ScheduleEvaluationContext) -> list[RunRequest] | SkipReason:
+        sources = sorted(context.instance.get_dynamic_partitions(partitions_def.name))
+        if not sources:
+            return SkipReason("no data source registered yet")
+        tick = context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M")
+        return [
+            RunRequest(run_key=f"recuration:{tick}:{source}", partition_key=source)
+            for source in sources
+        ]
+
+    return _recuration
