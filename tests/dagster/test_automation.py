@@ -1,0 +1,44 @@
+"""Declarative automation: new raw data re-computes only its source, then the subset."""
+
+from dagster import AssetKey, AssetMaterialization, evaluate_automation_conditions
+
+import definitions
+
+
+def _requested(result, key: str) -> set:
+    subset = result.get_requested_partitions(AssetKey(key))
+    return subset if isinstance(subset, set) else set(subset or [])
+
+
+def test_new_raw_data_in_one_source_flows_to_its_features_scores_and_the_subset(instance):
+    defs = definitions.defs
+    instance.add_dynamic_partitions("data_source", ["forum", "guides"])
+    first = evaluate_automation_conditions(defs=defs, instance=instance)
+    cursor = first.cursor
+    instance.report_runless_asset_event(AssetMaterialization("raw_pairs", partition="forum"))
+    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    assert result.get_num_requested(AssetKey("style_features")) == 1
+    assert _requested(result, "style_features") == {"forum"}
+    assert result.get_num_requested(AssetKey("scored_pairs")) == 0  # waits for features
+    assert result.get_num_requested(AssetKey("ranker_training_data")) == 0  # no auto-retrain
+
+    for source in ("forum", "guides"):
+        for key in ("raw_pairs", "style_features", "scored_pairs"):
+            instance.report_runless_asset_event(AssetMaterialization(key, partition=source))
+    settled = evaluate_automation_conditions(defs=defs, instance=instance, cursor=result.cursor)
+    instance.report_runless_asset_event(AssetMaterialization("style_ranker"))
+    later = evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    # a new champion makes every scored partition stale: both sources are re-scored
+    assert _requested(later, "scored_pairs") == {"forum", "guides"}
+    assert later.get_num_requested(AssetKey("style_features")) == 0
+
+
+def test_subset_reselects_when_scores_change_even_with_a_missing_partition(instance):
+    defs = definitions.defs
+    instance.add_dynamic_partitions("data_source", ["forum", "guides"])
+    cursor = evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    for key in ("raw_pairs", "raw_quarantine", "style_features", "scored_pairs"):
+        instance.report_runless_asset_event(AssetMaterialization(key, partition="forum"))
+    instance.report_runless_asset_event(AssetMaterialization("style_ranker"))
+    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    assert result.get_num_requested(AssetKey("selected_subset")) == 1  # guides is still missing
