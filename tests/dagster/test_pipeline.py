@@ -111,6 +111,30 @@ def test_consistent_subset_passes_gates_and_fine_tunes_exactly_once(pipeline):
     assert _tick(pipeline["instance"], first.cursor).run_requests == []
 
 
+def test_fine_tuned_model_records_the_subset_version(pipeline, tmp_path):
+    """The command launcher gets the subset through env vars; the asset records the lineage."""
+    import sys
+
+    from scar_dagster.resources import FineTuneResource
+
+    res = resources(pipeline["home"], pipeline["landing"])
+    script = (
+        "import os, pathlib; out = pathlib.Path(os.environ['SCAR_OUTPUT_DIR']); "
+        "out.mkdir(parents=True, exist_ok=True); "
+        "(out / 'seen.txt').write_text(os.environ['SCAR_SUBSET_VERSION'] + ' ' + "
+        "str(sum(1 for _ in open(os.environ['SCAR_SUBSET_PATH']))))"
+    )
+    res["fine_tune"] = FineTuneResource(
+        mode="command", command=f'{sys.executable} -c "{script}"', output_root=str(tmp_path)
+    )
+    result = materialize_group(pipeline["instance"], res, {"ops": {}}, ["finetune"])
+    assert result.success
+    meta = _meta(result, "fine_tuned_model")
+    version = _meta(pipeline["results"]["selection"], "selected_subset")["subset_version"]
+    assert meta["subset_version"] == version
+    assert (tmp_path / version / "seen.txt").read_text() == f"{version} 8"
+
+
 def test_mixed_subset_fails_the_gate_and_blocks_fine_tuning(pipeline):
     """ratio=0.5 takes forum answers too: TTR, MTLD and length spread exceed 0.8 x pool."""
     res = resources(pipeline["home"], pipeline["landing"])
