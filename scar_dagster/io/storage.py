@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Protocol
@@ -138,17 +139,20 @@ class S3Store:
             raise StorageError(f"cannot read {self.uri(key)}: {error}") from error
 
     def write_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        with _s3_errors("write", self.uri(key)):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        with _s3_errors("delete", self.uri(key)):
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         from dagster_aws.s3.sensor import get_objects
 
         root = f"{self.prefix}/" if self.prefix else ""
         full_prefix = root + (check_key(prefix.rstrip("/")) + "/" if prefix else "")
-        objects = get_objects(bucket=self.bucket, prefix=full_prefix, client=self.client)
+        with _s3_errors("list", self.uri(prefix)):
+            objects = get_objects(bucket=self.bucket, prefix=full_prefix, client=self.client)
         for obj in sorted(objects, key=lambda o: o["Key"]):
             if obj["Key"].endswith("/"):
                 continue
@@ -157,6 +161,17 @@ class S3Store:
                 size=int(obj.get("Size", 0)),
                 version=str(obj.get("ETag", "")).strip('"'),
             )
+
+
+@contextmanager
+def _s3_errors(action: str, uri: str) -> Iterator[None]:
+    """Turn botocore errors into a ``StorageError`` naming the action and the URI."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise StorageError(f"cannot {action} {uri}: {error}") from error
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
