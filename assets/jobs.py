@@ -54,8 +54,23 @@ automation_sensor = AutomationConditionSensorDefinition(
     default_status=DefaultSensorStatus.RUNNING,
 )
 
-JOBS = [ingest_job, source_features_job, ranker_job, scoring_job, selection_job, fine_tune_job]
+JOBS = [
+    ingest_job,
+    source_features_job,
+    ranker_job,
+    scoring_job,
+    selection_job,
+    fine_tune_job,
+    recuration_job,
+]
 SENSORS = [landing_zone_sensor, fine_tune_sensor, automation_sensor]
-recuration_schedule = build_recuration_schedule(scoring_job, data_source_partitions)
+recuration_job = define_asset_job(
+    "recuration_job",
+    selection=AssetSelection.groups(scoring.GROUP),
+    description="Periodic re-curation, one run per source: re-score what the champion has not "
+    "scored; selected_subset's eager condition then re-selects and re-runs its checks.",
+)
+
+recuration_schedule = build_recuration_schedule(recuration_job, data_source_partitions)
 
 SCHEDULES = [recuration_schedule]

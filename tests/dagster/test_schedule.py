@@ -27,6 +27,6 @@ def _check_schedule(instance):
     ) as context:
         requests = recuration_schedule.evaluate_tick(context).run_requests
     assert [r.partition_key for r in requests] == ["forum", "guides"]
-    assert recuration_schedule.job_name == "scoring_job"
+    assert recuration_schedule.job_name == "recuration_job"
     assert len({r.run_key for r in requests}) == 2
     assert recuration_schedule.cron_schedule == "0 3 * * *"
