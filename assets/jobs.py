@@ -44,6 +44,13 @@ fine_tune_job = define_asset_job(
     description="Fine-tune on the latest subset version (launched by fine_tune_sensor).",
 )
 
+recuration_job = define_asset_job(
+    "recuration_job",
+    selection=AssetSelection.groups(scoring.GROUP),
+    description="Periodic re-curation, one run per source: re-score what the champion has not "
+    "scored; selected_subset's eager condition then re-selects and re-runs its checks.",
+)
+
 landing_zone_sensor = build_landing_zone_sensor(ingest_job, data_source_partitions)
 fine_tune_sensor = build_fine_tune_sensor(
     fine_tune_job, AssetKey("selected_subset"), selection.GATE_CHECKS
@@ -64,13 +71,6 @@ JOBS = [
     recuration_job,
 ]
 SENSORS = [landing_zone_sensor, fine_tune_sensor, automation_sensor]
-recuration_job = define_asset_job(
-    "recuration_job",
-    selection=AssetSelection.groups(scoring.GROUP),
-    description="Periodic re-curation, one run per source: re-score what the champion has not "
-    "scored; selected_subset's eager condition then re-selects and re-runs its checks.",
-)
-
 recuration_schedule = build_recuration_schedule(recuration_job, data_source_partitions)
 
 SCHEDULES = [recuration_schedule]
