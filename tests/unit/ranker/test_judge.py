@@ -132,28 +132,9 @@ def test_first_digit_parses_generated_text():
 @pytest.fixture(scope="module")
 def tiny_lm():
     """Random 2-layer Llama with the MiniLM WordPiece tokenizer (digits are single tokens)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from tests.tiny_models import tiny_llama
 
-    from scar_dagster.models import encoder_path
-
-    tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
-    tokenizer.chat_template = (
-        "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-        "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-    )
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-    )
-    return tokenizer, LlamaForCausalLM(config).eval()
+    return tiny_llama(eos_is_sep=True)
 
 
 def test_lm_judge_rates_in_range_and_batching_does_not_change_ratings(tiny_lm):

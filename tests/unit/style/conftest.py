@@ -42,26 +42,12 @@ def encoder(one_torch_thread):
 @pytest.fixture(scope="module")
 def tiny_lm(one_torch_thread):
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from scar_dagster.models import encoder_path
+    from tests.tiny_models import tiny_llama
 
-    tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
-    tokenizer.chat_template = CHATML
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        pad_token_id=tokenizer.pad_token_id,
+    tokenizer, model = tiny_llama(
+        CHATML, hidden_size=64, max_position_embeddings=1024, tie_word_embeddings=True
     )
-    model = LlamaForCausalLM(config)
     with torch.no_grad():  # sharper, less uniform next-token distributions than the default init
         model.get_input_embeddings().weight.normal_(0.0, 1.0)
-    model.eval()
     return tokenizer, model

@@ -1,0 +1,36 @@
+"""Tiny random causal LMs for fast tests, with the offline MiniLM WordPiece tokenizer."""
+
+SIMPLE_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def tiny_llama(
+    chat_template: str = SIMPLE_TEMPLATE,
+    *,
+    hidden_size: int = 32,
+    eos_is_sep: bool = False,
+    **config,
+):
+    """``(tokenizer, model)``: a seeded 2-layer Llama in eval mode; ``config`` overrides."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from scar_dagster.models import encoder_path
+
+    tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
+    tokenizer.chat_template = chat_template
+    torch.manual_seed(0)
+    settings = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden_size,
+        "intermediate_size": 2 * hidden_size,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "pad_token_id": tokenizer.pad_token_id,
+        **({"eos_token_id": tokenizer.sep_token_id} if eos_is_sep else {}),
+        **config,
+    }
+    return tokenizer, LlamaForCausalLM(LlamaConfig(**settings)).eval()
