@@ -23,6 +23,7 @@ CODE_VERSION = "scar-ranker-1"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 METRICS = "metrics.json"
+TOKENIZER = "tokenizer"
 
 
 class CheckpointError(RuntimeError):
@@ -43,8 +44,13 @@ def save_checkpoint(
     training_fingerprint: str,
     metrics: dict[str, Any] | None = None,
     code_version: str = CODE_VERSION,
+    tokenizer: Any = None,
 ) -> str:
-    """Write the checkpoint atomically into ``directory``; return its version."""
+    """Write the checkpoint atomically into ``directory``; return its version.
+
+    With ``tokenizer``, its files are saved too, so the checkpoint loads where the encoder
+    folder it was trained from does not exist.
+    """
     from safetensors.torch import save_file
 
     target = Path(directory)
@@ -64,9 +70,13 @@ def save_checkpoint(
         }
         (staging / CONFIG).write_text(json.dumps(document, sort_keys=True, indent=2, default=str))
         (staging / METRICS).write_text(json.dumps(metrics or {}, sort_keys=True, indent=2))
+        if tokenizer is not None:
+            tokenizer.save_pretrained(str(staging / TOKENIZER))
+        old = target.with_name(f".{target.name}.old")
         if target.exists():
-            shutil.rmtree(target)
+            os.replace(target, old)  # readers see the old or the new folder, never a half one
         os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return version
@@ -126,5 +136,9 @@ def load_checkpoint(
     except RuntimeError as error:
         raise CheckpointError(f"{weights}: weights do not fit the model: {error}") from error
     model.eval()
-    tokenizer = _load_tokenizer(encoder_path(tokenizer_path or config.encoder))
+    saved = folder / TOKENIZER
+    if tokenizer_path is None and saved.is_dir():
+        tokenizer = _load_tokenizer(str(saved))
+    else:
+        tokenizer = _load_tokenizer(encoder_path(tokenizer_path or config.encoder))
     return model, tokenizer, document

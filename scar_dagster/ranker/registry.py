@@ -28,11 +28,12 @@ def publish_checkpoint(store: BlobStore, local_dir: str | Path, version: str) ->
     if store.exists(f"{folder}/{MARKER}"):
         return store.uri(folder)
     manifest = {}
-    for path in sorted(Path(local_dir).iterdir()):
+    for path in sorted(Path(local_dir).rglob("*")):
         if path.is_file():
+            name = path.relative_to(local_dir).as_posix()
             data = path.read_bytes()
-            store.write_bytes(f"{folder}/{path.name}", data)
-            manifest[path.name] = hashlib.sha256(data).hexdigest()
+            store.write_bytes(f"{folder}/{name}", data)
+            manifest[name] = hashlib.sha256(data).hexdigest()
     store.write_bytes(f"{folder}/{MARKER}", json.dumps(manifest, sort_keys=True).encode())
     return store.uri(folder)
 
@@ -53,6 +54,7 @@ def fetch_checkpoint(store: BlobStore, version: str, cache_dir: str | Path) -> P
             data = store.read_bytes(f"{folder}/{name}")
             if hashlib.sha256(data).hexdigest() != digest:
                 raise ValueError(f"checkpoint file {store.uri(f'{folder}/{name}')} is corrupt")
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
         (staging / MARKER).write_text(json.dumps(manifest, sort_keys=True))
         try:

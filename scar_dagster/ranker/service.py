@@ -95,6 +95,7 @@ def train_and_promote(
             Path(tmp) / "ckpt",
             training_fingerprint=fingerprint,
             metrics=result.metrics,
+            tokenizer=tokenizer,
         )
         uri = registry.publish_checkpoint(store, Path(tmp) / "ckpt", version)
     val = split_quadruples(quadruples, seed=params.seed).val

@@ -131,3 +131,18 @@ def test_champion_challenger(tmp_path, monkeypatch):
         cache_dir=tmp_path / "cache",
     )
     assert scores[1] > scores[0]
+
+
+def test_published_checkpoint_carries_its_tokenizer(tmp_path):
+    model, tokenizer = _tiny()
+    config = RankerConfig(hidden_dim=32, max_length=64)
+    version = save_checkpoint(
+        model, config, tmp_path / "c", training_fingerprint="f", tokenizer=tokenizer
+    )
+    store = LocalStore(tmp_path / "store")
+    registry.publish_checkpoint(store, tmp_path / "c", version)
+    local = registry.fetch_checkpoint(store, version, tmp_path / "cache")
+    assert (local / "tokenizer" / "tokenizer_config.json").is_file()
+    loaded, tok, _ = load_checkpoint(local)
+    xs, ys = ["How do I sort?"], ["Use sorted()."]
+    assert (score_pairs(model, tokenizer, xs, ys) == score_pairs(loaded, tok, xs, ys)).all()
