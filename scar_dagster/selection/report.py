@@ -98,7 +98,6 @@ class SubsetDiff:
     added_sample: list[str] = field(default_factory=list)
     removed_sample: list[str] = field(default_factory=list)
 
-
     def to_markdown(self) -> str:
         """Counts, per-source table and id samples as markdown."""
         lines = [f"added {self.added}, removed {self.removed}, kept {self.kept}", ""]
