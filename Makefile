@@ -38,6 +38,7 @@ demo: install
 # One torch thread per test process: on 2 cores, 2 OpenMP threads beside any other busy
 # process spin-wait and run 50x slower; tests stay fast and deterministic this way.
 test: install
+	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
 dev: install
