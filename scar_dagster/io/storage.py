@@ -191,3 +191,37 @@ def open_store(uri: str, s3_client: Any | None = None) -> BlobStore:
         bucket, prefix = parse_s3_uri(uri)
         return S3Store(s3_client, bucket, prefix)
     return LocalStore(uri)
+
+
+SUCCESS_MARKER = "_SUCCESS"
+
+
+def write_marked_folder(
+    store: BlobStore, folder: str, payloads: dict[str, bytes], **meta: Any
+) -> dict[str, Any]:
+    """Write ``payloads`` under ``folder``, then a ``_SUCCESS`` manifest (sizes, sha256, meta).
+
+    The marker comes last, so readers trust only folders that have it; a crashed attempt is
+    simply written again. Returns the manifest.
+    """
+    import hashlib
+    import json
+
+    for name, data in payloads.items():
+        store.write_bytes(f"{folder}/{name}", data)
+    files = {
+        name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+        for name, data in payloads.items()
+    }
+    manifest = {**meta, "files": files}
+    text = json.dumps(manifest, sort_keys=True, indent=2) + "\n"
+    store.write_bytes(f"{folder}/{SUCCESS_MARKER}", text.encode("utf-8"))
+    return manifest
+
+
+def read_marker(store: BlobStore, folder: str) -> dict[str, Any] | None:
+    """The manifest of a completely written folder, or None when it is absent or partial."""
+    import json
+
+    key = f"{folder}/{SUCCESS_MARKER}"
+    return json.loads(store.read_bytes(key)) if store.exists(key) else None

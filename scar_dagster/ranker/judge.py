@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from scar_dagster.selection.language import ascii_letter_share as letter_share
+
 MAX_QUALITY = 9.0
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -75,10 +77,8 @@ def repeated_ngram_ratio(text: str, n: int = 3) -> float:
 
 def ascii_letter_share(text: str) -> float:
     """Share of ASCII letters among letters (SCAR's English test: > 0.7); 1.0 without letters."""
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return 1.0
-    return sum(c.isascii() for c in letters) / len(letters)
+    share = letter_share(text)
+    return 1.0 if share is None else share
 
 
 def _content_stems(text: str) -> set[str]:

@@ -15,52 +15,48 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.io.storage import BlobStore
+from scar_dagster.io.storage import SUCCESS_MARKER, BlobStore, read_marker, write_marked_folder
 
 PREFIX = "rankers"
-MARKER = "_SUCCESS"
 CHAMPION_KEY = f"{PREFIX}/champion.json"
 
 
 def publish_checkpoint(store: BlobStore, local_dir: str | Path, version: str) -> str:
     """Copy a checkpoint folder into the store as ``rankers/<version>``; return its URI."""
     folder = f"{PREFIX}/{version}"
-    if store.exists(f"{folder}/{MARKER}"):
-        return store.uri(folder)
-    manifest = {}
-    for path in sorted(Path(local_dir).rglob("*")):
-        if path.is_file():
-            name = path.relative_to(local_dir).as_posix()
-            data = path.read_bytes()
-            store.write_bytes(f"{folder}/{name}", data)
-            manifest[name] = hashlib.sha256(data).hexdigest()
-    store.write_bytes(f"{folder}/{MARKER}", json.dumps(manifest, sort_keys=True).encode())
+    if read_marker(store, folder) is None:
+        payloads = {
+            path.relative_to(local_dir).as_posix(): path.read_bytes()
+            for path in sorted(Path(local_dir).rglob("*"))
+            if path.is_file()
+        }
+        write_marked_folder(store, folder, payloads, ranker_version=version)
     return store.uri(folder)
 
 
 def fetch_checkpoint(store: BlobStore, version: str, cache_dir: str | Path) -> Path:
     """A local folder holding checkpoint ``version``, downloaded and verified once."""
     target = Path(cache_dir) / version
-    if (target / MARKER).is_file():
+    if (target / SUCCESS_MARKER).is_file():
         return target
     folder = f"{PREFIX}/{version}"
-    if not store.exists(f"{folder}/{MARKER}"):
+    manifest = read_marker(store, folder)
+    if manifest is None:
         raise FileNotFoundError(f"no complete ranker checkpoint at {store.uri(folder)}")
-    manifest = json.loads(store.read_bytes(f"{folder}/{MARKER}"))
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=target.parent))
     try:
-        for name, digest in sorted(manifest.items()):
+        for name, entry in sorted(manifest["files"].items()):
             data = store.read_bytes(f"{folder}/{name}")
-            if hashlib.sha256(data).hexdigest() != digest:
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
                 raise ValueError(f"checkpoint file {store.uri(f'{folder}/{name}')} is corrupt")
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
-        (staging / MARKER).write_text(json.dumps(manifest, sort_keys=True))
+        (staging / SUCCESS_MARKER).write_text(json.dumps(manifest, sort_keys=True))
         try:
             os.replace(staging, target)
         except OSError:
-            if not (target / MARKER).is_file():  # else a concurrent fetch won: same bytes
+            if not (target / SUCCESS_MARKER).is_file():  # else a concurrent fetch won: same bytes
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

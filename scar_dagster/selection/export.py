@@ -14,7 +14,6 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -23,11 +22,11 @@ from typing import Any
 
 import pandas as pd
 
-from scar_dagster.io.storage import BlobStore
+from scar_dagster.io.storage import SUCCESS_MARKER as SUCCESS_MARKER
+from scar_dagster.io.storage import BlobStore, read_marker, write_marked_folder
 
 SUBSET_COLUMNS = ("id", "source", "instruction", "response", "score", "rank")
 FILES = {"alpaca": "alpaca.jsonl", "sharegpt": "sharegpt.jsonl", "parquet": "subset.parquet"}
-SUCCESS_MARKER = "_SUCCESS"
 _VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -115,15 +114,6 @@ _WRITERS: dict[str, Callable[[pd.DataFrame], bytes]] = {
 }
 
 
-def _manifest(version: str, n_rows: int, payloads: dict[str, bytes]) -> bytes:
-    files = {
-        FILES[fmt]: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-        for fmt, data in payloads.items()
-    }
-    manifest = {"subset_version": version, "n_rows": n_rows, "files": files}
-    return (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode("utf-8")
-
-
 def _result(store: BlobStore, folder: str, n_rows: int, written: bool) -> ExportResult:
     files = {fmt: f"{folder}/{name}" for fmt, name in FILES.items()}
     return ExportResult(store.uri(folder), files, n_rows, written)
@@ -141,19 +131,10 @@ def export_subset(
             f"subset_version must be a plain name like 'a1b2c3', got {subset_version!r}"
         )
     folder = f"{prefix.strip('/')}/{subset_version}" if prefix.strip("/") else subset_version
-    marker_key = f"{folder}/{SUCCESS_MARKER}"
-    if store.exists(marker_key):
-        return _result(store, folder, _manifest_rows(store.read_bytes(marker_key)), False)
+    done = read_marker(store, folder)
+    if done is not None:
+        return _result(store, folder, int(done.get("n_rows", -1)), False)
     frame = _ordered(subset)
-    payloads = {fmt: writer(frame) for fmt, writer in _WRITERS.items()}
-    for fmt, data in payloads.items():
-        store.write_bytes(f"{folder}/{FILES[fmt]}", data)
-    store.write_bytes(marker_key, _manifest(subset_version, len(frame), payloads))
+    payloads = {FILES[fmt]: writer(frame) for fmt, writer in _WRITERS.items()}
+    write_marked_folder(store, folder, payloads, subset_version=subset_version, n_rows=len(frame))
     return _result(store, folder, len(frame), True)
-
-
-def _manifest_rows(marker: bytes) -> int:
-    try:
-        return int(json.loads(marker)["n_rows"])
-    except (ValueError, KeyError, TypeError):
-        return -1
