@@ -7,7 +7,7 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
-from assets import features, finetune, ingest, jobs, ranker, scoring, selection
+from assets import evaluation, features, finetune, ingest, jobs, ranker, scoring, selection
 from scar_dagster import settings
 from scar_dagster.io_managers import JsonIOManager, ParquetIOManager
 from scar_dagster.resources import (
@@ -20,7 +20,7 @@ from scar_dagster.resources import (
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
-STAGES = [ingest, features, ranker, scoring, selection, finetune]
+STAGES = [ingest, features, ranker, scoring, selection, evaluation, finetune]
 
 
 def build_resources(

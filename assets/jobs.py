@@ -8,7 +8,7 @@ from dagster import (
     define_asset_job,
 )
 
-from assets import features, finetune, ingest, ranker, scoring, selection
+from assets import evaluation, features, finetune, ingest, ranker, scoring, selection
 from scar_dagster.partitions import data_source_partitions
 from scar_dagster.schedules import build_recuration_schedule
 from scar_dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
@@ -41,8 +41,9 @@ scoring_job = _group_job(
 )
 selection_job = _group_job(
     "selection_job",
-    [selection.GROUP],
-    "Select, explain, export and check the subset across all sources.",
+    [selection.GROUP, evaluation.GROUP],
+    "Select, explain, export and check the subset across all sources; evaluate the ranker "
+    "and the subset's consistency against random subsets.",
 )
 fine_tune_job = _group_job(
     "fine_tune_job",

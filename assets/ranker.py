@@ -138,6 +138,8 @@ def style_ranker(
         "champion_val_accuracy": decision.champion_val_accuracy,
         "test": decision.metrics["test"],
         "uri": decision.uri,
+        "split_seed": config.seed,
+        "quality_threshold": config.quality_threshold,
     }
     return Output(
         value,

@@ -138,3 +138,17 @@ class RankerTrainingConfig(Config):
     quality_threshold: float = Field(
         default=5.0, description="A pair trains only if both qualities exceed this (paper: 5)."
     )
+
+
+class EvaluationConfig(Config):
+    """What ``ranker_evaluation`` measures (see ``scar_dagster.evaluation``)."""
+
+    pairs_path: str | None = Field(
+        default=None,
+        description="JSONL of (instruction, preferred, other) pairs to score; default: the "
+        "pairs of the training quadruples' held-out test split.",
+    )
+    seeds: list[int] = Field(
+        default=[0, 1, 2, 3, 4], description="Seeds of the random subsets compared with the subset."
+    )
+    batch_size: int = Field(default=32, description="Pairs per encoder batch.")

@@ -32,6 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scar_dagster.ranker.pairs import (
+    DEFAULT_QUALITY_THRESHOLD,
+    PAIR_NAMES,
+    PAIR_TYPES,
+    Quadruple,
+    pair_allowed,
+    split_quadruples,
+)
 from scar_dagster.selection.report import random_subset_ids
 from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
 
@@ -131,6 +139,34 @@ def read_pairs(jsonl_path: str | Path) -> list[dict[str, str]]:
     return rows
 
 
+def heldout_pairs(
+    quads: Iterable[Quadruple],
+    *,
+    seed: int = 42,
+    threshold: float = DEFAULT_QUALITY_THRESHOLD,
+) -> list[dict[str, str]]:
+    """Preference pairs from the test split of training quadruples (never trained on).
+
+    The split is ``split_quadruples(quads, seed=seed)``'s, the one training uses with the same
+    seed; each test quadruple gives its ``direct>referenced``, ``referenced>human`` and
+    ``direct>human`` pairs that pass the quality constraint, as rows of ``read_pairs``'s form
+    plus ``pair_type``.
+    """
+    rows = []
+    for quad in split_quadruples(quads, seed=seed).test:
+        for name, (better, worse) in zip(PAIR_NAMES, PAIR_TYPES, strict=True):
+            if pair_allowed(quad, better, worse, threshold):
+                rows.append(
+                    {
+                        "instruction": quad.instruction,
+                        "preferred": quad.response(better),
+                        "other": quad.response(worse),
+                        "pair_type": name,
+                    }
+                )
+    return rows
+
+
 def evaluate_pairs(
     jsonl_path: str | Path, model: Any, tokenizer: Any, batch_size: int = 32
 ) -> AccuracyResult:
@@ -138,7 +174,13 @@ def evaluate_pairs(
 
     The whole file is validated before anything is scored (see ``read_pairs``).
     """
-    rows = read_pairs(jsonl_path)
+    return evaluate_pair_rows(read_pairs(jsonl_path), model, tokenizer, batch_size)
+
+
+def evaluate_pair_rows(
+    rows: Sequence[dict[str, str]], model: Any, tokenizer: Any, batch_size: int = 32
+) -> AccuracyResult:
+    """Pairwise accuracy of a StyleRanker on ``{instruction, preferred, other}`` rows."""
     if not rows:
         return pairwise_accuracy_from_scores([], [])
     from scar_dagster.ranker.scoring import score_pairs

@@ -136,10 +136,20 @@ def _print_selection(instance) -> None:
         f"\nStyleRanker {ranker['champion_version']}: validation pairwise accuracy "
         f"{ranker['val_accuracy']}, test {ranker['test_accuracy']}"
     )
+    evaluation = _latest_metadata(instance, "ranker_evaluation")
+    if evaluation:
+        print(
+            f"held-out pairwise accuracy {evaluation['pairwise_accuracy']:.3f} on "
+            f"{evaluation['pairs']} pairs (Wilson 95% CI {evaluation['accuracy_ci95_low']:.3f}-"
+            f"{evaluation['accuracy_ci95_high']:.3f}; {evaluation['pairs_origin']})"
+        )
     print(f"selected subset {subset['subset_version']}: {subset['dagster/row_count']} rows")
     print(subset["per_source"])
     print("\nstyle spread (std) pool vs subset vs random subset of the same size:")
     print(subset["style_spread"])
+    if evaluation:
+        print("\nsubset vs random subsets over seeds (ratio < 1: more consistent than chance):")
+        print(evaluation["subset_vs_random"])
     print(
         f"\nsubset files: {subset['dagster/uri']}  (alpaca.jsonl, sharegpt.jsonl, subset.parquet)"
     )

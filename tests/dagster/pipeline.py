@@ -96,4 +96,6 @@ def run_pipeline(instance, home, landing, quadruples, sources=("forum", "guides"
     results["selection"] = materialize_group(
         instance, res, config, ["selection"], raise_on_error=False
     )
+    if results["selection"].success:
+        results["evaluation"] = materialize_group(instance, res, config, ["evaluation"])
     return results

@@ -42,3 +42,25 @@ def test_subset_reselects_when_scores_change_even_with_a_missing_partition(insta
     instance.report_runless_asset_event(AssetMaterialization("style_ranker"))
     result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     assert result.get_num_requested(AssetKey("selected_subset")) == 1  # guides is still missing
+
+
+def test_every_new_subset_is_evaluated(instance):
+    defs = definitions.defs
+    instance.add_dynamic_partitions("data_source", ["forum"])
+    cursor = evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    for key in ("raw_pairs", "raw_quarantine", "style_features", "scored_pairs"):
+        instance.report_runless_asset_event(AssetMaterialization(key, partition="forum"))
+    for key in ("ranker_training_data", "style_ranker"):
+        instance.report_runless_asset_event(AssetMaterialization(key))
+    first = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    # the subset and its evaluation are requested together (evaluation runs after it)
+    assert first.get_num_requested(AssetKey("selected_subset")) == 1
+    assert first.get_num_requested(AssetKey("ranker_evaluation")) == 1
+    for key in ("selected_subset", "ranker_evaluation"):
+        instance.report_runless_asset_event(AssetMaterialization(key))
+    settled = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert settled.get_num_requested(AssetKey("ranker_evaluation")) == 0
+    instance.report_runless_asset_event(AssetMaterialization("selected_subset"))
+    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=settled.cursor)
+    assert result.get_num_requested(AssetKey("ranker_evaluation")) == 1
+    assert result.get_num_requested(AssetKey("selected_subset")) == 0

@@ -170,3 +170,18 @@ def test_adding_rows_rescores_only_the_new_rows(pipeline):
         assert result.success
     meta = _meta(result, "scored_pairs")
     assert (meta["rows_scored"], meta["rows_reused"]) == (10, 16)
+
+
+def test_ranker_evaluation_matches_training_test_split_and_beats_random(pipeline):
+    results = pipeline["results"]
+    ranker = _meta(results["ranker"], "style_ranker")
+    meta = _meta(results["evaluation"], "ranker_evaluation")
+    test = ranker["metrics"]["test"]
+    # Same held-out pairs, scored by the inference path instead of the training forward pass.
+    assert meta["pairs"] == test["pairs"] > 0
+    assert meta["pairwise_accuracy"] == pytest.approx(test["overall"])
+    assert meta["accuracy_ci95_low"] <= meta["pairwise_accuracy"] <= meta["accuracy_ci95_high"]
+    assert meta["ranker_version"] == ranker["champion_version"]
+    # The planted subset is all "guides": far more uniform in length than a random mix.
+    assert meta["subset_rows"] == 8
+    assert meta["std_ratio_n_words"] < 1.0

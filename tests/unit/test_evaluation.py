@@ -216,3 +216,33 @@ def test_cli_consistency_prints_table(tmp_path, capsys, suffix):
     assert all(ratio < 1 for ratio in printed.values())
     expected = consistency_vs_random(pool, subset)["ratio"]
     assert printed == pytest.approx(expected.to_dict(), abs=1e-4)
+
+
+def test_heldout_pairs_come_from_the_test_split_and_respect_quality():
+    from scar_dagster.evaluation import heldout_pairs
+    from scar_dagster.ranker.pairs import Quadruple, split_quadruples
+
+    quads = [
+        Quadruple(
+            instruction=f"question {i}",
+            human=f"human {i}",
+            referenced=f"referenced {i}",
+            direct=f"direct {i}",
+            quality_human=2.0 if i % 2 else 8.0,  # odd: human too poor to teach or test
+            quality_referenced=8.0,
+            quality_direct=9.0,
+        )
+        for i in range(40)
+    ]
+    rows = heldout_pairs(quads, seed=7)
+    test = split_quadruples(quads, seed=7).test
+    assert {r["instruction"] for r in rows} == {q.instruction for q in test}
+    expected = sum(1 if int(q.instruction.split()[1]) % 2 else 3 for q in test)
+    assert len(rows) == expected
+    for row in rows:
+        better, worse = row["pair_type"].split(">")
+        number = row["instruction"].split()[1]
+        assert row["preferred"] == f"{better} {number}" and row["other"] == f"{worse} {number}"
+    train = {q.instruction for q in split_quadruples(quads, seed=7).train}
+    assert not train & {r["instruction"] for r in rows}
+    assert rows != heldout_pairs(quads, seed=8)
