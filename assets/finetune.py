@@ -3,8 +3,9 @@
 import json
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetKey, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
+from scar_dagster.metadata import latest_metadata
 from scar_dagster.resources import FineTuneResource, InstructLMResource, StorageResource
 
 GROUP = "finetune"
@@ -28,13 +29,14 @@ def fine_tuned_model(
     from scar_dagster.finetune import raise_for_status
     from scar_dagster.selection.export import FILES
 
-    event = context.instance.get_latest_materialization_event(AssetKey("selected_subset"))
-    metadata = event.asset_materialization.metadata
-    version = metadata["subset_version"].value
+    metadata = latest_metadata(context.instance, "selected_subset")
+    if metadata is None:
+        raise ValueError("selected_subset has no materialization to fine-tune on")
+    version = metadata["subset_version"]
     requested = context.run.tags.get("scar/subset_version")
     if requested and requested != version:
         raise ValueError(f"run asked for subset {requested}, latest subset is {version}")
-    subset_path = f"{metadata['dagster/uri'].value}/{FILES['alpaca']}"
+    subset_path = f"{metadata['dagster/uri']}/{FILES['alpaca']}"
     record = fine_tune.launch(subset_path, version, instruct_lm.get_path())
     raise_for_status(record)
     storage.asset_store().write_bytes(f"finetune/{version}.json", record.to_json().encode())

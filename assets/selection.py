@@ -12,9 +12,10 @@ from dagster import (
 
 from scar_dagster.checks import build_gx_asset_check
 from scar_dagster.config import SelectionConfig
-from scar_dagster.metadata import frame_metadata
+from scar_dagster.metadata import frame_metadata, latest_metadata
 from scar_dagster.plots import markdown_image
 from scar_dagster.resources import DatabaseResource, StorageResource
+from scar_dagster.retries import IO_RETRY_POLICY
 
 GROUP = "selection"
 SUBSETS_PREFIX = "subsets"
@@ -36,6 +37,7 @@ def _concat(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
         "style_ranker": AssetIn(input_manager_key="json_io_manager"),
     },
     deps=["scored_pairs"],
+    retry_policy=IO_RETRY_POLICY,
     automation_condition=AutomationCondition.eager().without(
         ~AutomationCondition.any_deps_missing()
     ),
@@ -88,12 +90,10 @@ def selected_subset(
 
 
 def _latest_metadata(context, key: str) -> dict:
-    from dagster import AssetKey
-
-    event = context.instance.get_latest_materialization_event(AssetKey(key))
-    if event is None or event.asset_materialization is None:
+    metadata = latest_metadata(context.instance, key)
+    if metadata is None:
         raise ValueError(f"{key} has no materialization to check")
-    return {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    return metadata
 
 
 def _style_specs(df: pd.DataFrame, context) -> list:

@@ -55,3 +55,18 @@ def counts_table(counts: Mapping[str, int], key: str = "reason") -> MetadataValu
     lines = [f"| {key} | rows |", "| --- | ---: |"]
     lines += [f"| {name} | {count:,} |" for name, count in counts.items()]
     return MetadataValue.md("\n".join(lines))
+
+
+def latest_metadata(instance: Any, asset: str, partition: str | None = None) -> dict | None:
+    """Metadata values of an asset's (partition's) newest materialization, None if it has none."""
+    from dagster import AssetKey, AssetRecordsFilter
+
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(
+            asset_key=AssetKey(asset), asset_partitions=[partition] if partition else None
+        ),
+        limit=1,
+    ).records
+    if not records or records[0].asset_materialization is None:
+        return None
+    return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}

@@ -33,17 +33,9 @@ def _run(job_name: str, instance, defs, partition_key: str | None = None) -> Non
 
 
 def _latest_metadata(instance, asset: str, partition: str | None = None) -> dict | None:
-    from dagster import AssetKey, AssetRecordsFilter
+    from scar_dagster.metadata import latest_metadata
 
-    records = instance.fetch_materializations(
-        AssetRecordsFilter(
-            asset_key=AssetKey(asset), asset_partitions=[partition] if partition else None
-        ),
-        limit=1,
-    ).records
-    if not records:
-        return None
-    return {k: v.value for k, v in records[0].asset_materialization.metadata.items()}
+    return latest_metadata(instance, asset, partition)
 
 
 def _unchanged(instance, source: str, files: dict[str, str]) -> bool:
