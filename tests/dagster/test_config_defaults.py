@@ -1,0 +1,48 @@
+"""Each run Config mirrors one core params class: their defaults must not drift apart."""
+
+import dataclasses
+import inspect
+
+from scar_dagster.config import (
+    IngestConfig,
+    RankerTrainingConfig,
+    ScoringConfig,
+    SelectionConfig,
+    StyleFeaturesConfig,
+)
+from scar_dagster.ingest.normalize import NormalizeParams
+from scar_dagster.ranker.model import RankerConfig
+from scar_dagster.ranker.scoring import score_pairs
+from scar_dagster.ranker.train import TrainParams
+from scar_dagster.selection.select import SelectionParams
+from scar_dagster.style.features import StyleFeatureParams
+
+
+def _defaults(cls) -> dict:
+    return {
+        f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }
+
+
+def test_config_to_params_gives_the_library_defaults():
+    assert IngestConfig().to_params() == NormalizeParams()
+    assert StyleFeaturesConfig().to_params() == StyleFeatureParams()
+    # With no cutoff set, the asset selects SCAR's 25%; everything else is the library default.
+    assert SelectionConfig().to_params() == SelectionParams(ratio=0.25)
+
+
+def test_ranker_config_defaults_are_the_papers():
+    config = RankerTrainingConfig()
+    train = _defaults(TrainParams)
+    for name in ("epochs", "batch_size", "lr", "seed", "quality_threshold", "num_threads"):
+        assert getattr(config, name) == train[name], name
+    model = _defaults(RankerConfig)
+    assert (config.hidden_dim, config.max_length) == (model["hidden_dim"], model["max_length"])
+    # The one deliberate difference: the asset stops early, the library trains every epoch.
+    assert config.early_stopping_patience == 3 and train["early_stopping_patience"] is None
+
+
+def test_scoring_config_matches_score_pairs():
+    defaults = inspect.signature(score_pairs).parameters
+    assert ScoringConfig().batch_size == defaults["batch_size"].default
+    assert ScoringConfig().num_threads == defaults["num_threads"].default
