@@ -18,6 +18,7 @@ from scar_dagster.ingest.pipeline import ingest_source
 from scar_dagster.metadata import counts_table, frame_metadata
 from scar_dagster.partitions import data_source_partitions
 from scar_dagster.resources import StorageResource
+from scar_dagster.retries import IO_RETRY_POLICY
 
 GROUP = "ingest"
 
@@ -38,6 +39,7 @@ GROUP = "ingest"
     },
     partitions_def=data_source_partitions,
     group_name=GROUP,
+    retry_policy=IO_RETRY_POLICY,
     check_specs=[
         AssetCheckSpec(
             "raw_pairs_row_accounting",

@@ -13,6 +13,7 @@ from dagster import (
 from scar_dagster.config import ScoringConfig
 from scar_dagster.partitions import data_source_partitions
 from scar_dagster.resources import DatabaseResource, InstructLMResource, StorageResource
+from scar_dagster.retries import IO_RETRY_POLICY
 
 GROUP = "scoring"
 FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
@@ -24,6 +25,7 @@ FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
     kinds={"pytorch", "sql"},
     ins={"style_ranker": AssetIn(input_manager_key="json_io_manager")},
     automation_condition=AutomationCondition.eager(),
+    retry_policy=IO_RETRY_POLICY,
     description="The champion StyleRanker's score for every kept pair of a source, upserted into "
     "the scored_pairs SQL table keyed by (pair id, ranker version); pairs already scored by that "
     "version are not scored again.",

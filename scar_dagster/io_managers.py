@@ -50,6 +50,14 @@ class _StoreIOManager(UPathIOManager):
             raise FileNotFoundError(self.store.uri(key))
         return self.from_bytes(self.store.read_bytes(key))
 
+    def load_partitions(self, context: InputContext) -> Any:
+        loaded = super().load_partitions(context)
+        if len(context.asset_partition_keys) == 1 and not context.has_partition_key:
+            # An unpartitioned step (e.g. the selection over every source) always gets a dict,
+            # also when only one source exists; UPathIOManager would unwrap it.
+            return {context.asset_partition_keys[0]: loaded}
+        return loaded
+
     def path_exists(self, path: UPath) -> bool:
         return self.store.exists(path.as_posix())
 

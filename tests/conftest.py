@@ -1,5 +1,11 @@
 """Shared pytest fixtures."""
 
+import os
+
+# Steps that fail for good retry (scar_dagster.retries); keep those retries quick in tests.
+# Read when scar_dagster.retries is first imported, i.e. after this line.
+os.environ.setdefault("SCAR_RETRY_DELAY_SECONDS", "0.05")
+
 if __package__:  # tests/ is a package
     from .moto_server import s3_endpoint  # noqa: F401
     from .postgres_server import postgres_url  # noqa: F401

@@ -115,7 +115,7 @@ class S3Store:
         return f"s3://{self.bucket}/{full}".rstrip("/")
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
@@ -123,19 +123,23 @@ class S3Store:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return False
             raise StorageError(f"cannot stat {self.uri(key)}: {error}") from error
+        except BotoCoreError as error:  # no connection, timeouts: after botocore's retries
+            raise StorageError(f"cannot stat {self.uri(key)}: {error}") from error
         return True
 
     def read_bytes(self, key: str) -> bytes:
         return self.open_read(key).read()
 
     def open_read(self, key: str) -> IO[bytes]:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
                 raise FileNotFoundError(self.uri(key)) from error
+            raise StorageError(f"cannot read {self.uri(key)}: {error}") from error
+        except BotoCoreError as error:  # no connection, timeouts: after botocore's retries
             raise StorageError(f"cannot read {self.uri(key)}: {error}") from error
 
     def write_bytes(self, key: str, data: bytes) -> None:
