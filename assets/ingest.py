@@ -14,11 +14,12 @@ from dagster import (
 )
 
 from scar_dagster.config import IngestConfig
+from scar_dagster.ingest.landing import validate_source_name
 from scar_dagster.ingest.pipeline import ingest_source
 from scar_dagster.metadata import counts_table, frame_metadata
 from scar_dagster.partitions import data_source_partitions
 from scar_dagster.resources import StorageResource
-from scar_dagster.retries import IO_RETRY_POLICY
+from scar_dagster.retries import IO_RETRY_POLICY, permanent_errors
 
 GROUP = "ingest"
 
@@ -52,8 +53,10 @@ def ingest_source_assets(
     context: AssetExecutionContext, config: IngestConfig, storage: StorageResource
 ) -> Iterator[Any]:
     """Read one source's files from the landing zone into pairs and quarantine rows."""
-    source = context.partition_key
-    result = ingest_source(storage.landing_store(), source, config.to_params())
+    with permanent_errors(ValueError):  # an invalid source name or config
+        source = validate_source_name(context.partition_key)
+        params = config.to_params()
+    result = ingest_source(storage.landing_store(), source, params)
     reasons = result.reason_counts()
     context.log.info(
         f"{source}: {result.input_records} records -> {len(result.pairs)} kept, "

@@ -5,6 +5,7 @@ from dagster import (
     AssetExecutionContext,
     AssetIn,
     AutomationCondition,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -13,7 +14,7 @@ from dagster import (
 from scar_dagster.config import ScoringConfig
 from scar_dagster.partitions import data_source_partitions
 from scar_dagster.resources import DatabaseResource, InstructLMResource, StorageResource
-from scar_dagster.retries import IO_RETRY_POLICY
+from scar_dagster.retries import IO_RETRY_POLICY, permanent_errors
 
 GROUP = "scoring"
 FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
@@ -42,23 +43,28 @@ def scored_pairs(
 ) -> MaterializeResult:
     """Score the pairs of one source that this ranker version has not scored yet."""
     from scar_dagster.io import tables
+    from scar_dagster.ranker.checkpoint import CheckpointError
     from scar_dagster.ranker.service import score_with_checkpoint
 
     version = style_ranker["champion_version"]
     if not version:
-        raise ValueError("no promoted StyleRanker yet: materialize style_ranker until one passes")
+        raise Failure(
+            "no promoted StyleRanker yet: materialize style_ranker until one passes",
+            allow_retries=False,
+        )
     engine = database.get_engine()
     done = tables.already_scored(engine, version, raw_pairs["id"].tolist())
     todo = raw_pairs[~raw_pairs["id"].isin(done)]
-    scores = score_with_checkpoint(
-        storage.asset_store(),
-        version,
-        todo["instruction"].tolist(),
-        todo["response"].tolist(),
-        cache_dir=instruct_lm.cache_dir,
-        batch_size=config.batch_size,
-        num_threads=config.num_threads,
-    )
+    with permanent_errors(CheckpointError):
+        scores = score_with_checkpoint(
+            storage.asset_store(),
+            version,
+            todo["instruction"].tolist(),
+            todo["response"].tolist(),
+            cache_dir=instruct_lm.cache_dir,
+            batch_size=config.batch_size,
+            num_threads=config.num_threads,
+        )
     frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
     frame = frame.assign(ranker_version=version, score=scores).merge(
         style_features[FEATURE_COLUMNS].rename(columns={"id": "pair_id"}), on="pair_id", how="left"

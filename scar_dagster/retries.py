@@ -7,12 +7,15 @@ also retried inside the step by botocore (``S3Resource.max_attempts``).
 
 Defaults: 3 retries, 0.5 s base delay, exponential backoff (0.5, 1.5, 3.5 s) with +/- 0.5 s
 jitter. Override with ``SCAR_RETRY_MAX_RETRIES`` and ``SCAR_RETRY_DELAY_SECONDS`` (read when
-the code location loads).
+the code location loads). Errors that a retry cannot fix (a tampered checkpoint, an invalid
+source name) are raised inside ``permanent_errors`` and fail the step at once.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from dagster import Backoff, Jitter, RetryPolicy
+from dagster import Backoff, Failure, Jitter, RetryPolicy
 
 DEFAULT_MAX_RETRIES = 3
 DEFAULT_DELAY_SECONDS = 0.5
@@ -35,3 +38,12 @@ def io_retry_policy(max_retries: int | None = None, delay: float | None = None) 
 
 
 IO_RETRY_POLICY = io_retry_policy()
+
+
+@contextmanager
+def permanent_errors(*errors: type[Exception]) -> Iterator[None]:
+    """Turn ``errors`` into a ``Failure`` that the step's ``RetryPolicy`` does not retry."""
+    try:
+        yield
+    except errors as error:
+        raise Failure(description=str(error), allow_retries=False) from error

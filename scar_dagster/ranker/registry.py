@@ -49,7 +49,9 @@ def fetch_checkpoint(store: BlobStore, version: str, cache_dir: str | Path) -> P
         for name, entry in sorted(manifest["files"].items()):
             data = store.read_bytes(f"{folder}/{name}")
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                raise ValueError(f"checkpoint file {store.uri(f'{folder}/{name}')} is corrupt")
+                from scar_dagster.ranker.checkpoint import CheckpointError
+
+                raise CheckpointError(f"checkpoint file {store.uri(f'{folder}/{name}')} is corrupt")
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
         (staging / SUCCESS_MARKER).write_text(json.dumps(manifest, sort_keys=True))

@@ -353,6 +353,8 @@ def test_hostile_partition_key_fails_clearly_and_writes_nothing(tmp_path, key):
         text.append(error.message)
         error = error.cause or error.context
     assert "invalid source name" in "\n".join(text)
+    retried = [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert retried == []  # permanent: failed at once, not retried
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
     assert not any("escape" in p for p in written)
     assert not (home / "assets").exists()

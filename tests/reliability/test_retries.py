@@ -291,3 +291,4 @@ def test_tampered_checkpoint_fails_scoring_and_writes_no_score(tmp_path, damage,
     assert not result.success
     assert message in _error_text(result)
     assert scores.empty  # nothing was scored with the bad checkpoint
+    assert _events(result, DagsterEventType.STEP_UP_FOR_RETRY) == []  # a retry cannot fix it
