@@ -7,8 +7,11 @@ dagster-aws: ``UPath`` lays out keys, a boto3 client moves the bytes (no s3fs ne
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +52,21 @@ class BlobStore(Protocol):
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
 
 
+STALE_TEMP_SECONDS = 3600
+
+
+def _remove_stale_temps(target: Path) -> None:
+    """Delete temp files of ``target`` left by writers killed over an hour ago.
+
+    A live writer's temp file is younger than that, so concurrent writes are never disturbed.
+    """
+    cutoff = time.time() - STALE_TEMP_SECONDS
+    for temp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
+
+
 class LocalStore:
     """A folder on the local filesystem."""
 
@@ -83,6 +101,7 @@ class LocalStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _remove_stale_temps(target)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

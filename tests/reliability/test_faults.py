@@ -6,6 +6,8 @@ SQL transaction, or before an export's ``_SUCCESS`` marker.
 """
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +16,7 @@ from dagster import DagsterInstance
 from sqlalchemy import func, select
 
 from scar_dagster.io import tables
-from scar_dagster.io.storage import LocalStore, read_marker
+from scar_dagster.io.storage import STALE_TEMP_SECONDS, LocalStore, read_marker
 from scar_dagster.selection.export import export_subset
 from tests.dagster.pipeline import materialize_group, resources, run_config
 from tests.planted import TOPICS, guide
@@ -64,8 +66,16 @@ def test_killed_ingest_leaves_the_old_parquet_and_rerun_is_byte_identical(tmp_pa
     assert leftovers and all(name.startswith(".forum.parquet.") for name in leftovers)
     store = LocalStore(home)
     assert store.exists("assets/raw_pairs/forum.parquet")
+    # The killed writer's temp file is cleaned up by the next write once it is stale; a live
+    # writer's (young) temp file is left alone.
+    hour_ago = time.time() - STALE_TEMP_SECONDS - 1
+    for name in leftovers:
+        os.utime(parquet.parent / name, (hour_ago, hour_ago))
+    live = parquet.parent / ".forum.parquet.live.tmp"
+    live.write_bytes(b"being written")
 
     _ingest(home, landing)
+    assert sorted(p.name for p in parquet.parent.iterdir()) == [live.name, parquet.name]
     first = parquet.read_bytes()
     _ingest(home, landing)
     assert parquet.read_bytes() == first  # reruns are byte-identical
