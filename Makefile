@@ -50,5 +50,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every benchmark, one torch thread each; writes benchmarks/results.md (machine, date, tables).
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
 clean:
 	rm -rf "$(SCAR_HOME)"

@@ -1,0 +1,154 @@
+"""Run every benchmark and write ``benchmarks/results.md``: machine, date, every printed table.
+
+Each benchmark runs as a subprocess with ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` set to
+``--threads`` (default 1: on a small shared machine two OpenMP threads beside another busy
+process spin-wait and run many times slower) and offline model loading. Its stdout goes into
+the results file verbatim (the tables are markdown); its stderr (progress) goes to the console.
+A failing benchmark is recorded as failed and the others still run; the exit code is then 1.
+
+    .venv/bin/python benchmarks/run_all.py [--threads 1] [--only scale,incremental] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark script and its arguments (full run and ``--quick`` smoke run)."""
+
+    name: str
+    title: str
+    args: tuple[str, ...]
+    quick_args: tuple[str, ...]
+
+
+def benchmarks(threads: int) -> list[Benchmark]:
+    """Every benchmark, in the order they run."""
+    t = ("--threads", str(threads))
+    return [
+        Benchmark(
+            "scoring",
+            "Scoring throughput: ours vs the SCAR reference scorer",
+            ("--pairs", "2000", *t),
+            ("--pairs", "64", *t),
+        ),
+        Benchmark(
+            "style_features",
+            "Style features: form features and perplexity vs naive baselines",
+            t,
+            ("--texts", "200", "--pairs", "4", *t),
+        ),
+        Benchmark(
+            "scale",
+            "Scale: ingest, form features, scoring and selection at growing sizes",
+            ("--sizes", "10000,100000,1000000"),
+            ("--sizes", "2000", "--score-sample", "16", "--features-max-rows", "500"),
+        ),
+        Benchmark(
+            "incremental",
+            "Incremental: a fifth source with 1% of the rows after a full run",
+            ("--rows", "1000"),
+            ("--rows", "200", "--tiny-encoder"),
+        ),
+    ]
+
+
+def _read(path: str, key: str) -> str:
+    try:
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine_info(threads: int) -> list[str]:
+    """Markdown bullet lines describing the machine and the software."""
+    mem_kb = _read("/proc/meminfo", "MemTotal").split()[0]
+    ram = f"{int(mem_kb) / 1024**2:.1f} GiB" if mem_kb.isdigit() else "unknown"
+    return [
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- CPU: {_read('/proc/cpuinfo', 'model name')}, {os.cpu_count()} logical cores",
+        f"- RAM: {ram}",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()}, torch {_version('torch')}, "
+        f"transformers {_version('transformers')}, pandas {_version('pandas')}, "
+        f"pyarrow {_version('pyarrow')}, SQLAlchemy {_version('sqlalchemy')}",
+        f"- threads: OMP_NUM_THREADS=MKL_NUM_THREADS={threads} for every benchmark",
+        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
+    ]
+
+
+def run_one(bench: Benchmark, args: tuple[str, ...], threads: int) -> tuple[str, float, int]:
+    """Run one benchmark script; return (stdout, wall seconds, exit code)."""
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    command = [sys.executable, str(HERE / f"{bench.name}.py"), *args]
+    print(f"== {bench.name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    return done.stdout, time.perf_counter() - start, done.returncode
+
+
+def section(bench: Benchmark, args: tuple[str, ...], out: str, seconds: float, code: int) -> str:
+    """The markdown section of one benchmark."""
+    status = "" if code == 0 else f" — **FAILED (exit code {code})**"
+    command = " ".join(["benchmarks/" + bench.name + ".py", *args])
+    return f"## {bench.title}\n\n`{command}` ({seconds:,.0f} s wall){status}\n\n{out.strip()}\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", default=None, help="comma-separated benchmark names")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = parser.parse_args()
+    chosen = [
+        b for b in benchmarks(args.threads) if not args.only or b.name in args.only.split(",")
+    ]
+    header = ["# Benchmark results", "", "Written by `make bench` (`benchmarks/run_all.py`).", ""]
+    header += machine_info(args.threads)
+    sections, failed = [], False
+    for bench in chosen:
+        bench_args = bench.quick_args if args.quick else bench.args
+        out, seconds, code = run_one(bench, bench_args, args.threads)
+        failed |= code != 0
+        sections.append(section(bench, bench_args, out, seconds, code))
+    header.append(f"- load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
+    text = "\n".join(header) + "\n\n" + "\n".join(sections)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

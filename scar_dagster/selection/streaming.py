@@ -1,0 +1,168 @@
+"""Streaming top-k selection over the ``scored_pairs`` SQL table, memory bounded by the chunk.
+
+``select_pairs`` loads the whole pool with its texts. At millions of rows this walks the scores
+instead: one SQL query ordered by score descending, then pair id ascending (ordered in the
+database, fetched ``chunk_rows`` at a time), texts fetched only for the rows walked, and the same
+per-row filters as ``select_pairs`` in the same order:
+
+1. ``features_degenerate`` when the looked-up pair has a ``degenerate_reason``;
+2. ``dedup_exact``: the first pair walked with a given normalised text is kept (the walk is in
+   ``select_pairs``' priority order, so it keeps the same copy), later ones are dropped;
+3. ``language_non_english`` with ``is_english``.
+
+The walk stops once ``top_k`` pairs are accepted, or at the first score below ``threshold``.
+For ``top_k`` or ``threshold`` without quotas and without MinHash near-dedup, the selected ids
+and ranks equal ``select_pairs``' for the same scored pairs. Memory: one chunk of ids, scores and
+texts, the accepted rows, and one 64-hex key per non-degenerate row walked (the exact-dedup set).
+
+Not supported (``ValueError``): ``ratio`` — its budget is ``floor(ratio * eligible)`` and the
+eligible count needs every row's filters, i.e. every text; convert it to ``top_k`` yourself
+(for instance from a ``count(*)`` of scored rows, which over-counts ineligible ones) — per-source
+quotas, and MinHash near-dedup (a pair can be a near duplicate of any better-scored pair).
+
+Pairs scored in SQL for which the lookup returns nothing are not candidates (as in ``curate``,
+whose pool is the kept pairs joined with their scores); they are counted as ``missing_text``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from scar_dagster import records
+from scar_dagster.io.tables import scored_pairs
+from scar_dagster.selection.dedup import dedup_text, exact_key
+from scar_dagster.selection.language import is_english
+from scar_dagster.selection.select import SelectionParams
+
+DEFAULT_CHUNK_ROWS = 2000
+MISSING_TEXT = "missing_text"
+SELECTED_COLUMNS = ("pair_id", "source", "score", "rank")
+
+
+@dataclass(frozen=True, slots=True)
+class PairText:
+    """What the filters need of one pair: its texts and its feature-stage degenerate reason."""
+
+    instruction: str
+    response: str
+    degenerate_reason: str | None = None
+
+
+TextLookup = Callable[[Sequence[str]], Mapping[str, PairText]]
+"""Given a chunk of pair ids, return the texts of those it knows (missing ids: not candidates)."""
+
+
+@dataclass(frozen=True)
+class StreamingResult:
+    """The selected rows in rank order and what the walk saw."""
+
+    selected: pd.DataFrame  # pair_id, source, score, rank (1 = best)
+    walked: int  # score rows read from SQL
+    chunks: int  # chunks fetched (text lookups made)
+    reasons: Counter[str] = field(default_factory=Counter)  # rows walked but not selected
+
+
+def check_streamable(params: SelectionParams) -> None:
+    """Raise ``ValueError`` when ``params`` needs the whole pool (ratio, quotas, MinHash)."""
+    if params.ratio is not None:
+        raise ValueError(
+            "streaming selection supports top_k or threshold; ratio needs the eligible count "
+            "(every row's filters): convert it to top_k"
+        )
+    if params.min_per_source or params.max_per_source:
+        raise ValueError("streaming selection does not apply per-source quotas")
+    if params.near_dedup:
+        raise ValueError("streaming selection does not run MinHash near-dedup (near_dedup=False)")
+
+
+def iter_score_chunks(
+    engine: Engine, ranker_version: str, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[list[tuple[str, str, float]]]:
+    """``(pair_id, source, score)`` chunks, score desc then pair id asc, sorted by the database.
+
+    One query with a streaming cursor (server-side on PostgreSQL); only ids, sources and scores
+    leave the database.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+    col = scored_pairs.c
+    with engine.connect() as conn:
+        pair_id = col.pair_id.collate("C") if conn.dialect.name == "postgresql" else col.pair_id
+        stmt = (
+            select(col.pair_id, col.source, col.score)
+            .where(col.ranker_version == ranker_version)
+            .order_by(col.score.desc(), pair_id.asc())
+        )
+        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+        for part in result.partitions(chunk_rows):
+            yield [(str(p), str(s), float(v)) for p, s, v in part]
+
+
+def _reject_reason(text: PairText, params: SelectionParams, seen: set[str]) -> str | None:
+    """The reason a walked pair is not eligible (updating the dedup set), or None."""
+    if text.degenerate_reason:
+        return records.FEATURES_DEGENERATE
+    key = exact_key(dedup_text(text.instruction, text.response, params.dedup_on))
+    if key in seen:
+        return records.DEDUP_EXACT
+    seen.add(key)
+    threshold = params.english_threshold
+    if threshold is not None and not is_english((text.instruction, text.response), threshold):
+        return records.LANGUAGE_NON_ENGLISH
+    return None
+
+
+def streaming_select(
+    engine: Engine,
+    ranker_version: str,
+    params: SelectionParams,
+    texts: TextLookup,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> StreamingResult:
+    """Walk the scores of ``ranker_version`` best first and accept pairs until the cutoff."""
+    check_streamable(params)
+    accepted: list[tuple[str, str, float, int]] = []
+    reasons: Counter[str] = Counter()
+    seen: set[str] = set()
+    walked = chunks = 0
+    with closing(iter_score_chunks(engine, ranker_version, chunk_rows)) as score_chunks:
+        for chunk in score_chunks:
+            if _full(params, len(accepted)):
+                break
+            chunks += 1
+            found = texts([pair_id for pair_id, _, _ in chunk])
+            for pair_id, source, score in chunk:
+                if _full(params, len(accepted)) or _below(params, score):
+                    return _result(accepted, walked, chunks, reasons)
+                walked += 1
+                text = found.get(pair_id)
+                reason = MISSING_TEXT if text is None else _reject_reason(text, params, seen)
+                if reason is None:
+                    accepted.append((pair_id, source, score, len(accepted) + 1))
+                else:
+                    reasons[reason] += 1
+    return _result(accepted, walked, chunks, reasons)
+
+
+def _full(params: SelectionParams, n_accepted: int) -> bool:
+    return params.top_k is not None and n_accepted >= params.top_k
+
+
+def _below(params: SelectionParams, score: float) -> bool:
+    return params.threshold is not None and score < params.threshold
+
+
+def _result(
+    accepted: list[tuple[str, str, float, int]], walked: int, chunks: int, reasons: Counter[str]
+) -> StreamingResult:
+    frame = pd.DataFrame(accepted, columns=list(SELECTED_COLUMNS)).astype(
+        {"pair_id": "str", "source": "str", "score": "float64", "rank": "int64"}
+    )
+    return StreamingResult(selected=frame, walked=walked, chunks=chunks, reasons=reasons)
