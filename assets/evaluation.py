@@ -4,12 +4,12 @@ import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetIn,
-    AutomationCondition,
     MetadataValue,
     Output,
     asset,
 )
 
+from scar_dagster.automation import when_inputs_settle
 from scar_dagster.config import EvaluationConfig
 from scar_dagster.resources import InstructLMResource, StorageResource
 
@@ -24,7 +24,10 @@ GROUP = "evaluation"
         "style_ranker": AssetIn(input_manager_key="json_io_manager"),
         "style_features": AssetIn(metadata={"allow_missing_partitions": True}),
     },
-    automation_condition=AutomationCondition.eager(),
+    automation_condition=when_inputs_settle(
+        triggers=["selected_subset"],
+        required=["ranker_training_data", "style_ranker", "selected_subset"],
+    ),
     description="The champion ranker's pairwise accuracy (Wilson 95% interval) on held-out or "
     "user-provided preference pairs, and the subset's style spread against random subsets of "
     "the same size from the same pool (std ratio < 1: more consistent than chance).",

@@ -38,7 +38,7 @@ BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "
 def ranker_training_data(
     context: AssetExecutionContext,
     config: TrainingDataConfig,
-    raw_pairs: dict[str, pd.DataFrame],
+    raw_pairs: dict[str, pd.DataFrame] | None,
     instruct_lm: InstructLMResource,
 ) -> Output[pd.DataFrame]:
     """Load or generate quadruples; rows failing validation are dropped with their reason."""
@@ -51,7 +51,10 @@ def ranker_training_data(
     )
 
     if config.generate:
-        pool = pd.concat([f for f in raw_pairs.values() if f is not None], ignore_index=True)
+        frames = [f for f in (raw_pairs or {}).values() if f is not None]
+        if not frames:
+            raise ValueError("generate: true needs raw_pairs: ingest at least one source first")
+        pool = pd.concat(frames, ignore_index=True)
         sample = sample_pairs_for_training(pool, config.sample_size, config.seed)
         tokenizer, model = instruct_lm.load()
         rows = generate_quadruples(

@@ -4,12 +4,12 @@ import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetIn,
-    AutomationCondition,
     MetadataValue,
     Output,
     asset,
 )
 
+from scar_dagster.automation import when_inputs_settle
 from scar_dagster.checks import build_gx_asset_check
 from scar_dagster.config import SelectionConfig
 from scar_dagster.metadata import frame_metadata, latest_metadata
@@ -38,9 +38,7 @@ def _concat(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
     },
     deps=["scored_pairs"],
     retry_policy=IO_RETRY_POLICY,
-    automation_condition=AutomationCondition.eager().without(
-        ~AutomationCondition.any_deps_missing()
-    ),
+    automation_condition=when_inputs_settle(triggers=["scored_pairs"], required=["style_ranker"]),
     description="The style-consistent subset: a global top-k / ratio / threshold over every "
     "source's scores, with a reason for every row in selection_decisions, exported as Alpaca "
     "and ShareGPT JSONL and Parquet under a versioned path.",

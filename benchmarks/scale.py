@@ -4,9 +4,11 @@ For each size a seeded synthetic landing zone (``benchmarks/synthetic.py``, 4 so
 written, then every stage runs in its own subprocess so stages cannot mask each other's memory;
 peak RSS is the subprocess's ``VmHWM``, next to its RSS right after its imports.
 
-* ingest: the library's ``ingest_source`` per source, exactly as the ``raw_pairs`` asset calls it
-  (one DataFrame per source, so its memory grows with the source), written to Parquet in row
-  groups of 10,000 rows (what later stages stream through).
+* ingest: the library's streaming ``SourceReader`` per source (the parser, normalizer and
+  duplicate check the ``raw_pairs`` asset uses), written to Parquet in row groups of 10,000 rows
+  (what later stages stream through). Memory: one chunk plus each kept id with its file and
+  line. The asset itself materializes one DataFrame per source partition (``ingest_source``),
+  so its memory grows with the largest source, not with the number of sources.
 * form features: ``compute_style_features`` (linguistic form only, no perplexity/relatedness)
   over Parquet record batches, written with a ``ParquetWriter``. Above ``--features-max-rows``
   only that many rows (spread over the sources) are computed and the time is extrapolated.
@@ -108,23 +110,35 @@ def stage_generate(work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_ingest(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from scar_dagster.ingest.pipeline import ingest_source
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from scar_dagster import records
+    from scar_dagster.ingest.pipeline import SourceReader
     from scar_dagster.io.storage import LocalStore
 
     store = LocalStore(work / "landing")
     totals = dict.fromkeys(("input", "kept", "duplicates", "quarantined"), 0)
     for folder in ("raw_pairs", "quarantine"):
         (work / folder).mkdir(exist_ok=True)
+    schema = pa.schema(
+        [(c, pa.int64() if c == "origin_line" else pa.string()) for c in records.PAIR_COLUMNS]
+    )
     for spec in SOURCES:
-        result = ingest_source(store, spec.name)
-        raw = work / "raw_pairs" / f"{spec.name}.parquet"
-        result.pairs.to_parquet(raw, index=False, row_group_size=ROW_GROUP_ROWS)
-        result.dropped.to_parquet(work / "quarantine" / f"{spec.name}.parquet", index=False)
-        totals["input"] += result.input_records
-        totals["kept"] += len(result.pairs)
-        totals["duplicates"] += result.duplicates
-        totals["quarantined"] += result.quarantined
-        del result
+        reader = SourceReader(store, spec.name, chunk_rows=ROW_GROUP_ROWS)
+        dropped = []
+        with pq.ParquetWriter(work / "raw_pairs" / f"{spec.name}.parquet", schema) as writer:
+            for pairs, bad in reader.chunks():
+                writer.write_table(pa.Table.from_pandas(pairs, schema, preserve_index=False))
+                totals["kept"] += len(pairs)
+                dropped.append(bad)
+        quarantine = pd.concat(dropped, ignore_index=True)
+        quarantine.to_parquet(work / "quarantine" / f"{spec.name}.parquet", index=False)
+        duplicates = int((quarantine["reason"] == records.INGEST_DUPLICATE).sum())
+        totals["input"] += reader.input_records
+        totals["duplicates"] += duplicates
+        totals["quarantined"] += len(quarantine) - duplicates
     return {"rows": totals["input"], **totals}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -39,50 +40,99 @@ def _dropped(source: str, file: str, record: RawRecord, reason: str, detail: str
     return r.Dropped(source, file, record.line, reason, detail, None, record.excerpt)
 
 
+def _pairs_frame(pairs: list[r.Pair]) -> pd.DataFrame:
+    frame = pd.DataFrame(pairs, columns=list(r.PAIR_COLUMNS))
+    return frame.astype({"origin_line": "int64"})
+
+
+def _dropped_frame(dropped: list[r.Dropped]) -> pd.DataFrame:
+    frame = pd.DataFrame(dropped, columns=list(r.QUARANTINE_COLUMNS))
+    return frame.astype({"origin_line": "int64"})
+
+
+class SourceReader:
+    """Stream one source's kept pairs and dropped rows in chunks, counting as it reads.
+
+    Memory is one chunk plus, for the duplicate check, each kept id with its file and line.
+    ``input_records`` is complete once ``chunks()`` is exhausted.
+
+    Example::
+
+        reader = SourceReader(store, "forum", chunk_rows=10_000)
+        for pairs, dropped in reader.chunks():
+            writer.write(pairs)
+    """
+
+    def __init__(
+        self,
+        store: BlobStore,
+        source: str,
+        params: NormalizeParams | None = None,
+        chunk_rows: int | None = None,
+    ) -> None:
+        if chunk_rows is not None and chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+        self.store, self.source = store, source
+        self.params = params or NormalizeParams()
+        self.chunk_rows = chunk_rows
+        self.files = source_files(store, source)
+        self.input_records = 0
+
+    def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """``(pairs, dropped)`` frames; every file in key order, the first copy of a pair kept."""
+        first_seen: dict[str, tuple[str, int]] = {}
+        kept: list[r.Pair] = []
+        dropped: list[r.Dropped] = []
+        for info in self.files:
+            for row in self._read_file(info, first_seen):
+                if isinstance(row, r.Pair):
+                    kept.append(row)
+                else:
+                    dropped.append(row)
+                if self.chunk_rows and len(kept) >= self.chunk_rows:
+                    yield _pairs_frame(kept), _dropped_frame(dropped)
+                    kept, dropped = [], []
+        yield _pairs_frame(kept), _dropped_frame(dropped)
+
+    def _read_file(
+        self, info: ObjectInfo, first_seen: dict[str, tuple[str, int]]
+    ) -> Iterator[r.Pair | r.Dropped]:
+        source, seen_any = self.source, False
+        try:
+            with self.store.open_read(f"{source}/{info.key}") as stream:
+                for record in read_records(info.key, stream):
+                    seen_any = True
+                    self.input_records += 1
+                    yield _accept(record, source, info.key, self.params, first_seen)
+        except (OSError, UnicodeError, ValueError) as error:
+            detail = f"cannot read file: {type(error).__name__}: {error}"
+            yield r.Dropped(source, info.key, 0, r.INGEST_UNREADABLE_FILE, detail)
+            self.input_records += 1
+            return
+        if not seen_any:
+            yield r.Dropped(source, info.key, 0, r.INGEST_EMPTY_FILE, "file holds no records")
+            self.input_records += 1
+
+
 def ingest_source(
     store: BlobStore, source: str, params: NormalizeParams | None = None
 ) -> IngestResult:
     """Read every file of ``source`` in key order; keep the first copy of each pair."""
-    params = params or NormalizeParams()
-    kept: dict[str, r.Pair] = {}
-    dropped: list[r.Dropped] = []
-    files = source_files(store, source)
-    input_records = 0
-    for info in files:
-        seen_any = False
-        try:
-            with store.open_read(f"{source}/{info.key}") as stream:
-                for record in read_records(info.key, stream):
-                    seen_any = True
-                    input_records += 1
-                    dropped_row = _accept(record, source, info.key, params, kept)
-                    if dropped_row is not None:
-                        dropped.append(dropped_row)
-        except (OSError, UnicodeError, ValueError) as error:
-            detail = f"cannot read file: {type(error).__name__}: {error}"
-            dropped.append(r.Dropped(source, info.key, 0, r.INGEST_UNREADABLE_FILE, detail))
-            input_records += 1
-            continue
-        if not seen_any:
-            detail = "file holds no records"
-            dropped.append(r.Dropped(source, info.key, 0, r.INGEST_EMPTY_FILE, detail))
-            input_records += 1
+    reader = SourceReader(store, source, params)
+    pairs, dropped = next(reader.chunks())  # one chunk: chunk_rows is None
     return IngestResult(
-        pairs=pd.DataFrame(list(kept.values()), columns=list(r.PAIR_COLUMNS)).astype(
-            {"origin_line": "int64"}
-        ),
-        dropped=pd.DataFrame(dropped, columns=list(r.QUARANTINE_COLUMNS)).astype(
-            {"origin_line": "int64"}
-        ),
-        files=files,
-        input_records=input_records,
+        pairs=pairs, dropped=dropped, files=reader.files, input_records=reader.input_records
     )
 
 
 def _accept(
-    record: RawRecord, source: str, file: str, params: NormalizeParams, kept: dict[str, r.Pair]
-) -> r.Dropped | None:
-    """Add the record's pair to ``kept`` or return the row that explains why it was dropped."""
+    record: RawRecord,
+    source: str,
+    file: str,
+    params: NormalizeParams,
+    first_seen: dict[str, tuple[str, int]],
+) -> r.Pair | r.Dropped:
+    """The record's pair if it is new, else the row that explains why it was dropped."""
     if record.reason is not None:
         return _dropped(source, file, record, record.reason, record.detail)
     assert record.payload is not None
@@ -104,9 +154,9 @@ def _accept(
             None,
             excerpt(repr(record.payload)),
         )
-    if pair.id in kept:
-        first = kept[pair.id]
-        detail = f"same pair as {first.origin_file}:{first.origin_line}"
+    if pair.id in first_seen:
+        first_file, first_line = first_seen[pair.id]
+        detail = f"same pair as {first_file}:{first_line}"
         return r.Dropped(source, file, record.line, r.INGEST_DUPLICATE, detail, pair.id)
-    kept[pair.id] = pair
-    return None
+    first_seen[pair.id] = (pair.origin_file, pair.origin_line)
+    return pair

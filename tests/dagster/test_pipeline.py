@@ -185,3 +185,16 @@ def test_ranker_evaluation_matches_training_test_split_and_beats_random(pipeline
     # The planted subset is all "guides": far more uniform in length than a random mix.
     assert meta["subset_rows"] == 8
     assert meta["std_ratio_n_words"] < 1.0
+
+
+def test_ranker_trains_from_a_quadruple_file_before_any_source_exists(tmp_path):
+    landing, home = tmp_path / "landing", tmp_path / "home"
+    landing.mkdir()
+    home.mkdir()
+    quads = write_quadruples(tmp_path / "quads.jsonl")
+    with DagsterInstance.ephemeral() as instance:  # no data_source partition at all
+        result = materialize_group(
+            instance, resources(home, landing), run_config(quads), ["ranker"]
+        )
+    assert result.success
+    assert _meta(result, "style_ranker")["promoted"] is True

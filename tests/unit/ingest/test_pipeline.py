@@ -98,3 +98,33 @@ def test_scan_lists_sources_and_rejects_bad_folders(landing):
     ]
     assert set(scan.rejected) == {"bad name"}
     assert scan.stray == ["stray.jsonl"]
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3, 50])
+def test_chunked_reading_gives_the_same_rows_as_one_frame(landing, chunk_rows):
+    from scar_dagster.ingest.pipeline import SourceReader
+
+    src = landing / "forum"
+    (src / "c.jsonl").write_text(
+        _jsonl([{"instruction": f"Q{i}", "output": f"A{i}"} for i in range(5, 12)] + ["{bad"])
+    )
+    whole = ingest_source(LocalStore(landing), "forum")
+    reader = SourceReader(LocalStore(landing), "forum", chunk_rows=chunk_rows)
+    chunks = list(reader.chunks())
+    assert all(len(pairs) <= chunk_rows for pairs, _ in chunks)
+    # (empty chunks are skipped: pandas gives their text columns the object dtype)
+    pairs = pd.concat([p for p, _ in chunks if len(p)], ignore_index=True)
+    dropped = pd.concat([d for _, d in chunks if len(d)], ignore_index=True)
+    pd.testing.assert_frame_equal(pairs, whole.pairs)
+    pd.testing.assert_frame_equal(dropped, whole.dropped)
+    assert reader.input_records == whole.input_records == len(pairs) + len(dropped)
+    # a duplicate across chunks still names the first copy's file and line
+    duplicate = dropped[dropped["reason"] == r.INGEST_DUPLICATE]
+    assert duplicate["detail"].str.startswith("same pair as a.jsonl:1").any()
+
+
+def test_chunk_rows_must_be_positive(landing):
+    from scar_dagster.ingest.pipeline import SourceReader
+
+    with pytest.raises(ValueError, match="chunk_rows"):
+        SourceReader(LocalStore(landing), "forum", chunk_rows=0)
