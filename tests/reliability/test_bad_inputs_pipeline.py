@@ -24,7 +24,13 @@ from scar_dagster.ranker.quadruples import (
     QUADRUPLE_QUALITY_OUT_OF_RANGE,
 )
 from scar_dagster.selection.candidates import quarantine_key
-from tests.dagster.pipeline import materialize_group, resources, run_config, write_quadruples
+from tests.dagster.pipeline import (
+    materialize_group,
+    resources,
+    run_config,
+    run_pipeline,
+    write_quadruples,
+)
 from tests.planted import TOPICS, guide
 
 HUGE_CHARS = 5 * 1024 * 1024  # a 5 MB response, over the 100,000-character default limit
@@ -177,7 +183,6 @@ def run(tmp_path_factory):
     _write_landing(landing)
     quads = _write_quadruples(root / "quads.jsonl")
     res = resources(home, landing)
-    config = run_config(quads, ratio=0.5)
     with DagsterInstance.ephemeral() as instance:
         with build_sensor_context(instance=instance, resources=res) as context:
             tick = landing_zone_sensor(context)
@@ -186,20 +191,8 @@ def run(tmp_path_factory):
                 request.partitions_def_name, list(request.partition_keys)
             )
         sources = instance.get_dynamic_partitions("data_source")
-        results = {}
-        for source in sources:
-            results[f"ingest/{source}"] = materialize_group(
-                instance, res, config, ["ingest", "features"], source
-            )
-        results["ranker"] = materialize_group(instance, res, config, ["ranker"])
-        for source in sources:
-            results[f"scoring/{source}"] = materialize_group(
-                instance, res, config, ["scoring"], source
-            )
         # The style gate may fail on this odd pool; the subset and its decisions exist anyway.
-        results["selection"] = materialize_group(
-            instance, res, config, ["selection"], raise_on_error=False
-        )
+        results = run_pipeline(instance, home, landing, quads, sources=sources, ratio=0.5)
         yield {
             "tick": tick,
             "sources": sources,
@@ -275,7 +268,7 @@ def test_good_rows_of_bad_files_are_kept_with_their_lines(run):
 def test_ingest_accounting_at_every_source(run):
     expected_inputs = {"cases": sum(n for _, n, _ in CASES.values()), "other": len(OTHER_ROWS)}
     for source, inputs in expected_inputs.items():
-        result = run["results"][f"ingest/{source}"]
+        result = run["results"][f"features/{source}"]
         meta = _meta(result, "ingest_source", "raw_pairs")
         kept = len(_frame(run["home"], "raw_pairs", source))
         dropped = _frame(run["home"], "raw_quarantine", source)

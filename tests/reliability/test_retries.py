@@ -125,20 +125,10 @@ def test_database_that_drops_the_first_connection_is_retried_to_success(tmp_path
     assert len(_events(result, DagsterEventType.STEP_UP_FOR_RETRY)) == 1
 
 
-def _s3_client(endpoint: str, max_attempts: int = 3) -> Any:
-    return S3Resource(
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        max_attempts=max_attempts,
-    ).get_client()
-
-
 def test_s3_500s_are_retried_by_botocore(s3, s3_endpoint):  # noqa: F811
     s3.get_client().create_bucket(Bucket="curated")
     with FaultyHttpProxy(s3_endpoint, fail_first=2) as proxy:
-        store = S3Store(_s3_client(proxy.url, max_attempts=3), "curated", "root")
+        store = S3Store(_proxied(proxy.url, max_attempts=3).get_client(), "curated", "root")
         store.write_bytes("a/b.json", b"{}")
         assert proxy.failed == 2 and proxy.forwarded == 1  # two 500s, then the PUT went through
         assert store.read_bytes("a/b.json") == b"{}"
@@ -147,7 +137,7 @@ def test_s3_500s_are_retried_by_botocore(s3, s3_endpoint):  # noqa: F811
 @pytest.mark.parametrize("action", ["write", "read", "exists", "list"])
 def test_s3_lasting_500s_fail_clearly_after_retries(s3, s3_endpoint, action):  # noqa: F811
     with FaultyHttpProxy(s3_endpoint, always_fail=True) as proxy:
-        client = _s3_client(proxy.url, max_attempts=3)
+        client = _proxied(proxy.url, max_attempts=3).get_client()
         store = S3Store(client, "curated", "root")
         with pytest.raises(StorageError, match="s3://curated/root/a"):
             _s3_action(store, action)
@@ -157,7 +147,8 @@ def test_s3_lasting_500s_fail_clearly_after_retries(s3, s3_endpoint, action):  #
 
 @pytest.mark.parametrize("action", ["write", "read", "exists", "list"])
 def test_stopped_s3_server_fails_clearly_naming_the_uri(action):
-    store = S3Store(_s3_client(f"http://127.0.0.1:{closed_port()}", 2), "curated", "root")
+    client = _proxied(f"http://127.0.0.1:{closed_port()}", 2).get_client()
+    store = S3Store(client, "curated", "root")
     with pytest.raises(StorageError, match="s3://curated/root/a"):
         _s3_action(store, action)
 
