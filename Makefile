@@ -21,7 +21,7 @@ help:
 	@echo "make demo   install (first time) and run the whole curation pipeline on data/sample"
 	@echo "make test   install (first time) and run the test suite"
 	@echo "make dev    Dagster UI on http://127.0.0.1:3000 with the demo's materializations"
-	@echo "make bench  every benchmark (about 25 minutes); writes benchmarks/results.md"
+	@echo "make bench  every benchmark (about 20 minutes); writes benchmarks/results.md"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
