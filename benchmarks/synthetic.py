@@ -195,7 +195,8 @@ class _SourceWriter:
         response = _style_text(self.styles[style], sentences, self.rng)
         if u > 0.998:
             self.counts["non_english"] += 1
-            response = RUSSIAN + " " + RUSSIAN
+            # A row number keeps Russian rows distinct (digits do not count as letters).
+            response = f"{RUSSIAN} {RUSSIAN} №{self.counts['non_english']}"
         line = json.dumps(_record(self.spec.fmt, instruction, response), ensure_ascii=False)
         self.recent = [*self.recent[-99:], line]
         return line
