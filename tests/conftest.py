@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 # Steps that fail for good retry (scar_dagster.retries); keep those retries quick in tests.
 # Read when scar_dagster.retries is first imported, i.e. after this line.
 os.environ.setdefault("SCAR_RETRY_DELAY_SECONDS", "0.05")
@@ -12,3 +14,15 @@ if __package__:  # tests/ is a package
 else:  # rootdir-style imports: tests/ itself is on sys.path
     from moto_server import s3_endpoint  # noqa: F401
     from postgres_server import postgres_url  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module's models: on a shared 2-core machine, two OpenMP threads
+    competing with another busy process can make a forward pass 20x slower."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

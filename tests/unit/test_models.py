@@ -19,17 +19,7 @@ from scar_dagster.models import (
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One torch thread: on a shared 2-core machine, two OpenMP threads competing with another
-    busy process can make a forward pass 20x slower."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ from scar_dagster.ranker.judge import HeuristicJudge
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 SHIPPED = Path(__file__).resolve().parents[3] / "data" / "ranker" / "quadruples.jsonl"
 GOOD = {
     "instruction": "How do I boil an egg?",
@@ -134,17 +136,6 @@ def test_shipped_set_is_valid_and_its_qualities_are_the_heuristic_judges():
         assert row["judge"] == judge.name
         for kind in qd.RESPONSE_KINDS:
             assert row[f"quality_{kind}"] == judge.score(row["instruction"], row[kind])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One torch thread: on a shared 2-core machine two competing OpenMP threads crawl."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

@@ -21,18 +21,6 @@ CHATML = (
 
 
 @pytest.fixture(scope="module")
-def one_torch_thread():
-    """Run each module's models on one thread: on a shared 2-core machine, two OpenMP threads
-    competing with another busy process can make a forward pass 20x slower."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
-@pytest.fixture(scope="module")
 def encoder(one_torch_thread):
     from scar_dagster.models import load_encoder
 
