@@ -107,26 +107,14 @@ def style_ranker(
 ) -> Output[dict]:
     """Train a challenger and run the champion/challenger decision."""
     from scar_dagster.plots import markdown_image, training_curves_png
-    from scar_dagster.ranker.model import RankerConfig
     from scar_dagster.ranker.quadruples import as_quadruples
     from scar_dagster.ranker.service import train_and_promote
-    from scar_dagster.ranker.train import TrainParams
 
     decision = train_and_promote(
         storage.asset_store(),
         as_quadruples(ranker_training_data.to_dict("records")),
-        config=RankerConfig(
-            encoder=encoder.model, hidden_dim=config.hidden_dim, max_length=config.max_length
-        ),
-        params=TrainParams(
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            lr=config.lr,
-            seed=config.seed,
-            early_stopping_patience=config.early_stopping_patience,
-            num_threads=config.num_threads,
-            quality_threshold=config.quality_threshold,
-        ),
+        config=config.to_ranker_config(encoder.model),
+        params=config.to_params(),
         cache_dir=instruct_lm.cache_dir,
         min_accuracy=check_thresholds.min_validation_accuracy,
         log=context.log.info,

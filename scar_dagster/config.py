@@ -8,6 +8,8 @@ from pydantic import Field
 from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
 
 if TYPE_CHECKING:
+    from scar_dagster.ranker.model import RankerConfig
+    from scar_dagster.ranker.train import TrainParams
     from scar_dagster.selection.select import SelectionParams
     from scar_dagster.style.features import StyleFeatureParams
 
@@ -138,6 +140,24 @@ class RankerTrainingConfig(Config):
     quality_threshold: float = Field(
         default=5.0, description="A pair trains only if both qualities exceed this (paper: 5)."
     )
+
+    def to_params(self) -> "TrainParams":
+        from scar_dagster.ranker.train import TrainParams
+
+        return TrainParams(
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            seed=self.seed,
+            early_stopping_patience=self.early_stopping_patience,
+            num_threads=self.num_threads,
+            quality_threshold=self.quality_threshold,
+        )
+
+    def to_ranker_config(self, encoder: str) -> "RankerConfig":
+        from scar_dagster.ranker.model import RankerConfig
+
+        return RankerConfig(encoder=encoder, hidden_dim=self.hidden_dim, max_length=self.max_length)
 
 
 class EvaluationConfig(Config):

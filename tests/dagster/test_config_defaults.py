@@ -33,13 +33,10 @@ def test_config_to_params_gives_the_library_defaults():
 
 def test_ranker_config_defaults_are_the_papers():
     config = RankerTrainingConfig()
-    train = _defaults(TrainParams)
-    for name in ("epochs", "batch_size", "lr", "seed", "quality_threshold", "num_threads"):
-        assert getattr(config, name) == train[name], name
-    model = _defaults(RankerConfig)
-    assert (config.hidden_dim, config.max_length) == (model["hidden_dim"], model["max_length"])
     # The one deliberate difference: the asset stops early, the library trains every epoch.
-    assert config.early_stopping_patience == 3 and train["early_stopping_patience"] is None
+    assert config.to_params() == TrainParams(early_stopping_patience=3)
+    assert _defaults(TrainParams)["early_stopping_patience"] is None
+    assert config.to_ranker_config("all-MiniLM-L6-v2") == RankerConfig()
 
 
 def test_scoring_config_matches_score_pairs():
