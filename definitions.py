@@ -7,10 +7,10 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
+import settings
 from assets import evaluation, features, finetune, ingest, jobs, ranker, scoring, selection
-from scar_dagster import settings
-from scar_dagster.io_managers import JsonIOManager, ParquetIOManager
-from scar_dagster.resources import (
+from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
+from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     DatabaseResource,
     EncoderResource,
@@ -26,7 +26,7 @@ STAGES = [ingest, features, ranker, scoring, selection, evaluation, finetune]
 def build_resources(
     home: str | None = None, landing: str | None = None, database_url: str | None = None
 ) -> dict:
-    """Resources with embedded local defaults (see ``scar_dagster.settings``)."""
+    """Resources with embedded local defaults (see ``settings``)."""
     home = home or settings.scar_home(PROJECT_DIR)
     s3 = S3Resource()
     storage = StorageResource(

@@ -9,9 +9,9 @@ from dagster import (
     asset,
 )
 
-from scar_dagster.automation import when_inputs_settle
-from scar_dagster.config import EvaluationConfig
-from scar_dagster.resources import InstructLMResource, StorageResource
+from scar_dagster.dagster.automation import when_inputs_settle
+from scar_dagster.dagster.resources import InstructLMResource, StorageResource
+from scar_dagster.dagster.run_config import EvaluationConfig
 
 GROUP = "evaluation"
 
@@ -49,8 +49,8 @@ def ranker_evaluation(
         heldout_pairs,
         read_pairs,
     )
-    from scar_dagster.ranker.quadruples import as_quadruples
     from scar_dagster.ranker.service import load_from_store
+    from scar_dagster.ranker.training_data import as_quadruples
 
     version = style_ranker["champion_version"]
     if config.pairs_path:

@@ -10,13 +10,17 @@ from dagster import (
     asset,
 )
 
-from scar_dagster.checks import build_drift_asset_check, build_gx_asset_check, style_stats_metadata
-from scar_dagster.config import StyleFeaturesConfig
-from scar_dagster.metadata import counts_table, frame_metadata
-from scar_dagster.partitions import data_source_partitions
+from scar_dagster.dagster.checks import (
+    build_drift_asset_check,
+    build_gx_asset_check,
+    style_stats_metadata,
+)
+from scar_dagster.dagster.metadata import counts_table, frame_metadata
+from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
+from scar_dagster.dagster.run_config import StyleFeaturesConfig
 from scar_dagster.plots import histograms_png, markdown_image
 from scar_dagster.quality.expectations import values_between, values_not_null
-from scar_dagster.resources import EncoderResource, InstructLMResource, StorageResource
 
 GROUP = "features"
 STAT_COLUMNS = (

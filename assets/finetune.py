@@ -5,8 +5,8 @@ import json
 import pandas as pd
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
-from scar_dagster.metadata import latest_metadata
-from scar_dagster.resources import FineTuneResource, InstructLMResource, StorageResource
+from scar_dagster.dagster.metadata import latest_metadata
+from scar_dagster.dagster.resources import FineTuneResource, InstructLMResource, StorageResource
 
 GROUP = "finetune"
 

@@ -13,13 +13,13 @@ from dagster import (
     multi_asset,
 )
 
-from scar_dagster.config import IngestConfig
+from scar_dagster.dagster.metadata import counts_table, frame_metadata
+from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.resources import StorageResource
+from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
+from scar_dagster.dagster.run_config import IngestConfig
 from scar_dagster.ingest.landing import validate_source_name
 from scar_dagster.ingest.pipeline import ingest_source
-from scar_dagster.metadata import counts_table, frame_metadata
-from scar_dagster.partitions import data_source_partitions
-from scar_dagster.resources import StorageResource
-from scar_dagster.retries import IO_RETRY_POLICY, permanent_errors
 
 GROUP = "ingest"
 

@@ -9,9 +9,9 @@ from dagster import (
 )
 
 from assets import evaluation, features, finetune, ingest, ranker, scoring, selection
-from scar_dagster.partitions import data_source_partitions
-from scar_dagster.schedules import build_recuration_schedule
-from scar_dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
+from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.schedules import build_recuration_schedule
+from scar_dagster.dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
 
 
 def _group_job(name: str, groups: list[str], description: str):

@@ -14,14 +14,14 @@ from dagster import (
     asset_check,
 )
 
-from scar_dagster.config import RankerTrainingConfig, TrainingDataConfig
-from scar_dagster.metadata import counts_table, frame_metadata
-from scar_dagster.resources import (
+from scar_dagster.dagster.metadata import counts_table, frame_metadata
+from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
     InstructLMResource,
     StorageResource,
 )
+from scar_dagster.dagster.run_config import RankerTrainingConfig, TrainingDataConfig
 
 GROUP = "ranker"
 BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "quadruples.jsonl"
@@ -43,7 +43,7 @@ def ranker_training_data(
 ) -> Output[pd.DataFrame]:
     """Load or generate quadruples; rows failing validation are dropped with their reason."""
     from scar_dagster.ranker.judge import HeuristicJudge
-    from scar_dagster.ranker.quadruples import (
+    from scar_dagster.ranker.training_data import (
         generate_quadruples,
         load_quadruples,
         rate_quadruples,
@@ -107,8 +107,8 @@ def style_ranker(
 ) -> Output[dict]:
     """Train a challenger and run the champion/challenger decision."""
     from scar_dagster.plots import markdown_image, training_curves_png
-    from scar_dagster.ranker.quadruples import as_quadruples
     from scar_dagster.ranker.service import train_and_promote
+    from scar_dagster.ranker.training_data import as_quadruples
 
     decision = train_and_promote(
         storage.asset_store(),

@@ -11,10 +11,10 @@ from dagster import (
     asset,
 )
 
-from scar_dagster.config import ScoringConfig
-from scar_dagster.partitions import data_source_partitions
-from scar_dagster.resources import DatabaseResource, InstructLMResource, StorageResource
-from scar_dagster.retries import IO_RETRY_POLICY, permanent_errors
+from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
+from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
+from scar_dagster.dagster.run_config import ScoringConfig
 
 GROUP = "scoring"
 FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
@@ -42,9 +42,9 @@ def scored_pairs(
     instruct_lm: InstructLMResource,
 ) -> MaterializeResult:
     """Score the pairs of one source that this ranker version has not scored yet."""
-    from scar_dagster.io import tables
     from scar_dagster.ranker.checkpoint import CheckpointError
     from scar_dagster.ranker.service import score_with_checkpoint
+    from scar_dagster.storage import tables
 
     version = style_ranker["champion_version"]
     if not version:

@@ -9,13 +9,13 @@ from dagster import (
     asset,
 )
 
-from scar_dagster.automation import when_inputs_settle
-from scar_dagster.checks import build_gx_asset_check
-from scar_dagster.config import SelectionConfig
-from scar_dagster.metadata import frame_metadata, latest_metadata
+from scar_dagster.dagster.automation import when_inputs_settle
+from scar_dagster.dagster.checks import build_gx_asset_check
+from scar_dagster.dagster.metadata import frame_metadata, latest_metadata
+from scar_dagster.dagster.resources import DatabaseResource, StorageResource
+from scar_dagster.dagster.retries import IO_RETRY_POLICY
+from scar_dagster.dagster.run_config import SelectionConfig
 from scar_dagster.plots import markdown_image
-from scar_dagster.resources import DatabaseResource, StorageResource
-from scar_dagster.retries import IO_RETRY_POLICY
 
 GROUP = "selection"
 SUBSETS_PREFIX = "subsets"

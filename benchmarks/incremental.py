@@ -79,8 +79,8 @@ def score_source(
     Returns ``(kept pairs, pairs scored now, pairs reused)``.
     """
     from scar_dagster.ingest.pipeline import ingest_source
-    from scar_dagster.io import tables
     from scar_dagster.ranker.service import score_with_checkpoint
+    from scar_dagster.storage import tables
 
     pairs = ingest_source(landing, source).pairs
     done = tables.already_scored(engine, version, pairs["id"].tolist())
@@ -113,8 +113,8 @@ def score_all(landing: Any, assets: Any, engine: Any, version: str, work: Path) 
 
 def run(rows: int, work: Path, *, seed: int = 0, tiny: bool = False) -> dict[str, Any]:
     """The full run over 4 sources, then the run after the fifth source lands."""
-    from scar_dagster.io import tables
-    from scar_dagster.io.storage import LocalStore
+    from scar_dagster.storage import tables
+    from scar_dagster.storage.stores import LocalStore
 
     landing, assets = LocalStore(work / "landing"), LocalStore(work / "assets")
     write_landing_zone(landing.root, rows, seed=seed)

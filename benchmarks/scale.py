@@ -61,7 +61,7 @@ STAGE_IMPORTS = {
     "features": ("pandas", "pyarrow.parquet", "scar_dagster.style.features"),
     "text_index": ("pyarrow.parquet", "scar_dagster.style.features"),
     "score_sample": ("torch", "transformers", "pyarrow.parquet", "scar_dagster.ranker.scoring"),
-    "score_write": ("pandas", "pyarrow.parquet", "scar_dagster.io.tables"),
+    "score_write": ("pandas", "pyarrow.parquet", "scar_dagster.storage.tables"),
     "select": ("pandas", "scar_dagster.selection.streaming"),
 }
 
@@ -114,16 +114,16 @@ def stage_ingest(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from scar_dagster import records
+    from scar_dagster import schema
     from scar_dagster.ingest.pipeline import SourceReader
-    from scar_dagster.io.storage import LocalStore
+    from scar_dagster.storage.stores import LocalStore
 
     store = LocalStore(work / "landing")
     totals = dict.fromkeys(("input", "kept", "duplicates", "quarantined"), 0)
     for folder in ("raw_pairs", "quarantine"):
         (work / folder).mkdir(exist_ok=True)
     schema = pa.schema(
-        [(c, pa.int64() if c == "origin_line" else pa.string()) for c in records.PAIR_COLUMNS]
+        [(c, pa.int64() if c == "origin_line" else pa.string()) for c in schema.PAIR_COLUMNS]
     )
     for spec in SOURCES:
         reader = SourceReader(store, spec.name, chunk_rows=ROW_GROUP_ROWS)
@@ -135,7 +135,7 @@ def stage_ingest(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                 dropped.append(bad)
         quarantine = pd.concat(dropped, ignore_index=True)
         quarantine.to_parquet(work / "quarantine" / f"{spec.name}.parquet", index=False)
-        duplicates = int((quarantine["reason"] == records.INGEST_DUPLICATE).sum())
+        duplicates = int((quarantine["reason"] == schema.INGEST_DUPLICATE).sum())
         totals["input"] += reader.input_records
         totals["duplicates"] += duplicates
         totals["quarantined"] += len(quarantine) - duplicates
@@ -248,7 +248,7 @@ def stage_score_sample(work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_score_write(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from scar_dagster.io import tables
+    from scar_dagster.storage import tables
 
     engine = tables.create_engine_for(f"sqlite:///{work / 'scores.db'}")
     tables.ensure_schema(engine)
@@ -283,9 +283,9 @@ def sqlite_text_lookup(path: Path) -> Callable[[Sequence[str]], Mapping[str, Any
 
 
 def stage_select(work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from scar_dagster.io import tables
     from scar_dagster.selection.select import SelectionParams
     from scar_dagster.selection.streaming import streaming_select
+    from scar_dagster.storage import tables
 
     engine = tables.create_engine_for(f"sqlite:///{work / 'scores.db'}")
     kept = json.loads((work / "ingest.json").read_text())["kept"]

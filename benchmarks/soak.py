@@ -55,10 +55,10 @@ def _rows(source: str, tick: int, n: int) -> list[dict[str, str]]:
 def _publish_champion(home: Path, work: Path) -> str:
     import torch
 
-    from scar_dagster.io.storage import LocalStore
     from scar_dagster.ranker import registry
     from scar_dagster.ranker.checkpoint import save_checkpoint
     from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
+    from scar_dagster.storage.stores import LocalStore
 
     torch.manual_seed(0)
     config = RankerConfig(hidden_dim=16, max_length=64)
@@ -81,8 +81,8 @@ def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) 
 
     import definitions
     from assets.jobs import landing_zone_sensor
-    from scar_dagster.io import tables
-    from scar_dagster.resources import CheckThresholdsResource, InstructLMResource
+    from scar_dagster.dagster.resources import CheckThresholdsResource, InstructLMResource
+    from scar_dagster.storage import tables
 
     landing, home = work / "landing", work / "home"
     landing.mkdir(parents=True)

@@ -145,7 +145,7 @@ def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int
     """Tokens/s of ``response_perplexity`` at several batch sizes and of the two baselines."""
     import numpy as np
 
-    from scar_dagster.models import instruct_lm_path, load_causal_lm
+    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
     from scar_dagster.style.surprisal import build_perplexity_inputs, response_perplexity
 
     tokenizer, model = load_causal_lm(instruct_lm_path(None, cache_dir))
@@ -200,7 +200,7 @@ def main() -> None:
 
     import torch
 
-    from scar_dagster.settings import model_cache_dir
+    from settings import model_cache_dir
 
     if args.threads:
         torch.set_num_threads(args.threads)

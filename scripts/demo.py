@@ -33,7 +33,7 @@ def _run(job_name: str, instance, defs, partition_key: str | None = None) -> Non
 
 
 def _latest_metadata(instance, asset: str, partition: str | None = None) -> dict | None:
-    from scar_dagster.metadata import latest_metadata
+    from scar_dagster.dagster.metadata import latest_metadata
 
     return latest_metadata(instance, asset, partition)
 
@@ -55,8 +55,8 @@ def main() -> None:
     from dagster import DagsterInstance
 
     import definitions
+    from scar_dagster.dagster.partitions import DATA_SOURCE_PARTITIONS_NAME
     from scar_dagster.ingest.landing import scan_landing_zone
-    from scar_dagster.partitions import DATA_SOURCE_PARTITIONS_NAME
 
     defs = definitions.defs
     storage = defs.resources["storage"]

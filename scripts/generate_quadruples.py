@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from scar_dagster.ranker import quadruples as qd  # noqa: E402
+from scar_dagster.ranker import training_data as qd  # noqa: E402
 from scar_dagster.ranker.judge import HeuristicJudge, LMJudge, judge_agreement  # noqa: E402
 
 DEFAULT_SOURCES = ("forum_answers:40", "code_snippets:8")
@@ -58,7 +58,7 @@ def _args() -> argparse.Namespace:
 
 
 def _load_lm(args: argparse.Namespace):
-    from scar_dagster.models import DEFAULT_INSTRUCT_LM, instruct_lm_path, load_causal_lm
+    from scar_dagster.pretrained import DEFAULT_INSTRUCT_LM, instruct_lm_path, load_causal_lm
 
     path = instruct_lm_path(args.model, args.model_cache)
     tokenizer, model = load_causal_lm(path)
@@ -72,7 +72,7 @@ def _load_lm(args: argparse.Namespace):
 def sample_pairs(sample_dir: str, specs: list[str], seed: int) -> list[dict]:
     """``N`` pairs per ``SOURCE:N`` spec, chosen by hashed id (``sample_pairs_for_training``)."""
     from scar_dagster.ingest.pipeline import ingest_source
-    from scar_dagster.io.storage import LocalStore
+    from scar_dagster.storage.stores import LocalStore
 
     store = LocalStore(sample_dir)
     rows: list[dict] = []
@@ -106,7 +106,7 @@ def check_judges(args: argparse.Namespace) -> dict:
 
 def summarize(records: list[dict]) -> dict:
     """Counts: rows, truncated generations, quality histogram, pairs passing the constraint."""
-    from scar_dagster.ranker.pairs import PAIR_NAMES, pair_mask
+    from scar_dagster.ranker.quadruple import PAIR_NAMES, pair_mask
 
     kept, rejected = qd.load_quadruples(iter(json.dumps(r, ensure_ascii=False) for r in records))
     rated, unrated = qd.rate_quadruples(kept, HeuristicJudge())

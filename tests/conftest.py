@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-# Steps that fail for good retry (scar_dagster.retries); keep those retries quick in tests.
-# Read when scar_dagster.retries is first imported, i.e. after this line.
+# Steps that fail for good retry (scar_dagster.dagster.retries); keep those retries quick in tests.
+# Read when scar_dagster.dagster.retries is first imported, i.e. after this line.
 os.environ.setdefault("SCAR_RETRY_DELAY_SECONDS", "0.05")
 
 if __package__:  # tests/ is a package

@@ -17,7 +17,7 @@ def tiny_llama(
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from scar_dagster.models import encoder_path
+    from scar_dagster.pretrained import encoder_path
 
     tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
     tokenizer.chat_template = chat_template

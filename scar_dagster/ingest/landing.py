@@ -10,7 +10,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from scar_dagster.io.storage import BlobStore, ObjectInfo
+from scar_dagster.storage.stores import BlobStore, ObjectInfo
 
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

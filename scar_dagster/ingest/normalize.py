@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scar_dagster import records as r
+from scar_dagster import schema as r
 
 HUMAN_ROLES = frozenset({"human", "user", "prompter"})
 ASSISTANT_ROLES = frozenset({"gpt", "assistant", "chatgpt", "bard", "model", "bot"})

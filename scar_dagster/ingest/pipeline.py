@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from scar_dagster import records as r
+from scar_dagster import schema as r
 from scar_dagster.ingest.landing import source_files
 from scar_dagster.ingest.normalize import NormalizeParams, Rejected, normalize_record
 from scar_dagster.ingest.readers import RawRecord, excerpt, read_records
-from scar_dagster.io.storage import BlobStore, ObjectInfo
+from scar_dagster.storage.stores import BlobStore, ObjectInfo
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from scar_dagster import records as r
+from scar_dagster import schema as r
 
 SUPPORTED_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet")
 EXCERPT_CHARS = 200

@@ -47,12 +47,12 @@ if TYPE_CHECKING:
     from scar_dagster.ranker.model import StyleRanker as StyleRanker
     from scar_dagster.ranker.model import build_ranker as build_ranker
     from scar_dagster.ranker.model import build_tiny_ranker as build_tiny_ranker
-    from scar_dagster.ranker.pairs import Quadruple as Quadruple
-    from scar_dagster.ranker.pairs import Split as Split
-    from scar_dagster.ranker.pairs import excluded_counts as excluded_counts
-    from scar_dagster.ranker.pairs import fingerprint_quadruples as fingerprint_quadruples
-    from scar_dagster.ranker.pairs import pair_mask as pair_mask
-    from scar_dagster.ranker.pairs import split_quadruples as split_quadruples
+    from scar_dagster.ranker.quadruple import Quadruple as Quadruple
+    from scar_dagster.ranker.quadruple import Split as Split
+    from scar_dagster.ranker.quadruple import excluded_counts as excluded_counts
+    from scar_dagster.ranker.quadruple import fingerprint_quadruples as fingerprint_quadruples
+    from scar_dagster.ranker.quadruple import pair_mask as pair_mask
+    from scar_dagster.ranker.quadruple import split_quadruples as split_quadruples
     from scar_dagster.ranker.scoring import iter_scores as iter_scores
     from scar_dagster.ranker.scoring import score_pairs as score_pairs
     from scar_dagster.ranker.toolkit import rank_and_filter as rank_and_filter

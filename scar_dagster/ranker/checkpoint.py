@@ -108,7 +108,7 @@ def load_checkpoint(
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from scar_dagster.models import encoder_path
+    from scar_dagster.pretrained import encoder_path
     from scar_dagster.ranker.model import StyleRanker, _encoder_from_config, _load_tokenizer
 
     folder = Path(directory)

@@ -30,7 +30,7 @@ POOLINGS: tuple[str, ...] = ("pooler", "cls", "mean")
 class RankerConfig:
     """Architecture of a StyleRanker; defaults from the paper (L = 512, 512 tokens).
 
-    ``encoder`` is a model id understood by ``scar_dagster.models.encoder_path`` or a local folder.
+    ``encoder`` is a model id understood by ``pretrained.encoder_path`` or a local folder.
     """
 
     encoder: str = "all-MiniLM-L6-v2"
@@ -169,7 +169,7 @@ def build_ranker(
     """
     from transformers import AutoModel
 
-    from scar_dagster.models import encoder_path as resolve
+    from scar_dagster.pretrained import encoder_path as resolve
 
     path = resolve(encoder_path or config.encoder)
     encoder = AutoModel.from_pretrained(path, local_files_only=True)
@@ -189,7 +189,7 @@ def build_tiny_ranker(
     tokenizer_path: str | None = None,
 ) -> tuple[StyleRanker, Any]:
     """Build a small randomly initialised BERT ranker (tests, smoke runs) with a real tokenizer."""
-    from scar_dagster.models import encoder_path as resolve
+    from scar_dagster.pretrained import encoder_path as resolve
 
     tokenizer = _load_tokenizer(resolve(tokenizer_path or config.encoder))
     encoder_config = {

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.io.storage import SUCCESS_MARKER, BlobStore, read_marker, write_marked_folder
+from scar_dagster.storage.stores import SUCCESS_MARKER, BlobStore, read_marker, write_marked_folder
 
 PREFIX = "rankers"
 CHAMPION_KEY = f"{PREFIX}/champion.json"

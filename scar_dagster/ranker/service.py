@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from scar_dagster.io.storage import BlobStore
 from scar_dagster.ranker import registry
 from scar_dagster.ranker.checkpoint import load_checkpoint, save_checkpoint
 from scar_dagster.ranker.model import RankerConfig
-from scar_dagster.ranker.pairs import Quadruple, fingerprint_quadruples, split_quadruples
+from scar_dagster.ranker.quadruple import Quadruple, fingerprint_quadruples, split_quadruples
 from scar_dagster.ranker.train import TrainParams, pairwise_accuracy, train_ranker
+from scar_dagster.storage.stores import BlobStore
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scar_dagster.ranker.pairs import (
+from scar_dagster.ranker.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
     KINDS,
     PAIR_NAMES,

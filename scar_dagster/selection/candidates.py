@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scar_dagster import records as r
+from scar_dagster import schema as r
 from scar_dagster.selection.select import DECISION_COLUMNS
 
 STYLE_COLUMNS = ("ttr", "mtld", "perplexity", "n_words")

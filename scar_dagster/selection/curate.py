@@ -9,8 +9,6 @@ from typing import Any
 
 import pandas as pd
 
-from scar_dagster.io import tables
-from scar_dagster.io.storage import BlobStore
 from scar_dagster.selection.candidates import (
     STYLE_COLUMNS,
     build_candidates,
@@ -20,6 +18,8 @@ from scar_dagster.selection.candidates import (
 from scar_dagster.selection.export import export_subset, subset_table
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
 from scar_dagster.selection.select import SelectionParams, select_pairs, subset_version
+from scar_dagster.storage import tables
+from scar_dagster.storage.stores import BlobStore
 from scar_dagster.style.consistency import style_consistency
 
 

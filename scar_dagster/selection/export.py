@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from scar_dagster.io.storage import SUCCESS_MARKER as SUCCESS_MARKER
-from scar_dagster.io.storage import BlobStore, read_marker, write_marked_folder
+from scar_dagster.storage.stores import SUCCESS_MARKER as SUCCESS_MARKER
+from scar_dagster.storage.stores import BlobStore, read_marker, write_marked_folder
 
 SUBSET_COLUMNS = ("id", "source", "instruction", "response", "score", "rank")
 FILES = {"alpaca": "alpaca.jsonl", "sharegpt": "sharegpt.jsonl", "parquet": "subset.parquet"}

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scar_dagster import records
+from scar_dagster import schema
 from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
 
 STYLE_METRICS = CONSISTENCY_METRICS  # ttr, mtld, perplexity, n_words
@@ -43,7 +43,7 @@ def source_counts(decisions: pd.DataFrame) -> pd.DataFrame:
         pool=("pair_id", "size"), eligible=("eligible", "sum"), selected=("selected", "sum")
     )
     reasons = pd.crosstab(frame["source"], frame["reason"]).drop(
-        columns=[records.SELECTED], errors="ignore"
+        columns=[schema.SELECTED], errors="ignore"
     )
     counts = counts.join(reasons, how="left").fillna(0).astype("int64")
     counts.loc["(all)"] = counts.sum()

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from scar_dagster import records
+from scar_dagster import schema
 from scar_dagster.selection.dedup import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NGRAM_SIZE,
@@ -187,7 +187,7 @@ def _texts(rows: pd.DataFrame, on: DedupOn) -> list[str]:
 
 def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str], dict[str, str]]:
     """Steps 1-4: reason (and related id for duplicates) of every ineligible pair id."""
-    reason = dict.fromkeys(pool.loc[pool["_degenerate"], "id"], records.FEATURES_DEGENERATE)
+    reason = dict.fromkeys(pool.loc[pool["_degenerate"], "id"], schema.FEATURES_DEGENERATE)
     related: dict[str, str] = {}
 
     def alive() -> pd.DataFrame:
@@ -201,13 +201,13 @@ def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str]
     exact = exact_duplicates(
         rows["id"].tolist(), rows["score"].tolist(), _texts(rows, params.dedup_on)
     )
-    drop(exact, records.DEDUP_EXACT)
+    drop(exact, schema.DEDUP_EXACT)
     if params.english_threshold is not None:
         rows = alive()
         texts = zip(rows["id"], rows["instruction"], rows["response"], strict=True)
         for pid, instruction, response in texts:
             if not is_english((instruction, response), params.english_threshold):
-                reason[pid] = records.LANGUAGE_NON_ENGLISH
+                reason[pid] = schema.LANGUAGE_NON_ENGLISH
     if params.near_dedup:
         rows = alive()
         near = near_duplicates(
@@ -219,7 +219,7 @@ def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str]
             ngram_size=params.ngram_size,
             seed=params.seed,
         )
-        drop(near, records.DEDUP_NEAR)
+        drop(near, schema.DEDUP_NEAR)
     return reason, related
 
 
@@ -299,9 +299,9 @@ def select_pairs(candidates: pd.DataFrame, params: SelectionParams) -> pd.DataFr
     chosen, by_quota, notes = _cut(ranked_ids, source_of, score_of, params)
     for pid in ranked_ids:
         if pid in chosen:
-            reason[pid] = records.SELECTED
+            reason[pid] = schema.SELECTED
         else:
-            reason[pid] = records.SELECT_QUOTA if pid in by_quota else records.SELECT_BELOW_CUTOFF
+            reason[pid] = schema.SELECT_QUOTA if pid in by_quota else schema.SELECT_BELOW_CUTOFF
     ids = pool["id"].tolist()
     frame = pd.DataFrame(
         {

@@ -34,11 +34,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from scar_dagster import records
-from scar_dagster.io.tables import scored_pairs
+from scar_dagster import schema
 from scar_dagster.selection.dedup import dedup_text, exact_key
 from scar_dagster.selection.language import is_english
 from scar_dagster.selection.select import SelectionParams
+from scar_dagster.storage.tables import scored_pairs
 
 DEFAULT_CHUNK_ROWS = 2000
 MISSING_TEXT = "missing_text"
@@ -107,14 +107,14 @@ def iter_score_chunks(
 def _reject_reason(text: PairText, params: SelectionParams, seen: set[str]) -> str | None:
     """The reason a walked pair is not eligible (updating the dedup set), or None."""
     if text.degenerate_reason:
-        return records.FEATURES_DEGENERATE
+        return schema.FEATURES_DEGENERATE
     key = exact_key(dedup_text(text.instruction, text.response, params.dedup_on))
     if key in seen:
-        return records.DEDUP_EXACT
+        return schema.DEDUP_EXACT
     seen.add(key)
     threshold = params.english_threshold
     if threshold is not None and not is_english((text.instruction, text.response), threshold):
-        return records.LANGUAGE_NON_ENGLISH
+        return schema.LANGUAGE_NON_ENGLISH
     return None
 
 

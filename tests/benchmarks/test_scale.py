@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from benchmarks import scale
-from scar_dagster.io import tables
 from scar_dagster.selection.select import SelectionParams, select_pairs
+from scar_dagster.storage import tables
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from dagster import AssetSelection, materialize
 
 import definitions
 from definitions import build_resources
-from scar_dagster.resources import CheckThresholdsResource
+from scar_dagster.dagster.resources import CheckThresholdsResource
 from tests.dagster.conftest import write_jsonl
 from tests.planted import TOPICS, forum, guide, quadruple_rows
 

@@ -19,7 +19,7 @@ from dagster import (
     materialize,
 )
 
-from scar_dagster.checks import (
+from scar_dagster.dagster.checks import (
     build_drift_asset_check,
     build_gx_asset_check,
     style_stats_metadata,

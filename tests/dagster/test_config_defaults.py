@@ -3,7 +3,7 @@
 import dataclasses
 import inspect
 
-from scar_dagster.config import (
+from scar_dagster.dagster.run_config import (
     IngestConfig,
     RankerTrainingConfig,
     ScoringConfig,

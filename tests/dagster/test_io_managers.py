@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 from dagster import AssetIn, DagsterInstance, asset, materialize
 
-from scar_dagster.io_managers import ParquetIOManager
-from scar_dagster.partitions import data_source_partitions
-from scar_dagster.resources import StorageResource
+from scar_dagster.dagster.io_managers import ParquetIOManager
+from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.resources import StorageResource
 
 
 @asset(partitions_def=data_source_partitions)

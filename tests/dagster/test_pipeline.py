@@ -7,7 +7,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 
 import definitions
-from scar_dagster.io import tables
+from scar_dagster.storage import tables
 from tests.dagster.conftest import write_jsonl
 from tests.dagster.pipeline import (
     materialize_group,
@@ -115,7 +115,7 @@ def test_fine_tuned_model_records_the_subset_version(pipeline, tmp_path):
     """The command launcher gets the subset through env vars; the asset records the lineage."""
     import sys
 
-    from scar_dagster.resources import FineTuneResource
+    from scar_dagster.dagster.resources import FineTuneResource
 
     res = resources(pipeline["home"], pipeline["landing"])
     script = (

@@ -23,11 +23,15 @@ from dagster import (
 )
 
 import definitions
+import settings
 from assets import jobs, selection
-from scar_dagster import settings
-from scar_dagster.partitions import data_source_partitions
-from scar_dagster.resources import CheckThresholdsResource, FineTuneResource, InstructLMResource
-from scar_dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
+from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.resources import (
+    CheckThresholdsResource,
+    FineTuneResource,
+    InstructLMResource,
+)
+from scar_dagster.dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
 
 INTERVAL = int(os.environ.get("SCAR_E2E_SENSOR_INTERVAL", "5"))
 

@@ -42,7 +42,7 @@ if HANG_AT.startswith("fsync:"):
 elif HANG_AT.startswith("sql:"):
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
-    from scar_dagster.io import tables
+    from scar_dagster.storage import tables
 
     tables.CHUNK_ROWS = 50
     _limit = int(HANG_AT[len("sql:"):])

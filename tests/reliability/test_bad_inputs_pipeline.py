@@ -17,13 +17,13 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 
 from assets.jobs import landing_zone_sensor
-from scar_dagster import records as r
-from scar_dagster.io import tables
-from scar_dagster.ranker.quadruples import (
+from scar_dagster import schema as r
+from scar_dagster.ranker.training_data import (
     QUADRUPLE_QUALITY_NON_NUMERIC,
     QUADRUPLE_QUALITY_OUT_OF_RANGE,
 )
 from scar_dagster.selection.candidates import quarantine_key
+from scar_dagster.storage import tables
 from tests.dagster.pipeline import (
     materialize_group,
     resources,

@@ -15,9 +15,9 @@ import pytest
 from dagster import DagsterInstance
 from sqlalchemy import func, select
 
-from scar_dagster.io import tables
-from scar_dagster.io.storage import STALE_TEMP_SECONDS, LocalStore, read_marker
 from scar_dagster.selection.export import export_subset
+from scar_dagster.storage import tables
+from scar_dagster.storage.stores import STALE_TEMP_SECONDS, LocalStore, read_marker
 from tests.dagster.pipeline import materialize_group, resources, run_config
 from tests.planted import TOPICS, guide
 from tests.reliability.killer import kill_at
@@ -98,7 +98,7 @@ def _scores(n: int, score: float, ranker: str = "rv1") -> pd.DataFrame:
 
 UPSERT_IN_CHILD = """
 import pandas as pd
-from scar_dagster.io import tables
+from scar_dagster.storage import tables
 engine = tables.create_engine_for({url!r})
 frame = pd.DataFrame({{
     "pair_id": [f"p{{i:05d}}" for i in range({n})],
@@ -169,7 +169,7 @@ tables.write_decisions(engine, "v1", decisions, {"ranker_version": "rv1"})
 
 EXPORT_IN_CHILD = """
 import pandas as pd
-from scar_dagster.io.storage import LocalStore
+from scar_dagster.storage.stores import LocalStore
 from scar_dagster.selection.export import export_subset
 frame = pd.read_parquet({frame!r})
 export_subset(frame, LocalStore({root!r}), "subsets", "v1")

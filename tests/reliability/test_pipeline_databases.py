@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from dagster import DagsterInstance
 
-from scar_dagster.io import tables
+from scar_dagster.storage import tables
 from tests.dagster.pipeline import (
     materialize_group,
     resources,

@@ -18,11 +18,11 @@ from dagster_aws.s3 import S3Resource
 from sqlalchemy import make_url
 
 import definitions
-from scar_dagster.io import tables
-from scar_dagster.io.storage import LocalStore, S3Store, StorageError
+from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource
+from scar_dagster.dagster.retries import IO_RETRY_POLICY, io_retry_policy
 from scar_dagster.ranker import registry
-from scar_dagster.resources import DatabaseResource, InstructLMResource
-from scar_dagster.retries import IO_RETRY_POLICY, io_retry_policy
+from scar_dagster.storage import tables
+from scar_dagster.storage.stores import LocalStore, S3Store, StorageError
 from tests.dagster.pipeline import materialize_group, resources, run_config
 from tests.planted import TOPICS, guide
 from tests.reliability.faulty_proxies import DroppingTcpProxy, FaultyHttpProxy, closed_port

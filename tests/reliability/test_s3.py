@@ -18,8 +18,8 @@ from dagster import DagsterInstance, build_sensor_context
 from dagster_aws.s3 import S3Resource
 
 from assets.jobs import landing_zone_sensor
-from scar_dagster.io_managers import JsonIOManager, ParquetIOManager
-from scar_dagster.resources import FineTuneResource, StorageResource
+from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
+from scar_dagster.dagster.resources import FineTuneResource, StorageResource
 from tests.dagster.pipeline import (
     materialize_group,
     resources,

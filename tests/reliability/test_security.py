@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from scar_dagster.io.storage import LocalStore, check_key
+from scar_dagster.storage.stores import LocalStore, check_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
@@ -72,8 +72,8 @@ def test_secrets_never_reach_metadata_events_or_logs(
     from dagster_aws.s3 import S3Resource
     from sqlalchemy import make_url
 
-    from scar_dagster.io.storage import S3Store
-    from scar_dagster.resources import DatabaseResource
+    from scar_dagster.dagster.resources import DatabaseResource
+    from scar_dagster.storage.stores import S3Store
     from tests.dagster.pipeline import materialize_group, run_config
     from tests.planted import TOPICS, guide
     from tests.reliability.test_retries import _publish_tiny_ranker

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from scar_dagster import records
-from scar_dagster.io import tables
-from scar_dagster.io.tables import (
+from scar_dagster import schema
+from scar_dagster.selection.select import SelectionParams, select_pairs
+from scar_dagster.storage import tables
+from scar_dagster.storage.tables import (
     TableStoreError,
     UnknownPairError,
     already_scored,
@@ -27,7 +28,6 @@ from scar_dagster.io.tables import (
     upsert_scores,
     write_decisions,
 )
-from scar_dagster.selection.select import SelectionParams, select_pairs
 
 NASTY = [
     "'; DROP TABLE scored_pairs; --",
@@ -203,19 +203,19 @@ def test_explain_each_reason(engine) -> None:
     chosen = select_pairs(every_reason_candidates(), params)
     write_decisions(engine, "v1", chosen, {"ranker_version": "rv1", "config": params.to_dict()})
     expected = {
-        "top": (records.SELECTED, None),
-        "mid": (records.SELECTED, None),
-        "capped": (records.SELECT_QUOTA, None),
-        "low": (records.SELECT_BELOW_CUTOFF, None),
-        "copy": (records.DEDUP_EXACT, "top"),
-        "nearcopy": (records.DEDUP_NEAR, "long"),
-        "foreign": (records.LANGUAGE_NON_ENGLISH, None),
-        "broken": (records.FEATURES_DEGENERATE, None),
+        "top": (schema.SELECTED, None),
+        "mid": (schema.SELECTED, None),
+        "capped": (schema.SELECT_QUOTA, None),
+        "low": (schema.SELECT_BELOW_CUTOFF, None),
+        "copy": (schema.DEDUP_EXACT, "top"),
+        "nearcopy": (schema.DEDUP_NEAR, "long"),
+        "foreign": (schema.LANGUAGE_NON_ENGLISH, None),
+        "broken": (schema.FEATURES_DEGENERATE, None),
     }
     for pair_id, (reason, related) in expected.items():
         got = explain(engine, pair_id)
         assert (got["reason"], got["related_id"]) == (reason, related), pair_id
-        assert got["selected"] == (reason == records.SELECTED)
+        assert got["selected"] == (reason == schema.SELECTED)
         assert got["subset_version"] == "v1"
     assert explain(engine, "top")["rank"] == 1
     assert explain(engine, "copy")["rank"] is None

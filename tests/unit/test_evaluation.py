@@ -12,12 +12,12 @@ from scar_dagster.evaluation import (
     AccuracyResult,
     consistency_vs_random,
     evaluate_pairs,
-    main,
     pairwise_accuracy_from_scores,
     read_pairs,
     select_ratio,
     wilson_interval,
 )
+from scar_dagster.evaluation.cli import main
 
 METRICS = ("ttr", "mtld", "perplexity", "n_words")
 
@@ -220,7 +220,7 @@ def test_cli_consistency_prints_table(tmp_path, capsys, suffix):
 
 def test_heldout_pairs_come_from_the_test_split_and_respect_quality():
     from scar_dagster.evaluation import heldout_pairs
-    from scar_dagster.ranker.pairs import Quadruple, split_quadruples
+    from scar_dagster.ranker.quadruple import Quadruple, split_quadruples
 
     quads = [
         Quadruple(

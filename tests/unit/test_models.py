@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scar_dagster import models
-from scar_dagster.models import (
+from scar_dagster import pretrained as models
+from scar_dagster.pretrained import (
     CONVERSION_MARKER,
     DEFAULT_INSTRUCT_LM,
     instruct_lm_path,

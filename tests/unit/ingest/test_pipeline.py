@@ -6,10 +6,10 @@ import os
 import pandas as pd
 import pytest
 
-from scar_dagster import records as r
+from scar_dagster import schema as r
 from scar_dagster.ingest.landing import scan_landing_zone, source_name_problem
 from scar_dagster.ingest.pipeline import ingest_source
-from scar_dagster.io.storage import LocalStore
+from scar_dagster.storage.stores import LocalStore
 
 
 def _jsonl(rows: list) -> str:

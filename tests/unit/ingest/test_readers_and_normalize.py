@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from scar_dagster import records as r
+from scar_dagster import schema as r
 from scar_dagster.ingest.normalize import (
     ColumnMapping,
     NormalizeParams,

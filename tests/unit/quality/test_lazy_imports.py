@@ -14,7 +14,8 @@ QUALITY_DIR = Path(scar_dagster.quality.__file__).parent
 
 def test_great_expectations_is_imported_lazily():
     code = (
-        "import sys, scar_dagster.checks, scar_dagster.quality, scar_dagster.quality.expectations; "
+        "import sys, scar_dagster.dagster.checks, scar_dagster.quality, "
+        "scar_dagster.quality.expectations; "
         "assert 'great_expectations' not in sys.modules, 'great_expectations imported eagerly'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

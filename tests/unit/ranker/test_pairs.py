@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from scar_dagster.ranker.pairs import (
+from scar_dagster.ranker.quadruple import (
     Quadruple,
     excluded_counts,
     fingerprint_quadruples,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scar_dagster.ranker import quadruples as qd
+from scar_dagster.ranker import training_data as qd
 from scar_dagster.ranker.judge import HeuristicJudge
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -96,7 +96,7 @@ def test_rate_quadruples_fills_absent_keeps_given_and_drops_unrated():
 
 
 def test_as_quadruples_builds_training_records():
-    from scar_dagster.ranker.pairs import Quadruple
+    from scar_dagster.ranker.quadruple import Quadruple
 
     kept, _ = _load(RATED)
     (quad,) = qd.as_quadruples(kept)
@@ -194,8 +194,8 @@ def test_unrated_generation_keeps_none_for_rate_quadruples_to_drop(tiny_lm):
 @pytest.fixture(scope="module")
 def smollm2():
     """The converted SmolLM2-135M-Instruct when already cached; never converts in a unit test."""
-    from scar_dagster import models
-    from scar_dagster.settings import model_cache_dir
+    from scar_dagster import pretrained as models
+    from settings import model_cache_dir
 
     cache = model_cache_dir(Path(__file__).resolve().parents[3])
 

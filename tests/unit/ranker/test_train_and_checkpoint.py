@@ -5,14 +5,14 @@ import json
 import pytest
 import torch
 
-from scar_dagster.io.storage import LocalStore
 from scar_dagster.ranker import registry
 from scar_dagster.ranker.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-from scar_dagster.ranker.pairs import Quadruple
+from scar_dagster.ranker.quadruple import Quadruple
 from scar_dagster.ranker.scoring import score_pairs
 from scar_dagster.ranker.service import score_with_checkpoint, train_and_promote
 from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+from scar_dagster.storage.stores import LocalStore
 from tests.planted import quadruple_rows
 
 

@@ -7,7 +7,7 @@ import random
 import pandas as pd
 import pytest
 
-from scar_dagster import records
+from scar_dagster import schema
 from scar_dagster.selection.select import (
     DECISION_COLUMNS,
     SelectionParams,
@@ -50,7 +50,7 @@ def test_top_k_selects_the_k_best_in_rank_order() -> None:
     out = select_pairs(frame, SelectionParams(top_k=5))
     assert chosen(out) == best(frame, 5)
     assert out["rank"].tolist() == list(range(1, 21))
-    assert set(out["reason"]) == {records.SELECTED, records.SELECT_BELOW_CUTOFF}
+    assert set(out["reason"]) == {schema.SELECTED, schema.SELECT_BELOW_CUTOFF}
     assert list(out.columns) == list(DECISION_COLUMNS)
 
 
@@ -78,10 +78,10 @@ def test_max_cap_keeps_the_size_and_backfills_in_rank_order() -> None:
     last = out.loc[out["selected"], "rank"].max()  # the walk stopped here
     dropped_a = out[(out["source"] == "a") & ~out["selected"]]
     expected = dropped_a["rank"].map(
-        lambda r: records.SELECT_QUOTA if r <= last else records.SELECT_BELOW_CUTOFF
+        lambda r: schema.SELECT_QUOTA if r <= last else schema.SELECT_BELOW_CUTOFF
     )
     assert (dropped_a["reason"] == expected).all()
-    assert (expected == records.SELECT_QUOTA).any() and (
+    assert (expected == schema.SELECT_QUOTA).any() and (
         out["reason"] == "select_below_cutoff"
     ).any()
 
@@ -94,7 +94,7 @@ def test_min_quota_reserves_the_best_of_a_source_below_the_cutoff() -> None:
     assert set(picked) == set(best(frame, 4, "a") + best(frame, 2, "b"))
     reasons = out.set_index("pair_id")["reason"]
     displaced = best(frame, 6, "a")[4:]
-    assert all(reasons[pid] == records.SELECT_QUOTA for pid in displaced)
+    assert all(reasons[pid] == schema.SELECT_QUOTA for pid in displaced)
     assert any("below the cutoff" in note for note in out.attrs["notes"])
 
 
@@ -159,10 +159,10 @@ def test_filters_give_one_reasoned_row_per_candidate() -> None:
     )
     out = select_pairs(pd.concat([frame, extra]), SelectionParams(top_k=100)).set_index("pair_id")
     assert len(out) == 16 and out.index.is_unique
-    assert out.loc["p004", ["reason", "related_id"]].tolist() == [records.DEDUP_EXACT, "xdup"]
-    assert out.loc["xnear", ["reason", "related_id"]].tolist() == [records.DEDUP_NEAR, "p000"]
-    assert out.loc["xru", "reason"] == records.LANGUAGE_NON_ENGLISH
-    assert out.loc["xdeg", "reason"] == records.FEATURES_DEGENERATE
+    assert out.loc["p004", ["reason", "related_id"]].tolist() == [schema.DEDUP_EXACT, "xdup"]
+    assert out.loc["xnear", ["reason", "related_id"]].tolist() == [schema.DEDUP_NEAR, "p000"]
+    assert out.loc["xru", "reason"] == schema.LANGUAGE_NON_ENGLISH
+    assert out.loc["xdeg", "reason"] == schema.FEATURES_DEGENERATE
     assert out.loc[["p004", "xnear", "xru", "xdeg"], "rank"].isna().all()
     assert out["selected"].sum() == 12
     relaxed = SelectionParams(top_k=100, near_dedup=False, english_threshold=None)
@@ -176,7 +176,7 @@ def test_response_mode_dedups_a_reused_answer() -> None:
     pair_mode = select_pairs(frame, SelectionParams(top_k=4, near_dedup=False))
     assert pair_mode["selected"].all()
     response_mode = select_pairs(frame, SelectionParams(top_k=4, dedup_on="response"))
-    assert set(response_mode["reason"]) == {records.SELECTED, records.DEDUP_EXACT}
+    assert set(response_mode["reason"]) == {schema.SELECTED, schema.DEDUP_EXACT}
 
 
 def test_near_dedup_is_seeded() -> None:
@@ -189,7 +189,7 @@ def test_near_dedup_is_seeded() -> None:
     params = SelectionParams(top_k=10, seed=5)
     first, second = select_pairs(frame, params), select_pairs(frame, params)
     pd.testing.assert_frame_equal(first, second)
-    assert (first["reason"] == records.DEDUP_NEAR).sum() == 6
+    assert (first["reason"] == schema.DEDUP_NEAR).sum() == 6
 
 
 @pytest.mark.parametrize(

@@ -7,13 +7,13 @@ import json
 import pandas as pd
 import pytest
 
-from scar_dagster.io.storage import LocalStore
 from scar_dagster.selection.export import (
     FILES,
     SUCCESS_MARKER,
     export_subset,
     subset_table,
 )
+from scar_dagster.storage.stores import LocalStore
 
 
 def decisions() -> pd.DataFrame:

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import pytest
 
-from scar_dagster import records
-from scar_dagster.io import tables
+from scar_dagster import schema
 from scar_dagster.selection.select import SelectionParams, select_pairs
 from scar_dagster.selection.streaming import (
     MISSING_TEXT,
@@ -17,6 +16,7 @@ from scar_dagster.selection.streaming import (
     iter_score_chunks,
     streaming_select,
 )
+from scar_dagster.storage import tables
 
 RANKER = "rv-test"
 
@@ -109,9 +109,9 @@ def test_rejections_are_counted_by_reason(engine):
     assert dict(result.reasons) == {
         reason: int((decisions["reason"] == reason).sum())
         for reason in (
-            records.FEATURES_DEGENERATE,
-            records.DEDUP_EXACT,
-            records.LANGUAGE_NON_ENGLISH,
+            schema.FEATURES_DEGENERATE,
+            schema.DEDUP_EXACT,
+            schema.LANGUAGE_NON_ENGLISH,
         )
     }
 

@@ -20,9 +20,9 @@ from dagster import (
 )
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.ingest.landing import scan_landing_zone
-from scar_dagster.io.storage import ObjectInfo
-from scar_dagster.resources import StorageResource
+from scar_dagster.storage.stores import ObjectInfo
 
 
 def file_signature(info: ObjectInfo) -> str:

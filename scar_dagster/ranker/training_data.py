@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scar_dagster.ranker.judge import HeuristicJudge, QualityJudge, score_many
-from scar_dagster.records import Dropped
+from scar_dagster.schema import Dropped
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scar_dagster.ranker.pairs import Quadruple
+    from scar_dagster.ranker.quadruple import Quadruple
 
 TEXT_FIELDS: tuple[str, ...] = ("instruction", "human", "referenced", "direct")
 RESPONSE_KINDS: tuple[str, ...] = ("human", "referenced", "direct")
@@ -170,8 +170,8 @@ def rate_quadruples(
 
 
 def as_quadruples(rows: Iterable[Mapping[str, Any]]) -> list[Quadruple]:
-    """Convert rated rows into the training record of ``scar_dagster.ranker.pairs``."""
-    from scar_dagster.ranker.pairs import Quadruple
+    """Convert rated rows into the training record of ``scar_dagster.ranker.quadruple``."""
+    from scar_dagster.ranker.quadruple import Quadruple
 
     out = []
     for row in rows:

@@ -20,9 +20,9 @@ from dagster import (
 from dagster._core.storage.upath_io_manager import UPathIOManager
 from upath import UPath
 
+from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.ingest.landing import validate_source_name
-from scar_dagster.io.storage import BlobStore
-from scar_dagster.resources import StorageResource
+from scar_dagster.storage.stores import BlobStore
 
 
 class _StoreIOManager(UPathIOManager):

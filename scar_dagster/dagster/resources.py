@@ -11,7 +11,7 @@ from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
-from scar_dagster.io.storage import BlobStore, open_store
+from scar_dagster.storage.stores import BlobStore, open_store
 
 
 class StorageResource(ConfigurableResource):
@@ -52,13 +52,13 @@ class EncoderResource(ConfigurableResource):
 
     def get_path(self) -> str:
         """Local folder of the encoder."""
-        from scar_dagster.models import encoder_path
+        from scar_dagster.pretrained import encoder_path
 
         return encoder_path(self.model)
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""
-        from scar_dagster.models import load_encoder
+        from scar_dagster.pretrained import load_encoder
 
         return load_encoder(self.model)
 
@@ -75,13 +75,13 @@ class InstructLMResource(ConfigurableResource):
 
     def get_path(self) -> str:
         """Local folder of the LM, converting the default GGUF on first use."""
-        from scar_dagster.models import instruct_lm_path
+        from scar_dagster.pretrained import instruct_lm_path
 
         return instruct_lm_path(self.model, self.cache_dir)
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""
-        from scar_dagster.models import load_causal_lm
+        from scar_dagster.pretrained import load_causal_lm
 
         return load_causal_lm(self.get_path())
 
@@ -96,7 +96,7 @@ class DatabaseResource(ConfigurableResource):
 
     def get_engine(self) -> Any:
         """An engine with the schema in place (created on first use)."""
-        from scar_dagster.io.tables import create_engine_for, ensure_schema
+        from scar_dagster.storage.tables import create_engine_for, ensure_schema
 
         engine = create_engine_for(self.url)
         ensure_schema(engine)
