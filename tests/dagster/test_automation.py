@@ -9,13 +9,10 @@ from dagster import (
     AssetMaterialization,
     AssetRecordsFilter,
     evaluate_automation_conditions,
-    materialize,
 )
 
 import definitions
-from assets import ingest
-from definitions import build_resources
-from tests.dagster.conftest import write_jsonl
+from tests.dagster.conftest import ingest_run, write_jsonl
 
 DATA_VERSION_TAG = "dagster/data_version"  # what every run records on a materialization
 _fresh = itertools.count()
@@ -123,17 +120,6 @@ def test_subset_waits_while_scores_are_requested_or_running(instance):
     assert after.get_num_requested(AssetKey("selected_subset")) == 1
 
 
-def _ingest(instance, home, landing, source: str) -> None:
-    """Materialize raw_pairs and raw_quarantine of ``source`` in a real run, as ingest_job."""
-    result = materialize(
-        [ingest.ingest_source_assets],
-        partition_key=source,
-        instance=instance,
-        resources=build_resources(str(home), str(landing)),
-    )
-    assert result.success
-
-
 def _data_versions(instance, key: str, partition: str) -> list[str]:
     """Data versions of every materialization of ``key``/``partition``, newest first."""
     records = instance.fetch_materializations(
@@ -151,7 +137,7 @@ def _settled_graph(instance, home, landing) -> str:
     instance.add_dynamic_partitions("data_source", ["forum", "guides"])
     cursor = evaluate_automation_conditions(defs=defs, instance=instance).cursor
     for source in ("forum", "guides"):
-        _ingest(instance, home, landing, source)
+        ingest_run(instance, home, landing, source)
         for key in ("style_features", "scored_pairs"):
             _materialized(instance, key, source)
     for key in ("ranker_training_data", "style_ranker", "selected_subset", "ranker_evaluation"):
@@ -169,7 +155,7 @@ def test_identical_reingest_requests_nothing_and_a_real_change_flows_per_source(
     defs = definitions.defs
     cursor = _settled_graph(instance, home, landing)
 
-    _ingest(instance, home, landing, "forum")  # same files, e.g. re-launched from the UI
+    ingest_run(instance, home, landing, "forum")  # same files, e.g. re-launched from the UI
     assert len(set(_data_versions(instance, "raw_pairs", "forum"))) == 1
     again = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
     assert again.total_requested == 0
@@ -177,14 +163,14 @@ def test_identical_reingest_requests_nothing_and_a_real_change_flows_per_source(
     broken = landing / "forum" / "a.jsonl"  # a new malformed line: only the quarantine changes
     write_jsonl(broken, [{"prompt": "forum q", "response": "an a"}, "{broken"])
     os.utime(broken, ns=(1, 3_000_000_000_000_000_000))
-    _ingest(instance, home, landing, "forum")
+    ingest_run(instance, home, landing, "forum")
     assert len(set(_data_versions(instance, "raw_pairs", "forum"))) == 1
     assert len(set(_data_versions(instance, "raw_quarantine", "forum"))) == 2
     quarantined = evaluate_automation_conditions(defs=defs, instance=instance, cursor=again.cursor)
     assert quarantined.total_requested == 0
 
     write_jsonl(landing / "forum" / "b.jsonl", [{"prompt": "new q", "response": "new a"}])
-    _ingest(instance, home, landing, "forum")
+    ingest_run(instance, home, landing, "forum")
     changed = evaluate_automation_conditions(
         defs=defs, instance=instance, cursor=quarantined.cursor
     )

@@ -3,12 +3,11 @@ nothing for files that the latest raw_pairs materialization already read, whatev
 
 import os
 
-from dagster import build_sensor_context, materialize
+from dagster import build_sensor_context
 
-from assets import ingest
 from assets.jobs import landing_zone_sensor
 from definitions import build_resources
-from tests.dagster.conftest import write_jsonl
+from tests.dagster.conftest import ingest_run, write_jsonl
 
 
 def _tick(instance, home, landing, cursor=None):
@@ -64,17 +63,6 @@ def test_empty_landing_zone_requests_nothing(instance, home, landing):
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
 
 
-def _ingest(instance, home, landing, source):
-    """An ingest the sensor did not launch (``make demo``, the UI, the CLI)."""
-    result = materialize(
-        [ingest.ingest_source_assets],
-        partition_key=source,
-        instance=instance,
-        resources=build_resources(str(home), str(landing)),
-    )
-    assert result.success
-
-
 def test_empty_cursor_over_ingested_sources_requests_nothing_then_one_run_per_change(
     instance, home, landing
 ):
@@ -82,7 +70,7 @@ def test_empty_cursor_over_ingested_sources_requests_nothing_then_one_run_per_ch
     write_jsonl(landing / "guides" / "g.jsonl", [{"prompt": "q", "response": "a"}])
     instance.add_dynamic_partitions("data_source", ["forum", "guides"])
     for source in ("forum", "guides"):
-        _ingest(instance, home, landing, source)
+        ingest_run(instance, home, landing, source)
 
     fresh = _tick(instance, home, landing)  # a new instance's sensor, a reset or lost cursor
     assert fresh.run_requests == [] and fresh.dynamic_partitions_requests == []
@@ -97,7 +85,7 @@ def test_empty_cursor_over_ingested_sources_requests_nothing_then_one_run_per_ch
     reset = _tick(instance, home, landing)  # the cursor lost before the run finished
     assert [r.run_key for r in reset.run_requests] == [after.run_requests[0].run_key]
 
-    _ingest(instance, home, landing, "forum")
+    ingest_run(instance, home, landing, "forum")
     assert _tick(instance, home, landing).run_requests == []
 
 
@@ -107,14 +95,14 @@ def test_removed_file_requests_one_run_and_every_change_gets_its_own_run_key(
     write_jsonl(landing / "forum" / "a.jsonl", [{"prompt": "q", "response": "a"}])
     extra = write_jsonl(landing / "forum" / "b.jsonl", [{"prompt": "q2", "response": "b"}])
     first = _tick(instance, home, landing)
-    _ingest(instance, home, landing, "forum")
+    ingest_run(instance, home, landing, "forum")
     stat = extra.stat()
 
     extra.unlink()
     removed = _tick(instance, home, landing, first.cursor)
     assert [r.partition_key for r in removed.run_requests] == ["forum"]
     assert removed.run_requests[0].tags["scar/changed_files"] == "1"
-    _ingest(instance, home, landing, "forum")
+    ingest_run(instance, home, landing, "forum")
 
     write_jsonl(extra, [{"prompt": "q2", "response": "b"}])  # back to the first state
     os.utime(extra, ns=(stat.st_atime_ns, stat.st_mtime_ns))
