@@ -4,12 +4,12 @@ import pandas as pd
 from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
-    AutomationCondition,
     MetadataValue,
     Output,
     asset,
 )
 
+from scar_dagster.dagster.automation import eager_on_new_data
 from scar_dagster.dagster.checks import (
     build_drift_asset_check,
     build_gx_asset_check,
@@ -19,6 +19,7 @@ from scar_dagster.dagster.metadata import counts_table, frame_metadata
 from scar_dagster.dagster.partitions import data_source_partitions
 from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
+from scar_dagster.dagster.versions import frame_data_version
 from scar_dagster.plots import histograms_png, markdown_image
 from scar_dagster.quality.expectations import values_between, values_not_null
 
@@ -38,7 +39,7 @@ STAT_COLUMNS = (
     partitions_def=data_source_partitions,
     group_name=GROUP,
     kinds={"pandas", "parquet", "pytorch"},
-    automation_condition=AutomationCondition.eager(),
+    automation_condition=eager_on_new_data(),
     description="Linguistic-form and instructional-surprisal features of every kept pair of a "
     "source (SCAR's two style elements), one row per raw pair.",
 )
@@ -67,6 +68,7 @@ def style_features(
     degenerate = frame["degenerate_reason"].dropna().value_counts().sort_index()
     return Output(
         frame,
+        data_version=frame_data_version(frame),
         metadata={
             **frame_metadata(frame, ["id", "n_words", "ttr", "mtld", "perplexity", "relatedness"]),
             **style_stats_metadata(frame),

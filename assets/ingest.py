@@ -18,6 +18,7 @@ from scar_dagster.dagster.partitions import data_source_partitions
 from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import IngestConfig
+from scar_dagster.dagster.versions import frame_data_version
 from scar_dagster.ingest.landing import validate_source_name
 from scar_dagster.ingest.pipeline import ingest_source
 
@@ -66,17 +67,20 @@ def ingest_source_assets(
     yield Output(
         result.pairs,
         output_name="raw_pairs",
+        data_version=frame_data_version(result.pairs),
         metadata={
             **frame_metadata(result.pairs, ["id", "instruction", "response", "origin_file"]),
             "input_records": result.input_records,
             "duplicates": result.duplicates,
             "quarantined": result.quarantined,
             "files": MetadataValue.json(files),
+            "file_sizes": MetadataValue.json({info.key: info.size for info in result.files}),
         },
     )
     yield Output(
         result.dropped,
         output_name="raw_quarantine",
+        data_version=frame_data_version(result.dropped),
         metadata={
             **frame_metadata(result.dropped, ["origin_file", "origin_line", "reason", "detail"]),
             "by_reason": counts_table(reasons),

@@ -4,17 +4,18 @@ import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetIn,
-    AutomationCondition,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+from scar_dagster.dagster.automation import eager_on_new_data
 from scar_dagster.dagster.partitions import data_source_partitions
 from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import ScoringConfig
+from scar_dagster.dagster.versions import frame_data_version
 
 GROUP = "scoring"
 FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
@@ -25,7 +26,7 @@ FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
     group_name=GROUP,
     kinds={"pytorch", "sql"},
     ins={"style_ranker": AssetIn(input_manager_key="json_io_manager")},
-    automation_condition=AutomationCondition.eager(),
+    automation_condition=eager_on_new_data(),
     retry_policy=IO_RETRY_POLICY,
     description="The champion StyleRanker's score for every kept pair of a source, upserted into "
     "the scored_pairs SQL table keyed by (pair id, ranker version); pairs already scored by that "
@@ -72,6 +73,8 @@ def scored_pairs(
     tables.upsert_scores(engine, frame)
     context.log.info(f"scored {len(todo)} new pairs, reused {len(done)} with ranker {version}")
     return MaterializeResult(
+        # the source's rows in the table: its pairs (and their features) under this version
+        data_version=frame_data_version(style_features[FEATURE_COLUMNS], version),
         metadata={
             "dagster/row_count": len(raw_pairs),
             "rows_scored": len(todo),
@@ -79,5 +82,5 @@ def scored_pairs(
             "ranker_version": version,
             "table": MetadataValue.text(f"scored_pairs @ {tables.masked_url(engine)}"),
             "score_mean": float(pd.Series(scores).mean()) if len(todo) else None,
-        }
+        },
     )

@@ -4,6 +4,7 @@ import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetIn,
+    DataVersion,
     MetadataValue,
     Output,
     asset,
@@ -70,6 +71,7 @@ def selected_subset(
     report = result.report
     return Output(
         result.subset,
+        data_version=DataVersion(result.version),  # a hash of the selected ids, ranker, config
         metadata={
             **frame_metadata(result.subset, ["id", "source", "score", "rank", "response"]),
             "subset_version": result.version,

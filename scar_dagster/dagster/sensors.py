@@ -2,27 +2,39 @@
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckKey,
     AssetKey,
+    DagsterRunStatus,
     DefaultSensorStatus,
     DynamicPartitionsDefinition,
     JobDefinition,
     RunRequest,
+    RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
     sensor,
 )
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
+from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.ingest.landing import scan_landing_zone
 from scar_dagster.storage.stores import ObjectInfo
+
+SUBSET_VERSION_TAG = "scar/subset_version"
+_NOT_FAILED = [
+    DagsterRunStatus.QUEUED,
+    DagsterRunStatus.NOT_STARTED,
+    DagsterRunStatus.STARTING,
+    DagsterRunStatus.STARTED,
+    DagsterRunStatus.SUCCESS,
+]
 
 
 def file_signature(info: ObjectInfo) -> str:
@@ -30,14 +42,34 @@ def file_signature(info: ObjectInfo) -> str:
     return f"{info.size}:{info.version}"
 
 
-def changed_files(files: Iterable[ObjectInfo], known: dict[str, str]) -> list[ObjectInfo]:
-    """Files whose signature differs from the one recorded in the cursor."""
-    return [info for info in files if known.get(info.key) != file_signature(info)]
+def file_signatures(files: Iterable[ObjectInfo]) -> dict[str, str]:
+    """``file -> size:version`` of a source's files."""
+    return {info.key: file_signature(info) for info in files}
 
 
-def run_key_for(source: str, changed: list[ObjectInfo]) -> str:
-    """A run key from the source and every changed file's path, size and version."""
-    text = "\n".join(f"{info.key}\x1f{file_signature(info)}" for info in changed)
+def ingested_signatures(metadata: Mapping[str, Any] | None) -> dict[str, str]:
+    """``file -> size:version`` that a ``raw_pairs`` materialization read (its ``files`` and
+    ``file_sizes`` metadata); empty without a materialization."""
+    if not metadata:
+        return {}
+    sizes = metadata.get("file_sizes") or {}
+    versions = metadata.get("files") or {}
+    return {key: f"{sizes.get(key)}:{version}" for key, version in versions.items()}
+
+
+def differing_files(current: dict[str, str], ingested: dict[str, str]) -> list[str]:
+    """Files that are new, changed or removed since ``ingested``."""
+    return sorted(
+        key for key in current.keys() | ingested.keys() if current.get(key) != ingested.get(key)
+    )
+
+
+def run_key_for(source: str, ingested: dict[str, str], current: dict[str, str]) -> str:
+    """A run key from the source, the file versions last ingested and the ones to ingest now.
+
+    The same change always gets the same key, so the daemon launches it once however often it
+    is requested; a later change (even back to an earlier state) gets a new one."""
+    text = json.dumps([source, sorted(ingested.items()), sorted(current.items())])
     return f"{source}:{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
@@ -45,15 +77,20 @@ def build_landing_zone_sensor(
     job: JobDefinition | Any,
     partitions_def: DynamicPartitionsDefinition,
     *,
+    asset: str = "raw_pairs",
     name: str = "landing_zone_sensor",
     minimum_interval_seconds: int = 30,
     default_status: DefaultSensorStatus = DefaultSensorStatus.RUNNING,
 ) -> SensorDefinition:
     """A sensor that adds a partition per new source folder and ingests new or changed files.
 
-    The cursor maps ``source -> file -> size:version``; one run per source and tick covers
-    all of its changed files, with a run key derived from them, so a file version is never
-    ingested twice. Folders with invalid names are logged and skipped.
+    What decides is the latest materialization of ``asset`` for the source: its metadata lists
+    the files it read with size and version, and a run is requested only when the landing zone
+    differs from that (a file new, changed or removed), however the data got there (this
+    sensor, ``make demo``, a run launched by hand). The cursor (``source -> file ->
+    size:version`` last seen) only saves the instance query for unchanged sources; losing it
+    costs one query per source. One run per source and change, with a run key derived from it.
+    Folders with invalid names are logged and skipped.
     """
 
     @sensor(
@@ -62,7 +99,7 @@ def build_landing_zone_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
         description="Registers new data sources from the landing zone and ingests new or "
-        "changed files.",
+        f"changed files (compared with what the latest {asset} materialization read).",
     )
     def _landing_zone_sensor(
         context: SensorEvaluationContext, storage: StorageResource
@@ -72,28 +109,34 @@ def build_landing_zone_sensor(
             context.log.warning(f"skipping landing-zone folder: {problem}")
         for key in scan.stray:
             context.log.warning(f"skipping {key!r}: files must sit inside a source folder")
-        known: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
+        last_seen: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
+        seen = {source: file_signatures(files) for source, files in scan.files.items()}
         existing = set(context.instance.get_dynamic_partitions(partitions_def.name))
         new_sources = sorted(source for source in scan.files if source not in existing)
         run_requests = []
-        for source, files in sorted(scan.files.items()):
-            changed = changed_files(files, known.get(source, {}))
+        for source, current in sorted(seen.items()):
+            if last_seen.get(source) == current:
+                continue
+            metadata = (
+                latest_metadata(context.instance, asset, source) if source in existing else None
+            )
+            ingested = ingested_signatures(metadata)
+            changed = differing_files(current, ingested)
             if not changed:
                 continue
             run_requests.append(
                 RunRequest(
-                    run_key=run_key_for(source, changed),
+                    run_key=run_key_for(source, ingested, current),
                     partition_key=source,
                     tags={"scar/changed_files": str(len(changed))},
                 )
             )
-            known[source] = {info.key: file_signature(info) for info in files}
         return SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=(
                 [partitions_def.build_add_request(new_sources)] if new_sources else []
             ),
-            cursor=json.dumps(known, sort_keys=True),
+            cursor=json.dumps(seen, sort_keys=True),
         )
 
     return _landing_zone_sensor
@@ -102,21 +145,29 @@ def build_landing_zone_sensor(
 def gate_status(
     instance: Any, asset_key: AssetKey, run_id: str, check_names: Iterable[str]
 ) -> tuple[str, list[str]]:
-    """``("passed" | "failed" | "pending", problems)`` of the gate checks run in ``run_id``."""
-    keys = [AssetCheckKey(asset_key, name) for name in check_names]
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    """``("passed" | "failed" | "pending", problems)`` of the gate checks run in ``run_id``.
+
+    A check's latest execution record holds its ``AssetCheckEvaluation`` once it ran, and the
+    planned event before (dagster exports no public status enum for these records)."""
     problems, pending = [], False
-    for key in keys:
-        record = latest.get(key)
+    for name in check_names:
+        record = instance.get_latest_asset_check_evaluation_record(AssetCheckKey(asset_key, name))
         if record is None or record.run_id != run_id:
-            problems.append(f"{key.name} did not run with this materialization")
-        elif record.status == AssetCheckExecutionRecordStatus.PLANNED:
+            problems.append(f"{name} did not run with this materialization")
+        elif not isinstance(record.evaluation, AssetCheckEvaluation):
             pending = True
-        elif record.status != AssetCheckExecutionRecordStatus.SUCCEEDED:
-            problems.append(f"{key.name} failed")
+        elif not record.evaluation.passed:
+            problems.append(f"{name} failed")
     if problems:
         return "failed", problems
     return ("pending" if pending else "passed"), []
+
+
+def fine_tuned_already(instance: Any, job_name: str, version: str) -> bool:
+    """True when a run of ``job_name`` for subset ``version`` succeeded or is under way, whoever
+    launched it (this sensor, ``make demo``, the UI with the ``scar/subset_version`` tag)."""
+    runs = RunsFilter(job_name=job_name, tags={SUBSET_VERSION_TAG: version}, statuses=_NOT_FAILED)
+    return instance.get_runs_count(filters=runs) > 0
 
 
 def build_fine_tune_sensor(
@@ -131,8 +182,10 @@ def build_fine_tune_sensor(
 ) -> SensorDefinition:
     """A sensor launching ``job`` once per new subset version whose gate checks all passed.
 
-    ``run_key`` is the subset version, so Dagster never launches two runs for one version;
-    a version whose blocking checks failed (or did not run) launches nothing, and says why.
+    ``run_key`` is the subset version, so Dagster never launches two runs for one version,
+    and a version that a run of ``job`` tagged with it already fine-tuned (``make demo`` tags
+    its run so) launches nothing, whatever the cursor says. A version whose blocking checks
+    failed (or did not run) launches nothing either, and says why.
     """
     check_names = tuple(check_names)
 
@@ -153,16 +206,20 @@ def build_fine_tune_sensor(
             return SkipReason("no new subset materialization")
         metadata = record.asset_materialization.metadata
         version = metadata[version_metadata_key].value
+        cursor = str(record.storage_id)
+        if fine_tuned_already(context.instance, job.name, version):
+            return SensorResult(
+                skip_reason=SkipReason(f"subset {version} is already fine-tuned"), cursor=cursor
+            )
         status, problems = gate_status(context.instance, asset_key, record.run_id, check_names)
         if status == "pending":
             return SkipReason(f"subset {version}: checks still running")
-        cursor = str(record.storage_id)
         if status == "failed":
             message = f"subset {version} not fine-tuned: " + "; ".join(problems)
             context.log.warning(message)
             return SensorResult(skip_reason=SkipReason(message), cursor=cursor)
         return SensorResult(
-            run_requests=[RunRequest(run_key=version, tags={"scar/subset_version": version})],
+            run_requests=[RunRequest(run_key=version, tags={SUBSET_VERSION_TAG: version})],
             cursor=cursor,
         )
 

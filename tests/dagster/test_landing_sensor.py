@@ -1,4 +1,5 @@
-"""The landing-zone sensor adds partitions and requests each file version's ingest once."""
+"""The landing-zone sensor adds partitions and requests each file version's ingest once, and
+nothing for files that the latest raw_pairs materialization already read, whatever its cursor."""
 
 import os
 
@@ -6,7 +7,7 @@ from dagster import build_sensor_context
 
 from assets.jobs import landing_zone_sensor
 from definitions import build_resources
-from tests.dagster.conftest import write_jsonl
+from tests.dagster.conftest import ingest_run, write_jsonl
 
 
 def _tick(instance, home, landing, cursor=None):
@@ -60,3 +61,51 @@ def test_hostile_folder_names_are_skipped(instance, home, landing):
 def test_empty_landing_zone_requests_nothing(instance, home, landing):
     result = _tick(instance, home, landing)
     assert result.run_requests == [] and result.dynamic_partitions_requests == []
+
+
+def test_empty_cursor_over_ingested_sources_requests_nothing_then_one_run_per_change(
+    instance, home, landing
+):
+    write_jsonl(landing / "forum" / "a.jsonl", [{"prompt": "q", "response": "a"}])
+    write_jsonl(landing / "guides" / "g.jsonl", [{"prompt": "q", "response": "a"}])
+    instance.add_dynamic_partitions("data_source", ["forum", "guides"])
+    for source in ("forum", "guides"):
+        ingest_run(instance, home, landing, source)
+
+    fresh = _tick(instance, home, landing)  # a new instance's sensor, a reset or lost cursor
+    assert fresh.run_requests == [] and fresh.dynamic_partitions_requests == []
+
+    changed = landing / "forum" / "a.jsonl"
+    write_jsonl(changed, [{"prompt": "q", "response": "a"}, {"prompt": "q2", "response": "b"}])
+    os.utime(changed, ns=(1, 2_000_000_000_000_000_000))
+    after = _tick(instance, home, landing, fresh.cursor)
+    assert [r.partition_key for r in after.run_requests] == ["forum"]
+    assert after.run_requests[0].tags["scar/changed_files"] == "1"
+    assert _tick(instance, home, landing, after.cursor).run_requests == []
+    reset = _tick(instance, home, landing)  # the cursor lost before the run finished
+    assert [r.run_key for r in reset.run_requests] == [after.run_requests[0].run_key]
+
+    ingest_run(instance, home, landing, "forum")
+    assert _tick(instance, home, landing).run_requests == []
+
+
+def test_removed_file_requests_one_run_and_every_change_gets_its_own_run_key(
+    instance, home, landing
+):
+    write_jsonl(landing / "forum" / "a.jsonl", [{"prompt": "q", "response": "a"}])
+    extra = write_jsonl(landing / "forum" / "b.jsonl", [{"prompt": "q2", "response": "b"}])
+    first = _tick(instance, home, landing)
+    ingest_run(instance, home, landing, "forum")
+    stat = extra.stat()
+
+    extra.unlink()
+    removed = _tick(instance, home, landing, first.cursor)
+    assert [r.partition_key for r in removed.run_requests] == ["forum"]
+    assert removed.run_requests[0].tags["scar/changed_files"] == "1"
+    ingest_run(instance, home, landing, "forum")
+
+    write_jsonl(extra, [{"prompt": "q2", "response": "b"}])  # back to the first state
+    os.utime(extra, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    restored = _tick(instance, home, landing, removed.cursor)
+    keys = [t.run_requests[0].run_key for t in (first, removed, restored)]
+    assert len(set(keys)) == 3  # the daemon would skip a reused key

@@ -243,21 +243,17 @@ def e2e_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e")
 
 
-@pytest.fixture(scope="session")
-def dagster_dev(e2e_root: Path) -> Iterator[DagsterDev]:
-    """``dagster dev`` on a free loopback port with a fresh instance, storage and landing zone.
-
-    The landing zone starts with the planted ``guides`` and ``forum`` sources; the daemon's
-    sensors are on, as for a user. Always torn down by killing the process group.
-    """
+def prepare_home(root: Path) -> dict[str, str]:
+    """Under ``root``: the landing zone with the planted ``guides`` and ``forum`` sources, an
+    empty storage root and ``DAGSTER_HOME``, the quadruples file and the tiny LM; returns the
+    environment that ``dagster dev`` (and anything run against the same home) gets."""
     from tests.dagster.pipeline import write_landing, write_quadruples
 
-    root = e2e_root
     landing, home, dagster_home = root / "landing", root / "home", root / "dagster_home"
     for path in (home, dagster_home):
         path.mkdir()
     write_landing(landing)
-    quadruples = write_quadruples(root / "quadruples.jsonl")
+    write_quadruples(root / "quadruples.jsonl")
     (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
     tiny_lm = _write_tiny_lm(root / "tiny_lm")
     env = {
@@ -276,6 +272,13 @@ def dagster_dev(e2e_root: Path) -> Iterator[DagsterDev]:
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("SCAR_DATABASE_URL", None)
+    return env
+
+
+@contextlib.contextmanager
+def running_dagster_dev(root: Path, env: dict[str, str]) -> Iterator[DagsterDev]:
+    """``dagster dev`` on a free loopback port over the home that ``prepare_home(root)`` made;
+    the daemon's sensors are on, as for a user. Always torn down by killing the process group."""
     port = free_port()
     dagster = Path(sys.executable).parent / "dagster"
     log = root / "dagster_dev.log"
@@ -297,7 +300,8 @@ def dagster_dev(e2e_root: Path) -> Iterator[DagsterDev]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = DagsterDev(port, root, landing, home, dagster_home, log, quadruples, process, env)
+    paths = [root / name for name in ("landing", "home", "dagster_home")]
+    server = DagsterDev(port, root, *paths, log, root / "quadruples.jsonl", process, env)
     try:
         wait_for(
             "the webserver and the code location",
@@ -311,6 +315,13 @@ def dagster_dev(e2e_root: Path) -> Iterator[DagsterDev]:
         survivors = _stop(process)
         print(server.log_tail(40))
     assert not survivors, f"processes of dagster dev survived teardown: {survivors}"
+
+
+@pytest.fixture(scope="session")
+def dagster_dev(e2e_root: Path) -> Iterator[DagsterDev]:
+    """``dagster dev`` with a fresh instance, storage and the planted landing zone."""
+    with running_dagster_dev(e2e_root, prepare_home(e2e_root)) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,21 @@
+"""Data versions from content, so that an identical re-materialization changes nothing downstream.
+
+Dagster's automation conditions in ``scar_dagster.dagster.automation`` react to a dependency's
+*data version*, not to the mere fact that it was materialized; an asset that records a version
+computed from what it wrote lets an identical re-ingest (or re-score) stop there.
+"""
+
+import hashlib
+import json
+
+import pandas as pd
+from dagster import DataVersion
+
+
+def frame_data_version(frame: pd.DataFrame, *context: str) -> DataVersion:
+    """sha256 of a frame's column names and dtypes, every row's hash in order, and ``context``
+    strings (e.g. the model version that produced the rows); 24 hex characters."""
+    columns = [[str(name), str(dtype)] for name, dtype in frame.dtypes.items()]
+    digest = hashlib.sha256(json.dumps([list(context), columns]).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return DataVersion(digest.hexdigest()[:24])
