@@ -86,7 +86,7 @@ def scar_key(instruction: str, output: str) -> str:
 def write_scar_data(
     folder: Path, rows: list[dict], scores: dict[str, dict[str, dict[str, object]]] | None = None
 ) -> Path:
-    """``instruction_response/<kind>.json`` and ``quality_measure/<kind>_{help,correct}_score.json``.
+    """Write ``instruction_response/<kind>.json`` and ``quality_measure/*_score.json``.
 
     ``rows`` are quadruple dicts (instruction, human, referenced, direct, quality_*); their
     qualities become both help and correct scores unless ``scores`` gives the score files.

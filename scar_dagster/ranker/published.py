@@ -177,18 +177,24 @@ def map_state(state: dict[str, Any], model: Any, where: Path) -> dict[str, Any]:
     """
     renamed: dict[str, Any] = {}
     for key, value in state.items():
-        ours = next((new + key[len(old) :] for old, new in KEY_PREFIXES if key.startswith(old)), None)
-        if ours is None:
-            raise CheckpointError(f"{where}: unexpected key {key!r} (not encoder.*, "
-                                  "relation_network.* or output_layer.*)")
+        ours = next(
+            (new + key[len(old) :] for old, new in KEY_PREFIXES if key.startswith(old)), None
+        )
+        if not ours:
+            raise CheckpointError(
+                f"{where}: unexpected key {key!r} (not encoder.*, "
+                "relation_network.* or output_layer.*)"
+            )
         renamed[ours] = (key, value)
     expected = model.state_dict()
     buffers = dict(model.named_buffers())
     out: dict[str, Any] = {}
     for ours, (key, value) in renamed.items():
         if ours not in expected:
-            if ours in buffers and buffers[ours].shape == value.shape and bool(
-                (buffers[ours] == value).all()
+            if (
+                ours in buffers
+                and buffers[ours].shape == value.shape
+                and bool((buffers[ours] == value).all())
             ):
                 continue
             raise CheckpointError(f"{where}: unexpected key {key!r}: the model has no such weight")
@@ -202,7 +208,9 @@ def map_state(state: dict[str, Any], model: Any, where: Path) -> dict[str, Any]:
     if missing:
         theirs = {new: old for old, new in KEY_PREFIXES}
         names = [next(theirs[p] + k[len(p) :] for p in theirs if k.startswith(p)) for k in missing]
-        raise CheckpointError(f"{where}: missing key(s) {names[:5]}{' ...' if len(names) > 5 else ''}")
+        raise CheckpointError(
+            f"{where}: missing key(s) {names[:5]}{' ...' if len(names) > 5 else ''}"
+        )
     return out
 
 
@@ -230,7 +238,10 @@ def load_scar_checkpoint(
             f"but the encoder {checkpoint.encoder_source} has hidden size {hidden}"
         )
     model = StyleRanker(
-        skeleton, hidden_dim=checkpoint.config["linear_dim"], pooling="pooler", max_length=max_length
+        skeleton,
+        hidden_dim=checkpoint.config["linear_dim"],
+        pooling="pooler",
+        max_length=max_length,
     )
     state = map_state(read_weights(checkpoint.weights_file), model, checkpoint.weights_file)
     model.load_state_dict(state, strict=True)

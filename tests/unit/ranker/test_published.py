@@ -88,7 +88,8 @@ def encoders(tmp_path_factory, one_torch_thread):
 
 @pytest.mark.parametrize("kind", ["bert", "distilbert"])  # with a pooler, and without
 @pytest.mark.parametrize(
-    "weights", [("pytorch_model.bin",), ("model.safetensors",), ("pytorch_model.bin", "model.safetensors")]
+    "weights",
+    [("pytorch_model.bin",), ("model.safetensors",), ("pytorch_model.bin", "model.safetensors")],
 )
 def test_published_layout_scores_equal_scars_forward(tmp_path, encoders, kind, weights):
     folder = write_scar_checkpoint(tmp_path / "ranker", encoders[kind], weights=weights)
@@ -164,7 +165,9 @@ def test_every_strictness_error_names_the_key(tmp_path, encoders, change, messag
 
 def test_a_buffer_saved_by_an_older_transformers_is_checked_not_required(tmp_path, encoders):
     ids = torch.arange(512).unsqueeze(0)
-    folder = _damaged(tmp_path, encoders, lambda s: s.update({"encoder.embeddings.position_ids": ids}))
+    folder = _damaged(
+        tmp_path, encoders, lambda s: s.update({"encoder.embeddings.position_ids": ids})
+    )
     load_scar_checkpoint(folder)  # equal to the model's own buffer: accepted
 
 
