@@ -106,8 +106,9 @@ def train_and_promote(
             tokenizer=tokenizer,
         )
         uri = registry.publish_checkpoint(store, Path(tmp) / "ckpt", version)
-    return _promote(store, version, uri, result.metrics, quadruples, params, cache_dir,
-                    min_accuracy, log)  # fmt: skip
+    return _promote(
+        store, version, uri, result.metrics, quadruples, params, cache_dir, min_accuracy, log
+    )
 
 
 def import_and_promote(
@@ -208,3 +209,31 @@ def _decide(
     if champion_acc is not None and challenger <= champion_acc:
         return False, f"not promoted: {challenger:.3f} <= champion's {champion_acc:.3f}"
     return True, f"promoted: {challenger:.3f} beats champion's {champion_acc}"
+
+
+def evaluation_note(data_origin: str) -> str:
+    """What the validation and test figures of a ranker measure."""
+    return (
+        f"val and test are splits of ranker_training_data ({data_origin}): in-distribution, "
+        "from the same source and generator as the training data, so they do not show how the "
+        "ranker does on real data. The figure to trust: ranker_evaluation with pairs_path, a "
+        "held-out preference file you trust."
+    )
+
+
+def decision_summary(decision: RankerDecision, *, split_seed: int, threshold: float) -> dict:
+    """The JSON value of the ``style_ranker`` asset."""
+    return {
+        "trained_version": decision.trained_version,
+        "champion_version": decision.champion_version,
+        "promoted": decision.promoted,
+        "reason": decision.reason,
+        "val_accuracy": decision.challenger_val_accuracy,
+        "val_accuracy_quality_filtered": decision.metrics["val"]["overall"],
+        "champion_val_accuracy": decision.champion_val_accuracy,
+        "test": decision.metrics["test"],
+        "pretrained": decision.metrics.get("pretrained"),
+        "uri": decision.uri,
+        "split_seed": split_seed,
+        "quality_threshold": threshold,
+    }
