@@ -8,14 +8,13 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetIn,
-    AssetKey,
     MetadataValue,
     Output,
     asset,
     asset_check,
 )
 
-from scar_dagster.dagster.metadata import counts_table, frame_metadata
+from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_metadata
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
@@ -138,7 +137,8 @@ def style_ranker(
     value = service.decision_summary(
         decision, split_seed=config.seed, threshold=config.quality_threshold
     )
-    origin = _upstream_metadata(context, "ranker_training_data").get("provenance", "unknown")
+    upstream = latest_metadata(context.instance, "ranker_training_data") or {}
+    origin = upstream.get("provenance", "unknown origin")
     metadata = {
         "trained_version": decision.trained_version,
         "champion_version": decision.champion_version or "none",
@@ -158,13 +158,6 @@ def style_ranker(
         png = training_curves_png(decision.metrics["history"])
         metadata["training_curves"] = MetadataValue.md(markdown_image(png, "loss and accuracy"))
     return Output(value, metadata=metadata)
-
-
-def _upstream_metadata(context: AssetExecutionContext, asset: str) -> dict:
-    """Plain values of the latest materialization metadata of ``asset`` (empty if none)."""
-    event = context.instance.get_latest_materialization_event(AssetKey(asset))
-    materialization = event.asset_materialization if event else None
-    return {k: v.value for k, v in (materialization.metadata if materialization else {}).items()}
 
 
 @asset_check(

@@ -41,18 +41,19 @@ def check_selection(
         raise ValueError("threshold must not be NaN")
 
 
-def rank_pairs(
-    instructions: Sequence[str], answers: Sequence[str], scores: Sequence[float]
-) -> Ranked:
-    """``(instruction, answer, score)`` sorted by score descending, then input index.
-
-    NaN scores rank last.
-    """
-    order = sorted(
+def rank_order(scores: Sequence[float]) -> list[int]:
+    """Indices by score descending, then input index; NaN scores rank last."""
+    return sorted(
         range(len(scores)),
         key=lambda i: (math.isnan(scores[i]), -scores[i] if not math.isnan(scores[i]) else 0.0, i),
     )
-    return [(instructions[i], answers[i], float(scores[i])) for i in order]
+
+
+def rank_pairs(
+    instructions: Sequence[str], answers: Sequence[str], scores: Sequence[float]
+) -> Ranked:
+    """``(instruction, answer, score)`` sorted by ``rank_order``."""
+    return [(instructions[i], answers[i], float(scores[i])) for i in rank_order(scores)]
 
 
 def filter_ranked(
