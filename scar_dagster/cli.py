@@ -209,7 +209,7 @@ def _cmd_evaluate_pairs(args: argparse.Namespace) -> int:
         args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
     )
     result = evaluate_pair_rows(rows, model, tokenizer, batch_size=args.batch_size)
-    print(f"ranker {info['version']} on {args.file} (pairwise accuracy, ties wrong)")
+    print(f"ranker {info['version']} on {args.file} (ties count as wrong)")
     print(_format(result.to_frame(), index=False))
     return 0
 
