@@ -49,6 +49,7 @@ SELECTED = "selected"
 # quality_measure/), one row per instruction index.
 SCAR_DATA_BAD_RECORD = "scar_data_bad_record"  # not {instruction, output} with string values
 SCAR_DATA_MISALIGNED = "scar_data_misaligned_instruction"  # the three files disagree at an index
+SCAR_DATA_EMPTY_TEXT = "scar_data_empty_text"  # an empty instruction or output
 SCAR_DATA_MISSING_SCORE = "scar_data_missing_score"  # no "Instruction: ...Answer: ..." key
 SCAR_DATA_SCORE_NON_NUMERIC = "scar_data_score_non_numeric"
 SCAR_DATA_SCORE_OUT_OF_RANGE = "scar_data_score_out_of_range"  # outside 0-9

@@ -3,7 +3,7 @@ writes, and load any ranker folder (theirs or ours) by one call.
 
 Their layout: ``config.json`` with ``model_type: "style_ranker"``, ``encoder_name`` (hub id or
 path of the encoder), ``hidden_dim`` (the encoder's H) and ``linear_dim`` (L); weights in
-``model.safetensors`` and/or ``pytorch_model.bin`` with keys ``encoder.*``,
+``model.safetensors`` and/or ``pytorch_model.bin`` (both: they must agree) with keys ``encoder.*``,
 ``relation_network.{0,2}.*`` (v_c: 2H -> L -> H) and ``output_layer.{0,2}.*`` (2H -> L -> 1); the
 tokenizer files beside them. Unlike their loader (``strict=False``, a pickle load), the import is
 strict: every key is used, none is missing or left over, every shape is checked, and the error
@@ -42,7 +42,7 @@ class ScarCheckpoint:
 
     folder: Path
     config: dict[str, Any]
-    weights_file: Path
+    weights_files: tuple[Path, ...]  # the ones present: model.safetensors first
     encoder_source: str  # encoder override, else config["encoder_name"]
     trust_remote_code: bool
 
@@ -50,7 +50,7 @@ class ScarCheckpoint:
     def fingerprint(self) -> str:
         """sha256 of the weights file and config.json: the identity of the published ranker."""
         h = hashlib.sha256()
-        for path in (self.weights_file, self.folder / "config.json"):
+        for path in (*self.weights_files, self.folder / "config.json"):
             h.update(path.name.encode())
             h.update(hashlib.sha256(path.read_bytes()).hexdigest().encode())
         return h.hexdigest()
@@ -116,8 +116,8 @@ def resolve_scar_checkpoint(
     source = encoder or config.get("encoder_name")
     if not isinstance(source, str) or not source:
         raise CheckpointError(f"{folder / 'config.json'}: encoder_name is missing")
-    weights = next((folder / n for n in (SAFETENSORS, PYTORCH_BIN) if (folder / n).is_file()), None)
-    if weights is None:
+    weights = tuple(folder / n for n in (SAFETENSORS, PYTORCH_BIN) if (folder / n).is_file())
+    if not weights:
         raise CheckpointError(f"{folder}: no {SAFETENSORS} or {PYTORCH_BIN}")
     return ScarCheckpoint(folder, config, weights, source, trust_remote_code)
 
@@ -127,20 +127,44 @@ def read_weights(path: Path) -> dict[str, Any]:
     import pickle
 
     import torch
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
 
     try:
         if path.name.endswith(".safetensors"):
-            from safetensors.torch import load_file
-
             state = load_file(str(path))
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError, pickle.UnpicklingError, EOFError) as error:
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:
         raise CheckpointError(f"{path}: cannot read weights ({error})") from error
-    except Exception as error:  # safetensors raises its own error type
+    except SafetensorError as error:
         raise CheckpointError(f"{path}: cannot read weights ({error})") from error
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path}: not a state dict of tensors")
+    return state
+
+
+def read_checkpoint_weights(checkpoint: ScarCheckpoint) -> dict[str, Any]:
+    """The checkpoint's state dict; with both files, ``pytorch_model.bin`` (what SCAR's loader
+    reads) after checking that ``model.safetensors`` holds the same tensors, key by key."""
+    from safetensors import SafetensorError, safe_open
+
+    *_, last = checkpoint.weights_files
+    state = read_weights(last)
+    if len(checkpoint.weights_files) == 1:
+        return state
+    first = checkpoint.weights_files[0]
+    try:
+        with safe_open(str(first), framework="pt") as handle:  # one tensor in memory at a time
+            keys = set(handle.keys())
+            if keys != set(state):
+                odd = sorted(keys ^ set(state))[:5]
+                raise CheckpointError(f"{first} and {last} hold different keys, e.g. {odd}")
+            for key in sorted(keys):
+                if not handle.get_tensor(key).equal(state[key]):
+                    raise CheckpointError(f"{first} and {last} differ at key {key!r}")
+    except (SafetensorError, OSError) as error:
+        raise CheckpointError(f"{first}: cannot read weights ({error})") from error
     return state
 
 
@@ -243,7 +267,8 @@ def load_scar_checkpoint(
         pooling="pooler",
         max_length=max_length,
     )
-    state = map_state(read_weights(checkpoint.weights_file), model, checkpoint.weights_file)
+    where = checkpoint.weights_files[-1]
+    state = map_state(read_checkpoint_weights(checkpoint), model, where)
     model.load_state_dict(state, strict=True)
     model.eval()
     has_tokenizer = any(

@@ -91,6 +91,12 @@ def _row_problem(
     for kind in ("referenced", "direct"):
         if texts[kind][0] != instruction:
             return r.SCAR_DATA_MISALIGNED, f"{kind}.json[{index}] has another instruction"
+    empty = [kind for kind in KINDS if not texts[kind][1].strip()]
+    if not instruction.strip() or empty:
+        return (
+            r.SCAR_DATA_EMPTY_TEXT,
+            f"empty {'instruction' if not empty else empty[0]} at {index}",
+        )
     row: dict[str, Any] = {"id": f"scar-{index}", "instruction": instruction}
     for kind in KINDS:
         output = texts[kind][1]

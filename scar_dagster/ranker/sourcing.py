@@ -156,21 +156,6 @@ def detect_file_format(data: bytes) -> str:
     return QUADRUPLES
 
 
-def _check_texts(rows: list[dict[str, Any]], origin: str) -> tuple[list[dict], list[Dropped]]:
-    """SCAR-folder rows through the quadruple validator (empty texts are rejected too)."""
-    from scar_dagster.ranker.training_data import _check_row
-
-    kept, rejected = [], []
-    for row in rows:
-        problem = _check_row(row)
-        if problem is None:
-            kept.append(row)
-        else:
-            line = int(row["id"].rsplit("-", 1)[1]) + 1
-            rejected.append(Dropped("scar_data", origin, line, *problem, excerpt=row["id"]))
-    return kept, rejected
-
-
 def load_training_data(
     location: str,
     *,
@@ -190,8 +175,7 @@ def load_training_data(
     store, key = open_location(location, s3_client)
     if key is None:
         rows, rejected = read_scar_data(store, quality=quality)
-        rows, empty = _check_texts(rows, store.uri())
-        return TrainingData(SCAR_FOLDER, rows, rejected + empty, location)
+        return TrainingData(SCAR_FOLDER, rows, rejected, location)
     data = store.read_bytes(key)
     if detect_file_format(data) == PREFERENCE_PAIRS:
         rows, rejected = load_preference_pairs(data, key)

@@ -251,3 +251,18 @@ def test_remote_code_encoder_is_refused_unless_asked(tmp_path, encoders):
     assert score_pairs(loaded, tok, INSTRUCTIONS, ANSWERS).tolist() == pytest.approx(
         expected.tolist(), abs=1e-6
     )
+
+
+def test_both_weight_files_must_agree(tmp_path, encoders):
+    from safetensors.torch import save_file
+
+    weights = ("pytorch_model.bin", "model.safetensors")
+    folder = write_scar_checkpoint(tmp_path / "r", encoders["bert"], weights=weights)
+    other = scar_state_dict(encoders["bert"], seed=7)
+    save_file({k: v.contiguous() for k, v in other.items()}, str(folder / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="differ at key 'output_layer.0.bias'"):
+        load_scar_checkpoint(folder)
+    other.pop("relation_network.0.bias")
+    save_file({k: v.contiguous() for k, v in other.items()}, str(folder / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="different keys.*relation_network.0.bias"):
+        load_scar_checkpoint(folder)

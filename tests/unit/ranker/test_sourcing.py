@@ -193,3 +193,10 @@ def test_quadruple_jsonl_is_still_read_and_rated(tmp_path):
     assert data.format == QUADRUPLES and len(data.rows) == 4
     assert data.rows[0]["quality_human"] is not None  # rated by the heuristic judge
     assert data.rejected_by_reason() == {"quadruple_malformed_json": 1}
+
+
+def test_scar_row_with_an_empty_output_is_rejected_not_trained_on(tmp_path):
+    rows = quadruple_rows(3)
+    rows[1]["direct"] = "  "
+    data = load_training_data(str(write_scar_data(tmp_path / "s", rows)))
+    assert [(d.origin_line, d.reason) for d in data.rejected] == [(2, schema.SCAR_DATA_EMPTY_TEXT)]
