@@ -70,19 +70,15 @@ def reference_scores(folder, instructions, answers, batch_size=2) -> list[float]
     tokenizer = AutoTokenizer.from_pretrained(folder)
     scores: list[float] = []
     for i in range(0, len(instructions), batch_size):
-        x = tokenizer(
-            instructions[i : i + batch_size],
-            return_tensors="pt",
-            padding=True,
-            truncation=True,
-            max_length=512,
-        )
-        y = tokenizer(
-            answers[i : i + batch_size],
-            return_tensors="pt",
-            padding=True,
-            truncation=True,
-            max_length=512,
+        x, y = (
+            tokenizer(
+                texts[i : i + batch_size],
+                return_tensors="pt",
+                padding=True,
+                truncation=True,
+                max_length=512,
+            )
+            for texts in (instructions, answers)
         )
         with torch.no_grad():
             out = model(x.input_ids, x.attention_mask, y.input_ids, y.attention_mask)

@@ -200,3 +200,28 @@ def test_scar_row_with_an_empty_output_is_rejected_not_trained_on(tmp_path):
     rows[1]["direct"] = "  "
     data = load_training_data(str(write_scar_data(tmp_path / "s", rows)))
     assert [(d.origin_line, d.reason) for d in data.rejected] == [(2, schema.SCAR_DATA_EMPTY_TEXT)]
+
+
+def test_pair_scores_feed_the_quality_constraint(tmp_path):
+    rows = [
+        {
+            "instruction": "a",
+            "chosen": "x",
+            "rejected": "y",
+            "chosen_score": 8,
+            "rejected_score": 7,
+        },
+        {
+            "instruction": "b",
+            "chosen": "x",
+            "rejected": "y",
+            "chosen_score": 8,
+            "rejected_score": 4,
+        },
+        {"instruction": "c", "chosen": "same", "rejected": " same "},
+        {"instruction": "d", "chosen": "x", "rejected": "y"},
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = load_training_data(str(path)).summary()
+    assert (summary["pairs"], summary["allowed_pairs"]) == (4, {"chosen>rejected": 2})
