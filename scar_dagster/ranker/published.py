@@ -52,7 +52,8 @@ class ScarCheckpoint:
         h = hashlib.sha256()
         for path in (*self.weights_files, self.folder / "config.json"):
             h.update(path.name.encode())
-            h.update(hashlib.sha256(path.read_bytes()).hexdigest().encode())
+            with path.open("rb") as handle:  # streamed: published weights reach gigabytes
+                h.update(hashlib.file_digest(handle, "sha256").hexdigest().encode())
         return h.hexdigest()
 
 
