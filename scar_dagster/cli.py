@@ -37,6 +37,16 @@ def _logger() -> logging.Logger:
     return logger
 
 
+def _s3_client(location: str) -> Any:
+    """A boto3 S3 client for ``s3://`` locations (credentials and AWS_ENDPOINT_URL from the
+    environment), else None."""
+    if not location.startswith("s3://"):
+        return None
+    import boto3
+
+    return boto3.client("s3")
+
+
 def _json_line(value: Any) -> None:
     print(json.dumps(value, sort_keys=True, default=str))
 
@@ -130,7 +140,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
 
     log = _logger()
-    data = load_training_data(args.data, quality=args.quality)
+    data = load_training_data(args.data, s3_client=_s3_client(args.data), quality=args.quality)
     summary = data.summary(args.quality_threshold)
     log.info(f"training data: {json.dumps(summary, sort_keys=True)}")
     params = TrainParams(
@@ -188,7 +198,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_data(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.sourcing import load_training_data
 
-    data = load_training_data(args.path, quality=args.quality)
+    data = load_training_data(args.path, s3_client=_s3_client(args.path), quality=args.quality)
     _json_line(data.summary(args.quality_threshold))
     return 0
 
@@ -304,7 +314,9 @@ def _add_train(commands: Any) -> None:
         description="Train a StyleRanker with SCAR's losses and write its checkpoint. The "
         "best epoch is chosen by the reference's validation accuracy.",
     )
-    train.add_argument("--data", required=True, help="quadruple JSONL, SCAR folder or pairs")
+    train.add_argument(
+        "--data", required=True, help="quadruple JSONL, SCAR folder or pairs (local or s3://)"
+    )
     train.add_argument("--out", required=True, help="checkpoint folder to write")
     train.add_argument("--epochs", type=int, default=20, help="epochs (paper: up to 20)")
     train.add_argument("--batch-size", type=int, default=2, help="records per step (paper: 2)")
@@ -330,7 +342,9 @@ def _add_data(commands: Any) -> None:
         description="Print its format, quadruples or pairs count, rejected rows by reason and "
         "the pairs the quality constraint allows.",
     )
-    data.add_argument("path", help="quadruple JSONL, SCAR data folder or preference pairs")
+    data.add_argument(
+        "path", help="quadruple JSONL, SCAR data folder or preference pairs (local or s3://)"
+    )
     _data_options(data)
     data.set_defaults(run=_cmd_data)
 

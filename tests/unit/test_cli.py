@@ -163,3 +163,17 @@ def test_parser_needs_exactly_one_selection():
         build_parser().parse_args(
             ["rank", "--model", "m", "--input", "i", "--output", "o", "--topk", "1", "--ratio", "1"]
         )
+
+
+def test_data_reads_a_scar_folder_on_s3(s3_endpoint, tmp_path, monkeypatch, capsys):
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="released")
+    folder = write_scar_data(tmp_path / "scar", quadruple_rows(4))
+    for path in folder.rglob("*.json"):
+        key = f"ranker_data/open/gpt35/{path.relative_to(folder)}"
+        client.put_object(Bucket="released", Key=key, Body=path.read_bytes())
+    assert main(["data", "s3://released/ranker_data/open/gpt35"]) == 0
+    assert _out_json(capsys)["quadruples"] == 4
