@@ -278,7 +278,9 @@ def load_scar_checkpoint(
     tokenizer_source = (
         str(checkpoint.folder) if has_tokenizer else encoder_path(checkpoint.encoder_source)
     )
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_source, trust_remote_code=trust_remote_code)
+    tokenizer = AutoTokenizer.from_pretrained(  # the encoder config: theirs names no tokenizer
+        tokenizer_source, config=skeleton.config, trust_remote_code=trust_remote_code
+    )
     return model, tokenizer, checkpoint
 
 
