@@ -211,13 +211,22 @@ def _decide(
     return True, f"promoted: {challenger:.3f} beats champion's {champion_acc}"
 
 
-def evaluation_note(data_origin: str) -> str:
-    """What the validation and test figures of a ranker measure."""
+def evaluation_note(data_origin: str, pretrained: str | None = None) -> str:
+    """What the validation and test figures of a trained or imported ranker measure."""
+    trust = (
+        "The figure to trust: ranker_evaluation with pairs_path, a held-out preference file "
+        "you trust."
+    )
+    if pretrained:
+        return (
+            f"imported {pretrained}: val and test are splits of ranker_training_data "
+            f"({data_origin}), which this ranker was not trained on; they are only as "
+            f"representative of your data as that data is. {trust}"
+        )
     return (
         f"val and test are splits of ranker_training_data ({data_origin}): in-distribution, "
         "from the same source and generator as the training data, so they do not show how the "
-        "ranker does on real data. The figure to trust: ranker_evaluation with pairs_path, a "
-        "held-out preference file you trust."
+        f"ranker does on real data. {trust}"
     )
 
 

@@ -73,7 +73,8 @@ def test_pretrained_mode_imports_gates_and_becomes_champion(tmp_path, published)
         ranker = meta["style_ranker"]
         assert ranker["promoted"] is True and ranker["source"] == f"imported {published}"
         assert ranker["val_accuracy"] >= 0.7
-        assert "in-distribution" in ranker["what_these_measure"]
+        assert "was not trained on" in ranker["what_these_measure"]
+        assert "bundled" not in ranker["validation_data"]
         assert "pairs_path" in ranker["what_these_measure"]
         store = LocalStore(home)
         assert registry.read_champion(store)["version"] == ranker["trained_version"]
