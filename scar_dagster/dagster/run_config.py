@@ -152,7 +152,7 @@ class RankerTrainingConfig(Config):
         default=None,
         description="Import this published SCAR ranker instead of training: a folder in their "
         "layout (config.json with model_type style_ranker, pytorch_model.bin or "
-        "model.safetensors, tokenizer files) or a hub id such as zhuang-li/scar-gte-base (needs "
+        "model.safetensors, tokenizer files) or a hub id such as lizhuang144/scar-gte-base (needs "
         "hub access). It is published and gated like a trained ranker.",
     )
     encoder: str | None = Field(
