@@ -15,18 +15,14 @@ def run_10k(tmp_path_factory):
     work = tmp_path_factory.mktemp("scale")
     args = scale.parse_args(
         [
-            "--sizes",
-            "10000",
-            "--workdir",
-            str(work),
+            "--sizes", "10000",
+            "--workdir", str(work),
             "--keep",
             "--tiny-encoder",
-            "--score-sample",
-            "64",
-            "--features-max-rows",
-            "2000",
+            "--score-sample", "64",
+            "--features-max-rows", "2000",
         ]
-    )
+    )  # fmt: skip
     return work / "rows_10000", scale.run(args)[10000]
 
 
