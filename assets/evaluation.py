@@ -10,6 +10,7 @@ from dagster import (
 )
 
 from scar_dagster.dagster.automation import when_inputs_settle
+from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.resources import InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import EvaluationConfig
 
@@ -28,9 +29,10 @@ GROUP = "evaluation"
         triggers=["selected_subset"],
         required=["ranker_training_data", "style_ranker", "selected_subset"],
     ),
-    description="The champion ranker's pairwise accuracy (Wilson 95% interval) on held-out or "
-    "user-provided preference pairs, and the subset's style spread against random subsets of "
-    "the same size from the same pool (std ratio < 1: more consistent than chance).",
+    description="The champion ranker's pairwise accuracy (Wilson 95% interval) on a held-out "
+    "preference file you trust (pairs_path: the figure to trust) or, by default, on the test "
+    "split of its training data (in-distribution), and the subset's style spread against "
+    "random subsets of the same size from the same pool (std ratio < 1: more consistent).",
 )
 def ranker_evaluation(
     context: AssetExecutionContext,
@@ -42,54 +44,50 @@ def ranker_evaluation(
     storage: StorageResource,
     instruct_lm: InstructLMResource,
 ) -> Output[dict]:
-    """Score the evaluation pairs with the champion; compare the subset with random subsets."""
-    from scar_dagster.evaluation import (
-        consistency_vs_random,
-        evaluate_pair_rows,
-        heldout_pairs,
-        read_pairs,
-    )
+    """Evaluate the champion (``scar_dagster.evaluation.champion``)."""
+    from scar_dagster.evaluation.champion import clean_pool, evaluate_champion
     from scar_dagster.ranker.service import load_from_store
-    from scar_dagster.ranker.training_data import as_quadruples
+    from scar_dagster.ranker.sourcing import records_from_frame
 
     version = style_ranker["champion_version"]
-    if config.pairs_path:
-        rows, origin = read_pairs(config.pairs_path), config.pairs_path
-    else:
-        quads = as_quadruples(ranker_training_data.to_dict("records"))
-        rows = heldout_pairs(
-            quads,
-            seed=style_ranker.get("split_seed", 42),
-            threshold=style_ranker.get("quality_threshold", 5.0),
-        )
-        origin = "held-out test split of ranker_training_data"
     model, tokenizer = load_from_store(storage.asset_store(), version, instruct_lm.cache_dir)
-    accuracy = evaluate_pair_rows(rows, model, tokenizer, batch_size=config.batch_size)
-    frames = [f for _, f in sorted(style_features.items()) if f is not None]
-    pool = pd.concat(frames, ignore_index=True)
-    pool = pool[pool["degenerate_reason"].isna()]
-    spread = consistency_vs_random(pool, selected_subset["id"], seeds=config.seeds)
-    context.log.info(f"ranker {version}: pairwise accuracy {accuracy.accuracy} on {accuracy.n}")
+    upstream = latest_metadata(context.instance, "ranker_training_data") or {}
+    result = evaluate_champion(
+        model,
+        tokenizer,
+        pairs_path=config.pairs_path,
+        records=records_from_frame(ranker_training_data),
+        split_seed=style_ranker.get("split_seed", 42),
+        threshold=style_ranker.get("quality_threshold", 5.0),
+        data_origin=upstream.get("provenance", "unknown origin"),
+        pool=clean_pool(style_features),
+        subset_ids=selected_subset["id"],
+        seeds=config.seeds,
+        batch_size=config.batch_size,
+    )
+    accuracy, spread = result.accuracy, result.spread.reset_index()
+    context.log.info(f"ranker {version}: {result.what_it_measures}: {accuracy.accuracy}")
     value = {
         "ranker_version": version,
-        "pairs_origin": origin,
+        "pairs_origin": result.pairs_origin,
+        "in_distribution": result.in_distribution,
         "accuracy": accuracy.to_frame().iloc[0].to_dict(),
-        "subset_vs_random": spread.reset_index().to_dict("records"),
+        "subset_vs_random": spread.to_dict("records"),
         "seeds": list(config.seeds),
     }
     return Output(
         value,
         metadata={
             "ranker_version": version,
-            "pairs_origin": origin,
+            "pairs_origin": result.pairs_origin,
+            "in_distribution": result.in_distribution,
+            "what_it_measures": result.what_it_measures,
             "pairs": accuracy.n,
             "pairwise_accuracy": accuracy.accuracy,
             "accuracy_ci95_low": accuracy.ci_low,
             "accuracy_ci95_high": accuracy.ci_high,
             "subset_rows": len(selected_subset),
-            "subset_vs_random": MetadataValue.md(
-                spread.reset_index().to_markdown(index=False, floatfmt=".4f")
-            ),
-            **{f"std_ratio_{m}": float(r) for m, r in spread["ratio"].items()},
+            "subset_vs_random": MetadataValue.md(spread.to_markdown(index=False, floatfmt=".4f")),
+            **{f"std_ratio_{m}": float(r) for m, r in result.spread["ratio"].items()},
         },
     )

@@ -14,7 +14,7 @@ from dagster import (
     asset_check,
 )
 
-from scar_dagster.dagster.metadata import counts_table, frame_metadata
+from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_metadata
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
@@ -27,63 +27,63 @@ GROUP = "ranker"
 BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "quadruples.jsonl"
 
 
+BUNDLED_NOTE = (
+    "the bundled demo set (48 quadruples written by a 135M model, rated by a form heuristic): "
+    "a ranker trained on it is a demo, not a real ranker"
+)
+
+
 @asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     ins={"raw_pairs": AssetIn(metadata={"allow_missing_partitions": True})},
-    description="Training quadruples (instruction, human, referenced = LM rewrite of the human "
-    "answer, direct = LM answer) with 0-9 qualities: read from a file (default: the bundled set) "
-    "or generated from a sample of raw_pairs with the local instruct LM.",
+    description="Ranker training data: quadruples (our JSONL, or SCAR's released data folder) "
+    "or preference pairs (instruction, chosen, rejected), read from `path` (local or s3://; "
+    "default: the bundled demo set), or quadruples generated from raw_pairs with the local LM. "
+    "Rejected rows are counted by reason.",
 )
 def ranker_training_data(
     context: AssetExecutionContext,
     config: TrainingDataConfig,
     raw_pairs: dict[str, pd.DataFrame] | None,
     instruct_lm: InstructLMResource,
+    storage: StorageResource,
 ) -> Output[pd.DataFrame]:
-    """Load or generate quadruples; rows failing validation are dropped with their reason."""
-    from scar_dagster.ranker.judge import HeuristicJudge
-    from scar_dagster.ranker.training_data import (
-        generate_quadruples,
-        load_quadruples,
-        rate_quadruples,
-        sample_pairs_for_training,
-    )
+    """Load (any of three formats) or generate the data; every rejected row has its reason."""
+    from scar_dagster.ranker.sourcing import generate_training_data, load_training_data
 
     if config.generate:
-        frames = [f for f in (raw_pairs or {}).values() if f is not None]
-        if not frames:
-            raise ValueError("generate: true needs raw_pairs: ingest at least one source first")
-        pool = pd.concat(frames, ignore_index=True)
-        sample = sample_pairs_for_training(pool, config.sample_size, config.seed)
         tokenizer, model = instruct_lm.load()
-        rows = generate_quadruples(
-            sample[["instruction", "response"]].itertuples(index=False, name=None),
+        data = generate_training_data(
+            list((raw_pairs or {}).values()),
             tokenizer,
             model,
+            sample_size=config.sample_size,
             max_new_tokens=config.max_new_tokens,
             seed=config.seed,
-            judge=HeuristicJudge(),
+            model_name=instruct_lm.model,
         )
-        rejected: list = []
-        origin = f"generated from {len(sample)} raw pairs by {instruct_lm.model}"
     else:
-        path = config.quadruples_path or str(BUNDLED_QUADRUPLES)
-        rows, rejected = load_quadruples(path)
-        rows, unrated = rate_quadruples(rows, HeuristicJudge())
-        rejected += unrated
-        origin = path
-    frame = pd.DataFrame(rows)
-    reasons: dict[str, int] = {}
-    for row in rejected:
-        reasons[row.reason] = reasons.get(row.reason, 0) + 1
+        location = config.location(str(BUNDLED_QUADRUPLES))
+        client = storage.s3.get_client() if location.startswith("s3://") else None
+        data = load_training_data(location, s3_client=client, quality=config.quality)
+    bundled = not config.generate and data.origin == str(BUNDLED_QUADRUPLES)
+    frame, summary = data.frame(), data.summary()
+    preview = (
+        ["instruction", "chosen", "rejected"]
+        if "chosen" in frame
+        else ["instruction", "human", "direct"]
+    )
     return Output(
         frame,
         metadata={
-            **frame_metadata(frame, ["instruction", "human", "direct", "quality_direct"]),
-            "origin": origin,
-            "rejected": len(rejected),
-            "rejected_by_reason": counts_table(dict(sorted(reasons.items()))),
+            **frame_metadata(frame, [c for c in preview if c in frame]),
+            "format": data.format,
+            "origin": data.origin,
+            "provenance": BUNDLED_NOTE if bundled else data.describe(),
+            "rejected": len(data.rejected),
+            "rejected_by_reason": counts_table(data.rejected_by_reason()),
+            "allowed_pairs": MetadataValue.json(summary["allowed_pairs"]),
         },
     )
 
@@ -92,9 +92,11 @@ def ranker_training_data(
     group_name=GROUP,
     kinds={"pytorch", "safetensors"},
     io_manager_key="json_io_manager",
-    description="A StyleRanker trained with SCAR's losses; its checkpoint (safetensors + config + "
-    "metrics) is versioned by config, data and code. It becomes the champion that scoring uses "
-    "only if it passes the accuracy bar and beats the current champion on this validation set.",
+    description="A StyleRanker trained with SCAR's losses on ranker_training_data, or a "
+    "published SCAR ranker imported with `pretrained`; its checkpoint is versioned (config, "
+    "data and code; imported: weights and config). It becomes the champion that scoring uses "
+    "only if its validation accuracy passes the bar and beats the current champion's on the "
+    "same validation split (in-distribution; see ranker_evaluation.pairs_path).",
 )
 def style_ranker(
     context: AssetExecutionContext,
@@ -105,54 +107,65 @@ def style_ranker(
     instruct_lm: InstructLMResource,
     check_thresholds: CheckThresholdsResource,
 ) -> Output[dict]:
-    """Train a challenger and run the champion/challenger decision."""
+    """Train (or import) a challenger and run the champion/challenger decision."""
     from scar_dagster.plots import markdown_image, training_curves_png
-    from scar_dagster.ranker.service import train_and_promote
-    from scar_dagster.ranker.training_data import as_quadruples
+    from scar_dagster.ranker import service
+    from scar_dagster.ranker.sourcing import records_from_frame
 
-    decision = train_and_promote(
-        storage.asset_store(),
-        as_quadruples(ranker_training_data.to_dict("records")),
-        config=config.to_ranker_config(encoder.model),
-        params=config.to_params(),
-        cache_dir=instruct_lm.cache_dir,
-        min_accuracy=check_thresholds.min_validation_accuracy,
-        log=context.log.info,
-    )
-    png = training_curves_png(decision.metrics["history"])
-    value = {
-        "trained_version": decision.trained_version,
-        "champion_version": decision.champion_version,
-        "promoted": decision.promoted,
-        "reason": decision.reason,
-        "val_accuracy": decision.challenger_val_accuracy,
-        "champion_val_accuracy": decision.champion_val_accuracy,
-        "test": decision.metrics["test"],
-        "uri": decision.uri,
-        "split_seed": config.seed,
-        "quality_threshold": config.quality_threshold,
+    records = records_from_frame(ranker_training_data)
+    common = {
+        "params": config.to_params(),
+        "cache_dir": instruct_lm.cache_dir,
+        "min_accuracy": check_thresholds.min_validation_accuracy,
+        "log": context.log.info,
     }
-    return Output(
-        value,
-        metadata={
-            "trained_version": decision.trained_version,
-            "champion_version": decision.champion_version or "none",
-            "promoted": decision.promoted,
-            "decision": decision.reason,
-            "val_accuracy": decision.challenger_val_accuracy,
-            "test_accuracy": decision.metrics["test"]["overall"],
-            "metrics": MetadataValue.json(decision.metrics),
-            "checkpoint": MetadataValue.path(decision.uri),
-            "training_curves": MetadataValue.md(markdown_image(png, "loss and accuracy")),
-        },
+    if config.pretrained:
+        decision = service.import_and_promote(
+            storage.asset_store(),
+            config.pretrained,
+            records,
+            encoder=config.encoder,
+            trust_remote_code=config.trust_remote_code,
+            max_length=config.max_length,
+            **common,
+        )
+    else:
+        ranker_config = config.to_ranker_config(encoder.model)
+        decision = service.train_and_promote(
+            storage.asset_store(), records, config=ranker_config, **common
+        )
+    value = service.decision_summary(
+        decision, split_seed=config.seed, threshold=config.quality_threshold
     )
+    upstream = latest_metadata(context.instance, "ranker_training_data") or {}
+    origin = upstream.get("provenance", "unknown origin")
+    metadata = {
+        "trained_version": decision.trained_version,
+        "champion_version": decision.champion_version or "none",
+        "promoted": decision.promoted,
+        "decision": decision.reason,
+        "source": f"imported {config.pretrained}" if config.pretrained else "trained",
+        "training_data" if not config.pretrained else "validation_data": origin,
+        "val_accuracy": decision.challenger_val_accuracy,
+        "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],
+        "test_accuracy": decision.metrics["test"]["reference_accuracy"],
+        "test_accuracy_quality_filtered": decision.metrics["test"]["overall"],
+        "what_these_measure": service.evaluation_note(origin, config.pretrained),
+        "metrics": MetadataValue.json(decision.metrics),
+        "checkpoint": MetadataValue.path(decision.uri),
+    }
+    if decision.metrics["history"]:
+        png = training_curves_png(decision.metrics["history"])
+        metadata["training_curves"] = MetadataValue.md(markdown_image(png, "loss and accuracy"))
+    return Output(value, metadata=metadata)
 
 
 @asset_check(
     asset=style_ranker,
     name="style_ranker_validation_accuracy",
     blocking=True,
-    description="Validation pairwise accuracy of the trained ranker is at least "
+    description="Validation accuracy of the trained or imported ranker (the reference's "
+    "metric: all comparisons of the validation split, ties wrong) is at least "
     "min_validation_accuracy (default 0.7).",
 )
 def style_ranker_validation_accuracy(

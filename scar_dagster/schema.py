@@ -45,6 +45,25 @@ SELECT_QUOTA = "select_quota"
 SELECT_UNSCORED = "select_unscored"
 SELECTED = "selected"
 
+# Ranker training-data reasons: SCAR's released data folder (instruction_response/ and
+# quality_measure/), one row per instruction index.
+SCAR_DATA_BAD_RECORD = "scar_data_bad_record"  # not {instruction, output} with string values
+SCAR_DATA_MISALIGNED = "scar_data_misaligned_instruction"  # the three files disagree at an index
+SCAR_DATA_EMPTY_TEXT = "scar_data_empty_text"  # an empty instruction or output
+SCAR_DATA_MISSING_SCORE = "scar_data_missing_score"  # no "Instruction: ...Answer: ..." key
+SCAR_DATA_SCORE_NON_NUMERIC = "scar_data_score_non_numeric"
+SCAR_DATA_SCORE_OUT_OF_RANGE = "scar_data_score_out_of_range"  # outside 0-9
+
+# Ranker training-data reasons: preference pairs {instruction|prompt, chosen, rejected}.
+PAIRS_MALFORMED_JSON = "pairs_malformed_json"
+PAIRS_INVALID_ENCODING = "pairs_invalid_encoding"
+PAIRS_NOT_OBJECT = "pairs_not_object"
+PAIRS_MISSING_FIELD = "pairs_missing_field"
+PAIRS_NON_STRING = "pairs_non_string"
+PAIRS_EMPTY_TEXT = "pairs_empty_text"
+PAIRS_SCORE_NON_NUMERIC = "pairs_score_non_numeric"
+PAIRS_SCORE_OUT_OF_RANGE = "pairs_score_out_of_range"  # chosen_score / rejected_score not 0-9
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:

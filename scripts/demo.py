@@ -124,15 +124,27 @@ def _run_key_filter(run_key: str):
 def _print_selection(instance) -> None:
     subset = _latest_metadata(instance, "selected_subset")
     ranker = _latest_metadata(instance, "style_ranker")
+    training = _latest_metadata(instance, "ranker_training_data") or {}
     print(
-        f"\nStyleRanker {ranker['champion_version']}: validation pairwise accuracy "
-        f"{ranker['val_accuracy']}, test {ranker['test_accuracy']}"
+        f"\nStyleRanker {ranker['champion_version']} "
+        f"({ranker.get('source', 'trained')}; training data: "
+        f"{training.get('provenance', 'unknown')})"
+    )
+    print(
+        f"  in-distribution accuracy (splits of that same training data, all comparisons, ties "
+        f"wrong): validation {ranker['val_accuracy']}, test {ranker['test_accuracy']}"
     )
     evaluation = _latest_metadata(instance, "ranker_evaluation")
     if evaluation:
+        label = (
+            "in-distribution accuracy (not a real-data figure; set ranker_evaluation.pairs_path "
+            "to a held-out preference file you trust)"
+            if evaluation.get("in_distribution", True)
+            else "held-out accuracy on your pairs file"
+        )
         print(
-            f"held-out pairwise accuracy {evaluation['pairwise_accuracy']:.3f} on "
-            f"{evaluation['pairs']} pairs (Wilson 95% CI {evaluation['accuracy_ci95_low']:.3f}-"
+            f"  {label}: {evaluation['pairwise_accuracy']:.3f} on {evaluation['pairs']} pairs "
+            f"(Wilson 95% CI {evaluation['accuracy_ci95_low']:.3f}-"
             f"{evaluation['accuracy_ci95_high']:.3f}; {evaluation['pairs_origin']})"
         )
     print(f"selected subset {subset['subset_version']}: {subset['dagster/row_count']} rows")

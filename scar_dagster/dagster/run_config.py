@@ -107,12 +107,26 @@ class ScoringConfig(Config):
 
 
 class TrainingDataConfig(Config):
-    """Where ``ranker_training_data`` comes from: a quadruple file, or the local LM."""
+    """Where ``ranker_training_data`` comes from: a file or folder in one of three formats, or
+    quadruples generated with the local LM."""
 
-    quadruples_path: str | None = Field(
+    path: str | None = Field(
         default=None,
-        description="JSONL of quadruples (instruction, human, referenced, direct, quality_*); "
-        "default: the bundled data/ranker/quadruples.jsonl.",
+        description="Training data, local or s3://: (1) a JSONL of quadruples (instruction, "
+        "human, referenced, direct, quality_*); (2) a folder of SCAR's released data "
+        "(instruction_response/ and quality_measure/); (3) preference pairs "
+        "(instruction|prompt, chosen, rejected; optional chosen_score/rejected_score 0-9), JSONL "
+        "or a JSON array. The format is detected. Default: the bundled "
+        "data/ranker/quadruples.jsonl (48 quadruples written by a 135M model: a demo, not a "
+        "real ranker).",
+    )
+    quadruples_path: str | None = Field(
+        default=None, description="Older name of `path` (quadruple JSONL); set one of the two."
+    )
+    quality: str = Field(
+        default="help_correct",
+        description="SCAR data folder: quality = mean of the help and correct scores "
+        "('help_correct', as the reference), or 'help' or 'correct' alone.",
     )
     generate: bool = Field(
         default=False,
@@ -123,16 +137,42 @@ class TrainingDataConfig(Config):
     max_new_tokens: int = Field(default=96, description="generate: tokens per LM response.")
     seed: int = Field(default=0, description="generate: sampling seed.")
 
+    def location(self, default: str) -> str:
+        """The configured training-data location, else ``default``."""
+        if self.path and self.quadruples_path:
+            raise ValueError("set path or quadruples_path, not both")
+        return self.path or self.quadruples_path or default
+
 
 class RankerTrainingConfig(Config):
-    """How ``style_ranker`` is trained (mirrors ``TrainParams`` and ``RankerConfig``)."""
+    """How ``style_ranker`` is trained (mirrors ``TrainParams`` and ``RankerConfig``), or which
+    published SCAR ranker it imports instead (``pretrained``)."""
 
+    pretrained: str | None = Field(
+        default=None,
+        description="Import this published SCAR ranker instead of training: a folder in their "
+        "layout (config.json with model_type style_ranker, pytorch_model.bin or "
+        "model.safetensors, tokenizer files) or a hub id such as lizhuang144/scar-gte-base (needs "
+        "hub access). It is published and gated like a trained ranker.",
+    )
+    encoder: str | None = Field(
+        default=None,
+        description="pretrained: local folder (or id) of the encoder, overriding the "
+        "checkpoint's encoder_name (offline use). Only the architecture is read from it.",
+    )
+    trust_remote_code: bool = Field(
+        default=False,
+        description="pretrained: allow an encoder that ships its own Python code "
+        "(gte-*-en-v1.5). That code runs on this machine: enable only for code you trust.",
+    )
     epochs: int = Field(default=20, description="Maximum epochs (paper: up to 20).")
-    batch_size: int = Field(default=2, description="Quadruples per step (paper: 2).")
+    batch_size: int = Field(default=2, description="Quadruples (or pairs) per step (paper: 2).")
     lr: float = Field(default=2e-5, description="AdamW learning rate (paper: 2e-5).")
     seed: int = Field(default=42, description="Seed of the split, init and shuffling.")
     early_stopping_patience: int | None = Field(
-        default=3, description="Stop after this many epochs without validation gain."
+        default=None,
+        description="Stop after this many epochs without validation gain; default off, as the "
+        "reference (it trains every epoch and keeps the best).",
     )
     hidden_dim: int = Field(default=512, description="MLP hidden size L (paper: 512).")
     max_length: int = Field(default=512, description="Tokens per text (paper: 512).")
@@ -165,8 +205,10 @@ class EvaluationConfig(Config):
 
     pairs_path: str | None = Field(
         default=None,
-        description="JSONL of (instruction, preferred, other) pairs to score; default: the "
-        "pairs of the training quadruples' held-out test split.",
+        description="A held-out preference file you trust (JSONL or JSON array of "
+        "instruction|prompt + chosen/rejected, or preferred/other): the figure to trust. "
+        "Default: the test split of ranker_training_data, which is in-distribution (same "
+        "source and generator as the training data) and says little about real data.",
     )
     seeds: list[int] = Field(
         default=[0, 1, 2, 3, 4], description="Seeds of the random subsets compared with the subset."

@@ -4,7 +4,8 @@
   ``(instruction, preferred, other)`` rows with a Wilson 95% interval.
 - **Is the subset more style-consistent than chance?** ``consistency``: the std of each style
   metric in the subset against seeded random subsets of the same size from the same pool.
-- ``cli``: ``python -m scar_dagster.evaluation pairs|consistency``.
+- ``cli``: ``python -m scar_dagster.evaluation pairs|consistency`` (= ``scar-dagster evaluate``).
+- ``champion``: the ``ranker_evaluation`` asset's evaluation of the champion.
 
 Plain Python: no dagster import; torch only when a checkpoint is loaded or pairs are scored.
 """

@@ -21,7 +21,6 @@ from scar_dagster.ranker.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
     PAIR_NAMES,
     PAIR_TYPES,
-    Quadruple,
     pair_allowed,
     split_quadruples,
 )
@@ -91,58 +90,93 @@ def pairwise_accuracy_from_scores(
     return AccuracyResult(accuracy=correct / n if n else math.nan, n=n, ci_low=low, ci_high=high)
 
 
-def read_pairs(jsonl_path: str | Path) -> list[dict[str, str]]:
-    """Rows ``{instruction, preferred, other}`` of a JSONL file; blank lines are skipped.
+def _pair_row(row: Any, where: str) -> dict[str, str]:
+    """``{instruction, preferred, other}`` of one row in our or a preference-pair spelling."""
+    from scar_dagster.ranker.preference import parse_pair
 
-    Raises ValueError naming ``path:line`` for invalid JSON, a non-object row, or a missing or
-    non-string field.
+    if not isinstance(row, dict):
+        raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    if "preferred" in row or "other" in row:
+        missing = [f for f in PAIR_FIELDS if f not in row]
+        if missing:
+            raise ValueError(f"{where}: missing field(s) {missing}")
+        wrong = [f for f in PAIR_FIELDS if not isinstance(row[f], str)]
+        if wrong:
+            raise ValueError(f"{where}: field(s) {wrong} must be strings")
+        return {f: row[f] for f in PAIR_FIELDS}
+    try:
+        pair = parse_pair(row)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error.args[1]} ({error.args[0]})") from None
+    return {
+        "instruction": pair["instruction"],
+        "preferred": pair["chosen"],
+        "other": pair["rejected"],
+    }
+
+
+def read_pairs(jsonl_path: str | Path) -> list[dict[str, str]]:
+    """Rows ``{instruction, preferred, other}`` of a JSONL file or a JSON array.
+
+    Each row is ``{instruction, preferred, other}`` or a preference pair
+    (``instruction``/``prompt``, ``chosen``, ``rejected``, also as message lists); blank lines
+    are skipped. Raises ValueError naming ``path:line`` for invalid JSON or an invalid row.
     """
     path = Path(jsonl_path)
+    text = path.read_text(encoding="utf-8-sig")
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: invalid JSON array ({error.msg})") from error
+        return [_pair_row(row, f"{path}: item {n}") for n, row in enumerate(items, start=1)]
     rows: list[dict[str, str]] = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}: line {number}: invalid JSON ({error.msg})") from error
-            if not isinstance(row, dict):
-                raise ValueError(
-                    f"{path}: line {number}: expected a JSON object, got {type(row).__name__}"
-                )
-            missing = [f for f in PAIR_FIELDS if f not in row]
-            if missing:
-                raise ValueError(f"{path}: line {number}: missing field(s) {missing}")
-            wrong = [f for f in PAIR_FIELDS if not isinstance(row[f], str)]
-            if wrong:
-                raise ValueError(f"{path}: line {number}: field(s) {wrong} must be strings")
-            rows.append({f: row[f] for f in PAIR_FIELDS})
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}: line {number}: invalid JSON ({error.msg})") from error
+        rows.append(_pair_row(row, f"{path}: line {number}"))
     return rows
 
 
 def heldout_pairs(
-    quads: Iterable[Quadruple],
+    records: Iterable[Any],
     *,
     seed: int = 42,
     threshold: float = DEFAULT_QUALITY_THRESHOLD,
 ) -> list[dict[str, str]]:
-    """Preference pairs from the test split of training quadruples (never trained on).
+    """Preference pairs from the test split of training records (never trained on).
 
-    The split is ``split_quadruples(quads, seed=seed)``'s, the one training uses with the same
-    seed; each test quadruple gives its ``direct>referenced``, ``referenced>human`` and
-    ``direct>human`` pairs that pass the quality constraint, as rows of ``read_pairs``'s form
-    plus ``pair_type``.
+    The split is ``split_quadruples(records, seed=seed)``'s, the one training uses with the
+    same seed. A test quadruple gives its ``direct>referenced``, ``referenced>human`` and
+    ``direct>human`` pairs that pass the quality constraint; a test preference pair gives
+    itself when it passes. Rows are in ``read_pairs``'s form plus ``pair_type``.
     """
+    from scar_dagster.ranker.preference import PAIR_NAME, PreferencePair, preference_allowed
+
     rows = []
-    for quad in split_quadruples(quads, seed=seed).test:
-        for name, (better, worse) in zip(PAIR_NAMES, PAIR_TYPES, strict=True):
-            if pair_allowed(quad, better, worse, threshold):
+    for record in split_quadruples(records, seed=seed).test:
+        if isinstance(record, PreferencePair):
+            if preference_allowed(record, threshold):
                 rows.append(
                     {
-                        "instruction": quad.instruction,
-                        "preferred": quad.response(better),
-                        "other": quad.response(worse),
+                        "instruction": record.instruction,
+                        "preferred": record.chosen,
+                        "other": record.rejected,
+                        "pair_type": PAIR_NAME,
+                    }
+                )
+            continue
+        for name, (better, worse) in zip(PAIR_NAMES, PAIR_TYPES, strict=True):
+            if pair_allowed(record, better, worse, threshold):
+                rows.append(
+                    {
+                        "instruction": record.instruction,
+                        "preferred": record.response(better),
+                        "other": record.response(worse),
                         "pair_type": name,
                     }
                 )

@@ -45,11 +45,13 @@ def save_checkpoint(
     metrics: dict[str, Any] | None = None,
     code_version: str = CODE_VERSION,
     tokenizer: Any = None,
+    remote_code_encoder: dict[str, str] | None = None,
 ) -> str:
     """Write the checkpoint atomically into ``directory``; return its version.
 
     With ``tokenizer``, its files are saved too, so the checkpoint loads where the encoder
-    folder it was trained from does not exist.
+    folder it was trained from does not exist. ``remote_code_encoder`` (``{"source": ...}``)
+    records an encoder whose architecture needs its own code (loads need trust_remote_code).
     """
     from safetensors.torch import save_file
 
@@ -68,6 +70,8 @@ def save_checkpoint(
             "version": version,
             "weights_sha256": hashlib.sha256((staging / WEIGHTS).read_bytes()).hexdigest(),
         }
+        if remote_code_encoder:
+            document["remote_code_encoder"] = dict(remote_code_encoder)
         (staging / CONFIG).write_text(json.dumps(document, sort_keys=True, indent=2, default=str))
         (staging / METRICS).write_text(json.dumps(metrics or {}, sort_keys=True, indent=2))
         if tokenizer is not None:
@@ -101,15 +105,32 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return document
 
 
+def _encoder(document: dict, where: Path, trust_remote_code: bool) -> Any:
+    """The encoder skeleton of a checkpoint document (its weights come from the checkpoint)."""
+    from scar_dagster.ranker.model import _encoder_from_config
+
+    code = document.get("remote_code_encoder")
+    if not code:
+        return _encoder_from_config(document["encoder_config"])
+    if not trust_remote_code:
+        raise CheckpointError(
+            f"{where}: its encoder {code['source']} runs its own Python code; load it only "
+            "with trust_remote_code=True"
+        )
+    from scar_dagster.ranker.published import _encoder_skeleton
+
+    return _encoder_skeleton(code["source"], True)
+
+
 def load_checkpoint(
-    directory: str | Path, *, tokenizer_path: str | None = None
+    directory: str | Path, *, tokenizer_path: str | None = None, trust_remote_code: bool = False
 ) -> tuple[Any, Any, dict]:
     """Return ``(model, tokenizer, config document)`` of a verified checkpoint, in eval mode."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     from scar_dagster.pretrained import encoder_path
-    from scar_dagster.ranker.model import StyleRanker, _encoder_from_config, _load_tokenizer
+    from scar_dagster.ranker.model import StyleRanker, _load_tokenizer
 
     folder = Path(directory)
     document = read_config(folder)
@@ -126,7 +147,7 @@ def load_checkpoint(
         raise CheckpointError(f"{weights}: not a valid safetensors file ({error})") from error
     config = RankerConfig.from_dict(document["ranker"])
     model = StyleRanker(
-        _encoder_from_config(document["encoder_config"]),
+        _encoder(document, folder / CONFIG, trust_remote_code),
         hidden_dim=config.hidden_dim,
         pooling=config.pooling,
         max_length=config.max_length,

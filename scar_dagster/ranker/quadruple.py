@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -22,6 +23,15 @@ PAIR_TYPES: tuple[tuple[str, str], ...] = (
 )
 PAIR_NAMES: tuple[str, ...] = tuple(f"{a}>{b}" for a, b in PAIR_TYPES)
 DEFAULT_QUALITY_THRESHOLD = 5.0
+QUALITY_RANGE = (0.0, 9.0)
+
+
+def score_problem(value: object) -> str | None:
+    """``"non_numeric"`` (a bool, string, NaN, ...), ``"out_of_range"`` (outside 0-9) or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return "non_numeric"
+    low, high = QUALITY_RANGE
+    return None if low <= value <= high else "out_of_range"
 
 
 @dataclass(frozen=True, slots=True)

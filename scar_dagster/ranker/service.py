@@ -1,7 +1,13 @@
-"""Ranker life cycle over a store: train and publish, pick the champion, score with it."""
+"""Ranker life cycle over a store: train (or import a published SCAR ranker) and publish, pick
+the champion, score with it.
+
+Trained and imported rankers go through the same gate: the challenger's validation accuracy
+(``reference_accuracy``: the reference trainer's metric, on the validation split of this
+training data) must reach ``min_accuracy`` and beat the champion's on the same split."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,8 +20,8 @@ import numpy as np
 from scar_dagster.ranker import registry
 from scar_dagster.ranker.checkpoint import load_checkpoint, save_checkpoint
 from scar_dagster.ranker.model import RankerConfig
-from scar_dagster.ranker.quadruple import Quadruple, fingerprint_quadruples, split_quadruples
-from scar_dagster.ranker.train import TrainParams, pairwise_accuracy, train_ranker
+from scar_dagster.ranker.quadruple import fingerprint_quadruples, split_quadruples
+from scar_dagster.ranker.train import TrainingRecord, TrainParams, pairwise_accuracy, train_ranker
 from scar_dagster.storage.stores import BlobStore
 
 
@@ -35,7 +41,8 @@ class RankerDecision:
 
 @lru_cache(maxsize=4)
 def _cached_checkpoint(folder: str) -> tuple[Any, Any, dict]:
-    return load_checkpoint(folder)
+    # Only imports run with an explicit trust_remote_code write a checkpoint that needs it.
+    return load_checkpoint(folder, trust_remote_code=True)
 
 
 def load_from_store(store: BlobStore, version: str, cache_dir: str | Path) -> tuple[Any, Any]:
@@ -68,7 +75,7 @@ def score_with_checkpoint(
 
 def train_and_promote(
     store: BlobStore,
-    quadruples: Sequence[Quadruple],
+    quadruples: Sequence[TrainingRecord],
     *,
     config: RankerConfig,
     params: TrainParams,
@@ -76,7 +83,8 @@ def train_and_promote(
     min_accuracy: float,
     log: Callable[[str], None] = print,
 ) -> RankerDecision:
-    """Train a challenger, publish it, and promote it if it passes and beats the champion.
+    """Train a challenger on quadruples or preference pairs, publish it, and promote it if it
+    passes and beats the champion.
 
     Both are compared on the validation split of this training data, so the comparison is
     fair even when the champion was trained on other data.
@@ -98,13 +106,77 @@ def train_and_promote(
             tokenizer=tokenizer,
         )
         uri = registry.publish_checkpoint(store, Path(tmp) / "ckpt", version)
-    val = split_quadruples(quadruples, seed=params.seed).val
-    challenger = result.metrics["val"]["overall"]
+    return _promote(
+        store, version, uri, result.metrics, quadruples, params, cache_dir, min_accuracy, log
+    )
+
+
+def import_and_promote(
+    store: BlobStore,
+    pretrained: str,
+    records: Sequence[TrainingRecord],
+    *,
+    params: TrainParams,
+    cache_dir: str | Path,
+    min_accuracy: float,
+    encoder: str | None = None,
+    trust_remote_code: bool = False,
+    max_length: int = 512,
+    log: Callable[[str], None] = print,
+) -> RankerDecision:
+    """Import a published SCAR ranker instead of training one, publish it (version = hash of
+    its weights and config) and run the same gate and champion/challenger decision on the
+    validation split of ``records``."""
+    from scar_dagster.ranker.published import import_scar_checkpoint
+
+    split = split_quadruples(records, seed=params.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        version, model, tokenizer = import_scar_checkpoint(
+            pretrained,
+            Path(tmp) / "ckpt",
+            encoder=encoder,
+            trust_remote_code=trust_remote_code,
+            max_length=max_length,
+        )
+        metrics: dict[str, Any] = {
+            "pretrained": str(pretrained),
+            "history": [],
+            "selection_metric": "reference_accuracy",
+            "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
+        }
+        for name, part in (("val", split.val), ("test", split.test)):
+            metrics[name] = pairwise_accuracy(
+                model, tokenizer, part, threshold=params.quality_threshold
+            )
+        (Path(tmp) / "ckpt" / "metrics.json").write_text(
+            json.dumps(metrics, sort_keys=True, indent=2)
+        )
+        uri = registry.publish_checkpoint(store, Path(tmp) / "ckpt", version)
+    log(f"imported {pretrained} as ranker {version}")
+    return _promote(store, version, uri, metrics, records, params, cache_dir, min_accuracy, log)
+
+
+def _promote(
+    store: BlobStore,
+    version: str,
+    uri: str,
+    metrics: dict[str, Any],
+    records: Sequence[TrainingRecord],
+    params: TrainParams,
+    cache_dir: str | Path,
+    min_accuracy: float,
+    log: Callable[[str], None],
+) -> RankerDecision:
+    """The accuracy gate and the champion/challenger comparison of a published ``version``."""
+    val = split_quadruples(records, seed=params.seed).val
+    challenger = metrics["val"]["reference_accuracy"]
     champion = registry.read_champion(store)
     champion_acc = None
     if champion and champion["version"] != version:
         old_model, old_tokenizer = load_from_store(store, champion["version"], cache_dir)
-        champion_acc = pairwise_accuracy(old_model, old_tokenizer, val)["overall"]
+        champion_acc = pairwise_accuracy(
+            old_model, old_tokenizer, val, threshold=params.quality_threshold
+        )["reference_accuracy"]
     promoted, reason = _decide(version, challenger, champion, champion_acc, min_accuracy)
     if promoted:
         registry.write_champion(store, {"version": version, "val_accuracy": challenger})
@@ -116,7 +188,7 @@ def train_and_promote(
         reason=reason,
         challenger_val_accuracy=challenger,
         champion_val_accuracy=champion_acc,
-        metrics=result.metrics,
+        metrics=metrics,
         uri=uri,
     )
 
@@ -137,3 +209,40 @@ def _decide(
     if champion_acc is not None and challenger <= champion_acc:
         return False, f"not promoted: {challenger:.3f} <= champion's {champion_acc:.3f}"
     return True, f"promoted: {challenger:.3f} beats champion's {champion_acc}"
+
+
+def evaluation_note(data_origin: str, pretrained: str | None = None) -> str:
+    """What the validation and test figures of a trained or imported ranker measure."""
+    trust = (
+        "The figure to trust: ranker_evaluation with pairs_path, a held-out preference file "
+        "you trust."
+    )
+    if pretrained:
+        return (
+            f"imported {pretrained}: val and test are splits of ranker_training_data "
+            f"({data_origin}), which this ranker was not trained on; they are only as "
+            f"representative of your data as that data is. {trust}"
+        )
+    return (
+        f"val and test are splits of ranker_training_data ({data_origin}): in-distribution, "
+        "from the same source and generator as the training data, so they do not show how the "
+        f"ranker does on real data. {trust}"
+    )
+
+
+def decision_summary(decision: RankerDecision, *, split_seed: int, threshold: float) -> dict:
+    """The JSON value of the ``style_ranker`` asset."""
+    return {
+        "trained_version": decision.trained_version,
+        "champion_version": decision.champion_version,
+        "promoted": decision.promoted,
+        "reason": decision.reason,
+        "val_accuracy": decision.challenger_val_accuracy,
+        "val_accuracy_quality_filtered": decision.metrics["val"]["overall"],
+        "champion_val_accuracy": decision.champion_val_accuracy,
+        "test": decision.metrics["test"],
+        "pretrained": decision.metrics.get("pretrained"),
+        "uri": decision.uri,
+        "split_seed": split_seed,
+        "quality_threshold": threshold,
+    }

@@ -41,18 +41,19 @@ def check_selection(
         raise ValueError("threshold must not be NaN")
 
 
-def rank_pairs(
-    instructions: Sequence[str], answers: Sequence[str], scores: Sequence[float]
-) -> Ranked:
-    """``(instruction, answer, score)`` sorted by score descending, then input index.
-
-    NaN scores rank last.
-    """
-    order = sorted(
+def rank_order(scores: Sequence[float]) -> list[int]:
+    """Indices by score descending, then input index; NaN scores rank last."""
+    return sorted(
         range(len(scores)),
         key=lambda i: (math.isnan(scores[i]), -scores[i] if not math.isnan(scores[i]) else 0.0, i),
     )
-    return [(instructions[i], answers[i], float(scores[i])) for i in order]
+
+
+def rank_pairs(
+    instructions: Sequence[str], answers: Sequence[str], scores: Sequence[float]
+) -> Ranked:
+    """``(instruction, answer, score)`` sorted by ``rank_order``."""
+    return [(instructions[i], answers[i], float(scores[i])) for i in rank_order(scores)]
 
 
 def filter_ranked(
@@ -83,21 +84,30 @@ def rank_and_filter(
     device: str = "cpu",
     max_length: int | None = None,
     num_threads: int | None = None,
+    encoder: str | None = None,
+    trust_remote_code: bool = False,
 ) -> Ranked:
-    """Score pairs with the checkpoint at ``model_path`` and keep the best ones.
+    """Score pairs with the ranker at ``model_path`` and keep the best ones.
+
+    ``model_path`` is a checkpoint this package wrote, or a ranker the SCAR authors publish
+    (their folder layout, or a hub id for users with hub access; ``encoder`` overrides its
+    ``encoder_name``, e.g. with a local folder; ``trust_remote_code`` is needed for encoders
+    that run their own code, such as gte-*-en-v1.5).
 
     Exactly one of ``topk`` (keep k), ``ratio`` (keep that share, rounded down) or ``threshold``
     (keep score >= threshold) must be given. Returns ``(instruction, answer, score)`` tuples,
     best first; equal scores keep input order.
     """
-    from scar_dagster.ranker.checkpoint import load_checkpoint
+    from scar_dagster.ranker.published import load_ranker
     from scar_dagster.ranker.scoring import score_pairs
 
     check_selection(topk=topk, ratio=ratio, threshold=threshold)
     instructions, answers = list(instructions), list(answers)
     if len(instructions) != len(answers):
         raise ValueError(f"{len(instructions)} instructions but {len(answers)} answers")
-    model, tokenizer, _ = load_checkpoint(model_path)
+    model, tokenizer, _ = load_ranker(
+        model_path, encoder=encoder, trust_remote_code=trust_remote_code
+    )
     model.to(device)
     scores = score_pairs(
         model,

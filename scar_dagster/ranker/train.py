@@ -1,8 +1,15 @@
-"""Train a StyleRanker on quadruples with SCAR's losses; keep the best validation epoch.
+"""Train a StyleRanker with SCAR's losses on quadruples or preference pairs; keep the best epoch.
 
 Defaults follow the paper (arXiv 2406.10882): AdamW lr 2e-5, 10% linear warmup then linear
 decay, gradient clipping at 1.0, batch size 2, up to 20 epochs, a seeded 80/10/10 split, and
-the epoch with the best validation pairwise accuracy kept.
+the epoch with the best validation accuracy kept, by the reference trainer's metric: the share
+of all three comparisons (direct>referenced, direct>human, referenced>human) of every validation
+quadruple ranked right, ties wrong, without the quality constraint (``reference_accuracy``);
+the accuracy over the pairs the constraint allows (``overall``) is reported beside it. Early
+stopping is off by default, as in the reference (it trains every epoch and keeps the best).
+Preference pairs ``(instruction, chosen, rejected)`` train with the margin ranking loss on
+chosen > rejected (no triplet term: there is no referenced response); their metric is the
+share of chosen > rejected.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from scar_dagster.ranker.preference import PAIR_NAME, PreferencePair, allowed_mask
 from scar_dagster.ranker.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
     KINDS,
@@ -82,47 +90,124 @@ def _forward(model: Any, tokenizer: Any, quads: Sequence[Quadruple]) -> tuple[di
     return scores, v_c, v_p
 
 
+TrainingRecord = Quadruple | PreferencePair
+
+
+def is_pairs_data(records: Sequence[TrainingRecord]) -> bool:
+    """True when the records are preference pairs (else quadruples)."""
+    return bool(records) and isinstance(records[0], PreferencePair)
+
+
+def _forward_pairs(model: Any, tokenizer: Any, pairs: Sequence[PreferencePair]) -> tuple[Any, Any]:
+    """Scores of the chosen and of the rejected responses [B] each."""
+    x_ids, x_mask = _tokenize(tokenizer, [p.instruction for p in pairs], model.max_length)
+    e_x, _ = model.encode(x_ids, x_mask)
+    out = []
+    for side in ("chosen", "rejected"):
+        y_ids, y_mask = _tokenize(tokenizer, [getattr(p, side) for p in pairs], model.max_length)
+        e_y, form = model.encode(y_ids, y_mask)
+        out.append(model.head(e_x, e_y, form)[0])
+    return out[0], out[1]
+
+
+def _batch_outcomes(
+    model: Any, tokenizer: Any, batch: Sequence[TrainingRecord], threshold: float
+) -> list[tuple[str, bool, bool]]:
+    """``(pair type, right, allowed by the quality constraint)`` of every comparison."""
+    if is_pairs_data(batch):
+        chosen, rejected = _forward_pairs(model, tokenizer, batch)
+        allowed = allowed_mask(batch, threshold)
+        return [(PAIR_NAME, bool(chosen[i] > rejected[i]), allowed[i]) for i in range(len(batch))]
+    scores, _, _ = _forward(model, tokenizer, batch)
+    return [
+        (name, bool(scores[better][i] > scores[worse][i]), ok)
+        for i, row in enumerate(pair_mask(batch, threshold))
+        for name, (better, worse), ok in zip(PAIR_NAMES, PAIR_TYPES, row, strict=True)
+    ]
+
+
 def pairwise_accuracy(
     model: Any,
     tokenizer: Any,
-    quads: Sequence[Quadruple],
+    records: Sequence[TrainingRecord],
     *,
     threshold: float = DEFAULT_QUALITY_THRESHOLD,
     batch_size: int = 16,
 ) -> dict[str, float | int | None]:
-    """Share of allowed pairs ranked correctly, overall and per pair type (None: no pairs)."""
+    """Accuracy on quadruples or preference pairs (None: nothing to compare).
+
+    ``reference_accuracy`` over all ``comparisons`` (ties wrong, no quality constraint: the
+    reference trainer's validation metric); ``overall`` over the ``pairs`` the quality
+    constraint allows, and the same per pair type.
+    """
     import torch
 
-    correct = dict.fromkeys(PAIR_NAMES, 0)
-    total = dict.fromkeys(PAIR_NAMES, 0)
+    names = (PAIR_NAME,) if is_pairs_data(records) else PAIR_NAMES
+    correct, total = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+    right_all = comparisons = 0
     model.eval()
     with torch.inference_mode():
-        for start in range(0, len(quads), batch_size):
-            batch = quads[start : start + batch_size]
-            scores, _, _ = _forward(model, tokenizer, batch)
-            for i, allowed in enumerate(pair_mask(batch, threshold)):
-                for name, (better, worse), ok in zip(PAIR_NAMES, PAIR_TYPES, allowed, strict=True):
-                    if ok:
-                        total[name] += 1
-                        correct[name] += bool(scores[better][i] > scores[worse][i])
+        for start in range(0, len(records), batch_size):
+            batch = records[start : start + batch_size]
+            for name, right, ok in _batch_outcomes(model, tokenizer, batch, threshold):
+                comparisons += 1
+                right_all += right
+                if ok:
+                    total[name] += 1
+                    correct[name] += right
     result: dict[str, float | int | None] = {
-        name: (correct[name] / total[name] if total[name] else None) for name in PAIR_NAMES
+        name: (correct[name] / total[name] if total[name] else None) for name in names
     }
     n = sum(total.values())
     result["overall"] = sum(correct.values()) / n if n else None
     result["pairs"] = n
+    result["reference_accuracy"] = right_all / comparisons if comparisons else None
+    result["comparisons"] = comparisons
     return result
+
+
+def excluded_pairs(records: Sequence[TrainingRecord], threshold: float) -> dict[str, int]:
+    """Comparisons of each type the quality constraint excludes from training."""
+    if is_pairs_data(records):
+        return {PAIR_NAME: sum(not ok for ok in allowed_mask(records, threshold))}
+    return excluded_counts(records, threshold)
+
+
+def batch_loss(model: Any, tokenizer: Any, batch: Sequence[TrainingRecord], params: TrainParams):
+    """SCAR's loss of one batch (``LossTerms``): pairs get the ranking term only."""
+    import torch
+
+    from scar_dagster.ranker.losses import LossTerms, ranking_loss, scar_loss
+
+    if is_pairs_data(batch):
+        mask = torch.tensor(allowed_mask(batch, params.quality_threshold), dtype=torch.bool)
+        chosen, rejected = _forward_pairs(model, tokenizer, batch)
+        term = ranking_loss(chosen, rejected, mask, params.margin)
+        value = 0.0 if term is None else float(term.detach())
+        return LossTerms(total=term, terms={"rank_chosen_rejected": value, "total": value})
+    masks = torch.tensor(pair_mask(batch, params.quality_threshold), dtype=torch.bool)
+    scores, v_c, v_p = _forward(model, tokenizer, batch)
+    return scar_loss(
+        scores,
+        v_c,
+        v_p,
+        masks,
+        margin=params.margin,
+        triplet_margin=params.triplet_margin,
+        triplet_weight=params.triplet_weight,
+    )
 
 
 def train_ranker(
     model: Any,
     tokenizer: Any,
-    quadruples: Sequence[Quadruple],
+    quadruples: Sequence[TrainingRecord],
     params: TrainParams | None = None,
     *,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Train ``model`` in place on the train split; return it with the best epoch's weights."""
+    """Train ``model`` in place on the train split of quadruples or preference pairs; return it
+    with the weights of the epoch with the best validation ``reference_accuracy``."""
     import torch
 
     params = params or TrainParams()
@@ -140,19 +225,17 @@ def train_ranker(
 def _train(
     model: Any,
     tokenizer: Any,
-    quadruples: Sequence[Quadruple],
+    quadruples: Sequence[TrainingRecord],
     params: TrainParams,
     log: Callable[[str], None],
 ) -> TrainResult:
     """The training loop of ``train_ranker`` (thread and determinism settings already made)."""
     import torch
 
-    from scar_dagster.ranker.losses import scar_loss
-
     seed_everything(params.seed)
     split = split_quadruples(quadruples, seed=params.seed)
     if not split.train or not split.val:
-        raise ValueError(f"need at least 3 quadruples to train, got {len(quadruples)}")
+        raise ValueError(f"need at least 3 training records, got {len(quadruples)}")
     steps_per_epoch = -(-len(split.train) // params.batch_size)
     total_steps = steps_per_epoch * params.epochs
     optimizer = torch.optim.AdamW(model.parameters(), lr=params.lr)
@@ -174,17 +257,7 @@ def _train(
         sums: dict[str, float] = {}
         for start in range(0, len(permutation), params.batch_size):
             batch = [split.train[i] for i in permutation[start : start + params.batch_size]]
-            masks = torch.tensor(pair_mask(batch, params.quality_threshold), dtype=torch.bool)
-            scores, v_c, v_p = _forward(model, tokenizer, batch)
-            loss = scar_loss(
-                scores,
-                v_c,
-                v_p,
-                masks,
-                margin=params.margin,
-                triplet_margin=params.triplet_margin,
-                triplet_weight=params.triplet_weight,
-            )
+            loss = batch_loss(model, tokenizer, batch, params)
             if loss.total is not None:
                 optimizer.zero_grad()
                 loss.total.backward()
@@ -195,15 +268,17 @@ def _train(
                 sums[name] = sums.get(name, 0.0) + value
         val = pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold)
         entry = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()}}
-        entry["val_accuracy"] = val["overall"]
+        entry["val_accuracy"] = val["reference_accuracy"]
+        entry["val_accuracy_quality_filtered"] = val["overall"]
         history.append(entry)
         terms = ", ".join(f"{k} {v / steps_per_epoch:.4f}" for k, v in sums.items() if k != "total")
-        per_type = ", ".join(f"{name} {val[name]}" for name in PAIR_NAMES)
+        per_type = ", ".join(f"{k} {v}" for k, v in val.items() if ">" in k)
         log(
-            f"epoch {epoch}: loss {entry.get('total', 0.0):.4f} ({terms}); "
-            f"val accuracy {val['overall']} ({per_type})"
+            f"epoch {epoch}/{params.epochs}: loss {entry.get('total', 0.0):.4f} ({terms}); val "
+            f"accuracy {val['reference_accuracy']} over {val['comparisons']} comparisons; "
+            f"quality-filtered {val['overall']} ({per_type})"
         )
-        accuracy = val["overall"] if val["overall"] is not None else 0.0
+        accuracy = val["reference_accuracy"] or 0.0
         if accuracy > best_acc:
             best_acc, best_epoch, stale = accuracy, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
@@ -223,7 +298,9 @@ def _train(
         "history": history,
         "best_epoch": best_epoch,
         "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
-        "excluded_pairs": excluded_counts(quadruples, params.quality_threshold),
+        "data": "preference_pairs" if is_pairs_data(quadruples) else "quadruples",
+        "selection_metric": "reference_accuracy",
+        "excluded_pairs": excluded_pairs(quadruples, params.quality_threshold),
         "val": pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold),
         "test": pairwise_accuracy(model, tokenizer, split.test, threshold=params.quality_threshold),
     }

@@ -33,8 +33,8 @@ def test_config_to_params_gives_the_library_defaults():
 
 def test_ranker_config_defaults_are_the_papers():
     config = RankerTrainingConfig()
-    # The one deliberate difference: the asset stops early, the library trains every epoch.
-    assert config.to_params() == TrainParams(early_stopping_patience=3)
+    # As the reference: every epoch is trained and the best is kept (no early stopping).
+    assert config.to_params() == TrainParams()
     assert _defaults(TrainParams)["early_stopping_patience"] is None
     assert config.to_ranker_config("all-MiniLM-L6-v2") == RankerConfig()
 

@@ -246,3 +246,29 @@ def test_heldout_pairs_come_from_the_test_split_and_respect_quality():
     train = {q.instruction for q in split_quadruples(quads, seed=7).train}
     assert not train & {r["instruction"] for r in rows}
     assert rows != heldout_pairs(quads, seed=8)
+
+
+def test_read_pairs_accepts_preference_spellings_and_heldout_pairs_of_pair_records(tmp_path):
+    from scar_dagster.ranker.preference import PreferencePair
+
+    path = tmp_path / "p.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"prompt": "Q", "chosen": "good", "rejected": "bad"},
+                {"instruction": "R", "preferred": "a", "other": "b"},
+            ]
+        )
+    )
+    assert read_pairs(path) == [
+        {"instruction": "Q", "preferred": "good", "other": "bad"},
+        {"instruction": "R", "preferred": "a", "other": "b"},
+    ]
+    path.write_text(json.dumps([{"prompt": "Q", "chosen": "good"}]))
+    with pytest.raises(ValueError, match="item 1: field 'rejected' is missing"):
+        read_pairs(path)
+    from scar_dagster.evaluation import heldout_pairs
+
+    records = [PreferencePair(f"q{i}", f"good {i}", f"bad {i}") for i in range(20)]
+    rows = heldout_pairs(records, seed=42)
+    assert len(rows) == 2 and {r["pair_type"] for r in rows} == {"chosen>rejected"}
