@@ -96,8 +96,10 @@ def synthetic_scores(ids: Sequence[str]) -> list[float]:
 
 
 def select_k(kept_rows: int, fraction: float) -> int:
-    """The top-k asked of selection: ``fraction`` of the kept rows, at least 1."""
-    return max(1, round(kept_rows * fraction))
+    """The top-k asked of selection: ``fraction`` of the kept rows (rounded down), at least 1."""
+    from scar_dagster.selection.cutoff import rows_for_ratio
+
+    return max(1, rows_for_ratio(kept_rows, fraction))
 
 
 # ---------------------------------------------------------------- stages (run in subprocesses)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from scar_dagster.selection.candidates import (
     cross_source_duplicates,
     upstream_decisions,
 )
+from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.export import export_subset, subset_table
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
 from scar_dagster.selection.select import SelectionParams, select_pairs, subset_version
@@ -44,7 +44,7 @@ def max_rows(params: SelectionParams, eligible: int) -> int:
     if params.top_k is not None:
         return min(params.top_k, eligible)
     if params.ratio is not None:
-        return math.ceil(params.ratio * eligible)
+        return rows_for_ratio(eligible, params.ratio)
     return eligible
 
 
