@@ -19,7 +19,7 @@ from scar_dagster.evaluation.consistency import (
     read_table,
     select_ratio,
 )
-from scar_dagster.style.consistency import CONSISTENCY_METRICS
+from scar_dagster.schema import STYLE_METRICS
 
 
 def _format(frame: pd.DataFrame, *, index: bool = True) -> str:
@@ -38,7 +38,7 @@ def _cmd_pairs(args: argparse.Namespace) -> int:
 
 def _cmd_consistency(args: argparse.Namespace) -> int:
     pool = read_table(args.pool)
-    columns = tuple(args.columns) if args.columns else CONSISTENCY_METRICS
+    columns = tuple(args.columns) if args.columns else STYLE_METRICS
     chosen = select_ratio(
         pool, args.ratio, scores_column=args.score_column, id_column=args.id_column
     )

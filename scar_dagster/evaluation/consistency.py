@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.report import random_subset_ids
-from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
+from scar_dagster.style.consistency import style_consistency
 
 DEFAULT_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
 
@@ -28,7 +29,7 @@ def consistency_vs_random(
     subset_ids: Iterable[str],
     *,
     seeds: Sequence[int] = DEFAULT_SEEDS,
-    columns: Sequence[str] = CONSISTENCY_METRICS,
+    columns: Sequence[str] = STYLE_METRICS,
     id_column: str = "id",
 ) -> pd.DataFrame:
     """Std of each style metric in the subset against same-size seeded random pool subsets.

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.candidates import (
-    STYLE_COLUMNS,
     build_candidates,
     cross_source_duplicates,
     upstream_decisions,
@@ -89,7 +89,7 @@ def curate(
         seed=params.seed,
     )
     subset = subset_table(decisions, unique_pairs).merge(
-        candidates[["id", *STYLE_COLUMNS]], on="id", how="left"
+        candidates[["id", *STYLE_METRICS]], on="id", how="left"
     )
     png = score_histogram_png(decisions)
     export = export_subset(subset, store, prefix, version)
@@ -106,7 +106,7 @@ def curate(
         uri=export.directory,
         report_uri=store.uri(report_key),
         report=report,
-        pool_stats=style_consistency(valid, STYLE_COLUMNS),
+        pool_stats=style_consistency(valid, STYLE_METRICS),
         max_rows=max_rows(params, eligible),
         histogram_png=png,
         reason_counts=dict(sorted(Counter(explained["reason"]).items())),

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from scar_dagster import schema
+from scar_dagster.schema import DECISION_COLUMNS
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.dedup import (
     DEFAULT_NEAR_THRESHOLD,
@@ -42,7 +43,6 @@ from scar_dagster.selection.dedup import (
 )
 from scar_dagster.selection.language import DEFAULT_ENGLISH_THRESHOLD, is_english
 
-DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
 CANDIDATE_COLUMNS = ("id", "source", "score", "instruction", "response")
 
 
