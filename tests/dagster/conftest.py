@@ -1,21 +1,14 @@
 """Fixtures for Dagster-level tests: a temp landing zone, storage root and instance."""
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
 
+from tests.pipeline import write_jsonl  # noqa: F401  (tests/e2e imports it from here; not a helper home)
+
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-
-
-def write_jsonl(path: Path, rows: list) -> Path:
-    """Write rows (dicts, or raw strings for broken lines) as a JSONL file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 @pytest.fixture()

@@ -6,7 +6,7 @@ from dagster import build_sensor_context
 
 from assets.jobs import landing_zone_sensor
 from definitions import build_resources
-from tests.dagster.conftest import write_jsonl
+from tests.pipeline import write_jsonl
 
 
 def _tick(instance, home, landing, cursor=None):

@@ -5,27 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scar_dagster.ranker import registry
-from scar_dagster.ranker.checkpoint import save_checkpoint
 from scar_dagster.ranker.incremental import score_new_pairs
-from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import LocalStore
+from tests.tiny_models import publish_tiny_ranker
 
 
 @pytest.fixture()
 def published(tmp_path, one_torch_thread):
-    import torch
-
-    torch.manual_seed(0)
-    config = RankerConfig(hidden_dim=16, max_length=32)
-    model, tokenizer = build_tiny_ranker(config)
     store = LocalStore(tmp_path / "assets")
-    version = save_checkpoint(
-        model, config, tmp_path / "ckpt", training_fingerprint="test", tokenizer=tokenizer
-    )
-    registry.publish_checkpoint(store, tmp_path / "ckpt", version)
+    version = publish_tiny_ranker(store.root, tmp_path)
     engine = tables.create_engine_for(f"sqlite:///{tmp_path / 'scores.db'}")
     tables.ensure_schema(engine)
     yield store, engine, version

@@ -1,0 +1,154 @@
+"""A small end-to-end pipeline on planted data, and the helpers the pipeline tests share.
+
+Test helpers live in tests/*.py modules like this one; test modules and conftest files import
+them from here, never from each other.
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetSelection, DagsterInstance, materialize
+
+import definitions
+from definitions import build_resources
+from scar_dagster.dagster.resources import CheckThresholdsResource
+from tests.planted import TOPICS, forum, guide, quadruple_rows
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    """Write rows (dicts, or raw strings for broken lines) as a JSONL file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_landing(landing: Path) -> None:
+    """Two sources with opposite styles, and one with planted bad rows."""
+    write_jsonl(
+        landing / "guides" / "a.jsonl",
+        [{"prompt": f"How do I {t}?", "response": guide(t)} for t in TOPICS[:15]],
+    )
+    write_jsonl(
+        landing / "forum" / "a.jsonl",
+        [{"instruction": f"how to {t}", "output": forum(t, i)} for i, t in enumerate(TOPICS[:15])]
+        + [
+            "{broken",
+            {"instruction": "x", "output": ""},
+            {"instruction": "how to sort a list", "output": forum("sort a list", 0)},
+            {"instruction": "Как дела?", "output": "Все хорошо, спасибо большое друг."},
+        ],
+    )
+
+
+def write_quadruples(path: Path) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in quadruple_rows(15)))
+    return path
+
+
+def resources(home: Path, landing: Path, database_url: str | None = None) -> dict:
+    res = build_resources(str(home), str(landing), database_url)
+    res["check_thresholds"] = CheckThresholdsResource(min_validation_accuracy=0.0)
+    return res
+
+
+def run_config(quadruples: Path, **selection) -> dict:
+    return {
+        "ops": {
+            "ranker_training_data": {"config": {"quadruples_path": str(quadruples)}},
+            "style_ranker": {
+                "config": {
+                    "epochs": 2,
+                    "max_length": 64,
+                    "hidden_dim": 64,
+                    "batch_size": 4,
+                    "lr": 1e-4,
+                }
+            },
+            "selected_subset": {"config": selection or {"ratio": 0.5}},
+        }
+    }
+
+
+GROUP_OPS = {
+    "ranker": ("ranker_training_data", "style_ranker"),
+    "selection": ("selected_subset",),
+}
+
+
+def materialize_group(instance, res, config, groups, partition=None, raise_on_error=True):
+    """Materialize the asset groups (and their checks) for one partition or unpartitioned."""
+    selection = AssetSelection.groups(*groups)
+    ops = {op for group in groups for op in GROUP_OPS.get(group, ())}
+    return materialize(
+        assets=list(definitions.defs.assets) + list(definitions.defs.asset_checks),
+        selection=selection,
+        partition_key=partition,
+        instance=instance,
+        resources=res,
+        run_config={"ops": {k: v for k, v in config["ops"].items() if k in ops}},
+        raise_on_error=raise_on_error,
+    )
+
+
+def run_pipeline(instance, home, landing, quadruples, sources=("forum", "guides"), **selection):
+    """ingest+features per source -> ranker -> scoring per source -> selection."""
+    res = resources(home, landing)
+    config = run_config(quadruples, **selection)
+    instance.add_dynamic_partitions("data_source", list(sources))
+    results = {}
+    for source in sources:
+        results[f"features/{source}"] = materialize_group(
+            instance, res, config, ["ingest", "features"], source
+        )
+    results["ranker"] = materialize_group(instance, res, config, ["ranker"])
+    for source in sources:
+        results[f"scoring/{source}"] = materialize_group(instance, res, config, ["scoring"], source)
+    results["selection"] = materialize_group(
+        instance, res, config, ["selection"], raise_on_error=False
+    )
+    if results["selection"].success:
+        results["evaluation"] = materialize_group(instance, res, config, ["evaluation"])
+    return results
+
+
+def ingest_forum(home: Path, landing: Path) -> None:
+    """Materialize the ingest group for the ``forum`` source on a fresh instance."""
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", ["forum"])
+        res, config = resources(home, landing), run_config(home / "unused.jsonl")
+        assert materialize_group(instance, res, config, ["ingest"], "forum").success
+
+
+def s3_resources(s3: Any, root: str, landing: str, tmp_path: Path) -> dict[str, Any]:
+    """The pipeline test resources, with storage, IO managers and S3 client on ``s3``."""
+    from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
+    from scar_dagster.dagster.resources import FineTuneResource, StorageResource
+
+    res = resources(tmp_path / "unused-home", tmp_path / "unused-landing")
+    res["database"] = type(res["database"])(url=f"sqlite:///{tmp_path / 'scar.db'}")
+    storage = StorageResource(root=root, landing_zone=landing, s3=s3)
+    res.update(
+        s3=s3,
+        storage=storage,
+        io_manager=ParquetIOManager(storage=storage),
+        json_io_manager=JsonIOManager(storage=storage),
+        fine_tune=FineTuneResource(output_root=str(tmp_path / "finetune")),
+    )
+    return res
+
+
+def error_text(error: Any) -> str:
+    """Message of a SerializableErrorInfo and of every cause and context below it."""
+    parts = []
+    while error is not None:
+        parts.append(error.message)
+        error = error.cause or error.context
+    return "\n".join(parts)
+
+
+def failure_text(result: Any) -> str:
+    """The error text of every failed step of a materialize result."""
+    failures = result.get_step_failure_events()
+    return "\n".join(error_text(failure.step_failure_data.error) for failure in failures)
