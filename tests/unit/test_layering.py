@@ -159,3 +159,21 @@ def test_the_check_flags_private_dagster_imports(source: str, private: bool):
 def test_plain_code_may_import_plain_code():
     names = list(imported_names("import pandas\nfrom scar_dagster.storage import tables"))
     assert not any(is_dagster(name) for name in names)
+
+
+def test_tests_import_helpers_from_helper_modules_not_from_conftest_or_tests():
+    # tests/e2e is left out until it imports write_jsonl and write_landing from tests.pipeline
+    paths = [p for p in (ROOT / "tests").rglob("*.py") if "e2e" not in p.relative_to(ROOT).parts]
+    offending = {
+        str(path.relative_to(ROOT)): names
+        for path in paths
+        if (
+            names := [
+                name
+                for name in _imports_of(path)
+                if name.startswith("tests.")
+                and any(part == "conftest" or part.startswith("test_") for part in name.split("."))
+            ]
+        )
+    }
+    assert not offending, f"import helpers from tests/*.py helper modules: {offending}"
