@@ -18,7 +18,6 @@ from scar_dagster.dagster.run_config import ScoringConfig
 from scar_dagster.dagster.versions import frame_data_version
 
 GROUP = "scoring"
-FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
 
 
 @asset(
@@ -44,7 +43,7 @@ def scored_pairs(
 ) -> MaterializeResult:
     """Score the pairs of one source that this ranker version has not scored yet."""
     from scar_dagster.ranker.checkpoint import CheckpointError
-    from scar_dagster.ranker.service import score_with_checkpoint
+    from scar_dagster.ranker.incremental import score_new_pairs
     from scar_dagster.storage import tables
 
     version = style_ranker["champion_version"]
@@ -54,33 +53,27 @@ def scored_pairs(
             allow_retries=False,
         )
     engine = database.get_engine()
-    done = tables.already_scored(engine, version, raw_pairs["id"].tolist())
-    todo = raw_pairs[~raw_pairs["id"].isin(done)]
     with permanent_errors(CheckpointError):
-        scores = score_with_checkpoint(
+        result = score_new_pairs(
             storage.asset_store(),
+            engine,
             version,
-            todo["instruction"].tolist(),
-            todo["response"].tolist(),
+            raw_pairs,
+            features=style_features,
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
             num_threads=config.num_threads,
         )
-    frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
-    frame = frame.assign(ranker_version=version, score=scores).merge(
-        style_features[FEATURE_COLUMNS].rename(columns={"id": "pair_id"}), on="pair_id", how="left"
-    )
-    tables.upsert_scores(engine, frame)
-    context.log.info(f"scored {len(todo)} new pairs, reused {len(done)} with ranker {version}")
+    context.log.info(f"scored {result.scored} new pairs, reused {result.reused} with {version}")
     return MaterializeResult(
         # the source's rows in the table: its pairs (and their features) under this version
-        data_version=frame_data_version(style_features[FEATURE_COLUMNS], version),
+        data_version=frame_data_version(style_features, version),
         metadata={
             "dagster/row_count": len(raw_pairs),
-            "rows_scored": len(todo),
-            "rows_reused": len(done),
+            "rows_scored": result.scored,
+            "rows_reused": result.reused,
             "ranker_version": version,
             "table": MetadataValue.text(f"scored_pairs @ {tables.masked_url(engine)}"),
-            "score_mean": float(pd.Series(scores).mean()) if len(todo) else None,
+            "score_mean": result.mean,
         },
     )

@@ -13,6 +13,7 @@ from dagster import (
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.checks import build_gx_asset_check
 from scar_dagster.dagster.metadata import frame_metadata, latest_metadata
+from scar_dagster.dagster.partitions import concat_partitions
 from scar_dagster.dagster.resources import DatabaseResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
@@ -21,11 +22,6 @@ from scar_dagster.plots import markdown_image
 GROUP = "selection"
 SUBSETS_PREFIX = "subsets"
 _ALL = {"allow_missing_partitions": True}
-
-
-def _concat(parts: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    frames = [frame for _, frame in sorted(parts.items()) if frame is not None]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 @asset(
@@ -58,9 +54,9 @@ def selected_subset(
     from scar_dagster.selection.curate import curate
 
     result = curate(
-        pairs=_concat(raw_pairs),
-        quarantine=_concat(raw_quarantine),
-        features=_concat(style_features),
+        pairs=concat_partitions(raw_pairs),
+        quarantine=concat_partitions(raw_quarantine),
+        features=concat_partitions(style_features),
         ranker_version=style_ranker["champion_version"],
         params=config.to_params(),
         engine=database.get_engine(),

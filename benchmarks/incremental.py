@@ -1,8 +1,8 @@
 """Incremental scoring: after a full run, a fifth source with 1% of the rows is added.
 
 The full run ingests and scores 4 synthetic sources (``benchmarks/synthetic.py``) through the
-path the ``scored_pairs`` asset takes per partition: ``ingest_source`` -> ``already_scored`` ->
-``score_with_checkpoint`` on the pairs not scored yet -> ``upsert_scores``. The ranker is a
+path the ``scored_pairs`` asset takes per partition: ``ingest_source`` -> ``score_new_pairs``
+(scores the pairs not scored yet and upserts them, the asset's own function). The ranker is a
 published checkpoint of the real all-MiniLM-L6-v2 encoder with a seeded random head. Then a
 fifth source with 1% of the rows lands and every source goes through the same path again (an
 upper bound: Dagster would materialize only the new partition); only the new pairs may be scored.
@@ -79,22 +79,11 @@ def score_source(
     Returns ``(kept pairs, pairs scored now, pairs reused)``.
     """
     from scar_dagster.ingest.pipeline import ingest_source
-    from scar_dagster.ranker.service import score_with_checkpoint
-    from scar_dagster.storage import tables
+    from scar_dagster.ranker.incremental import score_new_pairs
 
     pairs = ingest_source(landing, source).pairs
-    done = tables.already_scored(engine, version, pairs["id"].tolist())
-    todo = pairs[~pairs["id"].isin(done)]
-    scores = score_with_checkpoint(
-        assets,
-        version,
-        todo["instruction"].tolist(),
-        todo["response"].tolist(),
-        cache_dir=cache_dir,
-    )
-    frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
-    tables.upsert_scores(engine, frame.assign(ranker_version=version, score=scores))
-    return len(pairs), len(todo), len(done)
+    result = score_new_pairs(assets, engine, version, pairs, cache_dir=cache_dir)
+    return len(pairs), result.scored, result.reused
 
 
 def score_all(landing: Any, assets: Any, engine: Any, version: str, work: Path) -> RunStats:

@@ -96,8 +96,10 @@ def synthetic_scores(ids: Sequence[str]) -> list[float]:
 
 
 def select_k(kept_rows: int, fraction: float) -> int:
-    """The top-k asked of selection: ``fraction`` of the kept rows, at least 1."""
-    return max(1, round(kept_rows * fraction))
+    """The top-k asked of selection: ``fraction`` of the kept rows (rounded down), at least 1."""
+    from scar_dagster.selection.cutoff import rows_for_ratio
+
+    return max(1, rows_for_ratio(kept_rows, fraction))
 
 
 # ---------------------------------------------------------------- stages (run in subprocesses)
@@ -122,15 +124,15 @@ def stage_ingest(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     totals = dict.fromkeys(("input", "kept", "duplicates", "quarantined"), 0)
     for folder in ("raw_pairs", "quarantine"):
         (work / folder).mkdir(exist_ok=True)
-    schema = pa.schema(
+    pair_schema = pa.schema(
         [(c, pa.int64() if c == "origin_line" else pa.string()) for c in schema.PAIR_COLUMNS]
     )
     for spec in SOURCES:
         reader = SourceReader(store, spec.name, chunk_rows=ROW_GROUP_ROWS)
         dropped = []
-        with pq.ParquetWriter(work / "raw_pairs" / f"{spec.name}.parquet", schema) as writer:
+        with pq.ParquetWriter(work / "raw_pairs" / f"{spec.name}.parquet", pair_schema) as writer:
             for pairs, bad in reader.chunks():
-                writer.write_table(pa.Table.from_pandas(pairs, schema, preserve_index=False))
+                writer.write_table(pa.Table.from_pandas(pairs, pair_schema, preserve_index=False))
                 totals["kept"] += len(pairs)
                 dropped.append(bad)
         quarantine = pd.concat(dropped, ignore_index=True)

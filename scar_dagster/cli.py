@@ -230,10 +230,10 @@ def _cmd_evaluate_consistency(args: argparse.Namespace) -> int:
         read_table,
         select_ratio,
     )
-    from scar_dagster.style.consistency import CONSISTENCY_METRICS
+    from scar_dagster.schema import STYLE_METRICS
 
     pool = read_table(args.pool)
-    columns = tuple(args.columns) if args.columns else CONSISTENCY_METRICS
+    columns = tuple(args.columns) if args.columns else STYLE_METRICS
     chosen = select_ratio(
         pool, args.ratio, scores_column=args.score_column, id_column=args.id_column
     )

@@ -22,6 +22,13 @@ QUARANTINE_COLUMNS = (
     "excerpt",
 )
 
+# Columns of selection_decisions (one row per input row of a subset version, with its reason).
+DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
+
+# Style metrics whose spread defines style consistency (SCAR, arXiv 2406.10882): the selection
+# report, the GX style check, drift and the evaluation compare these columns.
+STYLE_METRICS: tuple[str, ...] = ("ttr", "mtld", "perplexity", "n_words")
+
 # Ingest reasons.
 INGEST_MALFORMED_JSON = "ingest_malformed_json"
 INGEST_MISSING_FIELD = "ingest_missing_field"

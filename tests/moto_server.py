@@ -36,3 +36,11 @@ def s3_endpoint() -> Iterator[str]:
             yield f"http://{host}:{port}"
         finally:
             server.stop()
+
+
+def reset_moto(endpoint: str) -> None:
+    """Remove every bucket and object of the moto server at ``endpoint``."""
+    import urllib.request
+
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()

@@ -34,3 +34,25 @@ def tiny_llama(
         **config,
     }
     return tokenizer, LlamaForCausalLM(LlamaConfig(**settings)).eval()
+
+
+def publish_tiny_ranker(home, tmp) -> str:
+    """Publish a seeded tiny ranker into the store at ``home`` as champion; return its version."""
+    import torch
+
+    from scar_dagster.ranker import registry
+    from scar_dagster.ranker.checkpoint import save_checkpoint
+    from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
+    from scar_dagster.storage.stores import LocalStore
+
+    torch.manual_seed(0)
+    config = RankerConfig(hidden_dim=16, max_length=64)
+    model, tokenizer = build_tiny_ranker(config)
+    folder = tmp / "ckpt"
+    version = save_checkpoint(
+        model.eval(), config, folder, training_fingerprint="t", tokenizer=tokenizer
+    )
+    store = LocalStore(home)
+    registry.publish_checkpoint(store, folder, version)
+    registry.write_champion(store, {"version": version, "val_accuracy": 1.0})
+    return version

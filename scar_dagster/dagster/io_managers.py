@@ -16,8 +16,8 @@ from dagster import (
     MetadataValue,
     OutputContext,
     ResourceDependency,
+    UPathIOManager,
 )
-from dagster._core.storage.upath_io_manager import UPathIOManager
 from upath import UPath
 
 from scar_dagster.dagster.resources import StorageResource
@@ -42,7 +42,9 @@ class _StoreIOManager(UPathIOManager):
         return base_path / validate_source_name(partition)
 
     def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
-        self.store.write_bytes(path.as_posix(), self.to_bytes(obj))
+        key = path.as_posix()
+        self.store.write_bytes(key, self.to_bytes(obj))
+        context.add_output_metadata({"uri": MetadataValue.path(self.store.uri(key))})
 
     def load_from_path(self, context: InputContext, path: UPath) -> Any:
         key = path.as_posix()
@@ -67,12 +69,10 @@ class _StoreIOManager(UPathIOManager):
     def make_directory(self, path: UPath) -> None:
         return None  # the store creates what it needs
 
-    def _handle_transition_to_partitioned_asset(self, context: OutputContext, path: UPath) -> None:
-        return None  # keys never collide: partitioned assets always live in a folder
-
-    def get_metadata(self, context: OutputContext, obj: Any) -> dict[str, Any]:
-        path = self._get_path(context)
-        return {"uri": MetadataValue.path(self.store.uri(path.as_posix()))}
+    # Before writing a partition, UPathIOManager looks for a stale unpartitioned file with UPath's
+    # own filesystem (here the relative ``assets/<asset>`` under the current directory, as in
+    # dagster-aws's S3 IO manager) rather than through path_exists/unlink; no public hook routes
+    # that check to the store. It acts only on a file named exactly ``assets/<asset>`` there.
 
 
 class ParquetStoreIOManager(_StoreIOManager):

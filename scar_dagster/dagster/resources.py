@@ -145,28 +145,11 @@ class FineTuneResource(ConfigurableResource):
     num_threads: int | None = Field(default=1, description="mode=local: torch threads.")
     seed: int = Field(default=0, description="mode=local: seed of shuffling and init.")
 
-    def launch(self, subset_path: str, subset_version: str, base_model_path: str) -> Any:
-        """Run one fine-tune of ``subset_path``; returns the ``FineTuneRecord``."""
-        from pathlib import Path
+    def to_params(self) -> Any:
+        """The ``SFTParams`` of a local run."""
+        from scar_dagster.finetune.sft import SFTParams
 
-        output_dir = Path(self.output_root) / subset_version
-        if self.mode == "command":
-            from scar_dagster.finetune.command import run_command
-
-            if not self.command:
-                raise ValueError("FineTuneResource(mode='command') needs a command")
-            return run_command(
-                self.command,
-                subset_path=subset_path,
-                subset_version=subset_version,
-                output_dir=output_dir,
-                timeout_s=self.timeout_s,
-            )
-        if self.mode != "local":
-            raise ValueError(f"unknown fine-tune mode {self.mode!r}: use 'local' or 'command'")
-        from scar_dagster.finetune.sft import SFTParams, run_local_sft
-
-        params = SFTParams(
+        return SFTParams(
             max_steps=self.max_steps,
             lr=self.learning_rate,
             batch_size=self.batch_size,
@@ -174,11 +157,18 @@ class FineTuneResource(ConfigurableResource):
             seed=self.seed,
             num_threads=self.num_threads,
         )
-        return run_local_sft(
-            subset_path,
-            base_model_path=base_model_path,
-            output_dir=output_dir,
-            params=params,
+
+    def launch(self, subset_path: str, subset_version: str, base_model_path: str) -> Any:
+        """Run one fine-tune of ``subset_path``; returns the ``FineTuneRecord``."""
+        from scar_dagster.finetune.launch import launch_finetune
+
+        return launch_finetune(
+            self.mode,
+            subset_path=subset_path,
             subset_version=subset_version,
-            overwrite=True,
+            output_root=self.output_root,
+            base_model_path=base_model_path,
+            command=self.command,
+            timeout_s=self.timeout_s,
+            params=self.to_params(),
         )

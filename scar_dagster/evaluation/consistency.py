@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scar_dagster.schema import STYLE_METRICS
+from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.report import random_subset_ids
-from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
+from scar_dagster.style.consistency import style_consistency
 
 DEFAULT_SEEDS: tuple[int, ...] = (0, 1, 2, 3, 4)
 
@@ -27,7 +29,7 @@ def consistency_vs_random(
     subset_ids: Iterable[str],
     *,
     seeds: Sequence[int] = DEFAULT_SEEDS,
-    columns: Sequence[str] = CONSISTENCY_METRICS,
+    columns: Sequence[str] = STYLE_METRICS,
     id_column: str = "id",
 ) -> pd.DataFrame:
     """Std of each style metric in the subset against same-size seeded random pool subsets.
@@ -86,7 +88,8 @@ def select_ratio(
 ) -> list[str]:
     """Ids of the top ``ratio`` of the pool by score (desc), ties by id (asc).
 
-    Takes ``round(ratio * n)`` distinct ids, at least one when the pool is non-empty; rows with
+    Takes ``rows_for_ratio(n, ratio)`` distinct ids (rounded down, as the selection asset), but
+    at least one when the pool is non-empty: an empty subset has no spread to compare. Rows with
     a NaN score rank last. ``ratio`` must be in (0, 1].
     """
     if not 0 < ratio <= 1:
@@ -105,7 +108,7 @@ def select_ratio(
     ).drop_duplicates("id")
     if frame.empty:
         return []
-    k = max(1, min(len(frame), round(ratio * len(frame))))
+    k = max(1, rows_for_ratio(len(frame), ratio))
     return frame["id"].head(k).tolist()
 
 

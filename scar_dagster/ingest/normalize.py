@@ -51,8 +51,9 @@ class Rejected(Exception):
         self.detail = detail
 
 
-def normalize_text(text: str) -> str:
-    """Return ``text`` in the canonical form used for ids, dedup and features."""
+def canonical_text(text: str) -> str:
+    """``text`` as stored: NFC, LF line ends, tabs as 4 spaces, no control or invisible
+    characters, no trailing spaces or runs of blank lines; ids, dedup and features see this."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _CONTROL.sub("", _INVISIBLE.sub("", text.replace("\t", "    ")))
     text = _TRAILING_SPACE.sub("", text)
@@ -132,8 +133,8 @@ def normalize_record(
 ) -> r.Pair:
     """Build a normalized Pair from one record or raise ``Rejected`` with the reason."""
     raw_instruction, raw_response = extract_texts(record, params.mapping)
-    instruction = normalize_text(raw_instruction)
-    response = normalize_text(raw_response)
+    instruction = canonical_text(raw_instruction)
+    response = canonical_text(raw_response)
     for name, text in (("instruction", instruction), ("response", response)):
         if not text:
             raise Rejected(r.INGEST_EMPTY_TEXT, f"{name} is empty or whitespace only")

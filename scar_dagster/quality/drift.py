@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from scar_dagster.quality.expectations import STYLE_METRICS, json_safe
+from scar_dagster.quality.expectations import json_safe
+from scar_dagster.schema import STYLE_METRICS
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scar_dagster.schema import STYLE_METRICS
+
 if TYPE_CHECKING:
     import pandas as pd
 
-STYLE_METRICS: tuple[str, ...] = ("ttr", "mtld", "perplexity", "n_words")
-"""Style-consistency metric columns (names binding, see docs/architecture.md)."""
 
 _SHORT_KINDS = {
     "ExpectColumnStdevToBeBetween": "std",

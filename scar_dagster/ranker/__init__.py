@@ -16,14 +16,16 @@ _EXPORTS: dict[str, str] = {
     "build_tiny_ranker": "model",
     "LossTerms": "losses",
     "scar_loss": "losses",
-    "Quadruple": "pairs",
-    "Split": "pairs",
-    "excluded_counts": "pairs",
-    "fingerprint_quadruples": "pairs",
-    "pair_mask": "pairs",
-    "split_quadruples": "pairs",
+    "Quadruple": "quadruple",
+    "Split": "quadruple",
+    "excluded_counts": "quadruple",
+    "fingerprint_quadruples": "quadruple",
+    "pair_mask": "quadruple",
+    "split_quadruples": "quadruple",
     "iter_scores": "scoring",
     "score_pairs": "scoring",
+    "IncrementalScores": "incremental",
+    "score_new_pairs": "incremental",
     "rank_and_filter": "toolkit",
     "TrainParams": "train",
     "TrainResult": "train",
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     from scar_dagster.ranker.checkpoint import load_checkpoint as load_checkpoint
     from scar_dagster.ranker.checkpoint import ranker_version as ranker_version
     from scar_dagster.ranker.checkpoint import save_checkpoint as save_checkpoint
+    from scar_dagster.ranker.incremental import IncrementalScores as IncrementalScores
+    from scar_dagster.ranker.incremental import score_new_pairs as score_new_pairs
     from scar_dagster.ranker.losses import LossTerms as LossTerms
     from scar_dagster.ranker.losses import scar_loss as scar_loss
     from scar_dagster.ranker.model import RankerConfig as RankerConfig

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from scar_dagster.selection.language import ascii_letter_share as letter_share
+from scar_dagster.selection.language import ascii_letter_share
 
 MAX_QUALITY = 9.0
 
@@ -73,12 +73,6 @@ def repeated_ngram_ratio(text: str, n: int = 3) -> float:
     if not grams:
         return 0.0
     return 1.0 - len(set(grams)) / len(grams)
-
-
-def ascii_letter_share(text: str) -> float:
-    """Share of ASCII letters among letters (SCAR's English test: > 0.7); 1.0 without letters."""
-    share = letter_share(text)
-    return 1.0 if share is None else share
 
 
 def _content_stems(text: str) -> set[str]:
@@ -166,7 +160,8 @@ class HeuristicJudge:
         """The measured values, each rule's penalty (0 when it does not fire) and the score."""
         words = _words(response)
         repetition = repeated_ngram_ratio(response)
-        ascii_share = ascii_letter_share(response)
+        share = ascii_letter_share(response)  # SCAR's English test; None: no letters at all
+        ascii_share = 1.0 if share is None else share
         overlap = instruction_overlap(instruction, response)
         penalties = {
             "empty": MAX_QUALITY if not words else 0.0,

@@ -17,6 +17,8 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 
+from scar_dagster.selection.cutoff import rows_for_ratio
+
 Ranked = list[tuple[str, str, float]]
 
 
@@ -68,7 +70,7 @@ def filter_ranked(
     if topk is not None:
         return ranked[:topk]
     if ratio is not None:
-        return ranked[: int(len(ranked) * ratio + 1e-9)]
+        return ranked[: rows_for_ratio(len(ranked), ratio)]
     return [row for row in ranked if row[2] >= threshold]
 
 

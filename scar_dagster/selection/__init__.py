@@ -3,6 +3,7 @@
 Plain Python (no Dagster). datasketch, matplotlib and pyarrow are imported only when used.
 """
 
+from scar_dagster.schema import DECISION_COLUMNS as DECISION_COLUMNS
 from scar_dagster.selection.dedup import exact_duplicates as exact_duplicates
 from scar_dagster.selection.dedup import near_duplicates as near_duplicates
 from scar_dagster.selection.export import ExportResult as ExportResult
@@ -17,7 +18,6 @@ from scar_dagster.selection.report import diff_subsets as diff_subsets
 from scar_dagster.selection.report import source_counts as source_counts
 from scar_dagster.selection.report import spread as spread
 from scar_dagster.selection.report import style_comparison as style_comparison
-from scar_dagster.selection.select import DECISION_COLUMNS as DECISION_COLUMNS
 from scar_dagster.selection.select import SelectionParams as SelectionParams
 from scar_dagster.selection.select import select_pairs as select_pairs
 from scar_dagster.selection.select import subset_version as subset_version

@@ -10,9 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from scar_dagster import schema as r
-from scar_dagster.selection.select import DECISION_COLUMNS
-
-STYLE_COLUMNS = ("ttr", "mtld", "perplexity", "n_words")
+from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
 
 
 def _decisions(rows: dict[str, list]) -> pd.DataFrame:
@@ -26,7 +24,7 @@ def build_candidates(
     """Return ``(candidates, unscored)``: scored pairs with texts and features, and decisions
     (reason ``select_unscored``) for kept pairs the ranker has not scored."""
     pool = pairs[["id", "source", "instruction", "response"]].drop_duplicates("id")
-    feature_columns = ["id", "degenerate_reason", *STYLE_COLUMNS]
+    feature_columns = ["id", "degenerate_reason", *STYLE_METRICS]
     pool = pool.merge(features[feature_columns].drop_duplicates("id"), on="id", how="left")
     score = scores[["pair_id", "score"]].rename(columns={"pair_id": "id"})
     pool = pool.merge(score.drop_duplicates("id"), on="id", how="left")

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
+from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.candidates import (
-    STYLE_COLUMNS,
     build_candidates,
     cross_source_duplicates,
     upstream_decisions,
 )
+from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.export import export_subset, subset_table
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
 from scar_dagster.selection.select import SelectionParams, select_pairs, subset_version
@@ -44,7 +44,7 @@ def max_rows(params: SelectionParams, eligible: int) -> int:
     if params.top_k is not None:
         return min(params.top_k, eligible)
     if params.ratio is not None:
-        return math.ceil(params.ratio * eligible)
+        return rows_for_ratio(eligible, params.ratio)
     return eligible
 
 
@@ -89,7 +89,7 @@ def curate(
         seed=params.seed,
     )
     subset = subset_table(decisions, unique_pairs).merge(
-        candidates[["id", *STYLE_COLUMNS]], on="id", how="left"
+        candidates[["id", *STYLE_METRICS]], on="id", how="left"
     )
     png = score_histogram_png(decisions)
     export = export_subset(subset, store, prefix, version)
@@ -106,7 +106,7 @@ def curate(
         uri=export.directory,
         report_uri=store.uri(report_key),
         report=report,
-        pool_stats=style_consistency(valid, STYLE_COLUMNS),
+        pool_stats=style_consistency(valid, STYLE_METRICS),
         max_rows=max_rows(params, eligible),
         histogram_png=png,
         reason_counts=dict(sorted(Counter(explained["reason"]).items())),

@@ -33,7 +33,7 @@ _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 
 
-def normalize_text(text: str) -> str:
+def fold_for_dedup(text: str) -> str:
     """NFKC, case-folded, whitespace-collapsed text used for exact-duplicate keys."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
     return _WHITESPACE.sub(" ", text).strip()
@@ -48,7 +48,7 @@ def dedup_text(instruction: str, response: str, on: DedupOn = "pair") -> str:
 
 def exact_key(text: str) -> str:
     """sha256 hex of the normalised text."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+    return hashlib.sha256(fold_for_dedup(text).encode("utf-8")).hexdigest()
 
 
 def priority_order(ids: Sequence[str], scores: Sequence[float]) -> list[int]:

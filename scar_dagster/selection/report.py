@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from scar_dagster import schema
-from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
+from scar_dagster.schema import STYLE_METRICS
+from scar_dagster.style.consistency import style_consistency
 
-STYLE_METRICS = CONSISTENCY_METRICS  # ttr, mtld, perplexity, n_words
 UNKNOWN_SOURCE = "(not a candidate)"
 
 

@@ -24,13 +24,14 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
 from scar_dagster import schema
+from scar_dagster.schema import DECISION_COLUMNS
+from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.dedup import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NGRAM_SIZE,
@@ -42,7 +43,6 @@ from scar_dagster.selection.dedup import (
 )
 from scar_dagster.selection.language import DEFAULT_ENGLISH_THRESHOLD, is_english
 
-DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
 CANDIDATE_COLUMNS = ("id", "source", "score", "instruction", "response")
 
 
@@ -238,8 +238,8 @@ def _cut(
     else:
         if params.top_k is not None:
             budget = params.top_k
-        else:  # floor of the exact decimal product: ratio 0.29 of 100 rows is 29, not 28
-            budget = math.floor(Fraction(str(params.ratio)) * len(ranked))
+        else:  # rounded down: ratio 0.29 of 100 rows is 29, not 28
+            budget = rows_for_ratio(len(ranked), params.ratio)
         if budget == 0:
             notes.append("the cutoff selects 0 rows: empty subset (as requested)")
         elif budget > len(ranked):

@@ -170,12 +170,13 @@ class S3Store:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        from dagster_aws.s3.sensor import get_objects
-
         root = f"{self.prefix}/" if self.prefix else ""
         full_prefix = root + (check_key(prefix.rstrip("/")) + "/" if prefix else "")
         with _s3_errors("list", self.uri(prefix)):
-            objects = get_objects(bucket=self.bucket, prefix=full_prefix, client=self.client)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=full_prefix
+            )
+            objects = [obj for page in pages for obj in page.get("Contents", [])]
         for obj in sorted(objects, key=lambda o: o["Key"]):
             if obj["Key"].endswith("/"):
                 continue

@@ -47,6 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from scar_dagster.schema import DECISION_COLUMNS
+
 CHUNK_ROWS = 1000  # rows per executemany call
 CHUNK_IDS = 500  # values per IN list (well under SQLite's bound-parameter limit)
 SQLITE_BUSY_TIMEOUT_MS = 60_000
@@ -96,8 +98,6 @@ subset_versions = Table(
 )
 
 SCORE_COLUMNS = tuple(c.name for c in scored_pairs.columns)
-SCORE_FEATURES = ("n_words", "ttr", "mtld", "perplexity")
-DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
 
 
 class TableStoreError(RuntimeError):

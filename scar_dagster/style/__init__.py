@@ -5,7 +5,6 @@ Importing this package is cheap: torch and transformers load only when a model i
 
 from __future__ import annotations
 
-from scar_dagster.style.consistency import CONSISTENCY_METRICS as CONSISTENCY_METRICS
 from scar_dagster.style.consistency import style_consistency as style_consistency
 from scar_dagster.style.features import FEATURES_EMPTY_RESPONSE as FEATURES_EMPTY_RESPONSE
 from scar_dagster.style.features import FEATURES_NO_WORDS as FEATURES_NO_WORDS

@@ -11,14 +11,14 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from scar_dagster.schema import STYLE_METRICS
+
 if TYPE_CHECKING:
     import pandas as pd
 
-CONSISTENCY_METRICS: tuple[str, ...] = ("ttr", "mtld", "perplexity", "n_words")
-
 
 def style_consistency(
-    df: pd.DataFrame, columns: Sequence[str] = CONSISTENCY_METRICS
+    df: pd.DataFrame, columns: Sequence[str] = STYLE_METRICS
 ) -> dict[str, dict[str, float | int | None]]:
     """Return ``{metric: {"mean", "std", "cv", "count"}}`` over the finite values of each column.
 

@@ -12,7 +12,7 @@ from dagster import (
 )
 
 import definitions
-from tests.dagster.conftest import ingest_run, write_jsonl
+from tests.pipeline import ingest_run, write_jsonl
 
 DATA_VERSION_TAG = "dagster/data_version"  # what every run records on a materialization
 _fresh = itertools.count()

@@ -5,7 +5,7 @@ from dagster import materialize
 
 from assets import features, ingest
 from definitions import build_resources
-from tests.dagster.conftest import write_jsonl
+from tests.pipeline import write_jsonl
 
 ROWS = [
     {"instruction": "What is the capital of France?", "output": "Paris is the capital."},

@@ -5,7 +5,7 @@ from dagster import materialize
 
 from assets import ingest
 from definitions import build_resources
-from tests.dagster.conftest import write_jsonl
+from tests.pipeline import write_jsonl
 
 
 def _materialize(instance, home, landing, source):

@@ -36,3 +36,16 @@ def test_unpartitioned_step_gets_a_dict_of_every_source(tmp_path, sources):
     assert result.success
     combined = pd.read_parquet(tmp_path / "assets" / "across_sources.parquet")
     assert combined["source"].tolist() == sources
+
+
+def test_partition_metadata_names_the_partition_file(tmp_path):
+    storage = StorageResource(root=str(tmp_path), landing_zone=str(tmp_path / "landing"))
+    resources = {"io_manager": ParquetIOManager(storage=storage)}
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", ["forum"])
+        result = materialize(
+            [per_source], partition_key="forum", instance=instance, resources=resources
+        )
+    (event,) = result.asset_materializations_for_node("per_source")
+    expected = tmp_path.resolve() / "assets" / "per_source" / "forum.parquet"
+    assert event.metadata["uri"].value == str(expected) and expected.is_file()

@@ -7,7 +7,7 @@ from dagster import build_sensor_context
 
 from assets.jobs import landing_zone_sensor
 from definitions import build_resources
-from tests.dagster.conftest import ingest_run, write_jsonl
+from tests.pipeline import ingest_run, write_jsonl
 
 
 def _tick(instance, home, landing, cursor=None):

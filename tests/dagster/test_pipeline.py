@@ -1,6 +1,10 @@
 """The whole graph on planted data: scores in SQL, an explained, exported, gated subset."""
 
 import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -8,34 +12,61 @@ from dagster import DagsterInstance, build_sensor_context
 
 import definitions
 from scar_dagster.storage import tables
-from tests.dagster.conftest import write_jsonl
-from tests.dagster.pipeline import (
+from tests.pipeline import (
     materialize_group,
     resources,
     run_config,
     run_pipeline,
+    write_jsonl,
     write_landing,
     write_quadruples,
 )
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
+def built(tmp_path_factory) -> tuple[Path, dict]:
+    """The pipeline run once, on disk: landing zone, storage root, quadruples and instance."""
     root = tmp_path_factory.mktemp("pipeline")
     landing, home = root / "landing", root / "home"
     home.mkdir()
     write_landing(landing)
     quads = write_quadruples(root / "quads.jsonl")
-    with DagsterInstance.ephemeral() as instance:
+    (root / "instance").mkdir()
+    with DagsterInstance.local_temp(str(root / "instance")) as instance:
         results = run_pipeline(instance, home, landing, quads, top_k=8)
+    return root, results
+
+
+@contextmanager
+def _open(root: Path, results: dict) -> Iterator[dict]:
+    home, landing = root / "home", root / "landing"
+    engine = resources(home, landing)["database"].get_engine()
+    with DagsterInstance.local_temp(str(root / "instance")) as instance:
         yield {
             "instance": instance,
             "home": home,
             "landing": landing,
-            "quads": quads,
+            "quads": root / "quads.jsonl",
             "results": results,
-            "engine": resources(home, landing)["database"].get_engine(),
+            "engine": engine,
         }
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pipeline(built):
+    """The built pipeline, shared: tests using it only read (no materialization, no new file)."""
+    with _open(*built) as view:
+        yield view
+
+
+@pytest.fixture()
+def own_pipeline(built, tmp_path):
+    """A private copy of the built pipeline for a test that materializes more or adds files."""
+    root, results = built
+    shutil.copytree(root, tmp_path / "pipeline")
+    with _open(tmp_path / "pipeline", results) as view:
+        yield view
 
 
 def _meta(result, node):
@@ -111,13 +142,13 @@ def test_consistent_subset_passes_gates_and_fine_tunes_exactly_once(pipeline):
     assert _tick(pipeline["instance"], first.cursor).run_requests == []
 
 
-def test_fine_tuned_model_records_the_subset_version(pipeline, tmp_path):
+def test_fine_tuned_model_records_the_subset_version(own_pipeline, tmp_path):
     """The command launcher gets the subset through env vars; the asset records the lineage."""
     import sys
 
     from scar_dagster.dagster.resources import FineTuneResource
 
-    res = resources(pipeline["home"], pipeline["landing"])
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
     script = (
         "import os, pathlib; out = pathlib.Path(os.environ['SCAR_OUTPUT_DIR']); "
         "out.mkdir(parents=True, exist_ok=True); "
@@ -127,19 +158,19 @@ def test_fine_tuned_model_records_the_subset_version(pipeline, tmp_path):
     res["fine_tune"] = FineTuneResource(
         mode="command", command=f'{sys.executable} -c "{script}"', output_root=str(tmp_path)
     )
-    result = materialize_group(pipeline["instance"], res, {"ops": {}}, ["finetune"])
+    result = materialize_group(own_pipeline["instance"], res, {"ops": {}}, ["finetune"])
     assert result.success
     meta = _meta(result, "fine_tuned_model")
-    version = _meta(pipeline["results"]["selection"], "selected_subset")["subset_version"]
+    version = _meta(own_pipeline["results"]["selection"], "selected_subset")["subset_version"]
     assert meta["subset_version"] == version
     assert (tmp_path / version / "seen.txt").read_text() == f"{version} 8"
 
 
-def test_mixed_subset_fails_the_gate_and_blocks_fine_tuning(pipeline):
+def test_mixed_subset_fails_the_gate_and_blocks_fine_tuning(own_pipeline):
     """ratio=0.5 takes forum answers too: TTR, MTLD and length spread exceed 0.8 x pool."""
-    res = resources(pipeline["home"], pipeline["landing"])
-    config = run_config(pipeline["quads"], ratio=0.5)
-    instance = pipeline["instance"]
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
+    config = run_config(own_pipeline["quads"], ratio=0.5)
+    instance = own_pipeline["instance"]
     result = materialize_group(
         instance, res, config, ["selection", "finetune"], raise_on_error=False
     )
@@ -155,18 +186,18 @@ def test_mixed_subset_fails_the_gate_and_blocks_fine_tuning(pipeline):
     assert tick.run_requests == [] and "style_consistency failed" in tick.skip_message
 
 
-def test_adding_rows_rescores_only_the_new_rows(pipeline):
-    res = resources(pipeline["home"], pipeline["landing"])
-    config = run_config(pipeline["quads"])
+def test_adding_rows_rescores_only_the_new_rows(own_pipeline):
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
+    config = run_config(own_pipeline["quads"])
     write_jsonl(
-        pipeline["landing"] / "forum" / "b.jsonl",
+        own_pipeline["landing"] / "forum" / "b.jsonl",
         [
             {"instruction": f"new question {i}", "output": f"new answer number {i} lol"}
             for i in range(10)
         ],
     )
     for groups in (["ingest", "features"], ["scoring"]):
-        result = materialize_group(pipeline["instance"], res, config, groups, "forum")
+        result = materialize_group(own_pipeline["instance"], res, config, groups, "forum")
         assert result.success
     meta = _meta(result, "scored_pairs")
     assert (meta["rows_scored"], meta["rows_reused"]) == (10, 16)

@@ -13,7 +13,7 @@ from scar_dagster.ranker.quadruple import Quadruple
 from scar_dagster.ranker.service import score_with_checkpoint
 from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
 from scar_dagster.storage.stores import LocalStore
-from tests.dagster.pipeline import materialize_group
+from tests.pipeline import materialize_group
 from tests.planted import TOPICS, forum, guide, quadruple_rows
 from tests.scar_layout import write_scar_checkpoint, write_scar_data, write_tiny_encoder
 

@@ -22,8 +22,15 @@ from typing import Any
 
 import pytest
 
-from tests.dagster.conftest import write_jsonl
-from tests.e2e.conftest import LOCATION, DagsterDev, sensor_ticks, wait_for
+from tests.e2e.harness import (
+    LOCATION,
+    DagsterDev,
+    ranker_run_config,
+    runs,
+    sensor_ticks,
+    wait_for,
+)
+from tests.pipeline import write_jsonl
 from tests.planted import TOPICS, guide
 
 pytestmark = pytest.mark.e2e
@@ -68,14 +75,6 @@ query Checks($key: AssetKeyInput!, $name: String!) {
 }
 """
 
-RUNS = """
-query Runs($filter: RunsFilter) {
-  runsOrError(filter: $filter) {
-    ... on Runs { results { runId jobName status startTime endTime tags { key value } } }
-  }
-}
-"""
-
 
 def _value(entry: dict) -> Any:
     """The Python value of one GraphQL metadata entry."""
@@ -113,12 +112,6 @@ def latest_by_partition(server: DagsterDev, asset: str) -> dict[str | None, dict
     for event in materializations(server, asset):
         latest.setdefault(event["partition"], event)
     return latest
-
-
-def runs(server: DagsterDev, **filter_: Any) -> list[dict]:
-    """Runs matching a GraphQL ``RunsFilter``, tags as a dict."""
-    found = server.graphql(RUNS, {"filter": filter_})["runsOrError"]["results"]
-    return [{**r, "tags": {t["key"]: t["value"] for t in r["tags"]}} for r in found]
 
 
 def check_executions(server: DagsterDev, asset: str, name: str) -> list[dict]:
@@ -237,18 +230,6 @@ def scenario(dagster_dev: DagsterDev) -> Iterator[dict]:
         "first": first,
         "second": second,
         "dropped_at": dropped_at,
-    }
-
-
-def ranker_run_config(quadruples: Path) -> dict:
-    """A 2-epoch StyleRanker on the planted quadruples (as tests/dagster/pipeline.py)."""
-    return {
-        "ops": {
-            "ranker_training_data": {"config": {"quadruples_path": str(quadruples)}},
-            "style_ranker": {
-                "config": {"epochs": 2, "max_length": 64, "hidden_dim": 64, "batch_size": 4}
-            },
-        }
     }
 
 

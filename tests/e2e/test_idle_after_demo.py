@@ -19,16 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.e2e.harness import (
     LOCATION,
     ROOT,
     DagsterDev,
     prepare_home,
+    ranker_run_config,
     running_dagster_dev,
+    runs,
     sensor_ticks,
     wait_for,
 )
-from tests.e2e.test_dagster_dev import ranker_run_config, runs
 
 pytestmark = pytest.mark.e2e
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from scripts.screenshots import PAGES, capture, dismiss_nux, dump_dom
-from tests.e2e.conftest import DagsterDev
+from tests.e2e.harness import DagsterDev
 
 pytestmark = pytest.mark.e2e
 

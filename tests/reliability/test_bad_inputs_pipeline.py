@@ -24,7 +24,7 @@ from scar_dagster.ranker.training_data import (
 )
 from scar_dagster.selection.candidates import quarantine_key
 from scar_dagster.storage import tables
-from tests.dagster.pipeline import (
+from tests.pipeline import (
     materialize_group,
     resources,
     run_config,

@@ -12,15 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
 from sqlalchemy import func, select
 
 from scar_dagster.selection.export import export_subset
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import STALE_TEMP_SECONDS, LocalStore, read_marker
-from tests.dagster.pipeline import materialize_group, resources, run_config
+from tests.killer import kill_at
+from tests.pipeline import ingest_forum
 from tests.planted import TOPICS, guide
-from tests.reliability.killer import kill_at
 
 
 def _rows(n: int, offset: int = 0) -> list[dict]:
@@ -36,24 +35,17 @@ def _write_source(landing: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
 
 
-def _ingest(home: Path, landing: Path) -> None:
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", ["forum"])
-        res, config = resources(home, landing), run_config(home / "unused.jsonl")
-        assert materialize_group(instance, res, config, ["ingest"], "forum").success
-
-
 INGEST_IN_CHILD = """
 from pathlib import Path
-from tests.reliability.test_faults import _ingest
-_ingest(Path({home!r}), Path({landing!r}))
+from tests.pipeline import ingest_forum
+ingest_forum(Path({home!r}), Path({landing!r}))
 """
 
 
 def test_killed_ingest_leaves_the_old_parquet_and_rerun_is_byte_identical(tmp_path):
     landing, home, clean = tmp_path / "landing", tmp_path / "home", tmp_path / "clean"
     _write_source(landing, _rows(5))
-    _ingest(home, landing)
+    ingest_forum(home, landing)
     parquet = home / "assets" / "raw_pairs" / "forum.parquet"
     old = parquet.read_bytes()
 
@@ -74,12 +66,12 @@ def test_killed_ingest_leaves_the_old_parquet_and_rerun_is_byte_identical(tmp_pa
     live = parquet.parent / ".forum.parquet.live.tmp"
     live.write_bytes(b"being written")
 
-    _ingest(home, landing)
+    ingest_forum(home, landing)
     assert sorted(p.name for p in parquet.parent.iterdir()) == [live.name, parquet.name]
     first = parquet.read_bytes()
-    _ingest(home, landing)
+    ingest_forum(home, landing)
     assert parquet.read_bytes() == first  # reruns are byte-identical
-    _ingest(clean, landing)
+    ingest_forum(clean, landing)
     assert (clean / "assets" / "raw_pairs" / "forum.parquet").read_bytes() == first
     assert len(pd.read_parquet(parquet)) == 400
 

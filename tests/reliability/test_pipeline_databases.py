@@ -6,7 +6,7 @@ import pytest
 from dagster import DagsterInstance
 
 from scar_dagster.storage import tables
-from tests.dagster.pipeline import (
+from tests.pipeline import (
     materialize_group,
     resources,
     run_config,

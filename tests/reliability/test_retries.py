@@ -23,26 +23,16 @@ from scar_dagster.dagster.retries import IO_RETRY_POLICY, io_retry_policy
 from scar_dagster.ranker import registry
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import LocalStore, S3Store, StorageError
-from tests.dagster.pipeline import materialize_group, resources, run_config
+from tests.faulty_proxies import DroppingTcpProxy, FaultyHttpProxy, closed_port
+from tests.pipeline import failure_text, materialize_group, resources, run_config, s3_resources
 from tests.planted import TOPICS, guide
-from tests.reliability.faulty_proxies import DroppingTcpProxy, FaultyHttpProxy, closed_port
-from tests.reliability.test_s3 import s3, s3_resources  # noqa: F401  (fixture)
+from tests.tiny_models import publish_tiny_ranker
 
 PASSWORD = "s3cr3t-Pa55"
 
 
 def _events(result, kind: DagsterEventType) -> list:
     return [e for e in result.all_events if e.event_type == kind]
-
-
-def _error_text(result) -> str:
-    parts = []
-    for failure in result.get_step_failure_events():
-        error = failure.step_failure_data.error
-        while error is not None:
-            parts.append(error.message)
-            error = error.cause or error.context
-    return "\n".join(parts)
 
 
 def _stage_scoring_inputs(home: Path, version: str, n: int = 3) -> pd.DataFrame:
@@ -104,7 +94,7 @@ def test_unreachable_database_is_retried_then_fails_naming_the_masked_url(tmp_pa
         logs = [e.message for e in instance.all_logs(result.run_id)]
     assert not result.success
     assert len(_events(result, DagsterEventType.STEP_UP_FOR_RETRY)) == IO_RETRY_POLICY.max_retries
-    text = _error_text(result)
+    text = failure_text(result)
     masked = make_url(url).render_as_string(hide_password=True)
     assert f"ensure_schema failed on {masked}" in text, text
     everything = "\n".join([text, *map(str, result.all_events), *map(str, logs)])
@@ -120,12 +110,12 @@ def test_database_that_drops_the_first_connection_is_retried_to_success(tmp_path
         res = {**resources(home, tmp_path / "landing"), "database": DatabaseResource(url=url)}
         with DagsterInstance.ephemeral() as instance:
             result = _score(instance, res)
-    assert result.success, _error_text(result)
+    assert result.success, failure_text(result)
     assert proxy.dropped == 1 and proxy.piped >= 1
     assert len(_events(result, DagsterEventType.STEP_UP_FOR_RETRY)) == 1
 
 
-def test_s3_500s_are_retried_by_botocore(s3, s3_endpoint):  # noqa: F811
+def test_s3_500s_are_retried_by_botocore(s3, s3_endpoint):
     s3.get_client().create_bucket(Bucket="curated")
     with FaultyHttpProxy(s3_endpoint, fail_first=2) as proxy:
         store = S3Store(_proxied(proxy.url, max_attempts=3).get_client(), "curated", "root")
@@ -135,7 +125,7 @@ def test_s3_500s_are_retried_by_botocore(s3, s3_endpoint):  # noqa: F811
 
 
 @pytest.mark.parametrize("action", ["write", "read", "exists", "list"])
-def test_s3_lasting_500s_fail_clearly_after_retries(s3, s3_endpoint, action):  # noqa: F811
+def test_s3_lasting_500s_fail_clearly_after_retries(s3, s3_endpoint, action):
     with FaultyHttpProxy(s3_endpoint, always_fail=True) as proxy:
         client = _proxied(proxy.url, max_attempts=3).get_client()
         store = S3Store(client, "curated", "root")
@@ -163,7 +153,7 @@ def _s3_action(store: S3Store, action: str) -> Any:
     return list(store.list("a"))
 
 
-def test_ingest_on_s3_survives_500s_and_fails_clearly_when_s3_is_gone(s3, s3_endpoint, tmp_path):  # noqa: F811
+def test_ingest_on_s3_survives_500s_and_fails_clearly_when_s3_is_gone(s3, s3_endpoint, tmp_path):
     client = s3.get_client()
     for bucket in ("landing", "curated"):
         client.create_bucket(Bucket=bucket)
@@ -190,7 +180,7 @@ def test_ingest_on_s3_survives_500s_and_fails_clearly_when_s3_is_gone(s3, s3_end
         gone = materialize_group(instance, dead, config, ["ingest"], "forum", raise_on_error=False)
     assert not gone.success
     assert len(_events(gone, DagsterEventType.STEP_UP_FOR_RETRY)) == IO_RETRY_POLICY.max_retries
-    assert "s3://landing/zone/forum" in _error_text(gone)
+    assert "s3://landing/zone/forum" in failure_text(gone)
 
 
 def _proxied(endpoint: str, max_attempts: int = 5) -> S3Resource:
@@ -201,25 +191,6 @@ def _proxied(endpoint: str, max_attempts: int = 5) -> S3Resource:
         aws_secret_access_key="test",
         max_attempts=max_attempts,
     )
-
-
-def _publish_tiny_ranker(home: Path, tmp: Path) -> str:
-    import torch
-
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-
-    torch.manual_seed(0)
-    config = RankerConfig(hidden_dim=16, max_length=64)
-    model, tokenizer = build_tiny_ranker(config)
-    folder = tmp / "ckpt"
-    version = save_checkpoint(
-        model.eval(), config, folder, training_fingerprint="t", tokenizer=tokenizer
-    )
-    store = LocalStore(home)
-    registry.publish_checkpoint(store, folder, version)
-    registry.write_champion(store, {"version": version, "val_accuracy": 1.0})
-    return version
 
 
 def _rehash(home: Path, version: str) -> None:
@@ -248,7 +219,7 @@ def _rehash(home: Path, version: str) -> None:
 )
 def test_tampered_checkpoint_fails_scoring_and_writes_no_score(tmp_path, damage, message):
     home = tmp_path / "home"
-    version = _publish_tiny_ranker(home, tmp_path)
+    version = publish_tiny_ranker(home, tmp_path)
     weights = home / registry.PREFIX / version / "model.safetensors"
     if damage == "flipped_byte":
         data = bytearray(weights.read_bytes())
@@ -280,6 +251,6 @@ def test_tampered_checkpoint_fails_scoring_and_writes_no_score(tmp_path, damage,
         assert result.success and len(scores) == 3  # the untampered control scores every pair
         return
     assert not result.success
-    assert message in _error_text(result)
+    assert message in failure_text(result)
     assert scores.empty  # nothing was scored with the bad checkpoint
     assert _events(result, DagsterEventType.STEP_UP_FOR_RETRY) == []  # a retry cannot fix it

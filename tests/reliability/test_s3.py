@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -18,51 +17,17 @@ from dagster import DagsterInstance, build_sensor_context
 from dagster_aws.s3 import S3Resource
 
 from assets.jobs import landing_zone_sensor
-from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
-from scar_dagster.dagster.resources import FineTuneResource, StorageResource
-from tests.dagster.pipeline import (
+from tests.pipeline import (
+    error_text,
     materialize_group,
-    resources,
     run_config,
+    s3_resources,
     write_landing,
     write_quadruples,
 )
 
 LANDING = "s3://landing/zone"
 ROOT = "s3://curated/root"
-
-
-def _s3_resource(endpoint: str) -> S3Resource:
-    return S3Resource(
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-@pytest.fixture()
-def s3(s3_endpoint: str) -> S3Resource:
-    """The S3Resource of the moto server, with every bucket of earlier tests removed."""
-    reset = urllib.request.Request(f"{s3_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(reset, timeout=10):
-        pass
-    return _s3_resource(s3_endpoint)
-
-
-def s3_resources(s3: S3Resource, root: str, landing: str, tmp_path: Path) -> dict[str, Any]:
-    """The pipeline test resources, with storage, IO managers and S3 client on ``s3``."""
-    res = resources(tmp_path / "unused-home", tmp_path / "unused-landing")
-    res["database"] = type(res["database"])(url=f"sqlite:///{tmp_path / 'scar.db'}")
-    storage = StorageResource(root=root, landing_zone=landing, s3=s3)
-    res.update(
-        s3=s3,
-        storage=storage,
-        io_manager=ParquetIOManager(storage=storage),
-        json_io_manager=JsonIOManager(storage=storage),
-        fine_tune=FineTuneResource(output_root=str(tmp_path / "finetune")),
-    )
-    return res
 
 
 def _put(client: Any, bucket: str, key: str, rows: list[dict]) -> None:
@@ -76,15 +41,6 @@ def _tick(instance: DagsterInstance, res: dict[str, Any], cursor: str | None = N
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     return result
-
-
-def _error_text(error: Any) -> str:
-    """Message of a SerializableErrorInfo and of every cause and context below it."""
-    parts = []
-    while error is not None:
-        parts.append(error.message)
-        error = error.cause or error.context
-    return "\n".join(parts)
 
 
 def test_landing_sensor_on_s3(s3: S3Resource, tmp_path: Path) -> None:
@@ -180,5 +136,5 @@ def test_missing_bucket_fails_naming_the_uri(
     assert not result.success
     failures = result.get_step_failure_events()
     assert failures
-    text = _error_text(failures[0].step_failure_data.error)
+    text = error_text(failures[0].step_failure_data.error)
     assert missing in text, text

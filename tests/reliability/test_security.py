@@ -66,7 +66,6 @@ def test_secrets_never_reach_metadata_events_or_logs(
 ):
     """A run on S3 + PostgreSQL with secrets from EnvVar: no event, metadata or log shows them."""
     import json
-    import urllib.request
 
     from dagster import DagsterInstance, EnvVar
     from dagster_aws.s3 import S3Resource
@@ -74,13 +73,12 @@ def test_secrets_never_reach_metadata_events_or_logs(
 
     from scar_dagster.dagster.resources import DatabaseResource
     from scar_dagster.storage.stores import S3Store
-    from tests.dagster.pipeline import materialize_group, run_config
+    from tests.moto_server import reset_moto
+    from tests.pipeline import failure_text, materialize_group, run_config, s3_resources
     from tests.planted import TOPICS, guide
-    from tests.reliability.test_retries import _publish_tiny_ranker
-    from tests.reliability.test_s3 import s3_resources
+    from tests.tiny_models import publish_tiny_ranker
 
-    reset = urllib.request.Request(f"{s3_endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(reset, timeout=10).close()
+    reset_moto(s3_endpoint)
     db_url = make_url(postgres_url).set(password=PG_SECRET).render_as_string(hide_password=False)
     monkeypatch.setenv("SCAR_TEST_DB_URL", db_url)  # trust auth: the password is ignored
     monkeypatch.setenv("SCAR_TEST_S3_SECRET", S3_SECRET)  # moto accepts any secret
@@ -101,7 +99,7 @@ def test_secrets_never_reach_metadata_events_or_logs(
     res["database"] = DatabaseResource(url=EnvVar("SCAR_TEST_DB_URL"))
     # A published tiny champion, so scoring and selection run without training.
     local = tmp_path / "local_root"
-    version = _publish_tiny_ranker(local, tmp_path)
+    version = publish_tiny_ranker(local, tmp_path)
     store = S3Store(client, "curated", "root")
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
         store.write_bytes(path.relative_to(local).as_posix(), path.read_bytes())
@@ -123,10 +121,8 @@ def test_secrets_never_reach_metadata_events_or_logs(
             texts += [repr(event) for event in result.all_events]
     texts.append(capfd.readouterr().err)
     everything = "\n".join(texts)
-    from tests.reliability.test_retries import _error_text
-
     assert results[1].success
-    assert results[2].asset_materializations_for_node("selected_subset"), _error_text(results[2])
+    assert results[2].asset_materializations_for_node("selected_subset"), failure_text(results[2])
     masked = make_url(db_url).render_as_string(hide_password=True)
     assert masked in everything  # the URL is shown (scored_pairs metadata), masked
     assert PG_SECRET not in everything

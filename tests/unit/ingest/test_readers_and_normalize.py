@@ -12,8 +12,8 @@ from scar_dagster.ingest.normalize import (
     ColumnMapping,
     NormalizeParams,
     Rejected,
+    canonical_text,
     normalize_record,
-    normalize_text,
     pair_id,
 )
 from scar_dagster.ingest.readers import read_records
@@ -101,7 +101,7 @@ def test_too_long_text_is_rejected():
 
 def test_normalization_keeps_layout_and_gives_stable_ids():
     messy = "\ufeff  Title\r\n\r\n\r\n\r\n- item one   \r\n\tcode()\x00 \n"
-    assert normalize_text(messy) == "Title\n\n- item one\n    code()"
+    assert canonical_text(messy) == "Title\n\n- item one\n    code()"
     a = _pair({"instruction": "Q ", "output": "A\r\n"})
     b = _pair({"prompt": "Q", "response": "A"})
     assert a.id == b.id == pair_id("Q", "A")

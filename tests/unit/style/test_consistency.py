@@ -8,7 +8,8 @@ import math
 import pandas as pd
 import pytest
 
-from scar_dagster.style.consistency import CONSISTENCY_METRICS, style_consistency
+from scar_dagster.schema import STYLE_METRICS as CONSISTENCY_METRICS
+from scar_dagster.style.consistency import style_consistency
 
 
 def test_known_std_and_cv():

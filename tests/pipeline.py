@@ -1,15 +1,27 @@
-"""A small end-to-end pipeline on planted data, shared by the Dagster-level tests."""
+"""A small end-to-end pipeline on planted data, and the helpers the pipeline tests share.
+
+Test helpers live in tests/*.py modules like this one; test modules and conftest files import
+them from here, never from each other.
+"""
 
 import json
 from pathlib import Path
+from typing import Any
 
-from dagster import AssetSelection, materialize
+from dagster import AssetSelection, DagsterInstance, materialize
 
 import definitions
 from definitions import build_resources
 from scar_dagster.dagster.resources import CheckThresholdsResource
-from tests.dagster.conftest import write_jsonl
 from tests.planted import TOPICS, forum, guide, quadruple_rows
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    """Write rows (dicts, or raw strings for broken lines) as a JSONL file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def write_landing(landing: Path) -> None:
@@ -99,3 +111,59 @@ def run_pipeline(instance, home, landing, quadruples, sources=("forum", "guides"
     if results["selection"].success:
         results["evaluation"] = materialize_group(instance, res, config, ["evaluation"])
     return results
+
+
+def ingest_forum(home: Path, landing: Path) -> None:
+    """Materialize the ingest group for the ``forum`` source on a fresh instance."""
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", ["forum"])
+        res, config = resources(home, landing), run_config(home / "unused.jsonl")
+        assert materialize_group(instance, res, config, ["ingest"], "forum").success
+
+
+def s3_resources(s3: Any, root: str, landing: str, tmp_path: Path) -> dict[str, Any]:
+    """The pipeline test resources, with storage, IO managers and S3 client on ``s3``."""
+    from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
+    from scar_dagster.dagster.resources import FineTuneResource, StorageResource
+
+    res = resources(tmp_path / "unused-home", tmp_path / "unused-landing")
+    res["database"] = type(res["database"])(url=f"sqlite:///{tmp_path / 'scar.db'}")
+    storage = StorageResource(root=root, landing_zone=landing, s3=s3)
+    res.update(
+        s3=s3,
+        storage=storage,
+        io_manager=ParquetIOManager(storage=storage),
+        json_io_manager=JsonIOManager(storage=storage),
+        fine_tune=FineTuneResource(output_root=str(tmp_path / "finetune")),
+    )
+    return res
+
+
+def error_text(error: Any) -> str:
+    """Message of a SerializableErrorInfo and of every cause and context below it."""
+    parts = []
+    while error is not None:
+        parts.append(error.message)
+        error = error.cause or error.context
+    return "\n".join(parts)
+
+
+def failure_text(result: Any) -> str:
+    """The error text of every failed step of a materialize result."""
+    failures = result.get_step_failure_events()
+    return "\n".join(error_text(failure.step_failure_data.error) for failure in failures)
+
+
+def ingest_run(instance, home: Path, landing: Path, source: str) -> None:
+    """Materialize raw_pairs and raw_quarantine of ``source`` in a real run that no sensor
+    launched (as ``make demo``, the UI or the CLI would)."""
+    from assets import ingest
+    from definitions import build_resources
+
+    result = materialize(
+        [ingest.ingest_source_assets],
+        partition_key=source,
+        instance=instance,
+        resources=build_resources(str(home), str(landing)),
+    )
+    assert result.success

@@ -1,0 +1,52 @@
+"""One fine-tune of a subset, by mode: a local SFT run or the user's own command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scar_dagster.finetune.command import run_command
+from scar_dagster.finetune.record import FineTuneRecord
+from scar_dagster.finetune.sft import SFTParams, run_local_sft
+
+FINETUNE_MODES = ("local", "command")
+
+
+def launch_finetune(
+    mode: str,
+    *,
+    subset_path: str | Path,
+    subset_version: str,
+    output_root: str | Path,
+    base_model_path: str | Path,
+    command: str | None = None,
+    timeout_s: float | None = None,
+    params: SFTParams | None = None,
+) -> FineTuneRecord:
+    """Fine-tune on ``subset_path`` into ``output_root/<subset_version>``; return the record.
+
+    ``mode="local"`` runs :func:`run_local_sft` on ``base_model_path`` with ``params``
+    (overwriting an earlier run of the same version); ``mode="command"`` runs ``command``
+    (split with shlex) with ``SCAR_SUBSET_PATH``, ``SCAR_SUBSET_VERSION`` and ``SCAR_OUTPUT_DIR``
+    set, within ``timeout_s``.
+    """
+    output_dir = Path(output_root) / subset_version
+    if mode == "command":
+        if not command:
+            raise ValueError("fine-tune mode 'command' needs a command")
+        return run_command(
+            command,
+            subset_path=subset_path,
+            subset_version=subset_version,
+            output_dir=output_dir,
+            timeout_s=timeout_s,
+        )
+    if mode != "local":
+        raise ValueError(f"unknown fine-tune mode {mode!r}: use one of {FINETUNE_MODES}")
+    return run_local_sft(
+        subset_path,
+        base_model_path=base_model_path,
+        output_dir=output_dir,
+        params=params,
+        subset_version=subset_version,
+        overwrite=True,
+    )
