@@ -33,6 +33,9 @@ class CountingReader(io.RawIOBase):
 
     def __init__(self, stream: IO[bytes], *, source_errors: bool = False) -> None:
         self._stream = stream
+        # read1 returns what one underlying read gives, so the bytes decoded before a
+        # damaged spot are handed out before the error (read(n) would drop them)
+        self._read = getattr(stream, "read1", stream.read)
         self._source_errors = source_errors
         self.count = 0
 
@@ -50,7 +53,7 @@ class CountingReader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         try:
-            chunk = self._stream.read(len(buffer))
+            chunk = self._read(len(buffer))
         except Exception as error:
             if self._source_errors:
                 raise SourceStreamError(f"reading the file failed: {error}") from error
@@ -76,12 +79,15 @@ class ZstdReader(io.RawIOBase):
         self._frame = self._context.decompressobj()
         self._in_frame = False
         self._pending = memoryview(b"")
+        self._error: Exception | None = None  # raised once the data before it is read
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while not self._pending:
+            if self._error is not None:
+                raise self._error
             data = self._stream.read(READ_SIZE)
             if not data:
                 if self._in_frame:
@@ -94,9 +100,17 @@ class ZstdReader(io.RawIOBase):
         return n
 
     def _decompress(self, data: bytes) -> bytes:
-        out = []
+        import zstandard
+
+        out: list[bytes] = []
         while data:
-            out.append(self._frame.decompress(data))
+            try:
+                out.append(self._frame.decompress(data))
+            except zstandard.ZstdError as error:
+                if not out:
+                    raise
+                self._error = error  # first hand out the frames decoded before the damage
+                break
             self._in_frame = not self._frame.eof
             if not self._frame.eof:
                 break

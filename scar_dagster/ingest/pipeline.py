@@ -163,6 +163,13 @@ class WrittenSource:
         return sum(self.reasons.values()) - self.duplicates
 
 
+def _top_up(head: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``head`` extended with the first rows of ``frame`` up to ``HEAD_ROWS`` rows."""
+    if len(head) >= HEAD_ROWS:
+        return head
+    return pd.concat([head, frame.head(HEAD_ROWS - len(head))], ignore_index=True)
+
+
 def _arrow_schema(columns: tuple[str, ...]) -> Any:
     import pyarrow as pa
 
@@ -202,7 +209,7 @@ def write_source(
             for i, (frame, out, schema) in enumerate(outputs):
                 if len(frame):
                     out.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
-                    heads[i] = heads[i] if len(heads[i]) else frame.head(HEAD_ROWS)
+                    heads[i] = _top_up(heads[i], frame)
             kept += len(pairs)
             reasons.update(dropped["reason"])
     return WrittenSource(

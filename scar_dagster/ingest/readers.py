@@ -123,7 +123,7 @@ def read_json_array(stream: io.BufferedReader) -> Iterator[RawRecord]:
         yield RawRecord(1, None, r.INGEST_MALFORMED_JSON, detail, excerpt(text.peek(200)[:200]))
         return
     prefix = "item" if first == b"[" else ""
-    items = ijson.items(text, prefix, use_float=True)
+    items = ijson.items(_ReadOne(text), prefix, use_float=True)
     for index, item in enumerate(items, start=1):
         if isinstance(item, dict):
             yield RawRecord(index, item)
@@ -194,7 +194,7 @@ def read_parquet(stream: IO[bytes], batch_rows: int = 8192) -> Iterator[RawRecor
                 ]
             except (pa.ArrowException, OSError) as error:
                 offset = _row_group_offset(parquet.metadata.row_group(group))
-                where = f"row group {group + 1} of {parquet.num_row_groups}, at byte {offset:,}"
+                where = f"in row group {group + 1} of {parquet.num_row_groups} (from byte {offset:,})"
                 yield damage_record(number + 1, r.INGEST_CORRUPT_FILE, where, error)
                 return
             for row in rows:
@@ -296,6 +296,13 @@ def read_records(name: str, stream: IO[bytes]) -> Iterator[RawRecord]:
         raise
     except _damage_errors() as error:
         yield damage_record(last + 1, _damage_reason(error), where(), error)
+
+
+class _ReadOne:
+    """``read(n)`` as ``read1(n)``: what is buffered is parsed before a failing read."""
+
+    def __init__(self, stream: io.BufferedReader) -> None:
+        self.read = stream.read1
 
 
 class _Utf8Encoder(io.RawIOBase):
