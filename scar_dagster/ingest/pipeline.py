@@ -197,7 +197,8 @@ def write_source(
     import pyarrow.parquet as pq
 
     reader = SourceReader(store, source, params, chunk_rows, log=log)
-    pairs_schema, dropped_schema = _arrow_schema(r.PAIR_COLUMNS), _arrow_schema(r.QUARANTINE_COLUMNS)
+    pairs_schema = _arrow_schema(r.PAIR_COLUMNS)
+    dropped_schema = _arrow_schema(r.QUARANTINE_COLUMNS)
     kept, reasons = 0, Counter[str]()
     heads = [_pairs_frame([]), _dropped_frame([])]
     with (
@@ -208,7 +209,8 @@ def write_source(
             outputs = ((pairs, pairs_out, pairs_schema), (dropped, dropped_out, dropped_schema))
             for i, (frame, out, schema) in enumerate(outputs):
                 if len(frame):
-                    out.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+                    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+                    out.write_table(table)
                     heads[i] = _top_up(heads[i], frame)
             kept += len(pairs)
             reasons.update(dropped["reason"])

@@ -194,7 +194,8 @@ def read_parquet(stream: IO[bytes], batch_rows: int = 8192) -> Iterator[RawRecor
                 ]
             except (pa.ArrowException, OSError) as error:
                 offset = _row_group_offset(parquet.metadata.row_group(group))
-                where = f"in row group {group + 1} of {parquet.num_row_groups} (from byte {offset:,})"
+                groups = parquet.num_row_groups
+                where = f"in row group {group + 1} of {groups} (from byte {offset:,})"
                 yield damage_record(number + 1, r.INGEST_CORRUPT_FILE, where, error)
                 return
             for row in rows:
@@ -265,9 +266,8 @@ def read_records(name: str, stream: IO[bytes]) -> Iterator[RawRecord]:
     """
     fmt = file_format(name)
     if fmt is None:
-        expected = ", ".join(FORMAT_SUFFIXES)
-        compressions = "/".join(DECOMPRESSORS)
-        detail = f"unsupported file type {name!r}; expected one of {expected} (optionally {compressions})"
+        expected = f"{', '.join(FORMAT_SUFFIXES)} (optionally {'/'.join(DECOMPRESSORS)})"
+        detail = f"unsupported file type {name!r}; expected one of {expected}"
         yield RawRecord(0, None, r.INGEST_UNKNOWN_FORMAT, detail)
         return
     compression = split_compression(name)[1]

@@ -101,8 +101,12 @@ def test_json_array_with_a_syntax_error_keeps_the_records_before_it():
     _assert_tail(_records("dump.json", data), 3, r.INGEST_CORRUPT_FILE)
 
 
+def _hex(i: int) -> str:
+    return hashlib.sha256(bytes(i)).hexdigest()
+
+
 def test_truncated_jsonl_gz_keeps_every_complete_record():
-    rows = [{"prompt": f"q{i}", "response": hashlib.sha256(bytes(i)).hexdigest()} for i in range(500)]
+    rows = [{"prompt": f"q{i}", "response": _hex(i)} for i in range(600)]
     data = gzip.compress(_jsonl(rows))
     records = _records("dump.jsonl.gz", data[: len(data) // 2])
     *good, tail = records
@@ -190,7 +194,7 @@ class _Tripwire(io.RawIOBase):
         ("big.jsonl", _jsonl),
         ("big.csv", lambda rows: _delimited(rows, ",")),
         ("big.json.gz", lambda rows: gzip.compress(json.dumps(rows).encode())),
-        ("big.json.zst", lambda rows: zstandard.ZstdCompressor().compress(json.dumps(rows).encode())),
+        ("big.json.zst", lambda rows: COMPRESS[".zst"](json.dumps(rows).encode())),
     ],
 )
 def test_first_record_comes_before_the_file_is_read(name, encode):
