@@ -64,6 +64,7 @@ def scored_pairs(
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
             num_threads=config.num_threads,
+            log=context.log,
         )
     frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
     frame = frame.assign(ranker_version=version, score=scores).merge(

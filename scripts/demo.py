@@ -17,7 +17,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# INFO shows the steps' own lines (progress: rows done/total, rate, ETA; counts), not Dagster's
+# DEBUG event stream.
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def _run(job_name: str, instance, defs, partition_key: str | None = None) -> None:
