@@ -3,13 +3,11 @@
 import gzip
 import io
 import json
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 import zstandard
 from dagster import DagsterInstance, materialize
 from dagster_aws.s3 import S3Resource
@@ -19,6 +17,7 @@ from definitions import build_resources
 from scar_dagster import schema as r
 from scar_dagster.dagster.io_managers import ParquetIOManager
 from scar_dagster.dagster.resources import StorageResource
+from tests.reliability import test_s3
 
 ROWS = [{"prompt": f"Question {i}?", "response": f"Answer {i}."} for i in range(8)]
 
@@ -38,7 +37,16 @@ def _damaged_files() -> dict[str, bytes]:
     }
 
 
-def _check(result, kept_expected: int) -> dict:
+def _ingest(resources: dict, kept_expected: int) -> dict:
+    """Materialize the ingest asset for source ``dump``; check it; return metadata by asset."""
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", ["dump"])
+        result = materialize(
+            [ingest.ingest_source_assets],
+            partition_key="dump",
+            instance=instance,
+            resources=resources,
+        )
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert [(c.check_name, c.passed) for c in checks] == [("raw_pairs_row_accounting", True)]
@@ -55,15 +63,7 @@ def test_damaged_and_compressed_files_through_the_asset(tmp_path):
     (landing / "dump").mkdir(parents=True)
     for name, data in _damaged_files().items():
         (landing / "dump" / name).write_bytes(data)
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", ["dump"])
-        result = materialize(
-            [ingest.ingest_source_assets],
-            partition_key="dump",
-            instance=instance,
-            resources=build_resources(str(home), str(landing)),
-        )
-    meta = _check(result, kept_expected=9)
+    meta = _ingest(build_resources(str(home), str(landing)), kept_expected=9)
     assert meta["raw_pairs"]["input_records"] == 6 + 8 + 8 + 2
     assert (meta["raw_pairs"]["duplicates"], meta["raw_pairs"]["quarantined"]) == (13, 2)
     pairs = pd.read_parquet(home / "assets" / "raw_pairs" / "dump.parquet")
@@ -76,36 +76,20 @@ def test_damaged_and_compressed_files_through_the_asset(tmp_path):
     assert "Question 0?" in meta["raw_pairs"]["preview"]
 
 
-@pytest.fixture()
-def s3(s3_endpoint: str) -> S3Resource:
-    reset = urllib.request.Request(f"{s3_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(reset, timeout=10):
-        pass
-    return S3Resource(
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+moto_s3 = test_s3.s3  # the fixture: an S3Resource on a fresh moto server
 
 
-def test_streaming_ingest_from_and_to_s3(s3: S3Resource, tmp_path: Path):
-    client = s3.get_client()
+def test_streaming_ingest_from_and_to_s3(moto_s3: S3Resource, tmp_path: Path):
+    client = moto_s3.get_client()
     for bucket in ("landing", "curated"):
         client.create_bucket(Bucket=bucket)
     for name, data in _damaged_files().items():
         client.put_object(Bucket="landing", Key=f"zone/dump/{name}", Body=data)
-    storage = StorageResource(root="s3://curated/root", landing_zone="s3://landing/zone", s3=s3)
+    storage = StorageResource(
+        root="s3://curated/root", landing_zone="s3://landing/zone", s3=moto_s3
+    )
     resources = {"storage": storage, "io_manager": ParquetIOManager(storage=storage)}
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", ["dump"])
-        result = materialize(
-            [ingest.ingest_source_assets],
-            partition_key="dump",
-            instance=instance,
-            resources=resources,
-        )
-    _check(result, kept_expected=9)
+    _ingest(resources, kept_expected=9)
     body = client.get_object(Bucket="curated", Key="root/assets/raw_pairs/dump.parquet")["Body"]
     pairs = pd.read_parquet(io.BytesIO(body.read()))
     assert len(pairs) == 9 and pairs["id"].is_unique
