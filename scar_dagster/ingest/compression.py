@@ -28,11 +28,15 @@ class SourceStreamError(RuntimeError):
 class CountingReader(io.RawIOBase):
     """A raw stream over ``stream`` that counts the bytes read (``count``).
 
-    It seeks when ``stream`` does (a local file), so Parquet can be read through it in place.
+    With ``seekable=True`` it seeks when ``stream`` does (a local file), so Parquet can be read
+    through it in place; decompressed data never seeks (gzip "seeks" by decompressing again).
     """
 
-    def __init__(self, stream: IO[bytes], *, source_errors: bool = False) -> None:
+    def __init__(
+        self, stream: IO[bytes], *, source_errors: bool = False, seekable: bool = False
+    ) -> None:
         self._stream = stream
+        self._seekable = seekable
         # read1 returns what one underlying read gives, so the bytes decoded before a
         # damaged spot are handed out before the error (read(n) would drop them)
         self._read = getattr(stream, "read1", stream.read)
@@ -43,7 +47,7 @@ class CountingReader(io.RawIOBase):
         return True
 
     def seekable(self) -> bool:
-        return bool(getattr(self._stream, "seekable", lambda: False)())
+        return self._seekable and bool(getattr(self._stream, "seekable", lambda: False)())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         return self._stream.seek(offset, whence)

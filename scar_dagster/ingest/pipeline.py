@@ -139,7 +139,7 @@ class SourceReader:
         source, seen_any, read = self.source, False, 0
         try:
             with self.store.open_read(f"{source}/{info.key}") as stream:
-                counted = CountingReader(stream)
+                counted = CountingReader(stream, seekable=True)
                 for record in read_records(info.key, counted):  # type: ignore[arg-type]
                     seen_any = True
                     self.input_records += 1

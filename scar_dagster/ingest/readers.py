@@ -15,6 +15,7 @@ import codecs
 import contextlib
 import csv
 import io
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -132,20 +133,31 @@ def read_json_array(stream: io.BufferedReader) -> Iterator[RawRecord]:
             yield RawRecord(index, None, r.INGEST_MALFORMED_JSON, detail, excerpt(repr(item)))
 
 
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by the "surrogateescape" handler
+
+
 def _delimited(delimiter: str) -> Callable[[io.BufferedReader], Iterator[RawRecord]]:
     def read(stream: io.BufferedReader) -> Iterator[RawRecord]:
-        """Yield one record per data row; the header row names the fields."""
+        """Yield one record per data row; the header row names the fields.
+
+        Bytes that are not UTF-8 make their own row ``ingest_invalid_encoding``, not the file.
+        """
         csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
-        text = io.TextIOWrapper(_utf8(stream), encoding="utf-8", newline="")
+        utf8 = _utf8(stream)
+        text = io.TextIOWrapper(utf8, encoding="utf-8", errors="surrogateescape", newline="")
         rows = csv.reader(text, delimiter=delimiter)
         header = [name.strip() for name in next(rows, [])]
         for number, row in enumerate(rows, start=1):
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) != len(header):
+            line = delimiter.join(row)
+            if _UNDECODABLE.search(line):
+                bad = line.encode("utf-8", errors="surrogateescape")
+                detail = "row has bytes that are not valid UTF-8"
+                yield RawRecord(number, None, r.INGEST_INVALID_ENCODING, detail, excerpt(bad))
+            elif len(row) != len(header):
                 detail = f"row has {len(row)} fields, the header has {len(header)}"
-                line = excerpt(delimiter.join(row))
-                yield RawRecord(number, None, r.INGEST_MALFORMED_ROW, detail, line)
+                yield RawRecord(number, None, r.INGEST_MALFORMED_ROW, detail, excerpt(line))
             else:
                 yield RawRecord(number, dict(zip(header, row, strict=True)))
 
@@ -244,9 +256,9 @@ def damage_record(line: int, reason: str, where: str, error: BaseException) -> R
 def _damage_reason(error: BaseException) -> str:
     if isinstance(error, EOFError):
         return r.INGEST_TRUNCATED_FILE
-    if isinstance(error, UnicodeError):
-        return r.INGEST_INVALID_ENCODING
     message = _error_text(error)
+    if isinstance(error, UnicodeError) or "invalid bytes in UTF8" in message:  # yajl's words
+        return r.INGEST_INVALID_ENCODING
     if "premature EOF" in message or "Incomplete" in message:  # ijson's C / Python backends
         return r.INGEST_TRUNCATED_FILE
     return r.INGEST_CORRUPT_FILE
@@ -271,7 +283,7 @@ def read_records(name: str, stream: IO[bytes]) -> Iterator[RawRecord]:
         yield RawRecord(0, None, r.INGEST_UNKNOWN_FORMAT, detail)
         return
     compression = split_compression(name)[1]
-    raw = CountingReader(stream, source_errors=True)
+    raw = CountingReader(stream, source_errors=True, seekable=compression is None)
     decoded = CountingReader(DECOMPRESSORS[compression](raw)) if compression else raw  # type: ignore[arg-type]
 
     def where() -> str:

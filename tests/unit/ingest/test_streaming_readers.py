@@ -159,14 +159,42 @@ def test_csv_and_tsv_use_the_column_mapping(tmp_path):
     assert result.reason_counts() == {r.INGEST_DUPLICATE: 1}
 
 
-def test_csv_row_with_the_wrong_field_count_is_quarantined_alone():
-    data = b"prompt,response\nq1,a1\nq2,a2,extra\n\nq3,a3\n"
+def test_csv_rows_with_the_wrong_field_count_or_bad_bytes_are_quarantined_alone():
+    data = b"prompt,response\nq1,a1\nq2,a2,extra\n\nq3,a3\nq4,\xff\xfe\nq5,a5\n"
     records = _records("x.csv", data)
     assert [(rec.line, rec.reason) for rec in records] == [
         (1, None),
         (2, r.INGEST_MALFORMED_ROW),
         (4, None),
+        (5, r.INGEST_INVALID_ENCODING),
+        (6, None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", []),
+        (b" \n", []),
+        (b"[]", []),
+        (b'{"prompt": "a", "response": "b"}', [(1, None)]),
+        (b"3", [(1, r.INGEST_MALFORMED_JSON)]),
+        (
+            b'[{"a": 1}, 2] trailing',
+            [(1, None), (2, r.INGEST_MALFORMED_JSON), (3, r.INGEST_CORRUPT_FILE)],
+        ),
+        (b'[{"a": 1}, {"a": "\xff"}]', [(1, None), (2, r.INGEST_INVALID_ENCODING)]),
+    ],
+)
+def test_json_edge_cases(data, expected):
+    assert [(rec.line, rec.reason) for rec in _records("x.json", data)] == expected
+
+
+def test_compressed_parquet_reads_by_row_group_and_bad_data_is_one_row():
+    data = gzip.compress(_parquet(ROWS, row_group_size=2))
+    assert [rec.payload for rec in _records("x.parquet.gz", data)] == ROWS
+    (bad,) = _records("x.parquet.gz", b"not gzip")
+    assert (bad.line, bad.reason) == (1, r.INGEST_CORRUPT_FILE)
 
 
 class _Tripwire(io.RawIOBase):
