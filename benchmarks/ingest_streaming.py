@@ -128,6 +128,7 @@ def main() -> None:
         model, flags = cpu_info()
         print(f"CPU: {model}, {os.cpu_count()} logical cores")
         print(f"CPU flags: {flags}")
+        print(f"Load average (1 min) at start: {os.getloadavg()[0]:.2f} (a shared machine)")
         print(
             f"Data: seeded (seed {args.seed}) synthetic ShareGPT JSON array, {count:,} "
             f"conversations, {size_mb:.0f} MB ({gz_mb:.0f} MB as .json.gz, gzip level 1); "
