@@ -10,14 +10,12 @@ alone (``on="response"``: one answer reused for different instructions counts on
 
 Near duplicates use seeded MinHash over word n-gram shingles with LSH banding (linear in
 the number of pairs, unlike the reference's all-pairs loop). A band hit is confirmed by the
-exact Jaccard similarity of the two shingle sets before a pair is dropped (the MinHash
-estimate alone flips borderline pairs either way). Defaults follow the SCAR reference
+MinHash Jaccard estimate before a pair is dropped. Defaults follow the SCAR reference
 (``ngram_size=2``, ``num_perm=128``, similarity threshold 0.5).
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
@@ -32,7 +30,6 @@ DedupOn = Literal["pair", "response"]
 DEFAULT_NUM_PERM = 128
 DEFAULT_NGRAM_SIZE = 2
 DEFAULT_NEAR_THRESHOLD = 0.5
-SHINGLE_CACHE = 4096  # shingle sets kept for confirming candidates (~10 KB each for long texts)
 
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -149,15 +146,14 @@ def near_duplicates(
     seed: int = 1,
     log: Any = None,
 ) -> dict[str, str]:
-    """Map each dropped id to the best-ranked kept id with Jaccard similarity >= threshold.
+    """Map each dropped id to the best-ranked kept id with estimated Jaccard >= threshold.
 
     Signatures are datasketch ``MinHash(num_perm, seed=seed)``; the band count and width are
     ``MinHashLSH(threshold, num_perm)``'s optimum. Bands are bucketed with numpy, keeping only
     buckets with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair).
     Only kept pairs are compared against, so duplicates do not chain through a dropped pair.
-    Texts without any word are never near duplicates (exact dedup covers them). LSH only
-    proposes candidates; each is confirmed with the exact Jaccard similarity of the shingle
-    sets. ``log`` gets progress lines for the signatures (the slow part).
+    Texts without any word are never near duplicates (exact dedup covers them).
+    ``log`` gets progress lines for the signatures (the slow part).
     """
     from datasketch import MinHashLSH
 
@@ -168,20 +164,12 @@ def near_duplicates(
     if len(order) < 2:
         return {}
     shared = _shared_buckets(signatures, bands.b, bands.r)
-
-    @functools.lru_cache(maxsize=SHINGLE_CACHE)
-    def shingle_set(position: int) -> frozenset[bytes]:
-        return frozenset(shingles(texts[order[position]], ngram_size))
-
-    def similar(p: int, q: int) -> bool:
-        a, b = shingle_set(p), shingle_set(q)
-        return len(a & b) >= threshold * len(a | b)
-
     kept_in: dict[int, list[int]] = {}  # bucket -> kept positions, ascending
     dropped: dict[str, str] = {}
     for position, buckets in enumerate(shared):
         candidates = sorted({q for bucket in buckets for q in kept_in.get(bucket, ())})
-        match = next((q for q in candidates if similar(position, q)), None)
+        values = signatures[position]
+        match = next((q for q in candidates if np.mean(signatures[q] == values) >= threshold), None)
         if match is not None:
             dropped[ids[order[position]]] = ids[order[match]]
             continue
