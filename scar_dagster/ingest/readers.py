@@ -33,7 +33,6 @@ from scar_dagster.ingest.compression import (
 )
 
 FORMAT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".csv", ".tsv")
-SUPPORTED_SUFFIXES = FORMAT_SUFFIXES  # kept for callers of the old name
 EXCERPT_CHARS = 200
 CSV_FIELD_LIMIT = 64 * 1024 * 1024  # characters per CSV cell (the csv module's default: 128 Ki)
 
