@@ -61,6 +61,7 @@ def style_features(
         lm=instruct_lm.load() if params.compute_perplexity else None,
         encoder=encoder.load() if params.compute_relatedness else None,
         params=params,
+        log=context.log,
     )
     png = histograms_png(frame, ["perplexity", "ttr"])
     plot_key = f"plots/style_features/{context.partition_key}.png"

@@ -63,6 +63,7 @@ def scored_pairs(
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
             num_threads=config.num_threads,
+            log=context.log,
         )
     context.log.info(f"scored {result.scored} new pairs, reused {result.reused} with {version}")
     return MaterializeResult(

@@ -62,6 +62,7 @@ def selected_subset(
         engine=database.get_engine(),
         store=storage.asset_store(),
         prefix=SUBSETS_PREFIX,
+        log=context.log,
     )
     context.log.info(f"subset {result.version}: {len(result.subset)} rows at {result.uri}")
     report = result.report

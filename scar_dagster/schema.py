@@ -41,6 +41,9 @@ INGEST_UNREADABLE_FILE = "ingest_unreadable_file"
 INGEST_NULL_VALUE = "ingest_null_value"
 INGEST_EMPTY_FILE = "ingest_empty_file"
 INGEST_DUPLICATE = "ingest_duplicate"
+INGEST_TRUNCATED_FILE = "ingest_truncated_file"  # the file ends mid-record: its rest is one row
+INGEST_CORRUPT_FILE = "ingest_corrupt_file"  # damaged data mid-file: its rest is one row
+INGEST_MALFORMED_ROW = "ingest_malformed_row"  # a CSV/TSV row whose field count is not the header's
 
 # Selection reasons (used by selection_decisions).
 DEDUP_EXACT = "dedup_exact"

@@ -17,14 +17,16 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# INFO shows the steps' own lines (progress: rows done/total, rate, ETA; counts), not Dagster's
+# DEBUG event stream.
+CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def _run(job_name: str, instance, defs, partition_key: str | None = None) -> None:
     started = time.perf_counter()
     job = defs.resolve_job_def(job_name)
     result = job.execute_in_process(
-        instance=instance, partition_key=partition_key, run_config=QUIET, raise_on_error=False
+        instance=instance, partition_key=partition_key, run_config=CONSOLE, raise_on_error=False
     )
     label = f"{job_name}[{partition_key}]" if partition_key else job_name
     if not result.success:
@@ -108,7 +110,7 @@ def _fine_tune_once(instance, defs) -> None:
         started = time.perf_counter()
         job = defs.resolve_job_def("fine_tune_job")
         tags = {**request.tags, "dagster/run_key": request.run_key}
-        run = job.execute_in_process(instance=instance, run_config=QUIET, tags=tags)
+        run = job.execute_in_process(instance=instance, run_config=CONSOLE, tags=tags)
         status = "ok" if run.success else "FAILED"
         print(f"  {'fine_tune_job':<44} {time.perf_counter() - started:6.1f}s {status}")
     if not result.run_requests:

@@ -44,3 +44,17 @@ def reset_moto(endpoint: str) -> None:
 
     reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
     urllib.request.urlopen(reset, timeout=10).close()
+
+
+@pytest.fixture()
+def s3(s3_endpoint: str):
+    """The dagster-aws S3Resource of the moto server, with every bucket of earlier tests removed."""
+    from dagster_aws.s3 import S3Resource
+
+    reset_moto(s3_endpoint)
+    return S3Resource(
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )

@@ -7,6 +7,8 @@ keys are validated so that no write can escape the storage root.
 
 import io
 import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -75,10 +77,27 @@ class _StoreIOManager(UPathIOManager):
     # that check to the store. It acts only on a file named exactly ``assets/<asset>`` there.
 
 
+@dataclass(frozen=True)
+class ParquetFileOutput:
+    """An asset output already written as a local Parquet file (e.g. row group by row group).
+
+    ``ParquetIOManager`` copies the file into the store as is, streamed; downstream assets
+    load it as a DataFrame like any other output.
+    """
+
+    path: Path
+
+
 class ParquetStoreIOManager(_StoreIOManager):
-    """DataFrames as ``<asset>/<partition>.parquet``."""
+    """DataFrames as ``<asset>/<partition>.parquet`` (or a ``ParquetFileOutput``, copied as is)."""
 
     extension = ".parquet"
+
+    def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
+        if isinstance(obj, ParquetFileOutput):
+            self.store.write_file(path.as_posix(), obj.path)
+        else:
+            super().dump_to_path(context, obj, path)
 
     def to_bytes(self, obj: Any) -> bytes:
         if not isinstance(obj, pd.DataFrame):

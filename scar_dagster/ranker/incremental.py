@@ -44,10 +44,12 @@ def score_new_pairs(
     features: pd.DataFrame | None = None,
     batch_size: int = 32,
     num_threads: int | None = None,
+    log: Any = None,
 ) -> IncrementalScores:
     """Score the ``pairs`` (raw_pairs rows) that ``version`` has not scored yet; upsert them.
 
     ``features`` (style_features rows), when given, adds the style metrics to each score row.
+    ``log`` (a logger, e.g. ``context.log``) gets progress lines with an ETA.
     Raises ``CheckpointError`` when ``version`` cannot be loaded from ``store``.
     """
     done = tables.already_scored(engine, version, pairs["id"].tolist())
@@ -60,6 +62,7 @@ def score_new_pairs(
         cache_dir=cache_dir,
         batch_size=batch_size,
         num_threads=num_threads,
+        log=log,
     )
     frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
     frame = frame.assign(ranker_version=version, score=scores)

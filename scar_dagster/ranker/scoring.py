@@ -20,12 +20,14 @@ float rounding (padding never reaches a score, see ``StyleRanker``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from scar_dagster.progress import Progress
 
 if TYPE_CHECKING:
     import torch
@@ -163,6 +165,7 @@ def iter_scores(
     num_threads: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    log: Any = None,
 ) -> Iterator[np.ndarray]:
     """Yield float32 scores chunk by chunk (``chunk_size`` pairs each), in input order.
 
@@ -172,6 +175,7 @@ def iter_scores(
         num_threads: concurrent encoder batches (default ``torch.get_num_threads()``); torch ops
             run single-threaded while scoring, the previous setting is restored afterwards.
         max_tokens: at most this many padded tokens per encoder call.
+        log: gets progress lines (pairs scored / total, rate, ETA), e.g. Dagster's context.log.
     """
     import torch
 
@@ -183,6 +187,8 @@ def iter_scores(
         length = min(length, int(limit))
     workers = num_threads or torch.get_num_threads()
     pairs = zip(instructions, responses, strict=True)
+    total = len(instructions) if isinstance(instructions, Sized) else None
+    progress = Progress("scoring", total, log, unit="pairs")
     while chunk := list(itertools.islice(pairs, chunk_size)):
         # Contexts are entered per chunk so none leaks into the caller's code between yields.
         was_training = model.training
@@ -200,7 +206,9 @@ def iter_scores(
                 )
         finally:
             model.train(was_training)
+        progress.advance(len(chunk))
         yield scores
+    progress.done()
 
 
 def score_pairs(
@@ -214,6 +222,7 @@ def score_pairs(
     num_threads: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_tokens: int = DEFAULT_MAX_TOKENS,
+    log: Any = None,
 ) -> np.ndarray:
     """Score instruction/response pairs; float32 array in input order (empty input -> empty)."""
     parts = list(
@@ -227,6 +236,7 @@ def score_pairs(
             num_threads=num_threads,
             chunk_size=chunk_size,
             max_tokens=max_tokens,
+            log=log,
         )
     )
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)

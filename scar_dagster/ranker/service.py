@@ -61,15 +61,25 @@ def score_with_checkpoint(
     cache_dir: str | Path,
     batch_size: int = 32,
     num_threads: int | None = None,
+    log: Any = None,
 ) -> np.ndarray:
-    """Scores of the pairs under the published ranker ``version`` (empty input: no load)."""
+    """Scores of the pairs under the published ranker ``version`` (empty input: no load).
+
+    ``log`` gets progress lines (e.g. Dagster's ``context.log``).
+    """
     if not len(instructions):
         return np.empty(0, dtype=np.float32)
     from scar_dagster.ranker.scoring import score_pairs
 
     model, tokenizer = load_from_store(store, version, cache_dir)
     return score_pairs(
-        model, tokenizer, instructions, responses, batch_size=batch_size, num_threads=num_threads
+        model,
+        tokenizer,
+        instructions,
+        responses,
+        batch_size=batch_size,
+        num_threads=num_threads,
+        log=log,
     )
 
 

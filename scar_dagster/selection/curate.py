@@ -64,12 +64,16 @@ def curate(
     engine: Any,
     store: BlobStore,
     prefix: str,
+    log: Any = None,
 ) -> CurationResult:
-    """Select from every kept pair scored by ``ranker_version``; explain every input row."""
+    """Select from every kept pair scored by ``ranker_version``; explain every input row.
+
+    ``log`` (e.g. Dagster's ``context.log``) gets progress lines of the long filters.
+    """
     unique_pairs, cross_dups = cross_source_duplicates(pairs)
     scores = tables.read_scores(engine, ranker_version)
     candidates, unscored = build_candidates(unique_pairs, features, scores)
-    decisions = select_pairs(candidates, params)
+    decisions = select_pairs(candidates, params, log)
     version = subset_version(
         decisions.loc[decisions["selected"], "pair_id"], ranker_version, params
     )

@@ -20,9 +20,11 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+
+from scar_dagster.progress import Progress
 
 DedupOn = Literal["pair", "response"]
 DEFAULT_NUM_PERM = 128
@@ -83,7 +85,12 @@ def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
 
 
 def _signatures(
-    texts: Sequence[str], order: Sequence[int], num_perm: int, ngram_size: int, seed: int
+    texts: Sequence[str],
+    order: Sequence[int],
+    num_perm: int,
+    ngram_size: int,
+    seed: int,
+    log: Any = None,
 ) -> tuple[list[int], np.ndarray]:
     """Seeded datasketch MinHash signatures of the texts with words, in ``order``."""
     from datasketch import MinHash
@@ -91,7 +98,8 @@ def _signatures(
     template = MinHash(num_perm=num_perm, seed=seed)
     rows = np.empty((len(order), num_perm), dtype=template.hashvalues.dtype)
     kept: list[int] = []
-    for i in order:
+    progress = Progress("selection: near-dedup signatures", len(order), log, unit="texts")
+    for i in progress.track(order):
         tokens = shingles(texts[i], ngram_size)
         if tokens:
             minhash = template.copy()
@@ -136,6 +144,7 @@ def near_duplicates(
     num_perm: int = DEFAULT_NUM_PERM,
     ngram_size: int = DEFAULT_NGRAM_SIZE,
     seed: int = 1,
+    log: Any = None,
 ) -> dict[str, str]:
     """Map each dropped id to the best-ranked kept id with estimated Jaccard >= threshold.
 
@@ -144,11 +153,14 @@ def near_duplicates(
     buckets with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair).
     Only kept pairs are compared against, so duplicates do not chain through a dropped pair.
     Texts without any word are never near duplicates (exact dedup covers them).
+    ``log`` gets progress lines for the signatures (the slow part).
     """
     from datasketch import MinHashLSH
 
     bands = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    order, signatures = _signatures(texts, priority_order(ids, scores), num_perm, ngram_size, seed)
+    order, signatures = _signatures(
+        texts, priority_order(ids, scores), num_perm, ngram_size, seed, log
+    )
     if len(order) < 2:
         return {}
     shared = _shared_buckets(signatures, bands.b, bands.r)

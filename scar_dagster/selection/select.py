@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from scar_dagster import schema
+from scar_dagster.progress import Progress
 from scar_dagster.schema import DECISION_COLUMNS
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.dedup import (
@@ -185,7 +186,9 @@ def _texts(rows: pd.DataFrame, on: DedupOn) -> list[str]:
     return [dedup_text(instruction, response, on) for instruction, response in pairs]
 
 
-def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str], dict[str, str]]:
+def _filter(
+    pool: pd.DataFrame, params: SelectionParams, log: Any = None
+) -> tuple[dict[str, str], dict[str, str]]:
     """Steps 1-4: reason (and related id for duplicates) of every ineligible pair id."""
     reason = dict.fromkeys(pool.loc[pool["_degenerate"], "id"], schema.FEATURES_DEGENERATE)
     related: dict[str, str] = {}
@@ -205,7 +208,8 @@ def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str]
     if params.english_threshold is not None:
         rows = alive()
         texts = zip(rows["id"], rows["instruction"], rows["response"], strict=True)
-        for pid, instruction, response in texts:
+        progress = Progress("selection: language filter", len(rows), log, unit="pairs")
+        for pid, instruction, response in progress.track(texts):
             if not is_english((instruction, response), params.english_threshold):
                 reason[pid] = schema.LANGUAGE_NON_ENGLISH
     if params.near_dedup:
@@ -218,6 +222,7 @@ def _filter(pool: pd.DataFrame, params: SelectionParams) -> tuple[dict[str, str]
             num_perm=params.num_perm,
             ngram_size=params.ngram_size,
             seed=params.seed,
+            log=log,
         )
         drop(near, schema.DEDUP_NEAR)
     return reason, related
@@ -279,17 +284,19 @@ def _cut(
     return chosen, capped | (within_cutoff - chosen), notes
 
 
-def select_pairs(candidates: pd.DataFrame, params: SelectionParams) -> pd.DataFrame:
+def select_pairs(
+    candidates: pd.DataFrame, params: SelectionParams, log: Any = None
+) -> pd.DataFrame:
     """Decide every candidate: one row per pair with its reason, rank and related id.
 
     ``candidates`` has ``id, source, score, instruction, response`` and optionally
     ``degenerate_reason``. Returns ``pair_id, source, selected, reason, rank, score,
     related_id`` sorted by rank (ineligible rows last, by id); ``rank`` counts eligible rows
     only. ``attrs["notes"]`` lists edge cases met (empty cutoff, quota shortfalls, ...).
-    The result does not depend on the input row order.
+    The result does not depend on the input row order. ``log`` gets progress lines.
     """
     pool = _prepare(candidates)
-    reason, related = _filter(pool, params)
+    reason, related = _filter(pool, params, log)
     eligible = pool[~pool["id"].isin(list(reason))]
     ranked = eligible.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
     ranked_ids = ranked["id"].tolist()

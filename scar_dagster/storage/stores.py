@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -48,6 +49,7 @@ class BlobStore(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
     def open_read(self, key: str) -> IO[bytes]: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
+    def write_file(self, key: str, path: Path) -> None: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
 
@@ -89,12 +91,20 @@ class LocalStore:
         return self._path(key).open("rb")
 
     def write_bytes(self, key: str, data: bytes) -> None:
+        self._write(key, lambda handle: handle.write(data))
+
+    def write_file(self, key: str, path: Path) -> None:
+        """Copy the local file ``path`` to ``key`` (streamed, atomic like ``write_bytes``)."""
+        with open(path, "rb") as source:
+            self._write(key, lambda handle: shutil.copyfileobj(source, handle, 1 << 20))
+
+    def _write(self, key: str, fill: Callable[[IO[bytes]], object]) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                fill(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
@@ -164,6 +174,11 @@ class S3Store:
     def write_bytes(self, key: str, data: bytes) -> None:
         with _s3_errors("write", self.uri(key)):
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def write_file(self, key: str, path: Path) -> None:
+        """Upload the local file ``path`` to ``key``, streamed from disk (one PUT)."""
+        with open(path, "rb") as body, _s3_errors("write", self.uri(key)):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
 
     def delete(self, key: str) -> None:
         with _s3_errors("delete", self.uri(key)):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scar_dagster.progress import Progress
 from scar_dagster.style.form import FORM_FEATURE_COLUMNS, compute_form_features
 from scar_dagster.style.surprisal import relatedness, response_perplexity
 
@@ -80,13 +81,14 @@ def compute_style_features(
     lm: tuple[Any, Any] | None,
     encoder: tuple[Any, Any] | None,
     params: StyleFeatureParams | None = None,
+    log: Any = None,
 ) -> pd.DataFrame:
     """Compute ``STYLE_FEATURE_COLUMNS`` for a raw_pairs frame, one row per input row, in order.
 
     ``lm`` and ``encoder`` are ``(tokenizer, model)`` pairs; when one is None (or disabled in
     ``params``) its column is NaN and ``truncated`` is null. Degenerate rows keep their id and
     source, get null features and a ``degenerate_reason`` (``features_*``); valid rows have a
-    null reason.
+    null reason. ``log`` (e.g. Dagster's ``context.log``) gets progress lines per phase.
     """
     import pandas as pd
 
@@ -97,20 +99,23 @@ def compute_style_features(
     responses = pairs["response"].tolist()
     reasons = [degenerate_reason(text, params.max_response_chars) for text in responses]
     form_rows = []
+    form_progress = Progress("style features: form", len(responses), log)
     for i, text in enumerate(responses):
         row = compute_form_features(text) if reasons[i] is None else None
         if row is not None and math.isnan(row["n_words"]):
             reasons[i], row = FEATURES_NO_WORDS, None
         form_rows.append(row or dict.fromkeys(FORM_FEATURE_COLUMNS, math.nan))
+        form_progress.advance()
+    form_progress.done()
 
     keys = pairs[["id", "source"]].reset_index(drop=True)
     form = pd.DataFrame.from_records(form_rows, columns=list(FORM_FEATURE_COLUMNS))
     out = pd.concat([keys, form.astype("float64")], axis=1)
     valid = [i for i, reason in enumerate(reasons) if reason is None]
     instructions = [_as_text(x) for x in pairs["instruction"].tolist()]
-    perplexity, truncated = _perplexity(lm, params, instructions, responses, valid)
+    perplexity, truncated = _perplexity(lm, params, instructions, responses, valid, log)
     out["perplexity"] = perplexity
-    out["relatedness"] = _relatedness(encoder, params, instructions, responses, valid)
+    out["relatedness"] = _relatedness(encoder, params, instructions, responses, valid, log)
     out["truncated"] = pd.array(truncated, dtype="boolean")
     out["degenerate_reason"] = pd.Series(reasons, dtype="str", index=out.index)
     return out
@@ -127,12 +132,14 @@ def _perplexity(
     instructions: Sequence[str],
     responses: Sequence[Any],
     valid: list[int],
+    log: Any = None,
 ) -> tuple[np.ndarray, list[bool | None]]:
     """Perplexity and truncation flags for the valid rows (NaN / None elsewhere)."""
     values = np.full(len(responses), np.nan)
     flags: list[bool | None] = [None] * len(responses)
     if lm is None or not params.compute_perplexity or not valid:
         return values, flags
+    progress = Progress("style features: perplexity", len(valid), log)
     scores, cut = response_perplexity(
         *lm,
         [instructions[i] for i in valid],
@@ -140,7 +147,9 @@ def _perplexity(
         batch_size=params.perplexity_batch_size,
         max_tokens=params.perplexity_max_tokens,
         num_threads=params.num_threads,
+        on_batch=progress.advance,
     )
+    progress.done()
     values[valid] = scores
     for i, flag in zip(valid, cut.tolist(), strict=True):
         flags[i] = flag
@@ -153,11 +162,13 @@ def _relatedness(
     instructions: Sequence[str],
     responses: Sequence[Any],
     valid: list[int],
+    log: Any = None,
 ) -> np.ndarray:
     """Instruction/response cosine for the valid rows (NaN elsewhere)."""
     values = np.full(len(responses), np.nan)
     if encoder is None or not params.compute_relatedness or not valid:
         return values
+    progress = Progress("style features: relatedness", 2 * len(valid), log, unit="texts")
     values[valid] = relatedness(
         *encoder,
         [instructions[i] for i in valid],
@@ -165,5 +176,7 @@ def _relatedness(
         batch_size=params.relatedness_batch_size,
         max_tokens=params.relatedness_max_tokens,
         num_threads=params.num_threads,
+        on_batch=progress.advance,
     )
+    progress.done()
     return values

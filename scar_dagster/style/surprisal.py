@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -137,6 +137,7 @@ def response_perplexity(
     batch_size: int = 8,
     max_tokens: int = 512,
     num_threads: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Perplexity of each response given its instruction, and whether the input was truncated.
 
@@ -146,6 +147,7 @@ def response_perplexity(
     and a truncated response is scored the same way as a complete one. Perplexity is
     ``exp(mean NLL)`` over the response tokens; a response of no tokens gives NaN.
     Inputs longer than ``max_tokens`` are cut (see ``_fit``) and flagged in ``truncated``.
+    ``on_batch(n)`` is called after each batch of ``n`` pairs (progress).
     """
     sequences, prompt_lengths, truncated = build_perplexity_inputs(
         tokenizer, instructions, responses, max_tokens
@@ -160,6 +162,8 @@ def response_perplexity(
             for row, index in enumerate(batch):
                 if n_tokens[row]:
                     perplexity[index] = math.exp(nll_sum[row] / n_tokens[row])
+            if on_batch is not None:
+                on_batch(len(batch))
     return perplexity, np.asarray(truncated, dtype=bool)
 
 
@@ -206,6 +210,7 @@ def relatedness(
     batch_size: int = 32,
     max_tokens: int = 256,
     num_threads: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Cosine similarity of instruction and response sentence embeddings, per pair.
 
@@ -222,6 +227,7 @@ def relatedness(
         batch_size=batch_size,
         max_tokens=max_tokens,
         num_threads=num_threads,
+        on_batch=on_batch,
     )
     n = len(instructions)
     return np.einsum("ij,ij->i", embeddings[:n], embeddings[n:]).astype(np.float64)
@@ -235,8 +241,12 @@ def embed_texts(
     batch_size: int = 32,
     max_tokens: int = 256,
     num_threads: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
-    """Mean-pooled, L2-normalized encoder embeddings, one row per text, in input order."""
+    """Mean-pooled, L2-normalized encoder embeddings, one row per text, in input order.
+
+    ``on_batch(n)`` is called after each batch of ``n`` texts (progress).
+    """
     import torch
 
     if not texts:
@@ -253,4 +263,6 @@ def embed_texts(
             pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
             out[batch] = pooled.numpy()
+            if on_batch is not None:
+                on_batch(len(batch))
     return out

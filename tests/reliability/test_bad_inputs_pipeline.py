@@ -8,6 +8,8 @@ per kept pair), scoring (one SQL row per kept pair) and selection (one decision 
 """
 
 import codecs
+import csv
+import gzip
 import io
 import json
 from pathlib import Path
@@ -122,7 +124,13 @@ CASES: dict[str, tuple[bytes, int, dict[int, str]]] = {
     "k_notes.txt": (b"just some notes\n", 1, {0: r.INGEST_UNKNOWN_FORMAT}),
     "m_empty.jsonl": (b"", 1, {0: r.INGEST_EMPTY_FILE}),
     "n_blank_lines.jsonl": (b"\n  \n\n", 1, {0: r.INGEST_EMPTY_FILE}),
-    "o_broken_array.json": (b'[{"prompt": "a", "response": "b"},', 1, {0: r.INGEST_MALFORMED_JSON}),
+    # A cut-off array keeps its complete records; the rest is one row (issue 19).
+    "o_broken_array.json": (b'[{"prompt": "a", "response": "b"},', 2, {2: r.INGEST_TRUNCATED_FILE}),
+    "q_cut_array.json.gz": (
+        gzip.compress(json.dumps([good(17), good(18)]).encode()[:-40]),
+        2,
+        {2: r.INGEST_TRUNCATED_FILE},
+    ),
     "p_not_parquet.parquet": (b"PAR1 this is not parquet", 1, {0: r.INGEST_UNREADABLE_FILE}),
 }
 
@@ -134,6 +142,17 @@ def _wrong_types_parquet() -> bytes:
     return buffer.getvalue()
 
 
+def _csv(rows: list[list[str]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    return text.getvalue().encode()
+
+
+CASES["r_rows.csv"] = (
+    _csv([["prompt", "response"], [good(19)["prompt"], good(19)["response"]], ["x", "y", "z"]]),
+    2,
+    {2: r.INGEST_MALFORMED_ROW},
+)
 CASES["l_wrong_types.parquet"] = (
     _wrong_types_parquet(),
     2,
@@ -259,6 +278,9 @@ def test_good_rows_of_bad_files_are_kept_with_their_lines(run):
         ("h_dups.jsonl", 1),
         ("j_non_english.jsonl", 1),
         ("j_non_english.jsonl", 2),
+        ("o_broken_array.json", 1),
+        ("q_cut_array.json.gz", 1),
+        ("r_rows.csv", 1),
     } == kept
     bom = pairs.set_index("origin_file").loc["g_bom.jsonl"]
     assert bom["instruction"] == good(9)["prompt"]  # the BOM is not part of the text

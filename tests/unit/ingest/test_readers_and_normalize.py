@@ -135,8 +135,8 @@ def test_json_array_and_broken_array():
     records = _records("x.json", good)
     assert records[0].payload == {"prompt": "a", "response": "b"}
     assert records[1].reason == r.INGEST_MALFORMED_JSON and records[1].line == 2
-    broken = _records("x.json", b'[{"prompt": "a"')
-    assert [rec.reason for rec in broken] == [r.INGEST_MALFORMED_JSON]
+    broken = _records("x.json", b'[{"prompt": "a"')  # cut off: its one record is the tail
+    assert [(rec.line, rec.reason) for rec in broken] == [(1, r.INGEST_TRUNCATED_FILE)]
 
 
 def test_parquet_rows_and_wrong_types():

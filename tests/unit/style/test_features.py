@@ -17,6 +17,7 @@ from scar_dagster.style.features import (
     compute_style_features,
 )
 from scar_dagster.style.form import FORM_FEATURE_COLUMNS
+from tests.log_sink import Lines
 
 CASES = {
     "valid": ("Name a colour.", "Blue is a colour.", None),
@@ -100,3 +101,16 @@ def test_non_string_response_is_empty():
     out = compute_style_features(frame, lm=None, encoder=None)
     assert out.loc[0, "degenerate_reason"] == FEATURES_EMPTY_RESPONSE
     assert np.isnan(out.loc[0, "n_chars"])
+
+
+def test_each_phase_logs_rows_done_over_total(tiny_lm, encoder):
+    lines = Lines()
+    params = StyleFeatureParams(max_response_chars=20_000, perplexity_max_tokens=128)
+    compute_style_features(raw_pairs(), lm=tiny_lm, encoder=encoder, params=params, log=lines)
+    valid = sum(reason is None for _, _, reason in CASES.values())
+    finals = [m for m in lines.messages if "done in" in m]
+    assert [m.split(",")[0] for m in finals] == [
+        f"style features: form: {len(CASES)}/{len(CASES)} rows (100.0%)",
+        f"style features: perplexity: {valid}/{valid} rows (100.0%)",
+        f"style features: relatedness: {2 * valid}/{2 * valid} texts (100.0%)",
+    ]
