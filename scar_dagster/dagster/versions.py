@@ -7,10 +7,19 @@ computed from what it wrote lets an identical re-ingest (or re-score) stop there
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 
 import pandas as pd
-from dagster import DataVersion
+from dagster import BetaWarning, DataVersion
+
+# ``Output(data_version=...)`` is the only public way to version one output of a multi-output
+# asset in dagster 1.13; it is marked beta. We use it on purpose, so its warning is noise here.
+warnings.filterwarnings(
+    "ignore",
+    message=r"Parameter `data_version` of initializer `Output.__init__`",
+    category=BetaWarning,
+)
 
 
 def frame_data_version(frame: pd.DataFrame, *context: str) -> DataVersion:
