@@ -1,6 +1,7 @@
 """Ranker stage: ranker_training_data and style_ranker (champion/challenger, accuracy gate)."""
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -8,6 +9,7 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetIn,
+    Failure,
     MetadataValue,
     Output,
     asset,
@@ -19,6 +21,7 @@ from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
     InstructLMResource,
+    LLMEndpointResource,
     StorageResource,
 )
 from scar_dagster.dagster.run_config import RankerTrainingConfig, TrainingDataConfig
@@ -27,63 +30,127 @@ GROUP = "ranker"
 BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "quadruples.jsonl"
 
 
+def _training_data_backends(
+    config: TrainingDataConfig,
+    instruct_lm: InstructLMResource,
+    llm_endpoint: LLMEndpointResource,
+    storage: StorageResource,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """``(chat_for(kind), judge, chats_made)``: one client per backend, shared by both steps."""
+    from scar_dagster.llm.local import LocalChat
+    from scar_dagster.ranker.judge import ChatJudge, HeuristicJudge
+
+    chats: dict[str, Any] = {}
+
+    def chat_for(kind: str) -> Any:
+        if kind not in chats:
+            if kind == "endpoint":
+                chats[kind] = llm_endpoint.get_client(storage.asset_store())
+            elif kind == "local":
+                tokenizer, model = instruct_lm.load()
+                chats[kind] = LocalChat(
+                    tokenizer,
+                    model,
+                    max_new_tokens=config.max_new_tokens,
+                    seed=config.seed,
+                    name=instruct_lm.model,
+                )
+            else:
+                raise ValueError(f"unknown backend {kind!r}: use 'local' or 'endpoint'")
+        return chats[kind]
+
+    if config.judge_backend == "heuristic":
+        judge = HeuristicJudge()
+    else:
+        judge = ChatJudge(chat_for(config.judge_backend), max_tokens=config.judge_max_tokens)
+    return chat_for, judge, chats
+
+
+def _usage_metadata(chats: dict[str, Any]) -> dict[str, Any]:
+    """Request, token, cache and failure counts of the endpoint client (never its key)."""
+    client = chats.get("endpoint")
+    if client is None:
+        return {}
+    usage = client.usage.as_dict()
+    return {
+        "llm_endpoint": f"{client.base_url} model={client.settings.model}",
+        "llm_usage": MetadataValue.json(usage),
+        **{f"llm_{k}": v for k, v in usage.items()},
+    }
+
+
 @asset(
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     ins={"raw_pairs": AssetIn(metadata={"allow_missing_partitions": True})},
-    description="Training quadruples (instruction, human, referenced = LM rewrite of the human "
-    "answer, direct = LM answer) with 0-9 qualities: read from a file (default: the bundled set) "
-    "or generated from a sample of raw_pairs with the local instruct LM.",
+    description="Training quadruples (instruction, human, referenced = the LM's answer given the "
+    "human answer as a reference, direct = the LM's own answer) with 0-9 qualities: read from a "
+    "file (default: the bundled set) or generated from a sample of raw_pairs with the local "
+    "instruct LM or any OpenAI-compatible endpoint (llm_endpoint), replies cached for reruns.",
 )
 def ranker_training_data(
     context: AssetExecutionContext,
     config: TrainingDataConfig,
     raw_pairs: dict[str, pd.DataFrame] | None,
     instruct_lm: InstructLMResource,
+    llm_endpoint: LLMEndpointResource,
+    storage: StorageResource,
 ) -> Output[pd.DataFrame]:
     """Load or generate quadruples; rows failing validation are dropped with their reason."""
     from scar_dagster.ranker.judge import HeuristicJudge
     from scar_dagster.ranker.training_data import (
-        generate_quadruples,
+        TooManyFailures,
+        build_quadruples,
+        check_failure_share,
         load_quadruples,
         rate_quadruples,
         sample_pairs_for_training,
     )
 
+    chat_for, judge, chats = _training_data_backends(config, instruct_lm, llm_endpoint, storage)
+    extra: dict[str, Any] = {}
     if config.generate:
         frames = [f for f in (raw_pairs or {}).values() if f is not None]
         if not frames:
             raise ValueError("generate: true needs raw_pairs: ingest at least one source first")
         pool = pd.concat(frames, ignore_index=True)
         sample = sample_pairs_for_training(pool, config.sample_size, config.seed)
-        tokenizer, model = instruct_lm.load()
-        rows = generate_quadruples(
-            sample[["instruction", "response"]].itertuples(index=False, name=None),
-            tokenizer,
-            model,
-            max_new_tokens=config.max_new_tokens,
-            seed=config.seed,
-            judge=HeuristicJudge(),
+        columns = [c for c in ("id", "source", "instruction", "response") if c in sample]
+        build = build_quadruples(
+            sample[columns].to_dict("records"),
+            chat_for(config.generation_backend),
+            judge,
+            log=context.log,
         )
-        rejected: list = []
-        origin = f"generated from {len(sample)} raw pairs by {instruct_lm.model}"
+        try:
+            check_failure_share(build, config.max_failure_share)
+        except TooManyFailures as error:
+            raise Failure(str(error), metadata=_usage_metadata(chats)) from error
+        rows, rejected = build.rows, build.dropped
+        origin = f"generated from {len(sample)} raw pairs by {build.generator}"
+        extra = {"generator": build.generator, "failure_share": build.failure_share}
     else:
         path = config.quadruples_path or str(BUNDLED_QUADRUPLES)
         rows, rejected = load_quadruples(path)
-        rows, unrated = rate_quadruples(rows, HeuristicJudge())
+        rows, unrated = rate_quadruples(rows, judge)
         rejected += unrated
         origin = path
     frame = pd.DataFrame(rows)
     reasons: dict[str, int] = {}
     for row in rejected:
         reasons[row.reason] = reasons.get(row.reason, 0) + 1
+    fallback = isinstance(judge, HeuristicJudge)
     return Output(
         frame,
         metadata={
             **frame_metadata(frame, ["instruction", "human", "direct", "quality_direct"]),
             "origin": origin,
+            "judge": judge.name + (" (fallback: no LLM judge configured)" if fallback else ""),
+            "judge_is_fallback": fallback,
             "rejected": len(rejected),
             "rejected_by_reason": counts_table(dict(sorted(reasons.items()))),
+            **extra,
+            **_usage_metadata(chats),
         },
     )
 

@@ -45,6 +45,13 @@ SELECT_QUOTA = "select_quota"
 SELECT_UNSCORED = "select_unscored"
 SELECTED = "selected"
 
+# Training-data generation and judging reasons (ranker_training_data, issue 18).
+QUADRUPLE_GENERATION_FAILED = "quadruple_generation_failed"  # request failed after retries
+QUADRUPLE_GENERATION_TRUNCATED = "quadruple_generation_truncated"  # stopped at max_tokens
+QUADRUPLE_GENERATION_EMPTY = "quadruple_generation_empty"  # the reply had no text
+QUADRUPLE_JUDGE_FAILED = "quadruple_judge_failed"  # a rating request failed after retries
+QUADRUPLE_JUDGE_UNPARSEABLE = "quadruple_judge_unparseable"  # no 0-9 score in the reply
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:
