@@ -36,7 +36,8 @@ def free_port() -> int:
 
 def _serve_command() -> list[str]:
     script = Path(sys.executable).with_name("transformers")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "transformers", "serve"]
+    prefix = [str(script)] if script.is_file() else [sys.executable, "-m", "transformers"]
+    return [*prefix, "serve"]
 
 
 class TransformersServer:
