@@ -164,10 +164,11 @@ def check_judges(args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         result = judge_agreement(judge, good, broken)
         result["seconds"] = round(time.perf_counter() - start, 1)
-        report[judge.name] = result
+        name = judge.name.replace(args.model, Path(args.model).name) if args.model else judge.name
+        report[name] = result
         instructions = [r["instruction"] for r in rows]
         per_item = score_many(judge, instructions, [r["response"] for r in rows])
-        report[judge.name + ":per_item"] = [
+        report[name + ":per_item"] = [
             {"label": r["label"], "kind": r["kind"], "score": None if s is None else round(s, 3)}
             for r, s in zip(rows, per_item, strict=True)
         ]

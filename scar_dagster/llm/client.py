@@ -272,8 +272,11 @@ class ChatClient:
                 results[key] = future.result()
                 if progress is not None:
                     progress.advance(copies[key])
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            # Cancelled: drop what is queued, let requests in flight finish into the cache.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         return [results[key] for key in keys]
 
 

@@ -155,3 +155,34 @@ def test_cache_key_changes_with_what_changes_the_reply():
 def test_settings_refuse_an_empty_model():
     with pytest.raises(ValueError, match="base_url and model"):
         EndpointSettings(base_url="http://h/v1", model="")
+
+
+def _llm_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("llm")]
+
+
+def test_a_cancelled_batch_keeps_its_replies_and_the_rerun_asks_only_the_rest(tmp_path):
+    import time
+
+    class Cancel:
+        def advance(self, n: int) -> None:
+            raise KeyboardInterrupt  # the run is stopped after the first reply
+
+    cache = ResponseCache(LocalStore(tmp_path))
+    asked = [_ask(str(n)) for n in range(6)]
+    with FakeChatServer(delay=0.05) as server:
+        client, _ = _client(server.url, cache, max_concurrency=1)
+        with pytest.raises(KeyboardInterrupt):
+            client.complete_many(asked, progress=Cancel())
+        deadline = time.monotonic() + 30
+        while _llm_threads() and time.monotonic() < deadline:
+            time.sleep(0.01)  # a request in flight at the cancel still lands in the cache
+        first = len(server.requests)
+        assert 1 <= first < len(asked) and len(cache) == first
+        rerun, _ = _client(server.url, cache, max_concurrency=1)
+        results = rerun.complete_many(asked)
+    assert [r.content for r in results] == [str(n) for n in range(6)]
+    assert rerun.usage.cache_hits == first and rerun.usage.requests == len(asked) - first
+    assert len(server.requests) == len(asked)  # nothing asked twice
