@@ -69,7 +69,14 @@ def _args() -> argparse.Namespace:
     parser.add_argument(
         "--api-key-env", default=None, help="endpoint: name of the env variable with the key"
     )
-    parser.add_argument("--concurrency", type=int, default=2, help="endpoint: requests at once")
+    parser.add_argument("--concurrency", type=int, default=1, help="endpoint: requests at once")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="endpoint: seconds per request (CPU servers "
+        "are slow: a timed-out request is retried while the server still works on it)",
+    )
     parser.add_argument(
         "--cache-dir", default=str(ROOT / ".scar_home"), help="endpoint: reply cache root"
     )
@@ -119,6 +126,7 @@ def _chat(args: argparse.Namespace, kind: str, made: dict):
             api_key=os.environ.get(args.api_key_env) if args.api_key_env else None,
             max_tokens=args.max_tokens,
             max_concurrency=args.concurrency,
+            timeout_s=args.timeout,
             seed=args.seed,
         )
         made[kind] = ChatClient(settings, ResponseCache(LocalStore(args.cache_dir)))

@@ -204,7 +204,11 @@ class LLMEndpointResource(ConfigurableResource):
         description="Token cap per generated answer; a reply stopped by it is excluded "
         "(quadruple_generation_truncated). None: the server's own limit.",
     )
-    timeout_s: float = Field(default=120.0, description="Timeout of one HTTP request.")
+    timeout_s: float = Field(
+        default=600.0,
+        description="Timeout of one HTTP request; keep it above the slowest full answer (a "
+        "timed-out request is retried while the server may still be working on it).",
+    )
     max_concurrency: int = Field(default=4, description="Requests in flight at once.")
     retries: int = Field(
         default=5,

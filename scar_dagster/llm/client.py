@@ -48,7 +48,7 @@ class EndpointSettings:
     api_key: str | None = field(default=None, repr=False)
     temperature: float = 0.0
     max_tokens: int | None = 1024
-    timeout_s: float = 120.0
+    timeout_s: float = 600.0
     max_concurrency: int = 4
     retries: int = 5
     backoff_s: float = 1.0

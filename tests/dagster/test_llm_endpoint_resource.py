@@ -34,7 +34,8 @@ def test_get_client_maps_every_field_and_caches_under_the_storage_root(tmp_path,
     assert (client.settings.max_concurrency, client.settings.retries) == (3, 2)
     assert client.cache is not None and client.cache.store.uri() == str(tmp_path)
     assert "sk-test-secret" not in client.name + repr(client.settings)
-    assert LLMEndpointResource(model="m", cache=False).get_client(LocalStore(tmp_path)).cache is None
+    uncached = LLMEndpointResource(model="m", cache=False)
+    assert uncached.get_client(LocalStore(tmp_path)).cache is None
 
 
 def test_an_empty_model_is_a_clear_error():
