@@ -172,6 +172,9 @@ def check_judges(args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         result = judge_agreement(judge, good, broken)
         result["seconds"] = round(time.perf_counter() - start, 1)
+        usage = getattr(getattr(judge, "chat", None), "usage", None)
+        if usage is not None:  # seconds are near 0 when every reply came from the cache
+            result["llm_usage"] = usage.as_dict()
         name = judge.name.replace(args.model, Path(args.model).name) if args.model else judge.name
         report[name] = result
         instructions = [r["instruction"] for r in rows]

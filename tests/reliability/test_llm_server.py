@@ -171,3 +171,6 @@ def test_a_server_killed_mid_run_resumes_from_the_cache(llm_server, instance, ho
     assert proxy.forwarded == GENERATION_REQUESTS  # nothing was asked twice
     assert resumed["dagster/row_count"] == len(TRIVIA)
     assert _reasons(resumed) == set()
+    logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    done = f"training data: generation: {GENERATION_REQUESTS}/{GENERATION_REQUESTS} replies"
+    assert any(message.startswith(done) for message in logs)  # progress in the Dagster log
