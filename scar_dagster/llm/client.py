@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+from collections import Counter
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -262,7 +263,7 @@ class ChatClient:
         first: dict[str, int] = {}
         for n, key in enumerate(keys):
             first.setdefault(key, n)
-        copies = {key: keys.count(key) for key in first}
+        copies = Counter(keys)
         results: dict[str, ChatResult] = {}
         pool = ThreadPoolExecutor(self.settings.max_concurrency, thread_name_prefix="llm")
         try:
