@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import email.utils
 import random
-from collections import Counter
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
