@@ -16,6 +16,7 @@ from scar_dagster.dagster.resources import (
     EncoderResource,
     FineTuneResource,
     InstructLMResource,
+    LLMEndpointResource,
     StorageResource,
 )
 
@@ -40,6 +41,7 @@ def build_resources(
         "database": DatabaseResource(url=database_url or settings.database_url(home)),
         "encoder": EncoderResource(),
         "instruct_lm": InstructLMResource(cache_dir=settings.model_cache_dir(PROJECT_DIR)),
+        "llm_endpoint": LLMEndpointResource(),
         "check_thresholds": CheckThresholdsResource(),
         "fine_tune": FineTuneResource(output_root=settings.finetune_dir(home)),
     }

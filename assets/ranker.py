@@ -1,6 +1,7 @@
 """Ranker stage: ranker_training_data and style_ranker (champion/challenger, accuracy gate)."""
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -8,6 +9,7 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetIn,
+    Failure,
     MetadataValue,
     Output,
     asset,
@@ -19,6 +21,7 @@ from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
     InstructLMResource,
+    LLMEndpointResource,
     StorageResource,
 )
 from scar_dagster.dagster.run_config import RankerTrainingConfig, TrainingDataConfig
@@ -37,36 +40,48 @@ BUNDLED_NOTE = (
     group_name=GROUP,
     kinds={"pandas", "parquet"},
     ins={"raw_pairs": AssetIn(metadata={"allow_missing_partitions": True})},
-    description="Ranker training data: quadruples (our JSONL, or SCAR's released data folder) "
-    "or preference pairs (instruction, chosen, rejected), read from `path` (local or s3://; "
-    "default: the bundled demo set), or quadruples generated from raw_pairs with the local LM. "
-    "Rejected rows are counted by reason.",
+    description="Ranker training data, read from `path` (local or s3://; default: the bundled "
+    "demo set): quadruples (our JSONL), SCAR's released data folder, or preference pairs "
+    "(instruction, chosen, rejected); or quadruples generated from a sample of raw_pairs "
+    "(referenced = the LM's answer given the human answer as a reference, direct = its own "
+    "answer) with the local instruct LM or any OpenAI-compatible endpoint (llm_endpoint), "
+    "replies cached for reruns. Rejected rows are counted by reason.",
 )
 def ranker_training_data(
     context: AssetExecutionContext,
     config: TrainingDataConfig,
     raw_pairs: dict[str, pd.DataFrame] | None,
     instruct_lm: InstructLMResource,
+    llm_endpoint: LLMEndpointResource,
     storage: StorageResource,
 ) -> Output[pd.DataFrame]:
     """Load (any of three formats) or generate the data; every rejected row has its reason."""
+    from scar_dagster.dagster.training_backends import TrainingBackends
     from scar_dagster.ranker.sourcing import generate_training_data, load_training_data
+    from scar_dagster.ranker.training_data import TooManyFailures, check_failure_share
 
+    backends = TrainingBackends(config, instruct_lm, llm_endpoint, storage)
+    extra: dict[str, Any] = {}
     if config.generate:
-        tokenizer, model = instruct_lm.load()
-        data = generate_training_data(
+        data, build = generate_training_data(
             list((raw_pairs or {}).values()),
-            tokenizer,
-            model,
+            backends.chat(config.generation_backend),
+            backends.judge,
             sample_size=config.sample_size,
-            max_new_tokens=config.max_new_tokens,
             seed=config.seed,
-            model_name=instruct_lm.model,
+            log=context.log,
         )
+        try:
+            check_failure_share(build, config.max_failure_share)
+        except TooManyFailures as error:
+            raise Failure(str(error), metadata=backends.usage_metadata()) from error
+        extra = {"failure_share": build.failure_share}
     else:
         location = config.location(str(BUNDLED_QUADRUPLES))
         client = storage.s3.get_client() if location.startswith("s3://") else None
-        data = load_training_data(location, s3_client=client, quality=config.quality)
+        data = load_training_data(
+            location, s3_client=client, quality=config.quality, judge=backends.judge
+        )
     bundled = not config.generate and data.origin == str(BUNDLED_QUADRUPLES)
     frame, summary = data.frame(), data.summary()
     preview = (
@@ -81,9 +96,13 @@ def ranker_training_data(
             "format": data.format,
             "origin": data.origin,
             "provenance": BUNDLED_NOTE if bundled else data.describe(),
+            "judge": backends.judge_label(),
+            "judge_is_fallback": backends.judge_is_fallback,
             "rejected": len(data.rejected),
             "rejected_by_reason": counts_table(data.rejected_by_reason()),
             "allowed_pairs": MetadataValue.json(summary["allowed_pairs"]),
+            **extra,
+            **backends.usage_metadata(),
         },
     )
 

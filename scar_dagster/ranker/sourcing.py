@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from scar_dagster.ranker.judge import QualityJudge
+    from scar_dagster.ranker.training_data import QuadrupleBuild
 
 QUADRUPLES, SCAR_FOLDER, PREFERENCE_PAIRS = "quadruples", "scar_folder", "preference_pairs"
 FORMATS: tuple[str, ...] = (QUADRUPLES, SCAR_FOLDER, PREFERENCE_PAIRS)
@@ -47,6 +48,7 @@ class TrainingData:
     rows: list[dict[str, Any]]
     rejected: list[Dropped] = field(default_factory=list)
     origin: str = ""
+    judge: str = ""  # the judge that rated rows without qualities, when one did
 
     def describe(self) -> str:
         """Where the rows came from, in words (for metadata and summaries)."""
@@ -54,9 +56,10 @@ class TrainingData:
             return f"SCAR's released training data (folder {self.origin})"
         if self.format == PREFERENCE_PAIRS:
             return f"preference pairs from {self.origin}"
+        rated = f", rated by {self.judge}" if self.judge else ""
         if self.origin.startswith("generated"):
-            return f"quadruples {self.origin}, rated by the heuristic judge"
-        return f"quadruples from {self.origin}"
+            return f"quadruples {self.origin}{rated}"
+        return f"quadruples from {self.origin}{rated}"
 
     def rejected_by_reason(self) -> dict[str, int]:
         """Rejected rows per reason code, sorted by code."""
@@ -187,38 +190,41 @@ def load_training_data(
         from scar_dagster.ranker.judge import HeuristicJudge
 
         judge = HeuristicJudge()
+    unrated_before = sum(not _has_qualities(row) for row in rows)
     rows, unrated = rate_quadruples(rows, judge)
-    return TrainingData(QUADRUPLES, rows, rejected + unrated, location)
+    judge_name = getattr(judge, "name", type(judge).__name__) if unrated_before else ""
+    return TrainingData(QUADRUPLES, rows, rejected + unrated, location, judge=judge_name)
+
+
+def _has_qualities(row: Mapping[str, Any]) -> bool:
+    return all(row.get(f"quality_{kind}") is not None for kind in ("human", "referenced", "direct"))
 
 
 def generate_training_data(
     frames: Sequence[pd.DataFrame],
-    tokenizer: Any,
-    model: Any,
+    generator: Any,
+    judge: QualityJudge | None = None,
     *,
     sample_size: int,
-    max_new_tokens: int,
     seed: int,
-    model_name: str,
-    judge: QualityJudge | None = None,
-) -> TrainingData:
-    """Quadruples generated from a seeded sample of raw pairs with the local instruct LM."""
+    log: Any = None,
+) -> tuple[TrainingData, QuadrupleBuild]:
+    """Quadruples generated from a seeded sample of raw pairs, as SCAR designs them.
+
+    ``generator`` is any chat backend (``scar_dagster.llm``: the local instruct LM or an
+    OpenAI-compatible endpoint), ``judge`` any quality judge (default the heuristic). Returns the
+    data and the build (its failure share and drop reasons); see ``build_quadruples``.
+    """
     import pandas as pd
 
-    from scar_dagster.ranker.judge import HeuristicJudge
-    from scar_dagster.ranker.training_data import generate_quadruples, sample_pairs_for_training
+    from scar_dagster.ranker.training_data import build_quadruples, sample_pairs_for_training
 
     frames = [f for f in frames if f is not None]
     if not frames:
         raise ValueError("generate: true needs raw_pairs: ingest at least one source first")
     sample = sample_pairs_for_training(pd.concat(frames, ignore_index=True), sample_size, seed)
-    rows = generate_quadruples(
-        sample[["instruction", "response"]].itertuples(index=False, name=None),
-        tokenizer,
-        model,
-        max_new_tokens=max_new_tokens,
-        seed=seed,
-        judge=judge or HeuristicJudge(),
-    )
-    origin = f"generated from {len(sample)} raw pairs by {model_name}"
-    return TrainingData(QUADRUPLES, rows, [], origin)
+    columns = [c for c in ("id", "source", "instruction", "response") if c in sample]
+    build = build_quadruples(sample[columns].to_dict("records"), generator, judge, log=log)
+    origin = f"generated from {len(sample)} raw pairs by {build.generator}"
+    data = TrainingData(QUADRUPLES, build.rows, build.dropped, origin, judge=build.judge)
+    return data, build

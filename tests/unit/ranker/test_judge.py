@@ -1,4 +1,4 @@
-"""Quality judges: every heuristic rule fires on its case; the LM judge reads digit logits."""
+"""Quality judges: heuristic rules, the LM judge's digit logits, the chat judge's score parsing."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from scar_dagster.llm.types import ChatResult
 from scar_dagster.ranker.judge import (
+    ChatJudge,
     HeuristicJudge,
     LMJudge,
     QualityJudge,
     expected_digit,
     first_digit,
     judge_agreement,
+    parse_score,
     score_many,
 )
+from scar_dagster.schema import QUADRUPLE_JUDGE_FAILED, QUADRUPLE_JUDGE_UNPARSEABLE
+from tests.fake_chat import ScriptedChat
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -153,3 +158,83 @@ def test_lm_judge_is_unrated_when_digits_are_not_single_tokens(tiny_lm, monkeypa
     judge = LMJudge(tokenizer, model)
     monkeypatch.setattr(judge, "digit_ids", None)
     assert judge.score(Q, GOOD) is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "score", "how"),
+    [
+        ("Clear and complete.\nScore: 7", 7.0, "score_line"),
+        ("Reasoning: the answer is right.\n**Score:** 8", 8.0, "score_line"),
+        ("It covers 2 of 3 points.\nScore: 5\n\nScore: 6", 6.0, "score_line"),
+        ("Helpful overall, I'd give it 7/9.", 7.0, "last_number"),
+        ("Out of 10 I'd say 6.", 6.0, "last_number"),
+        ("The answer to the instruction is: 9", 9.0, "last_number"),
+        ("Score: 12", None, "Score 12 outside 0-9"),
+        ("A fine answer, well written.", None, "no Score line and no number in 0-9"),
+        ("In 2024 it was 15 degrees.", None, "no Score line and no number in 0-9"),
+        ("", None, "empty reply"),
+    ],
+)
+def test_parse_score_reads_the_final_score_or_the_last_in_range_number(reply, score, how):
+    assert parse_score(reply) == (score, how)
+
+
+def _judge_replies(*replies: ChatResult) -> ChatJudge:
+    """A ChatJudge whose backend answers ``replies`` in turn (helpfulness, correctness, ...)."""
+    queue = list(replies)
+    return ChatJudge(ScriptedChat(lambda request: queue.pop(0), name="fake"), max_tokens=32)
+
+
+def _said(text: str, finish: str = "stop") -> ChatResult:
+    return ChatResult(content=text, finish_reason=finish)
+
+
+def test_chat_judge_averages_helpfulness_and_correctness_asked_separately():
+    judge = _judge_replies(_said("Useful.\nScore: 8"), _said("Accurate.\nScore: 5"))
+    (rating,) = judge.rate_batch([Q], [GOOD])
+    assert (rating.helpfulness, rating.correctness, rating.quality) == (8.0, 5.0, 6.5)
+    help_request, correct_request = judge.chat.asked
+    assert "helpfulness" in help_request.messages[-1]["content"]
+    assert "correctness" in correct_request.messages[-1]["content"]
+    assert help_request.max_tokens == 32 and judge.name == "llm-judge:fake"
+
+
+def test_malformed_judge_replies_are_unrated_with_a_reason_never_zero():
+    judge = _judge_replies(
+        _said("I cannot rate this."),  # no number at all
+        _said("Score: 7"),
+        _said("The answer starts well and has 3", finish="length"),  # cut before Score
+        _said("Score: 6"),
+        _said("Score: 10"),  # out of range
+        _said("Score: 6"),
+        ChatResult(error="llm_timeout", detail="timed out (after 6 attempts)"),
+        _said("Score: 2"),
+    )
+    ratings = judge.rate_batch([Q] * 4, [GOOD] * 4)
+    assert [r.quality for r in ratings] == [None] * 4
+    assert [r.reason for r in ratings] == [
+        QUADRUPLE_JUDGE_UNPARSEABLE,
+        QUADRUPLE_JUDGE_UNPARSEABLE,
+        QUADRUPLE_JUDGE_UNPARSEABLE,
+        QUADRUPLE_JUDGE_FAILED,
+    ]
+    assert "cut at max_tokens" in ratings[1].detail and "outside 0-9" in ratings[2].detail
+    assert ratings[0].correctness == 7.0  # the parseable half is kept for the record
+
+
+def test_rows_with_malformed_ratings_are_excluded_from_training_data():
+    from scar_dagster.ranker.training_data import build_quadruples
+
+    def reply(request):
+        text = request.messages[-1]["content"]
+        if "Rate the answer" not in text:
+            return _said("Boil the egg for seven minutes, then cool it in cold water.")
+        return _said("Score: 8" if "cast iron" in text else "no idea")
+
+    chat = ScriptedChat(reply, name="fake")
+    pairs = [("How do I boil an egg?", "boil it 7 min"), ("Clean a cast iron pan?", "hot water")]
+    build = build_quadruples(pairs, chat, ChatJudge(chat))
+    assert [r["instruction"] for r in build.rows] == ["Clean a cast iron pan?"]
+    assert build.rows[0]["quality_human"] == 8.0 and build.rows[0]["helpfulness_direct"] == 8.0
+    assert [d.reason for d in build.dropped] == [QUADRUPLE_JUDGE_UNPARSEABLE]
+    assert build.failed == 0

@@ -10,8 +10,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from scar_dagster.llm.local import LocalChat
+from scar_dagster.llm.types import ChatResult
 from scar_dagster.ranker import training_data as qd
 from scar_dagster.ranker.judge import HeuristicJudge
+from scar_dagster.schema import (
+    QUADRUPLE_GENERATION_EMPTY,
+    QUADRUPLE_GENERATION_FAILED,
+    QUADRUPLE_GENERATION_TRUNCATED,
+)
+from tests.fake_chat import ScriptedChat
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -114,19 +122,6 @@ def test_sample_is_deterministic_and_independent_of_row_order():
     assert len(qd.sample_pairs_for_training(frame, 500, seed=3)) == 50
 
 
-@pytest.mark.parametrize(
-    ("text", "trimmed"),
-    [
-        ("Boil it. Then cool it in", "Boil it."),
-        ('He said "stop." And the', 'He said "stop."'),
-        ("Steps:\n\n1. Boil\n2.", "Steps:\n\n1. Boil\n2."),  # no sentence end: kept as is
-        ("Use:\n```python\nboil(", "Use:\n```python\nboil("),  # code: kept as is
-    ],
-)
-def test_trim_to_sentence(text, trimmed):
-    assert qd.trim_to_sentence(text) == trimmed
-
-
 def test_shipped_set_is_valid_and_its_qualities_are_the_heuristic_judges():
     kept, rejected = qd.load_quadruples(SHIPPED)
     assert rejected == [] and len(kept) >= 40
@@ -157,38 +152,85 @@ PAIRS = [
 ]
 
 
-def _assert_schema(records: list[dict], n: int) -> None:
-    assert len(records) == n
+def _assert_schema(records: list[dict]) -> None:
     for record in records:
         for field in (*qd.TEXT_FIELDS, *qd.QUALITY_FIELDS, "generator", "judge"):
             assert field in record, field
         for kind in qd.RESPONSE_KINDS:
             assert 0.0 <= record[f"quality_{kind}"] <= 9.0
-        assert isinstance(record["direct_truncated"], bool)
+        assert record["direct_truncated"] is False and record["referenced_truncated"] is False
 
 
-def test_generate_quadruples_is_deterministic_and_has_the_schema(tiny_lm):
-    first = qd.generate_quadruples(PAIRS, *tiny_lm, max_new_tokens=6, batch_size=2)
-    second = qd.generate_quadruples(PAIRS, *tiny_lm, max_new_tokens=6, batch_size=2)
-    assert first == second
-    _assert_schema(first, 3)
-    assert [r.get("id") for r in first] == ["p1", "p2", None]
-    assert first[1]["human"] == "hot water, no soap"
-    assert first[0]["judge"] == HeuristicJudge.name
+def _local(tiny_lm, max_new_tokens: int, **kwargs) -> LocalChat:
+    return LocalChat(*tiny_lm, max_new_tokens=max_new_tokens, **kwargs)
+
+
+def test_local_generation_is_deterministic_and_cap_hits_are_excluded(tiny_lm):
+    first = qd.build_quadruples(PAIRS, _local(tiny_lm, 6, batch_size=2))
+    second = qd.build_quadruples(PAIRS, _local(tiny_lm, 6, batch_size=2))
+    assert first == second and first.pairs == 3
+    assert len(first.rows) + len(first.dropped) == 3
+    _assert_schema(first.rows)
+    for dropped in first.dropped:  # a random tiny LM rarely stops within 6 tokens
+        assert dropped.reason == QUADRUPLE_GENERATION_TRUNCATED and "token cap" in dropped.detail
     assert tiny_lm[0].padding_side == "right"  # restored
+    assert first.failed == 0 and first.failure_share == 0.0
 
 
-def test_unrated_generation_keeps_none_for_rate_quadruples_to_drop(tiny_lm):
+def _scripted(reply) -> ScriptedChat:
+    return ScriptedChat(reply, name="scripted")
+
+
+def _answer(text: str, finish: str = "stop") -> ChatResult:
+    return ChatResult(content=text, finish_reason=finish, completion_tokens=9)
+
+
+def test_prompts_follow_the_paper_and_kept_rows_carry_ids_and_names():
+    chat = _scripted(lambda request: _answer("Boil it for seven minutes, then cool it."))
+    build = qd.build_quadruples(PAIRS, chat)
+    assert [r.get("id") for r in build.rows] == ["p1", "p2", None] and build.dropped == []
+    _assert_schema(build.rows)
+    assert build.rows[1]["human"] == "hot water, no soap"
+    assert build.rows[0]["generator"] == "scripted" and build.rows[0]["judge"] == "heuristic-v1"
+    referenced = chat.asked[0].messages[-1]["content"]
+    assert "boil it 7 min" in referenced and "How do I boil an egg?" in referenced
+    assert "rewrite" not in referenced.lower()  # an answer with a reference, not a rewrite
+    assert chat.asked[3].messages[-1]["content"] == "How do I boil an egg?"  # direct
+
+
+def test_truncated_failed_and_empty_generations_are_dropped_with_reasons():
+    def reply(request):
+        text = request.messages[-1]["content"]
+        if "cast iron" in text and "reference" not in text:
+            return _answer("Scrub it with", finish="length")
+        if "capital" in text:
+            return ChatResult(error="llm_server_error", detail="HTTP 500 (after 6 attempts)")
+        return _answer("   ") if "egg" in text and "reference" in text else _answer("Fine.")
+
+    build = qd.build_quadruples(PAIRS, _scripted(reply))
+    assert build.rows == []
+    assert [(d.origin_line, d.reason) for d in build.dropped] == [
+        (1, QUADRUPLE_GENERATION_EMPTY),
+        (2, QUADRUPLE_GENERATION_TRUNCATED),
+        (3, QUADRUPLE_GENERATION_FAILED),
+    ]
+    assert "HTTP 500" in build.dropped[2].detail and build.dropped[0].excerpt == "p1"
+    assert build.failed == 1 and build.reasons()[QUADRUPLE_GENERATION_FAILED] == 1
+    qd.check_failure_share(build, 0.5)
+    with pytest.raises(qd.TooManyFailures, match="1 of 3 pairs"):
+        qd.check_failure_share(build, 0.1)
+
+
+def test_a_judge_that_cannot_rate_drops_the_pair_as_unrated():
     class NoJudge:
         name = "none"
 
         def score(self, instruction: str, response: str) -> None:
             return None
 
-    records = qd.generate_quadruples(PAIRS[:1], *tiny_lm, max_new_tokens=2, judge=NoJudge())
-    assert records[0]["quality_direct"] is None
-    rated, dropped = qd.rate_quadruples(records, NoJudge())
-    assert rated == [] and dropped[0].reason == qd.QUADRUPLE_UNRATED
+    build = qd.build_quadruples(PAIRS[:1], _scripted(lambda r: _answer("Fine.")), NoJudge())
+    assert build.rows == [] and build.dropped[0].reason == qd.QUADRUPLE_UNRATED
+    assert build.failed == 0  # not a failed request: does not count toward max_failure_share
 
 
 @pytest.fixture(scope="module")
@@ -212,10 +254,11 @@ def smollm2():
 
 
 @pytest.mark.slow
-def test_real_smollm2_generation_is_deterministic(smollm2):
-    pairs = PAIRS[:2]
-    first = qd.generate_quadruples(pairs, *smollm2, max_new_tokens=8, batch_size=4)
-    second = qd.generate_quadruples(pairs, *smollm2, max_new_tokens=8, batch_size=4)
-    assert first == second
-    _assert_schema(first, 2)
-    assert all(r["direct"] and "<|im_end|>" not in r["direct"] for r in first)
+def test_real_smollm2_answers_directly_and_with_a_reference(smollm2):
+    pairs = [("What is the capital of France?", "Paris.")]
+    first = qd.build_quadruples(pairs, LocalChat(*smollm2, max_new_tokens=48))
+    assert first == qd.build_quadruples(pairs, LocalChat(*smollm2, max_new_tokens=48))
+    (row,) = first.rows
+    _assert_schema(first.rows)
+    assert "Paris" in row["direct"] and "Paris" in row["referenced"]
+    assert "<|im_end|>" not in row["direct"] and row["generator"].startswith("local:")

@@ -1,0 +1,88 @@
+"""ranker_training_data -> style_ranker with an endpoint generator and the paper's judge.
+
+A loopback fake of ``/v1/chat/completions`` answers the generation prompts and the judge's
+helpfulness/correctness prompts (some with malformed ratings), so the whole Dagster path runs
+in seconds; the real ``transformers serve`` path is in tests/reliability/test_llm_server.py.
+"""
+
+import re
+
+import pandas as pd
+import pytest
+from dagster import AssetSelection, materialize
+
+import definitions
+from scar_dagster.dagster.resources import LLMEndpointResource
+from scar_dagster.schema import QUADRUPLE_JUDGE_UNPARSEABLE
+from tests.fake_chat import FakeChatServer, completion
+from tests.pipeline import resources, write_jsonl
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TOPICS = ["boil an egg", "tie a tie", "plant tulips", "fold a shirt", "brew tea", "oil a bike"]
+MALFORMED = "oil a bike"  # its judge replies carry no usable score
+
+
+def _reply(body: dict) -> tuple[int, dict]:
+    text = body["messages"][-1]["content"]
+    topic = next(t for t in TOPICS if t in text)
+    if text.startswith("Rate the answer"):
+        if topic == MALFORMED:
+            return 200, completion("I would rather not say.")
+        score = 8 if "helpfulness" in text.split("\n")[0] else 6
+        return 200, completion(f"It answers the question clearly.\nScore: {score}")
+    if "reference answer" in text:
+        return 200, completion(f"To {topic}, follow the steps the reference gives, in order.")
+    return 200, completion(f"Here is how to {topic}: prepare, do it slowly, then check it.")
+
+
+def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance):
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    rows = [{"instruction": f"How do I {t}?", "output": f"just {t} carefully"} for t in TOPICS]
+    write_jsonl(landing / "howto" / "a.jsonl", rows)
+    with FakeChatServer(_reply) as server:
+        endpoint = LLMEndpointResource(base_url=server.url + "/v1", model="fake", api_key="sk-x")
+        res = {**resources(home, landing), "llm_endpoint": endpoint}
+        instance.add_dynamic_partitions("data_source", ["howto"])
+        everything = list(definitions.defs.assets) + list(definitions.defs.asset_checks)
+        materialize(
+            everything,
+            selection=AssetSelection.groups("ingest"),
+            partition_key="howto",
+            instance=instance,
+            resources=res,
+        )
+        config = {
+            "generate": True,
+            "sample_size": len(TOPICS),
+            "generation_backend": "endpoint",
+            "judge_backend": "endpoint",
+        }
+        ranker = {"epochs": 1, "max_length": 32, "hidden_dim": 32, "batch_size": 4}
+        result = materialize(
+            everything,
+            selection=AssetSelection.groups("ranker"),
+            instance=instance,
+            resources=res,
+            run_config={
+                "ops": {
+                    "ranker_training_data": {"config": config},
+                    "style_ranker": {"config": ranker},
+                }
+            },
+        )
+    (event,) = result.asset_materializations_for_node("ranker_training_data")
+    meta = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
+    n = len(TOPICS)
+    assert meta["llm_requests"] == 2 * n + 6 * n == len(server.requests)
+    assert meta["llm_failures"] == 0 and meta["judge"].startswith("llm-judge:endpoint:")
+    assert meta["dagster/row_count"] == n - 1
+    assert re.findall(r"\| (quadruple_\w+) \| (\d+) \|", meta["rejected_by_reason"]) == [
+        (QUADRUPLE_JUDGE_UNPARSEABLE, "1")
+    ]
+    assert "sk-x" not in str(meta)
+    (stored,) = home.rglob("ranker_training_data.parquet")
+    frame = pd.read_parquet(stored)
+    assert MALFORMED not in " ".join(frame["instruction"])
+    assert set(frame["quality_direct"]) == {7.0} and set(frame["helpfulness_human"]) == {8.0}
+    assert result.asset_materializations_for_node("style_ranker")  # trained on the judged rows
