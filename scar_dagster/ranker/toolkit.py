@@ -83,12 +83,14 @@ def rank_and_filter(
     device: str = "cpu",
     max_length: int | None = None,
     num_threads: int | None = None,
+    dtype: str = "float32",
 ) -> Ranked:
     """Score pairs with the checkpoint at ``model_path`` and keep the best ones.
 
     Exactly one of ``topk`` (keep k), ``ratio`` (keep that share, rounded down) or ``threshold``
     (keep score >= threshold) must be given. Returns ``(instruction, answer, score)`` tuples,
-    best first; equal scores keep input order.
+    best first; equal scores keep input order. ``device`` (``auto``, ``cpu``, ``cuda[:N]``) and
+    ``dtype`` (``auto``, ``float32``, ``bfloat16``) choose where and how the encoder runs.
     """
     from scar_dagster.ranker.checkpoint import load_checkpoint
     from scar_dagster.ranker.scoring import score_pairs
@@ -98,7 +100,6 @@ def rank_and_filter(
     if len(instructions) != len(answers):
         raise ValueError(f"{len(instructions)} instructions but {len(answers)} answers")
     model, tokenizer, _ = load_checkpoint(model_path)
-    model.to(device)
     scores = score_pairs(
         model,
         tokenizer,
@@ -107,6 +108,8 @@ def rank_and_filter(
         batch_size=batch_size,
         max_length=max_length,
         num_threads=num_threads,
+        device=device,
+        dtype=dtype,
     )
     ranked = rank_pairs(instructions, answers, scores.tolist())
     return filter_ranked(ranked, topk=topk, ratio=ratio, threshold=threshold)

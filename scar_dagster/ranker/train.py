@@ -2,17 +2,20 @@
 
 Defaults follow the paper (arXiv 2406.10882): AdamW lr 2e-5, 10% linear warmup then linear
 decay, gradient clipping at 1.0, batch size 2, up to 20 epochs, a seeded 80/10/10 split, and
-the epoch with the best validation pairwise accuracy kept.
+the epoch with the best validation pairwise accuracy kept. ``device``/``dtype`` (see
+``scar_dagster.precision``): ``dtype="bfloat16"`` runs forward passes under bf16 autocast while
+the weights, gradients and optimizer state stay float32 (master weights).
 """
 
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from scar_dagster.precision import Precision, resolve_precision
 from scar_dagster.ranker.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
     KINDS,
@@ -23,6 +26,7 @@ from scar_dagster.ranker.quadruple import (
     pair_mask,
     split_quadruples,
 )
+from scar_dagster.torch_env import seed_everything
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,18 @@ class TrainParams:
     seed: int = 42
     early_stopping_patience: int | None = None
     num_threads: int | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
+
+    def resolved(self) -> TrainParams:
+        """These params with ``auto`` device/dtype resolved for this machine."""
+        precision = resolve_precision(self.device, self.dtype)
+        return replace(self, device=precision.device, dtype=precision.dtype)
+
+    @property
+    def precision(self) -> Precision:
+        resolved = self.resolved()
+        return Precision(resolved.device, resolved.dtype)
 
 
 @dataclass
@@ -52,34 +68,45 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch."""
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+__all__ = ["TrainParams", "TrainResult", "pairwise_accuracy", "seed_everything", "train_ranker"]
 
 
-def _tokenize(tokenizer: Any, texts: Sequence[str], max_length: int) -> tuple[Any, Any]:
+def _tokenize(
+    tokenizer: Any, texts: Sequence[str], max_length: int, device: Any = "cpu"
+) -> tuple[Any, Any]:
     batch = tokenizer(
         list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
     )
-    return batch["input_ids"], batch["attention_mask"]
+    return batch["input_ids"].to(device), batch["attention_mask"].to(device)
 
 
 def _forward(model: Any, tokenizer: Any, quads: Sequence[Quadruple]) -> tuple[dict, dict, dict]:
     """Scores and style vectors of the three responses of each quadruple."""
-    x_ids, x_mask = _tokenize(tokenizer, [q.instruction for q in quads], model.max_length)
+    device = next(model.parameters()).device
+    texts = [q.instruction for q in quads]
+    x_ids, x_mask = _tokenize(tokenizer, texts, model.max_length, device)
     e_x, _ = model.encode(x_ids, x_mask)
     scores, v_c, v_p = {}, {}, {}
     for kind in KINDS:
-        y_ids, y_mask = _tokenize(tokenizer, [q.response(kind) for q in quads], model.max_length)
+        texts = [q.response(kind) for q in quads]
+        y_ids, y_mask = _tokenize(tokenizer, texts, model.max_length, device)
         e_y, form = model.encode(y_ids, y_mask)
         scores[kind], v_c[kind] = model.head(e_x, e_y, form)
         v_p[kind] = form
     return scores, v_c, v_p
+
+
+def _forward_fp32(
+    model: Any, tokenizer: Any, quads: Sequence[Quadruple], precision: Precision | None
+) -> tuple[dict, dict, dict]:
+    """``_forward`` under the precision's autocast; outputs as float32 (losses run in fp32)."""
+    with precision.autocast() if precision else nullcontext():
+        scores, v_c, v_p = _forward(model, tokenizer, quads)
+    return _fp32(scores), _fp32(v_c), _fp32(v_p)
+
+
+def _fp32(tensors: dict[str, Any]) -> dict[str, Any]:
+    return {name: tensor.float() for name, tensor in tensors.items()}
 
 
 def pairwise_accuracy(
@@ -89,8 +116,12 @@ def pairwise_accuracy(
     *,
     threshold: float = DEFAULT_QUALITY_THRESHOLD,
     batch_size: int = 16,
+    precision: Precision | None = None,
 ) -> dict[str, float | int | None]:
-    """Share of allowed pairs ranked correctly, overall and per pair type (None: no pairs)."""
+    """Share of allowed pairs ranked correctly, overall and per pair type (None: no pairs).
+
+    ``precision``: run the forward passes under its autocast (default: the model as it is).
+    """
     import torch
 
     correct = dict.fromkeys(PAIR_NAMES, 0)
@@ -99,7 +130,7 @@ def pairwise_accuracy(
     with torch.inference_mode():
         for start in range(0, len(quads), batch_size):
             batch = quads[start : start + batch_size]
-            scores, _, _ = _forward(model, tokenizer, batch)
+            scores, _, _ = _forward_fp32(model, tokenizer, batch, precision)
             for i, allowed in enumerate(pair_mask(batch, threshold)):
                 for name, (better, worse), ok in zip(PAIR_NAMES, PAIR_TYPES, allowed, strict=True):
                     if ok:
@@ -122,10 +153,14 @@ def train_ranker(
     *,
     log: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Train ``model`` in place on the train split; return it with the best epoch's weights."""
+    """Train ``model`` in place on the train split; return it with the best epoch's weights.
+
+    The model is moved to ``params.device`` (weights stay float32 under a bf16 ``dtype``).
+    """
     import torch
 
-    params = params or TrainParams()
+    params = (params or TrainParams()).resolved()
+    model.to(params.device)
     threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     if params.num_threads:
         torch.set_num_threads(params.num_threads)
@@ -150,6 +185,7 @@ def _train(
     from scar_dagster.ranker.losses import scar_loss
 
     seed_everything(params.seed)
+    precision = params.precision
     split = split_quadruples(quadruples, seed=params.seed)
     if not split.train or not split.val:
         raise ValueError(f"need at least 3 quadruples to train, got {len(quadruples)}")
@@ -174,8 +210,10 @@ def _train(
         sums: dict[str, float] = {}
         for start in range(0, len(permutation), params.batch_size):
             batch = [split.train[i] for i in permutation[start : start + params.batch_size]]
-            masks = torch.tensor(pair_mask(batch, params.quality_threshold), dtype=torch.bool)
-            scores, v_c, v_p = _forward(model, tokenizer, batch)
+            masks = torch.tensor(
+                pair_mask(batch, params.quality_threshold), dtype=torch.bool, device=params.device
+            )
+            scores, v_c, v_p = _forward_fp32(model, tokenizer, batch, precision)
             loss = scar_loss(
                 scores,
                 v_c,
@@ -193,7 +231,9 @@ def _train(
                 scheduler.step()  # as the reference: a batch without allowed pairs is no step
             for name, value in loss.terms.items():
                 sums[name] = sums.get(name, 0.0) + value
-        val = pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold)
+        val = pairwise_accuracy(
+            model, tokenizer, split.val, threshold=params.quality_threshold, precision=precision
+        )
         entry = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()}}
         entry["val_accuracy"] = val["overall"]
         history.append(entry)
@@ -224,7 +264,12 @@ def _train(
         "best_epoch": best_epoch,
         "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
         "excluded_pairs": excluded_counts(quadruples, params.quality_threshold),
-        "val": pairwise_accuracy(model, tokenizer, split.val, threshold=params.quality_threshold),
-        "test": pairwise_accuracy(model, tokenizer, split.test, threshold=params.quality_threshold),
+        "val": pairwise_accuracy(
+            model, tokenizer, split.val, threshold=params.quality_threshold, precision=precision
+        ),
+        "test": pairwise_accuracy(
+            model, tokenizer, split.test, threshold=params.quality_threshold, precision=precision
+        ),
+        "precision": precision.to_metadata(),
     }
     return TrainResult(model=model, best_epoch=best_epoch, metrics=metrics)
