@@ -144,6 +144,7 @@ def style_ranker(
             "metrics": MetadataValue.json(decision.metrics),
             "checkpoint": MetadataValue.path(decision.uri),
             "training_curves": MetadataValue.md(markdown_image(png, "loss and accuracy")),
+            **{f"training_{k}": v for k, v in decision.metrics["precision"].items()},
         },
     )
 

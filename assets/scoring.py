@@ -28,8 +28,8 @@ FEATURE_COLUMNS = ["id", "n_words", "ttr", "mtld", "perplexity"]
     automation_condition=AutomationCondition.eager(),
     retry_policy=IO_RETRY_POLICY,
     description="The champion StyleRanker's score for every kept pair of a source, upserted into "
-    "the scored_pairs SQL table keyed by (pair id, ranker version); pairs already scored by that "
-    "version are not scored again.",
+    "the scored_pairs SQL table keyed by (pair id, ranker version) with the device/dtype used "
+    "(score_precision); pairs already scored by that version and precision are not scored again.",
 )
 def scored_pairs(
     context: AssetExecutionContext,
@@ -42,6 +42,7 @@ def scored_pairs(
     instruct_lm: InstructLMResource,
 ) -> MaterializeResult:
     """Score the pairs of one source that this ranker version has not scored yet."""
+    from scar_dagster.precision import resolve_precision
     from scar_dagster.ranker.checkpoint import CheckpointError
     from scar_dagster.ranker.service import score_with_checkpoint
     from scar_dagster.storage import tables
@@ -52,8 +53,10 @@ def scored_pairs(
             "no promoted StyleRanker yet: materialize style_ranker until one passes",
             allow_retries=False,
         )
+    precision = resolve_precision(config.device, config.dtype)
     engine = database.get_engine()
-    done = tables.already_scored(engine, version, raw_pairs["id"].tolist())
+    # Scores of another device/dtype are redone (and replaced), never mixed with these.
+    done = tables.already_scored(engine, version, raw_pairs["id"].tolist(), precision.label)
     todo = raw_pairs[~raw_pairs["id"].isin(done)]
     with permanent_errors(CheckpointError):
         scores = score_with_checkpoint(
@@ -64,9 +67,12 @@ def scored_pairs(
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
             num_threads=config.num_threads,
+            device=precision.device,
+            dtype=precision.dtype,
         )
     frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
-    frame = frame.assign(ranker_version=version, score=scores).merge(
+    frame = frame.assign(ranker_version=version, score=scores, score_precision=precision.label)
+    frame = frame.merge(
         style_features[FEATURE_COLUMNS].rename(columns={"id": "pair_id"}), on="pair_id", how="left"
     )
     tables.upsert_scores(engine, frame)
@@ -79,5 +85,7 @@ def scored_pairs(
             "ranker_version": version,
             "table": MetadataValue.text(f"scored_pairs @ {tables.masked_url(engine)}"),
             "score_mean": float(pd.Series(scores).mean()) if len(todo) else None,
+            "score_precision": precision.label,
+            **precision.to_metadata(),
         }
     )

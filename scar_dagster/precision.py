@@ -157,15 +157,15 @@ class Precision:
 
         return torch.autocast(device_type=self.device_type, dtype=torch.bfloat16)
 
-    def to_metadata(self) -> dict[str, Any]:
-        """Device, dtype and (on CPU) the CPU model and flags, for asset metadata."""
-        out: dict[str, Any] = {"device": self.device, "dtype": self.dtype}
+    def to_metadata(self, prefix: str = "") -> dict[str, str]:
+        """Device, dtype and the CPU model and flags (or the GPU name), for asset metadata."""
+        out = {"device": self.device, "dtype": self.dtype}
         if self.device_type == "cpu":
             info = describe_cpu()
             out.update(cpu_model=info["cpu_model"], cpu_flags=" ".join(info["cpu_flags"]))
         else:
             out["gpu"] = _cuda_name(self.device)
-        return out
+        return {f"{prefix}{key}": value for key, value in out.items()}
 
 
 def precision_of(module: Any) -> Precision:

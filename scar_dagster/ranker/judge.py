@@ -299,7 +299,8 @@ class LMJudge:
                     add_special_tokens=False,
                 )
                 with torch.inference_mode():
-                    logits = self.model(**enc).logits[:, -1, :]
+                    enc = {name: t.to(self.model.device) for name, t in enc.items()}
+                    logits = self.model(**enc).logits[:, -1, :].float().cpu()
                 for row, k in enumerate(idx):
                     out[k] = expected_digit(logits[row], self.digit_ids)
         finally:

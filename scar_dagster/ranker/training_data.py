@@ -266,15 +266,15 @@ def generate_texts(
             )
             with torch.inference_mode():
                 ids = model.generate(
-                    input_ids=enc["input_ids"],
-                    attention_mask=enc["attention_mask"],
+                    input_ids=enc["input_ids"].to(model.device),
+                    attention_mask=enc["attention_mask"].to(model.device),
                     do_sample=False,
                     max_new_tokens=max_new_tokens,
                     repetition_penalty=repetition_penalty,
                     pad_token_id=pad,
                     eos_token_id=eos,
                 )
-            new = ids[:, enc["input_ids"].shape[1] :]
+            new = ids[:, enc["input_ids"].shape[1] :].cpu()
             for row, i in enumerate(idx):
                 hit_cap = not stops.intersection(new[row].tolist())
                 text = tokenizer.decode(new[row], skip_special_tokens=True).strip()
