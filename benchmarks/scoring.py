@@ -21,6 +21,7 @@ after truncation).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import statistics
@@ -195,9 +196,10 @@ def main() -> None:
     }
     for name in scorers:
         dt = dtype_of[name]
+        vs_ref = "n/a" if math.isnan(ref_rate) else f"{rate[name] / ref_rate:.2f}x"
         print(
             f"| {labels[name]} | {dt} | {seconds[name]:.1f} | {rate[name]:.2f} | "
-            f"{rate[name] / ref_rate:.2f}x | {rate[name] / rate['ours']:.2f}x | "
+            f"{vs_ref} | {rate[name] / rate['ours']:.2f}x | "
             f"{rate[name] / limit[dt]:.0%} |"
         )
     for dt in gflops:

@@ -1,6 +1,6 @@
 """Command line of the evaluation: ``python -m scar_dagster.evaluation pairs|consistency``.
 
-python -m scar_dagster.evaluation pairs FILE.jsonl --ranker CHECKPOINT_DIR
+python -m scar_dagster.evaluation pairs FILE.jsonl --ranker CHECKPOINT_DIR [--dtype bfloat16]
 python -m scar_dagster.evaluation consistency POOL.parquet --ratio 0.25 [--score-column score]
 """
 
@@ -28,8 +28,10 @@ def _format(frame: pd.DataFrame, *, index: bool = True) -> str:
 
 def _cmd_pairs(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.checkpoint import load_checkpoint
+    from scar_dagster.ranker.scoring import for_inference
 
     model, tokenizer, document = load_checkpoint(args.ranker)
+    model = for_inference(model, args.device, args.dtype)
     result = evaluate_pairs(args.file, model, tokenizer, batch_size=args.batch_size)
     print(f"ranker {document.get('version', '?')} on {args.file}")
     print(_format(result.to_frame(), index=False))
@@ -65,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     pairs.add_argument("file", help="JSONL with instruction, preferred, other")
     pairs.add_argument("--ranker", required=True, help="checkpoint folder (save_checkpoint)")
     pairs.add_argument("--batch-size", type=int, default=32)
+    pairs.add_argument("--device", default="cpu", help="auto, cpu, cuda or cuda:N")
+    pairs.add_argument("--dtype", default="float32", help="auto, float32 or bfloat16")
     pairs.set_defaults(run=_cmd_pairs)
 
     consistency = commands.add_parser(

@@ -10,8 +10,8 @@ the weights, gradients and optimizer state stay float32 (master weights).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -166,10 +166,31 @@ def train_ranker(
         torch.set_num_threads(params.num_threads)
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        return _train(model, tokenizer, quadruples, params, log)
+        with _autocast_friendly_attention(model.encoder, params.precision):
+            return _train(model, tokenizer, quadruples, params, log)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
+
+
+@contextmanager
+def _autocast_friendly_attention(encoder: Any, precision: Precision) -> Iterator[None]:
+    """Eager attention while training under CPU bf16 autocast: torch's bf16 SDPA backward on
+    CPU is slower than fp32's (measured 6x on MiniLM), eager attention's bf16 matmuls are not."""
+    current = getattr(encoder.config, "_attn_implementation", None)
+    switch = (
+        precision.is_bf16
+        and precision.device_type == "cpu"
+        and current == "sdpa"
+        and hasattr(encoder, "set_attn_implementation")
+    )
+    if switch:
+        encoder.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        if switch:
+            encoder.set_attn_implementation(current)
 
 
 def _train(
