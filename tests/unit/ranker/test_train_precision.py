@@ -4,6 +4,7 @@ scored_pairs keeps the scoring precision and re-scores on a change of it."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 import torch
 
 from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
@@ -74,3 +75,10 @@ def test_ensure_schema_adds_the_precision_column_to_an_old_table(tmp_path):
     columns = {c["name"] for c in inspect(engine).get_columns("scored_pairs")}
     assert "score_precision" in columns
     tables.ensure_schema(engine)  # idempotent
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_moves_to_the_gpu():
+    result = _train(TrainParams(epochs=1, batch_size=4, lr=2e-3, seed=3, device="cuda"))
+    assert {p.device.type for p in result.model.parameters()} == {"cuda"}
+    assert {p.dtype for p in result.model.parameters()} == {torch.float32}
