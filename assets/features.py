@@ -53,15 +53,13 @@ def style_features(
 ) -> Output[pd.DataFrame]:
     """Compute the style features of one source's pairs."""
     from scar_dagster.style.consistency import style_consistency
-    from scar_dagster.style.features import compute_style_features
+    from scar_dagster.style.features import compute_style_features, models_precision_metadata
 
     params = config.to_params()
+    lm = instruct_lm.load() if params.compute_perplexity else None
+    sentence_encoder = encoder.load() if params.compute_relatedness else None
     frame = compute_style_features(
-        raw_pairs,
-        lm=instruct_lm.load() if params.compute_perplexity else None,
-        encoder=encoder.load() if params.compute_relatedness else None,
-        params=params,
-        log=context.log,
+        raw_pairs, lm=lm, encoder=sentence_encoder, params=params, log=context.log
     )
     png = histograms_png(frame, ["perplexity", "ttr"])
     plot_key = f"plots/style_features/{context.partition_key}.png"
@@ -79,6 +77,7 @@ def style_features(
             "degenerate_by_reason": counts_table(degenerate.to_dict()),
             "histograms": MetadataValue.md(markdown_image(png, "perplexity and TTR")),
             "histograms_path": MetadataValue.path(storage.asset_store().uri(plot_key)),
+            **models_precision_metadata(lm=lm, encoder=sentence_encoder),
         },
     )
 

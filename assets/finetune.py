@@ -49,5 +49,6 @@ def fine_tuned_model(
             "output_dir": MetadataValue.path(str(record.output_dir)),
             "metrics": MetadataValue.json(record.metrics),
             "rows": len(selected_subset),
+            **record.metrics.get("precision", {}),
         },
     )

@@ -172,6 +172,7 @@ def style_ranker(
         "what_these_measure": service.evaluation_note(origin, config.pretrained),
         "metrics": MetadataValue.json(decision.metrics),
         "checkpoint": MetadataValue.path(decision.uri),
+        **{f"training_{k}": v for k, v in decision.metrics.get("precision", {}).items()},
     }
     if decision.metrics["history"]:
         png = training_curves_png(decision.metrics["history"])

@@ -28,8 +28,8 @@ GROUP = "scoring"
     automation_condition=eager_on_new_data(),
     retry_policy=IO_RETRY_POLICY,
     description="The champion StyleRanker's score for every kept pair of a source, upserted into "
-    "the scored_pairs SQL table keyed by (pair id, ranker version); pairs already scored by that "
-    "version are not scored again.",
+    "the scored_pairs SQL table keyed by (pair id, ranker version) with the device/dtype used "
+    "(score_precision); pairs already scored by that version and precision are not scored again.",
 )
 def scored_pairs(
     context: AssetExecutionContext,
@@ -42,6 +42,7 @@ def scored_pairs(
     instruct_lm: InstructLMResource,
 ) -> MaterializeResult:
     """Score the pairs of one source that this ranker version has not scored yet."""
+    from scar_dagster.precision import resolve_precision
     from scar_dagster.ranker.checkpoint import CheckpointError
     from scar_dagster.ranker.incremental import score_new_pairs
     from scar_dagster.storage import tables
@@ -52,6 +53,7 @@ def scored_pairs(
             "no promoted StyleRanker yet: materialize style_ranker until one passes",
             allow_retries=False,
         )
+    precision = resolve_precision(config.device, config.dtype)
     engine = database.get_engine()
     with permanent_errors(CheckpointError):
         result = score_new_pairs(
@@ -63,12 +65,13 @@ def scored_pairs(
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
             num_threads=config.num_threads,
+            precision=precision,
             log=context.log,
         )
     context.log.info(f"scored {result.scored} new pairs, reused {result.reused} with {version}")
     return MaterializeResult(
         # the source's rows in the table: its pairs (and their features) under this version
-        data_version=frame_data_version(style_features, version),
+        data_version=frame_data_version(style_features, version, precision.label),
         metadata={
             "dagster/row_count": len(raw_pairs),
             "rows_scored": result.scored,
@@ -76,5 +79,7 @@ def scored_pairs(
             "ranker_version": version,
             "table": MetadataValue.text(f"scored_pairs @ {tables.masked_url(engine)}"),
             "score_mean": result.mean,
+            "score_precision": precision.label,
+            **precision.to_metadata(),
         },
     )

@@ -6,6 +6,8 @@ path the ``scored_pairs`` asset takes per partition: ``ingest_source`` -> ``scor
 published checkpoint of the real all-MiniLM-L6-v2 encoder with a seeded random head. Then a
 fifth source with 1% of the rows lands and every source goes through the same path again (an
 upper bound: Dagster would materialize only the new partition); only the new pairs may be scored.
+Both runs are made in float32 and again in bfloat16 (``score_with_checkpoint(..., dtype=...)``,
+each dtype with its own scores database, as ``score_precision`` keeps them apart).
 
     .venv/bin/python benchmarks/incremental.py [--rows 1000] [--tiny-encoder]
 """
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import machine_line  # noqa: E402
 from benchmarks.synthetic import (  # noqa: E402
     EXTRA_SOURCE,
     SOURCES,
@@ -72,21 +75,32 @@ def publish_ranker(store: Any, work: Path, tiny: bool) -> str:
 
 
 def score_source(
-    landing: Any, assets: Any, engine: Any, source: str, version: str, cache_dir: Path
+    landing: Any,
+    assets: Any,
+    engine: Any,
+    source: str,
+    version: str,
+    cache_dir: Path,
+    dtype: str = "float32",
 ) -> tuple[int, int, int]:
     """Ingest one source and score its pairs not yet scored by ``version``, as the asset does.
 
     Returns ``(kept pairs, pairs scored now, pairs reused)``.
     """
     from scar_dagster.ingest.pipeline import ingest_source
+    from scar_dagster.precision import Precision
     from scar_dagster.ranker.incremental import score_new_pairs
 
     pairs = ingest_source(landing, source).pairs
-    result = score_new_pairs(assets, engine, version, pairs, cache_dir=cache_dir)
+    result = score_new_pairs(
+        assets, engine, version, pairs, cache_dir=cache_dir, precision=Precision("cpu", dtype)
+    )
     return len(pairs), result.scored, result.reused
 
 
-def score_all(landing: Any, assets: Any, engine: Any, version: str, work: Path) -> RunStats:
+def score_all(
+    landing: Any, assets: Any, engine: Any, version: str, work: Path, dtype: str = "float32"
+) -> RunStats:
     """One pass of ``score_source`` over every source folder of the landing zone."""
     from scar_dagster.ingest.landing import scan_landing_zone
 
@@ -94,14 +108,16 @@ def score_all(landing: Any, assets: Any, engine: Any, version: str, work: Path) 
     start = time.perf_counter()
     totals = [0, 0, 0]
     for source in sources:
-        counts = score_source(landing, assets, engine, source, version, work / "cache")
+        counts = score_source(landing, assets, engine, source, version, work / "cache", dtype)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
     seconds = time.perf_counter() - start
     return RunStats(len(sources), *totals, seconds=seconds)
 
 
-def run(rows: int, work: Path, *, seed: int = 0, tiny: bool = False) -> dict[str, Any]:
-    """The full run over 4 sources, then the run after the fifth source lands."""
+def run(
+    rows: int, work: Path, *, seed: int = 0, tiny: bool = False, dtype: str = "float32"
+) -> dict[str, Any]:
+    """The full run over 4 sources, then the run after the fifth source lands (in ``work``)."""
     from scar_dagster.storage import tables
     from scar_dagster.storage.stores import LocalStore
 
@@ -110,33 +126,46 @@ def run(rows: int, work: Path, *, seed: int = 0, tiny: bool = False) -> dict[str
     engine = tables.create_engine_for(f"sqlite:///{work / 'scores.db'}")
     tables.ensure_schema(engine)
     version = publish_ranker(assets, work, tiny)
-    full = score_all(landing, assets, engine, version, work)
+    full = score_all(landing, assets, engine, version, work, dtype)
     new_rows = max(1, rows // 100)
     added = write_source(landing.root, EXTRA_SOURCE, new_rows, Vocabulary(seed), seed, 50_000)
-    again = score_all(landing, assets, engine, version, work)
+    again = score_all(landing, assets, engine, version, work, dtype)
     engine.dispose()
     return {"full": full, "incremental": again, "new_records": added.records, "version": version}
 
 
-def print_table(result: dict[str, Any], rows: int, tiny: bool) -> None:
-    """The two runs side by side and whether only the new pairs were scored."""
-    full, again = result["full"], result["incremental"]
-    new_pairs = again.pool - full.pool
+def print_table(results: dict[str, dict[str, Any]], rows: int, tiny: bool) -> None:
+    """Per dtype, the two runs side by side and whether only the new pairs were scored."""
+    first = next(iter(results.values()))
     encoder = "tiny random encoder" if tiny else "all-MiniLM-L6-v2"
     print(
         f"{rows:,} records over {len(SOURCES)} sources, then a fifth source "
-        f"({EXTRA_SOURCE.name}) with {result['new_records']:,} records (1%); {encoder}, "
-        f"seeded random head; threads={os.environ.get('OMP_NUM_THREADS', 'unset')}\n"
+        f"({EXTRA_SOURCE.name}) with {first['new_records']:,} records (1%); {encoder}, "
+        f"seeded random head; threads={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
-    print("| run | sources | pairs in pool | pairs scored | pairs reused | seconds | vs full run |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, stats in (("full run", full), ("after adding the fifth source", again)):
+    print(f"{machine_line().replace('load average', 'load average at the end')}\n")
+    print(
+        "| run | dtype | sources | pairs in pool | pairs scored | pairs reused | seconds "
+        "| vs full run | vs fp32 |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    base = results["float32"]
+    for dtype, result in results.items():
+        full = result["full"]
+        for name, key in (("full run", "full"), ("after adding the fifth source", "incremental")):
+            stats = result[key]
+            print(
+                f"| {name} | {dtype} | {stats.sources} | {stats.pool:,} | {stats.scored:,} "
+                f"| {stats.reused:,} | {stats.seconds:.1f} | {stats.seconds / full.seconds:.1%} "
+                f"| {base[key].seconds / stats.seconds:.2f}x |"
+            )
+    for dtype, result in results.items():
+        full, again = result["full"], result["incremental"]
+        new_pairs = again.pool - full.pool
+        verdict = "yes" if again.scored == new_pairs else "NO"
         print(
-            f"| {name} | {stats.sources} | {stats.pool:,} | {stats.scored:,} | {stats.reused:,} "
-            f"| {stats.seconds:.1f} | {stats.seconds / full.seconds:.1%} |"
+            f"\n{dtype}: re-scored pairs = new pairs ({again.scored:,} = {new_pairs:,}): {verdict}"
         )
-    verdict = "yes" if again.scored == new_pairs else "NO"
-    print(f"\nre-scored pairs = new pairs ({again.scored:,} = {new_pairs:,}): {verdict}")
 
 
 def main() -> None:
@@ -145,9 +174,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tiny-encoder", action="store_true", help="tiny random encoder (tests)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="scar-incremental-") as tmp:
-        result = run(args.rows, Path(tmp), seed=args.seed, tiny=args.tiny_encoder)
-    print_table(result, args.rows, args.tiny_encoder)
+    results = {}
+    for dtype in ("float32", "bfloat16"):
+        with tempfile.TemporaryDirectory(prefix="scar-incremental-") as tmp:
+            results[dtype] = run(
+                args.rows, Path(tmp), seed=args.seed, tiny=args.tiny_encoder, dtype=dtype
+            )
+    print_table(results, args.rows, args.tiny_encoder)
 
 
 if __name__ == "__main__":

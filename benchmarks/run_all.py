@@ -24,6 +24,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from scar_dagster.precision import cpu_summary  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,12 @@ def benchmarks(threads: int) -> list[Benchmark]:
             "Style features: form features and perplexity vs naive baselines",
             t,
             ("--texts", "200", "--pairs", "4", *t),
+        ),
+        Benchmark(
+            "training",
+            "Training: StyleRanker and local SFT, fp32 vs bf16 autocast",
+            ("--epochs", "3", "--sft-steps", "8", *t),
+            ("--epochs", "1", "--quadruples", "12", "--sft-steps", "2", *t),
         ),
         Benchmark(
             "scale",
@@ -90,7 +100,7 @@ def machine_info(threads: int) -> list[str]:
     ram = f"{int(mem_kb) / 1024**2:.1f} GiB" if mem_kb.isdigit() else "unknown"
     return [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- CPU: {_read('/proc/cpuinfo', 'model name')}, {os.cpu_count()} logical cores",
+        f"- CPU: {cpu_summary()} (bf16 rows use AMX/AVX512-BF16 when listed)",
         f"- RAM: {ram}",
         f"- OS: {platform.platform()}",
         f"- Python {platform.python_version()}, torch {_version('torch')}, "

@@ -15,7 +15,9 @@ peak RSS is the subprocess's ``VmHWM``, next to its RSS right after its imports.
 * text index: ids and texts into a SQLite table keyed by id (benchmark-only: the lookup the
   streaming selection needs; the asset keeps texts in Parquet only).
 * scoring: the real StyleRanker encoder (all-MiniLM-L6-v2, seeded random head) on a sample of
-  ``--score-sample`` pairs; the time for every row is extrapolated from its rate. Every row then
+  ``--score-sample`` pairs, in float32 and in bfloat16 (``score_sample_bf16``: the encoder copy
+  converted once, as the scoring service does); the time for every row is extrapolated from its
+  rate. Every row then
   gets a deterministic synthetic score (from its id), upserted into ``scored_pairs`` in batches.
 * selection: ``streaming_select`` (top-k in SQL order, texts only for walked chunks) and, for
   comparison, ``tables.top_scores`` (SQL only, no filters).
@@ -45,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import machine_line  # noqa: E402
 from benchmarks.synthetic import SOURCES, write_landing_zone  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -54,13 +57,28 @@ RANKER_VERSION = "bench-synthetic"
 BATCH_ROWS = 2000
 SCORE_WRITE_ROWS = 20_000
 ROW_GROUP_ROWS = 10_000  # Parquet row groups: readers decompress one group at a time
-STAGES = ("generate", "ingest", "features", "text_index", "score_sample", "score_write", "select")
+STAGES = (
+    "generate",
+    "ingest",
+    "features",
+    "text_index",
+    "score_sample",
+    "score_sample_bf16",
+    "score_write",
+    "select",
+)
 STAGE_IMPORTS = {
     "generate": ("numpy",),
     "ingest": ("pandas", "pyarrow.parquet", "scar_dagster.ingest.pipeline"),
     "features": ("pandas", "pyarrow.parquet", "scar_dagster.style.features"),
     "text_index": ("pyarrow.parquet", "scar_dagster.style.features"),
     "score_sample": ("torch", "transformers", "pyarrow.parquet", "scar_dagster.ranker.scoring"),
+    "score_sample_bf16": (
+        "torch",
+        "transformers",
+        "pyarrow.parquet",
+        "scar_dagster.ranker.scoring",
+    ),
     "score_write": ("pandas", "pyarrow.parquet", "scar_dagster.storage.tables"),
     "select": ("pandas", "scar_dagster.selection.streaming"),
 }
@@ -234,19 +252,32 @@ def _ranker(tiny: bool) -> tuple[Any, Any]:
     return build_tiny_ranker(RankerConfig()) if tiny else build_ranker(RankerConfig())
 
 
-def stage_score_sample(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def stage_score_sample(
+    work: Path, args: argparse.Namespace, dtype: str = "float32"
+) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
-    from scar_dagster.ranker.scoring import score_pairs
+    from scar_dagster.ranker.scoring import for_inference, score_pairs
 
     model, tokenizer = _ranker(args.tiny_encoder)
+    model = for_inference(model, "cpu", dtype)  # converted once, as the scoring service does
     xs, ys = _sample_pairs(work, args.score_sample)
     score_pairs(model, tokenizer, xs[:8], ys[:8])  # warm-up
     start = time.perf_counter()
     score_pairs(model, tokenizer, xs, ys)
     seconds = time.perf_counter() - start
     total = sum(pq.ParquetFile(p).metadata.num_rows for p in raw_files(work))
-    return {"rows": len(xs), "seconds": seconds, "total_rows": total, "sampled": True}
+    return {
+        "rows": len(xs),
+        "seconds": seconds,
+        "total_rows": total,
+        "sampled": True,
+        "dtype": dtype,
+    }
+
+
+def stage_score_sample_bf16(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    return stage_score_sample(work, args, dtype="bfloat16")
 
 
 def stage_score_write(work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -320,6 +351,7 @@ STAGE_FUNCTIONS: dict[str, Callable[[Path, argparse.Namespace], dict[str, Any]]]
     "features": stage_features,
     "text_index": stage_text_index,
     "score_sample": stage_score_sample,
+    "score_sample_bf16": stage_score_sample_bf16,
     "score_write": stage_score_write,
     "select": stage_select,
 }
@@ -404,8 +436,9 @@ def _row(stage: str, out: Mapping[str, Any], args: argparse.Namespace) -> str:
         )
     if stage == "text_index" and out.get("cross_source_duplicates"):
         note = f"{out['cross_source_duplicates']:,} ids also in an earlier source: first kept"
-    if stage == "score_sample":
-        note = ("tiny encoder; " if args.tiny_encoder else "all-MiniLM-L6-v2; ") + note
+    if stage.startswith("score_sample"):
+        encoder = "tiny encoder" if args.tiny_encoder else "all-MiniLM-L6-v2"
+        note = f"{encoder}, {out.get('dtype', 'float32')}; " + note
     return (
         f"| {stage} | {rows:,} | {seconds:.1f} | {rate:,.1f} | "
         f"{out['peak_rss_mb']:.0f} | {out['import_rss_mb']:.0f} | {note} |"
@@ -475,8 +508,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = run(args)
     print(
         f"sizes {args.sizes} over {len(SOURCES)} sources, seed {args.seed}; every stage in its own "
-        f"subprocess, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}\n"
+        f"subprocess, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
+    print(f"{machine_line().replace('load average', 'load average at the end')}\n")
     print_tables(results, args)
 
 

@@ -6,8 +6,14 @@ seeded head (a random head costs the same as a trained one). The reference score
 to its own longest member (``padding=True``, truncation at 512), ``torch.no_grad()``, two encoder
 calls per batch, scores kept in a Python list.
 
-The FLOP limit is the machine's measured fp32 matmul throughput over the encoder's forward cost,
-2 x non-embedding parameters x tokens per pair (instruction + response, after truncation).
+Ours runs twice, in float32 and in bfloat16 (``score_pairs(..., dtype="bfloat16")``: a bf16 copy
+of the encoder, converted once outside the timing as the scoring service does; the head stays
+fp32). The bf16 scores are compared with ours in fp32: Spearman correlation and the overlap of the
+top 25% (the share a selection keeps).
+
+The FLOP limit of each dtype is the machine's measured matmul throughput in that dtype over the
+encoder's forward cost, 2 x non-embedding parameters x tokens per pair (instruction + response,
+after truncation).
 
     .venv/bin/python benchmarks/scoring.py --pairs 2000
 """
@@ -15,10 +21,19 @@ The FLOP limit is the machine's measured fp32 matmul throughput over the encoder
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import machine_line, matmul_gflops, rank_agreement  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -77,22 +92,6 @@ def reference_score_pairs(model, tokenizer, instructions, answers, max_length=51
     return scores
 
 
-def matmul_gflops(n: int = 1024, repeats: int = 30, rounds: int = 5) -> float:
-    """Best-of-``rounds`` fp32 throughput of an n x n matmul, in GFLOP/s."""
-    import torch
-
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    for _ in range(3):
-        a @ b
-    best = 0.0
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        best = max(best, 2 * n**3 * repeats / (time.perf_counter() - t0) / 1e9)
-    return best
-
-
 def _segments(n: int, k: int) -> list[tuple[int, int]]:
     bounds = [round(i * n / k) for i in range(k + 1)]
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
@@ -118,13 +117,14 @@ def main() -> None:
     import torch
 
     from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.scoring import DEFAULT_MAX_TOKENS, score_pairs
+    from scar_dagster.ranker.scoring import DEFAULT_MAX_TOKENS, for_inference, score_pairs
 
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     model, tokenizer = build_ranker(RankerConfig())
     model.eval()
+    bf16_model = for_inference(model, "cpu", "bfloat16")
     xs, ys = synthetic_pairs(args.pairs, args.seed)
     n_x = [len(t) for t in tokenizer(xs, truncation=True, max_length=512)["input_ids"]]
     n_y = [len(t) for t in tokenizer(ys, truncation=True, max_length=512)["input_ids"]]
@@ -133,18 +133,30 @@ def main() -> None:
         p.numel() for name, p in model.encoder.named_parameters() if not name.startswith("embed")
     )
     max_tokens = args.max_tokens or DEFAULT_MAX_TOKENS
+    print(machine_line(), file=sys.stderr)
     load_before = os.getloadavg()[0]
-    gflops = matmul_gflops()
+    gflops = {dt: matmul_gflops(dt) for dt in ("float32", "bfloat16")}
 
-    def ours(a: int, b: int) -> list[float]:
-        return score_pairs(
-            model, tokenizer, xs[a:b], ys[a:b], batch_size=args.batch_size, max_tokens=max_tokens
-        ).tolist()
+    def ours(scorer):
+        def run(a: int, b: int) -> list[float]:
+            return score_pairs(
+                scorer,
+                tokenizer,
+                xs[a:b],
+                ys[a:b],
+                batch_size=args.batch_size,
+                max_tokens=max_tokens,
+            ).tolist()
+
+        return run
 
     def ref(a: int, b: int) -> list[float]:
         return reference_score_pairs(model, tokenizer, xs[a:b], ys[a:b])
 
-    scorers = {"ours": ours} if args.skip_reference else {"reference": ref, "ours": ours}
+    scorers = {"ours": ours(model), "ours_bf16": ours(bf16_model)}
+    if not args.skip_reference:
+        scorers = {"reference": ref, **scorers}
+    dtype_of = {"reference": "float32", "ours": "float32", "ours_bf16": "bfloat16"}
     seconds = dict.fromkeys(scorers, 0.0)
     scores: dict[str, list[float]] = {name: [] for name in scorers}
     warm = min(32, args.pairs)
@@ -155,34 +167,53 @@ def main() -> None:
             t0 = time.perf_counter()
             scores[name] += fn(a, b)
             seconds[name] += time.perf_counter() - t0
-        gflops = max(gflops, matmul_gflops(rounds=2))
-    gflops = max(gflops, matmul_gflops())
+        for dt in gflops:
+            gflops[dt] = max(gflops[dt], matmul_gflops(dt, rounds=2))
     load_after = os.getloadavg()[0]
 
-    limit = gflops * 1e9 / (2 * params * tokens_per_pair)
+    limit = {dt: g * 1e9 / (2 * params * tokens_per_pair) for dt, g in gflops.items()}
     rate = {name: args.pairs / t for name, t in seconds.items()}
     ref_rate = rate.get("reference", float("nan"))
     print(f"pairs={args.pairs} threads={torch.get_num_threads()} segments={args.segments}")
+    print(machine_line().replace("load average", "load average at the end"))
     print("encoder all-MiniLM-L6-v2 with a random seeded head; non-embedding params")
     print(f"{params / 1e6:.2f}M; tokens/pair {tokens_per_pair:.1f} (instruction median")
     print(f"{statistics.median(n_x)}, response median {statistics.median(n_y)}, max {max(n_y)})")
-    print(f"matmul {gflops:.1f} GFLOP/s (fp32 1024x1024, best of runs between segments);")
-    print(f"load average {load_before:.2f} before, {load_after:.2f} after\n")
-    print("| scorer | seconds | pairs/s | vs reference | fraction of FLOP limit |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        f"matmul fp32 {gflops['float32']:.1f} GFLOP/s, bf16 {gflops['bfloat16']:.1f} GFLOP/s "
+        f"({gflops['bfloat16'] / gflops['float32']:.1f}x; 1024x1024, best of runs between "
+        f"segments); load average {load_before:.2f} before, {load_after:.2f} after\n"
+    )
+    print(
+        "| scorer | dtype | seconds | pairs/s | vs reference | vs ours fp32 "
+        "| fraction of the dtype's FLOP limit |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     labels = {
         "reference": "reference (SCAR score_pairs)",
         "ours": f"ours (batch_size={args.batch_size}, max_tokens={max_tokens})",
+        "ours_bf16": f"ours (batch_size={args.batch_size}, max_tokens={max_tokens})",
     }
     for name in scorers:
+        dt = dtype_of[name]
+        vs_ref = "n/a" if math.isnan(ref_rate) else f"{rate[name] / ref_rate:.2f}x"
         print(
-            f"| {labels[name]} | {seconds[name]:.1f} | {rate[name]:.2f} | "
-            f"{rate[name] / ref_rate:.2f}x | {rate[name] / limit:.0%} |"
+            f"| {labels[name]} | {dt} | {seconds[name]:.1f} | {rate[name]:.2f} | "
+            f"{vs_ref} | {rate[name] / rate['ours']:.2f}x | "
+            f"{rate[name] / limit[dt]:.0%} |"
         )
-    print(f"| FLOP limit | | {limit:.2f} | | 100% |")
+    for dt in gflops:
+        print(f"| FLOP limit | {dt} | | {limit[dt]:.2f} | | | 100% |")
+    spearman, overlap = rank_agreement(scores["ours"], scores["ours_bf16"])
+    print(
+        f"\nbf16 vs fp32 (ours) on these {args.pairs} pairs: Spearman {spearman:.5f}, top-25% "
+        f"overlap {overlap:.4f}, max |diff| "
+        f"{np.max(np.abs(np.subtract(scores['ours'], scores['ours_bf16']))):.2e} "
+        f"(score std {np.std(scores['ours']):.2e})"
+    )
     if "reference" in scores:
         diff = np.max(np.abs(np.asarray(scores["reference"]) - np.asarray(scores["ours"])))
-        print(f"\nmax |score_ours - score_reference| = {diff:.2e}")
+        print(f"max |score_ours - score_reference| (both fp32) = {diff:.2e}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,11 @@
   at batch sizes 1/8/32 against two baselines: one pair at a time through
   ``model(input_ids, labels=...)`` (full-vocabulary logits), and the reference scorer's batching
   (batches of 32 in input order, each padded to its own longest member, ``torch.no_grad()``,
-  full logits). Tokens/s counts real (non-pad) prompt + response tokens.
+  full logits). Tokens/s counts real (non-pad) prompt + response tokens. Ours also runs with the
+  LM loaded in bfloat16 (``load_causal_lm(..., dtype="bfloat16")``; logits in fp32), compared with
+  ours in fp32 on the same pairs: median relative perplexity difference and the relative
+  difference of the perplexity std.
+* Generation: greedy chat completions (``generate_chat``, the training-data loop), fp32 vs bf16.
 
     .venv/bin/python benchmarks/style_features.py [--threads 1] [--pairs 24] [--texts 3000]
 """
@@ -19,8 +23,15 @@ import argparse
 import math
 import os
 import random
+import sys
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.machine import machine_line  # noqa: E402
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -141,22 +152,26 @@ def reference_batched_perplexity(tokenizer, model, sequences, prompt_lengths, ba
     return out
 
 
-def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int, float]:
-    """Tokens/s of ``response_perplexity`` at several batch sizes and of the two baselines."""
+def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int, float, dict]:
+    """Tokens/s of ``response_perplexity`` at several batch sizes (fp32 and bf16) and of the two
+    baselines; the bf16-vs-fp32 agreement of ours at batch size 8."""
     import numpy as np
 
     from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
     from scar_dagster.style.surprisal import build_perplexity_inputs, response_perplexity
 
-    tokenizer, model = load_causal_lm(instruct_lm_path(None, cache_dir))
+    path = instruct_lm_path(None, cache_dir)
+    tokenizer, model = load_causal_lm(path)
+    _, bf16_model = load_causal_lm(path, dtype="bfloat16")
     rng = random.Random(seed)
     instructions = [synthetic_text(rng, 8, 40) for _ in range(n_pairs)]
     responses = [synthetic_text(rng, 20, 120) for _ in range(n_pairs)]
     sequences, prompt_lengths, _ = build_perplexity_inputs(tokenizer, instructions, responses, 512)
     n_tokens = sum(len(s) for s in sequences)
     response_perplexity(tokenizer, model, instructions[:2], responses[:2])  # warm-up
+    response_perplexity(tokenizer, bf16_model, instructions[:2], responses[:2])
 
-    rows, reference = [], None
+    rows, reference, values_of = [], None, {}
     for name, run in [
         (
             "naive: one pair at a time, full logits",
@@ -175,14 +190,53 @@ def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int
             )
             for bs in (1, 8, 32)
         ],
+        *[
+            (
+                f"ours batch_size={bs}, bfloat16",
+                lambda bs=bs: response_perplexity(
+                    tokenizer, bf16_model, instructions, responses, batch_size=bs
+                )[0],
+            )
+            for bs in (8, 32)
+        ],
     ]:
         start = time.perf_counter()
         values = np.asarray(run())
         seconds = time.perf_counter() - start
         reference = values if reference is None else reference
+        values_of[name] = values
         diff = float(np.max(np.abs(values / reference - 1)))
         rows.append((name, seconds, n_tokens / seconds, diff))
-    return rows, n_tokens, float(np.nanmean(reference))
+    fp32, bf16 = values_of["ours batch_size=8"], values_of["ours batch_size=8, bfloat16"]
+    relative = np.abs(bf16 / fp32 - 1)
+    rate = {name: tokens_per_s for name, _, tokens_per_s, _ in rows}
+    agreement = {
+        "median_rel_diff": float(np.nanmedian(relative)),
+        "max_rel_diff": float(np.nanmax(relative)),
+        "std_rel_diff": float(np.nanstd(bf16) / np.nanstd(fp32) - 1),
+        "speedup": rate["ours batch_size=8, bfloat16"] / rate["ours batch_size=8"],
+    }
+    return rows, n_tokens, float(np.nanmean(reference)), agreement
+
+
+def bench_generation(cache_dir: str, seed: int, prompts: int, new_tokens: int) -> list[tuple]:
+    """New tokens/s of greedy generation (``generate_chat``) with the LM in fp32 and in bf16."""
+    from scar_dagster.llm.local import generate_chat
+    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
+
+    path = instruct_lm_path(None, cache_dir)
+    rng = random.Random(seed)
+    asks = [[{"role": "user", "content": synthetic_text(rng, 8, 30)}] for _ in range(prompts)]
+    rows = []
+    for dtype in ("float32", "bfloat16"):
+        tokenizer, model = load_causal_lm(path, dtype=dtype)
+        generate_chat(tokenizer, model, asks[:1], max_new_tokens=4)  # warm-up
+        start = time.perf_counter()
+        out = generate_chat(tokenizer, model, asks, max_new_tokens=new_tokens, batch_size=4)
+        seconds = time.perf_counter() - start
+        n_new = sum(used for _, used, _ in out)
+        rows.append((dtype, seconds, n_new, n_new / seconds))
+    return rows
 
 
 def main() -> None:
@@ -193,6 +247,8 @@ def main() -> None:
         "--threads", type=int, default=None, help="torch threads (default: torch's)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--gen-prompts", type=int, default=8, help="prompts for generation")
+    parser.add_argument("--gen-tokens", type=int, default=48, help="new tokens per prompt")
     parser.add_argument(
         "--cache-dir", default=None, help="converted-model cache (default: settings)"
     )
@@ -205,7 +261,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cache_dir = args.cache_dir or model_cache_dir(Path(__file__).resolve().parents[1])
-    print(f"torch threads={torch.get_num_threads()} load average={os.getloadavg()[0]:.2f}\n")
+    print(f"torch threads={torch.get_num_threads()} load average={os.getloadavg()[0]:.2f}")
+    print(machine_line() + "\n")
 
     print(f"## Linguistic form ({args.texts} texts of 50-200 words)\n")
     print("| method | rows/s | speed-up |")
@@ -213,7 +270,7 @@ def main() -> None:
     for name, rate, ratio in bench_form(args.texts, args.seed):
         print(f"| {name} | {rate:,.0f} | {ratio:.1f}x |")
 
-    rows, n_tokens, mean_ppl = bench_perplexity(args.pairs, args.seed, cache_dir)
+    rows, n_tokens, mean_ppl, agreement = bench_perplexity(args.pairs, args.seed, cache_dir)
     print(f"\n## Perplexity, SmolLM2-135M-Instruct ({args.pairs} pairs, {n_tokens} tokens)\n")
     print("| method | seconds | tokens/s | vs naive | vs reference batching | max rel. diff |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
@@ -221,7 +278,24 @@ def main() -> None:
     for name, seconds, rate, diff in rows:
         ratios = f"{rate / naive:.2f}x | {rate / ref:.2f}x"
         print(f"| {name} | {seconds:.1f} | {rate:,.0f} | {ratios} | {diff:.1e} |")
-    print(f"\nmean perplexity {mean_ppl:.2f}; rel. diff is against the naive values")
+    print(f"\nmean perplexity {mean_ppl:.2f}; rel. diff is against the naive values (fp32)")
+    print(
+        f"bf16 vs fp32 (ours, batch_size=8, same {args.pairs} pairs): {agreement['speedup']:.2f}x "
+        f"faster; median relative perplexity difference {agreement['median_rel_diff']:.2%}, max "
+        f"{agreement['max_rel_diff']:.2%}; std of perplexity differs by "
+        f"{agreement['std_rel_diff']:+.2%}"
+    )
+
+    gen = bench_generation(cache_dir, args.seed, args.gen_prompts, args.gen_tokens)
+    print(
+        f"\n## Greedy generation, SmolLM2-135M-Instruct ({args.gen_prompts} prompts, up to "
+        f"{args.gen_tokens} new tokens, batches of 4)\n"
+    )
+    print("| dtype | seconds | new tokens | new tokens/s | vs fp32 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for dtype, seconds, n_new, rate in gen:
+        print(f"| {dtype} | {seconds:.1f} | {n_new} | {rate:.1f} | {rate / gen[0][3]:.2f}x |")
+    print(f"\n{machine_line().replace('load average', 'load average at the end')}")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,8 @@ def _scores_with_progress(model: Any, tokenizer: Any, pairs: list[Any], args) ->
         batch_size=args.batch_size,
         num_threads=args.num_threads,
         chunk_size=256,
+        device=args.device,
+        dtype=args.dtype,
     )
     scores: list[float] = []
     for chunk in progress.track(chunks, size=len):
@@ -151,6 +153,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         quality_threshold=args.quality_threshold,
         early_stopping_patience=args.early_stopping,
         num_threads=args.num_threads,
+        device=args.device,
+        dtype=args.dtype,
     )
     config = RankerConfig(
         encoder=args.encoder, hidden_dim=args.hidden_dim, max_length=args.max_length
@@ -218,6 +222,9 @@ def _cmd_evaluate_pairs(args: argparse.Namespace) -> int:
     model, tokenizer, info = load_ranker(
         args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
     )
+    from scar_dagster.ranker.scoring import for_inference
+
+    model = for_inference(model, args.device, args.dtype)
     result = evaluate_pair_rows(rows, model, tokenizer, batch_size=args.batch_size)
     print(f"ranker {info['version']} on {args.file} (ties count as wrong)")
     print(_format(result.to_frame(), index=False))
@@ -251,7 +258,20 @@ def _cmd_evaluate_consistency(args: argparse.Namespace) -> int:
 # --- parser -----------------------------------------------------------------------------------
 
 
+def _precision_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device", default="auto", help="auto (a GPU when torch sees one), cpu, cuda or cuda:N"
+    )
+    parser.add_argument(
+        "--dtype",
+        default="auto",
+        help="auto (bfloat16 where the CPU has AMX/AVX512-BF16 or the GPU supports it), "
+        "float32 or bfloat16",
+    )
+
+
 def _model_options(parser: argparse.ArgumentParser) -> None:
+    _precision_options(parser)
     parser.add_argument(
         "--model",
         "--ranker",
@@ -331,6 +351,7 @@ def _add_train(commands: Any) -> None:
         "--early-stopping", type=int, default=None, help="patience in epochs (default off)"
     )
     train.add_argument("--num-threads", type=int, default=None, help="torch threads")
+    _precision_options(train)
     _data_options(train)
     train.set_defaults(run=_cmd_train)
 

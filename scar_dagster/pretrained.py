@@ -17,6 +17,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from scar_dagster.precision import Precision, resolve_precision
+
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 DEFAULT_INSTRUCT_LM = "SmolLM2-135M-Instruct"
 
@@ -36,15 +38,27 @@ def encoder_path(name_or_path: str | None = None) -> str:
     return str(name_or_path)
 
 
+def load_encoder(
+    name_or_path: str | None = None, *, device: str = "cpu", dtype: str = "float32"
+) -> tuple[Any, Any]:
+    """Load ``(tokenizer, model)`` of a transformer encoder, offline, in eval mode.
+
+    ``device``/``dtype`` as in ``scar_dagster.precision`` (``auto`` allowed); one copy per
+    resolved setting is kept per process.
+    """
+    precision = resolve_precision(device, dtype)
+    return _load_encoder(encoder_path(name_or_path), precision.device, precision.dtype)
+
+
 @lru_cache(maxsize=4)
-def load_encoder(name_or_path: str | None = None) -> tuple[Any, Any]:
-    """Load ``(tokenizer, model)`` of a transformer encoder, offline, in eval mode."""
+def _load_encoder(path: str, device: str, dtype: str) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
 
-    path = encoder_path(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModel.from_pretrained(path, local_files_only=True)
-    model.eval()
+    model = AutoModel.from_pretrained(
+        path, local_files_only=True, dtype=Precision(device, dtype).torch_dtype
+    )
+    model.to(device).eval()
     return tokenizer, model
 
 
@@ -150,12 +164,22 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     save_file(state, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
 
 
+def load_causal_lm(path: str, *, device: str = "cpu", dtype: str = "float32") -> tuple[Any, Any]:
+    """Load ``(tokenizer, model)`` of a causal LM from a local folder, offline, in eval mode.
+
+    ``device``/``dtype`` as in ``load_encoder``; one copy per resolved setting per process.
+    """
+    precision = resolve_precision(device, dtype)
+    return _load_causal_lm(str(path), precision.device, precision.dtype)
+
+
 @lru_cache(maxsize=2)
-def load_causal_lm(path: str) -> tuple[Any, Any]:
-    """Load ``(tokenizer, model)`` of a causal LM from a local folder, offline, in eval mode."""
+def _load_causal_lm(path: str, device: str, dtype: str) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-    model.eval()
+    model = AutoModelForCausalLM.from_pretrained(
+        path, local_files_only=True, dtype=Precision(device, dtype).torch_dtype
+    )
+    model.to(device).eval()
     return tokenizer, model

@@ -41,7 +41,21 @@ class StorageResource(ConfigurableResource):
         return open_store(self.root, self._client_for(self.root))
 
 
-class EncoderResource(ConfigurableResource):
+class ModelPrecisionResource(ConfigurableResource):
+    """Where and in which float type a model runs (see ``scar_dagster.precision``)."""
+
+    device: str = Field(
+        default="auto",
+        description="auto (CUDA when available, else CPU), cpu, cuda or cuda:N.",
+    )
+    dtype: str = Field(
+        default="auto",
+        description="auto (bfloat16 on a CPU with AMX/AVX512-BF16 or a bf16 GPU, else "
+        "float32), float32 or bfloat16.",
+    )
+
+
+class EncoderResource(ModelPrecisionResource):
     """The sentence encoder: relatedness features and the StyleRanker's shared encoder."""
 
     model: str = Field(
@@ -60,10 +74,10 @@ class EncoderResource(ConfigurableResource):
         """``(tokenizer, model)``, loaded once per process."""
         from scar_dagster.pretrained import load_encoder
 
-        return load_encoder(self.model)
+        return load_encoder(self.model, device=self.device, dtype=self.dtype)
 
 
-class InstructLMResource(ConfigurableResource):
+class InstructLMResource(ModelPrecisionResource):
     """The local instruct LM: perplexity, rewrites for training data, and fine-tuning base."""
 
     model: str = Field(
@@ -83,7 +97,7 @@ class InstructLMResource(ConfigurableResource):
         """``(tokenizer, model)``, loaded once per process."""
         from scar_dagster.pretrained import load_causal_lm
 
-        return load_causal_lm(self.get_path())
+        return load_causal_lm(self.get_path(), device=self.device, dtype=self.dtype)
 
 
 class DatabaseResource(ConfigurableResource):
@@ -144,6 +158,11 @@ class FineTuneResource(ConfigurableResource):
     max_length: int = Field(default=128, description="mode=local: tokens per example.")
     num_threads: int | None = Field(default=1, description="mode=local: torch threads.")
     seed: int = Field(default=0, description="mode=local: seed of shuffling and init.")
+    device: str = Field(default="auto", description="mode=local: auto, cpu, cuda or cuda:N.")
+    dtype: str = Field(
+        default="auto",
+        description="mode=local: auto, float32 or bfloat16 (bf16 autocast, fp32 master weights).",
+    )
 
     def to_params(self) -> Any:
         """The ``SFTParams`` of a local run."""
@@ -156,6 +175,8 @@ class FineTuneResource(ConfigurableResource):
             max_length=self.max_length,
             seed=self.seed,
             num_threads=self.num_threads,
+            device=self.device,
+            dtype=self.dtype,
         )
 
     def launch(self, subset_path: str, subset_version: str, base_model_path: str) -> Any:

@@ -104,6 +104,12 @@ class ScoringConfig(Config):
 
     batch_size: int = Field(default=32, description="Pairs per encoder batch (length-bucketed).")
     num_threads: int | None = Field(default=None, description="torch threads; None: default.")
+    device: str = Field(default="auto", description="auto (CUDA if present), cpu, cuda, cuda:N.")
+    dtype: str = Field(
+        default="auto",
+        description="auto (bfloat16 where the CPU/GPU has fast bf16, else float32), float32 or "
+        "bfloat16; scores are stored per ranker version with this precision.",
+    )
 
 
 class TrainingDataConfig(Config):
@@ -204,6 +210,11 @@ class RankerTrainingConfig(Config):
     quality_threshold: float = Field(
         default=5.0, description="A pair trains only if both qualities exceed this (paper: 5)."
     )
+    device: str = Field(default="auto", description="auto (CUDA if present), cpu, cuda, cuda:N.")
+    dtype: str = Field(
+        default="auto",
+        description="auto, float32 or bfloat16 (bf16 autocast with fp32 master weights).",
+    )
 
     def to_params(self) -> "TrainParams":
         from scar_dagster.ranker.train import TrainParams
@@ -216,6 +227,8 @@ class RankerTrainingConfig(Config):
             early_stopping_patience=self.early_stopping_patience,
             num_threads=self.num_threads,
             quality_threshold=self.quality_threshold,
+            device=self.device,
+            dtype=self.dtype,
         )
 
     def to_ranker_config(self, encoder: str) -> "RankerConfig":

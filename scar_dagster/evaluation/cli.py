@@ -1,6 +1,6 @@
 """``python -m scar_dagster.evaluation pairs|consistency``: now ``scar-dagster evaluate ...``.
 
-python -m scar_dagster.evaluation pairs FILE.jsonl --ranker CHECKPOINT_DIR
+python -m scar_dagster.evaluation pairs FILE.jsonl --ranker CHECKPOINT_DIR [--dtype bfloat16]
 python -m scar_dagster.evaluation consistency POOL.parquet --ratio 0.25 [--score-column score]
 """
 

@@ -17,16 +17,18 @@ Example::
         subset_version="v3",
     )
     print(record.metrics["eval_loss_before"], record.metrics["eval_loss_after"])
+
+``SFTParams(device=..., dtype="bfloat16")`` trains under bf16 autocast with float32 master
+weights (see ``scar_dagster.precision``); the saved weights are float32.
 """
 
 from __future__ import annotations
 
-import random
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,8 @@ from scar_dagster.finetune.record import (
     utc_now,
     write_record,
 )
+from scar_dagster.precision import Precision, resolve_precision
+from scar_dagster.torch_env import seed_everything, torch_threads
 
 LOG_FILE = "train.log"
 
@@ -59,6 +63,8 @@ class SFTParams:
     (``None`` keeps torch's setting; on a shared, busy machine ``1`` can be several times
     faster than competing OpenMP threads).
     Gradients are clipped to norm 1.0; the learning rate is constant (AdamW, no decay).
+    ``device`` (auto, cpu, cuda, cuda:N) and ``dtype`` (auto, float32, bfloat16: autocast with
+    float32 master weights) say where and how the model trains.
     """
 
     max_steps: int = 20
@@ -68,6 +74,12 @@ class SFTParams:
     eval_fraction: float = 0.1
     seed: int = 0
     num_threads: int | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
+
+    @property
+    def precision(self) -> Precision:
+        return resolve_precision(self.device, self.dtype)
 
     def __post_init__(self) -> None:
         if self.max_steps < 1 or self.batch_size < 1 or self.lr <= 0:
@@ -81,11 +93,17 @@ class SFTParams:
 # --- training -----------------------------------------------------------------------------
 
 
-def _loss_sum(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
-    """Summed next-token cross-entropy over labelled tokens, and their count."""
+def _loss_sum(
+    model: Any, batch: dict[str, Any], precision: Precision | None = None
+) -> tuple[Any, int]:
+    """Summed next-token cross-entropy over labelled tokens (fp32), and their count."""
     import torch.nn.functional as F
 
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    precision = precision or Precision()
+    batch = {name: tensor.to(precision.device) for name, tensor in batch.items()}
+    with precision.autocast():
+        outputs = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    logits = outputs.logits
     labels = batch["labels"][:, 1:]
     loss = F.cross_entropy(
         logits[:, :-1].reshape(-1, logits.shape[-1]).float(),
@@ -96,7 +114,13 @@ def _loss_sum(model: Any, batch: dict[str, Any]) -> tuple[Any, int]:
     return loss, int((labels != IGNORE_INDEX).sum())
 
 
-def evaluate(model: Any, examples: Sequence[Example], pad_id: int, batch_size: int) -> float:
+def evaluate(
+    model: Any,
+    examples: Sequence[Example],
+    pad_id: int,
+    batch_size: int,
+    precision: Precision | None = None,
+) -> float:
     """Token-weighted mean response loss over ``examples`` (NaN when there are none)."""
     import torch
 
@@ -104,7 +128,8 @@ def evaluate(model: Any, examples: Sequence[Example], pad_id: int, batch_size: i
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(examples), batch_size):
-            loss, n = _loss_sum(model, collate(examples[start : start + batch_size], pad_id))
+            batch = collate(examples[start : start + batch_size], pad_id)
+            loss, n = _loss_sum(model, batch, precision)
             total, count = total + float(loss), count + n
     return total / count if count else float("nan")
 
@@ -132,7 +157,7 @@ def _train(model: Any, examples: list[Example], pad_id: int, params: SFTParams, 
     batches = _batches(len(examples), params.batch_size, params.seed)
     for step in range(1, params.max_steps + 1):
         batch = collate([examples[i] for i in next(batches)], pad_id)
-        loss_sum, count = _loss_sum(model, batch)
+        loss_sum, count = _loss_sum(model, batch, params.precision)
         loss = loss_sum / max(count, 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -167,52 +192,49 @@ def run_local_sft(
     record). Errors raise and leave no output folder; an existing one raises
     ``FileExistsError`` unless ``overwrite``.
     """
-    import torch
-
     params = params or SFTParams()
+    precision = params.precision
+    params = replace(params, device=precision.device, dtype=precision.dtype)
     out = Path(output_dir)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True to replace it")
     pairs = load_subset(subset)
     version = subset_version or subset_content_version(pairs)
     started_at, start = utc_now(), time.monotonic()
-    previous_threads = torch.get_num_threads()
-    if params.num_threads:
-        torch.set_num_threads(params.num_threads)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{out.name}-", dir=out.parent))
-    try:
-        _seed_everything(params.seed)
-        tokenizer, model = _load(base_model_path)
-        load_s = time.monotonic() - start
-        metrics = _fit(tokenizer, model, pairs, params, tmp)
-        save_start = time.monotonic()
-        _save(model, tokenizer, tmp)
-        metrics.update(
-            load_time_s=round(load_s, 3),
-            save_time_s=round(time.monotonic() - save_start, 3),
-            wall_time_s=round(time.monotonic() - start, 3),
-        )
-        record = FineTuneRecord(
-            mode=MODE_LOCAL_SFT,
-            subset_version=version,
-            subset_path=str(subset) if isinstance(subset, str | Path) else None,
-            base_model=str(base_model_path),
-            output_dir=str(out),
-            status=SUCCEEDED,
-            metrics=metrics,
-            started_at=started_at,
-            finished_at=utc_now(),
-            log_path=str(out / LOG_FILE),
-            params=asdict(params),
-        )
-        write_record(record, tmp)
-        tmp.chmod(0o755)  # mkdtemp makes it private
-        _publish(tmp, out)
-        return record
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-        torch.set_num_threads(previous_threads)
+    with torch_threads(params.num_threads):
+        try:
+            seed_everything(params.seed)
+            tokenizer, model = _load(base_model_path, precision)
+            load_s = time.monotonic() - start
+            metrics = _fit(tokenizer, model, pairs, params, tmp)
+            save_start = time.monotonic()
+            _save(model, tokenizer, tmp)
+            metrics.update(
+                load_time_s=round(load_s, 3),
+                save_time_s=round(time.monotonic() - save_start, 3),
+                wall_time_s=round(time.monotonic() - start, 3),
+            )
+            record = FineTuneRecord(
+                mode=MODE_LOCAL_SFT,
+                subset_version=version,
+                subset_path=str(subset) if isinstance(subset, str | Path) else None,
+                base_model=str(base_model_path),
+                output_dir=str(out),
+                status=SUCCEEDED,
+                metrics=metrics,
+                started_at=started_at,
+                finished_at=utc_now(),
+                log_path=str(out / LOG_FILE),
+                params=asdict(params),
+            )
+            write_record(record, tmp)
+            tmp.chmod(0o755)  # mkdtemp makes it private
+            _publish(tmp, out)
+            return record
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _fit(
@@ -225,13 +247,19 @@ def _fit(
     held_out = [examples[i] for i in eval_idx]
     pad_id = tokenizer.pad_token_id
     pad_id = tokenizer.eos_token_id if pad_id is None else pad_id
+    precision = params.precision
     with (folder / LOG_FILE).open("w", encoding="utf-8") as log:
-        before = evaluate(model, held_out, pad_id, params.batch_size) if held_out else None
+        log.write(f"device {precision.device} dtype {precision.dtype}\n")
+        before = (
+            evaluate(model, held_out, pad_id, params.batch_size, precision) if held_out else None
+        )
         log.write(f"eval_loss_before {before}\n")
         train_start = time.monotonic()
         trained = _train(model, train, pad_id, params, log)
         train_s = time.monotonic() - train_start
-        after = evaluate(model, held_out, pad_id, params.batch_size) if held_out else None
+        after = (
+            evaluate(model, held_out, pad_id, params.batch_size, precision) if held_out else None
+        )
         log.write(f"eval_loss_after {after}\n")
     return {
         **trained,
@@ -243,20 +271,13 @@ def _fit(
         "n_truncated": sum(e.truncated for e in examples),
         "steps": params.max_steps,
         "train_time_s": round(train_s, 3),
+        "precision": precision.to_metadata(),
     }
 
 
-def _seed_everything(seed: int) -> None:
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def _load(path: str | Path) -> tuple[Any, Any]:
-    """A fresh fp32 (tokenizer, model): never the cached inference copy, training mutates it."""
+def _load(path: str | Path, precision: Precision) -> tuple[Any, Any]:
+    """A fresh fp32 (tokenizer, model) on the precision's device: never the cached inference
+    copy, training mutates it."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -264,7 +285,7 @@ def _load(path: str | Path) -> tuple[Any, Any]:
     model = AutoModelForCausalLM.from_pretrained(
         str(path), local_files_only=True, dtype=torch.float32
     )
-    return tokenizer, model
+    return tokenizer, model.to(precision.device)
 
 
 def _save(model: Any, tokenizer: Any, folder: Path) -> None:

@@ -73,14 +73,14 @@ def generate_chat(
     for idx, enc in left_padded_batches(tokenizer, rendered, batch_size):
         with torch.inference_mode():
             ids = model.generate(
-                input_ids=enc["input_ids"],
-                attention_mask=enc["attention_mask"],
+                input_ids=enc["input_ids"].to(model.device),
+                attention_mask=enc["attention_mask"].to(model.device),
                 do_sample=False,
                 max_new_tokens=max_new_tokens,
                 pad_token_id=pad,
                 eos_token_id=eos,
             )
-        new = ids[:, enc["input_ids"].shape[1] :]
+        new = ids[:, enc["input_ids"].shape[1] :].cpu()
         for row, i in enumerate(idx):
             tokens = new[row].tolist()
             ended = [k for k, t in enumerate(tokens) if t in stops]

@@ -44,15 +44,19 @@ def score_new_pairs(
     features: pd.DataFrame | None = None,
     batch_size: int = 32,
     num_threads: int | None = None,
+    precision: Any = None,
     log: Any = None,
 ) -> IncrementalScores:
     """Score the ``pairs`` (raw_pairs rows) that ``version`` has not scored yet; upsert them.
 
     ``features`` (style_features rows), when given, adds the style metrics to each score row.
-    ``log`` (a logger, e.g. ``context.log``) gets progress lines with an ETA.
+    ``precision`` (a ``scar_dagster.precision.Precision``; None: the model as loaded, fp32 on CPU)
+    is recorded as each row's ``score_precision``; scores of another precision are redone and
+    replaced, never mixed. ``log`` (a logger, e.g. ``context.log``) gets progress lines with an ETA.
     Raises ``CheckpointError`` when ``version`` cannot be loaded from ``store``.
     """
-    done = tables.already_scored(engine, version, pairs["id"].tolist())
+    label = precision.label if precision is not None else None
+    done = tables.already_scored(engine, version, pairs["id"].tolist(), label)
     todo = pairs[~pairs["id"].isin(done)]
     scores = score_with_checkpoint(
         store,
@@ -63,9 +67,10 @@ def score_new_pairs(
         batch_size=batch_size,
         num_threads=num_threads,
         log=log,
+        **({} if precision is None else {"device": precision.device, "dtype": precision.dtype}),
     )
     frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
-    frame = frame.assign(ranker_version=version, score=scores)
+    frame = frame.assign(ranker_version=version, score=scores, score_precision=label)
     if features is not None:
         metrics = features[["id", *STYLE_METRICS]].rename(columns={"id": "pair_id"})
         frame = frame.merge(metrics, on="pair_id", how="left")

@@ -289,7 +289,8 @@ class LMJudge:
         out: list[float | None] = [None] * len(prompts)
         for idx, enc in left_padded_batches(self.tokenizer, prompts, self.batch_size):
             with torch.inference_mode():
-                logits = self.model(**enc).logits[:, -1, :]
+                enc = {name: tensor.to(self.model.device) for name, tensor in enc.items()}
+                logits = self.model(**enc).logits[:, -1, :].float().cpu()
             for row, k in enumerate(idx):
                 out[k] = expected_digit(logits[row], self.digit_ids)
         return out

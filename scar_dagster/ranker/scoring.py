@@ -13,21 +13,28 @@ small head, so per chunk of pairs the scorer:
    results do not depend on the number of threads;
 4. applies the head to the whole chunk and yields the scores in input order.
 
+``device`` and ``dtype`` (see ``scar_dagster.precision``) choose where and in which float type the
+encoder runs; ``dtype="bfloat16"`` runs a bf16 copy of the encoder (about 3x faster on a CPU with
+AMX/AVX512-BF16) while the small head stays float32, so scores are not rounded to bf16. Scores are
+deterministic for a given device and dtype.
+
 Memory is bounded by the chunk, not the input; results do not depend on ``batch_size`` beyond
 float rounding (padding never reaches a score, see ``StyleRanker``).
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scar_dagster.precision import Precision, precision_of, resolve_device, resolve_dtype
 from scar_dagster.progress import Progress
+from scar_dagster.torch_env import torch_threads
 
 if TYPE_CHECKING:
     import torch
@@ -36,19 +43,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNK_SIZE = 4096
 DEFAULT_MAX_TOKENS = 2048
-
-
-@contextmanager
-def _single_threaded_ops() -> Iterator[None]:
-    """Run torch ops single-threaded (parallelism comes from concurrent batches instead)."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def plan_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list[list[int]]:
@@ -88,7 +82,7 @@ def _encode_texts(
     """Pooled embeddings and max-pooled token states of ``texts`` [N, H] each, in text order."""
     import torch
 
-    device = next(model.parameters()).device
+    device = next(model.encoder.parameters()).device
     ids = tokenizer(
         texts,
         truncation=True,
@@ -145,13 +139,40 @@ def _score_chunk(
         max_tokens=max_tokens,
         workers=workers,
     )
-    device = next(model.parameters()).device
+    head = next(model.score_mlp.parameters())
+    device, dtype = head.device, head.dtype
     xi, yi = torch.tensor(x_idx), torch.tensor(y_idx)
-    dtype = next(model.parameters()).dtype
     score, _ = model.head(
         pooled[xi].to(device, dtype), pooled[yi].to(device, dtype), form[yi].to(device, dtype)
     )
     return score.float().cpu().numpy()
+
+
+def model_precision(model: StyleRanker) -> Precision:
+    """The device and dtype the ranker's encoder runs in."""
+    return precision_of(model.encoder)
+
+
+def for_inference(
+    model: StyleRanker, device: str | None = None, dtype: str | None = None
+) -> StyleRanker:
+    """``model`` itself when its encoder already runs on ``device`` in ``dtype``, else a copy.
+
+    The copy's encoder is cast to ``dtype`` (``auto`` resolves for the device, see
+    ``scar_dagster.precision``); its head stays float32. ``None`` keeps the model's own setting.
+    """
+    import torch
+
+    current = model_precision(model)
+    target_device = str(torch.device(resolve_device(device))) if device else current.device
+    if target_device == "cuda":
+        target_device = "cuda:0"
+    target_dtype = resolve_dtype(dtype, target_device) if dtype else current.dtype
+    if (target_device, target_dtype) == (current.device, current.dtype):
+        return model
+    twin = copy.deepcopy(model).to(target_device)
+    twin.encoder.to(Precision(target_device, target_dtype).torch_dtype)
+    return twin
 
 
 def iter_scores(
@@ -166,6 +187,8 @@ def iter_scores(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     log: Any = None,
+    device: str | None = None,
+    dtype: str | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield float32 scores chunk by chunk (``chunk_size`` pairs each), in input order.
 
@@ -176,6 +199,9 @@ def iter_scores(
             run single-threaded while scoring, the previous setting is restored afterwards.
         max_tokens: at most this many padded tokens per encoder call.
         log: gets progress lines (pairs scored / total, rate, ETA), e.g. Dagster's context.log.
+        device, dtype: where and in which float type the encoder runs (``auto``, ``cpu``,
+            ``cuda[:N]``; ``auto``, ``float32``, ``bfloat16``); None keeps the model's own. A
+            different setting scores a converted copy (see ``for_inference``).
     """
     import torch
 
@@ -185,7 +211,9 @@ def iter_scores(
     limit = getattr(model.encoder.config, "max_position_embeddings", None)
     if limit:
         length = min(length, int(limit))
-    workers = num_threads or torch.get_num_threads()
+    model = for_inference(model, device, dtype)
+    on_gpu = model_precision(model).device_type != "cpu"
+    workers = num_threads or (1 if on_gpu else torch.get_num_threads())
     pairs = zip(instructions, responses, strict=True)
     total = len(instructions) if isinstance(instructions, Sized) else None
     progress = Progress("scoring", total, log, unit="pairs")
@@ -194,7 +222,7 @@ def iter_scores(
         was_training = model.training
         model.eval()
         try:
-            with _single_threaded_ops(), torch.inference_mode():
+            with torch_threads(1), torch.inference_mode():
                 scores = _score_chunk(
                     model,
                     tokenizer,
@@ -223,8 +251,13 @@ def score_pairs(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     log: Any = None,
+    device: str | None = None,
+    dtype: str | None = None,
 ) -> np.ndarray:
-    """Score instruction/response pairs; float32 array in input order (empty input -> empty)."""
+    """Score instruction/response pairs; float32 array in input order (empty input -> empty).
+
+    ``device``/``dtype`` as in ``iter_scores``, e.g. ``dtype="bfloat16"``.
+    """
     parts = list(
         iter_scores(
             model,
@@ -237,6 +270,8 @@ def score_pairs(
             chunk_size=chunk_size,
             max_tokens=max_tokens,
             log=log,
+            device=device,
+            dtype=dtype,
         )
     )
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)

@@ -52,6 +52,14 @@ def load_from_store(store: BlobStore, version: str, cache_dir: str | Path) -> tu
     return model, tokenizer
 
 
+@lru_cache(maxsize=4)
+def _cached_scorer(folder: str, device: str, dtype: str) -> Any:
+    from scar_dagster.ranker.scoring import for_inference
+
+    model, _, _ = _cached_checkpoint(folder)
+    return for_inference(model, device, dtype)
+
+
 def score_with_checkpoint(
     store: BlobStore,
     version: str,
@@ -62,16 +70,24 @@ def score_with_checkpoint(
     batch_size: int = 32,
     num_threads: int | None = None,
     log: Any = None,
+    device: str = "cpu",
+    dtype: str = "float32",
 ) -> np.ndarray:
     """Scores of the pairs under the published ranker ``version`` (empty input: no load).
 
-    ``log`` gets progress lines (e.g. Dagster's ``context.log``).
+    ``log`` gets progress lines (e.g. Dagster's ``context.log``). ``device``/``dtype`` as in
+    ``scar_dagster.precision``; the converted model is kept per process, so a version's scores
+    for one resolved device and dtype are always the same.
     """
     if not len(instructions):
         return np.empty(0, dtype=np.float32)
+    from scar_dagster.precision import resolve_precision
     from scar_dagster.ranker.scoring import score_pairs
 
-    model, tokenizer = load_from_store(store, version, cache_dir)
+    precision = resolve_precision(device, dtype)
+    folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
+    _, tokenizer, _ = _cached_checkpoint(str(folder))
+    model = _cached_scorer(str(folder), precision.device, precision.dtype)
     return score_pairs(
         model,
         tokenizer,
@@ -100,8 +116,9 @@ def train_and_promote(
     fair even when the champion was trained on other data.
     """
     from scar_dagster.ranker.model import build_ranker
-    from scar_dagster.ranker.train import seed_everything
+    from scar_dagster.torch_env import seed_everything
 
+    params = params.resolved()  # the fingerprint names the device and dtype actually used
     seed_everything(params.seed)
     model, tokenizer = build_ranker(config)
     result = train_ranker(model, tokenizer, quadruples, params, log=log)
@@ -185,7 +202,11 @@ def _promote(
     if champion and champion["version"] != version:
         old_model, old_tokenizer = load_from_store(store, champion["version"], cache_dir)
         champion_acc = pairwise_accuracy(
-            old_model, old_tokenizer, val, threshold=params.quality_threshold
+            old_model,
+            old_tokenizer,
+            val,
+            threshold=params.quality_threshold,
+            precision=params.precision,
         )["reference_accuracy"]
     promoted, reason = _decide(version, challenger, champion, champion_acc, min_accuracy)
     if promoted:

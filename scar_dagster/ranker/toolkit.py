@@ -88,6 +88,7 @@ def rank_and_filter(
     num_threads: int | None = None,
     encoder: str | None = None,
     trust_remote_code: bool = False,
+    dtype: str = "float32",
 ) -> Ranked:
     """Score pairs with the ranker at ``model_path`` and keep the best ones.
 
@@ -98,7 +99,8 @@ def rank_and_filter(
 
     Exactly one of ``topk`` (keep k), ``ratio`` (keep that share, rounded down) or ``threshold``
     (keep score >= threshold) must be given. Returns ``(instruction, answer, score)`` tuples,
-    best first; equal scores keep input order.
+    best first; equal scores keep input order. ``device`` (``auto``, ``cpu``, ``cuda[:N]``) and
+    ``dtype`` (``auto``, ``float32``, ``bfloat16``) choose where and how the encoder runs.
     """
     from scar_dagster.ranker.published import load_ranker
     from scar_dagster.ranker.scoring import score_pairs
@@ -110,7 +112,6 @@ def rank_and_filter(
     model, tokenizer, _ = load_ranker(
         model_path, encoder=encoder, trust_remote_code=trust_remote_code
     )
-    model.to(device)
     scores = score_pairs(
         model,
         tokenizer,
@@ -119,6 +120,8 @@ def rank_and_filter(
         batch_size=batch_size,
         max_length=max_length,
         num_threads=num_threads,
+        device=device,
+        dtype=dtype,
     )
     ranked = rank_pairs(instructions, answers, scores.tolist())
     return filter_ranked(ranked, topk=topk, ratio=ratio, threshold=threshold)

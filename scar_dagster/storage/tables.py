@@ -68,6 +68,8 @@ scored_pairs = Table(
     Column("mtld", Double),
     Column("perplexity", Double),
     Column("scored_at", DateTime(timezone=True), nullable=False),
+    # Device type and dtype of the scoring run, e.g. "cpu/bfloat16" (None: before it was kept).
+    Column("score_precision", String),
     Index("ix_scored_pairs_source_ranker", "source", "ranker_version"),
     Index("ix_scored_pairs_ranker_score", "ranker_version", "score"),
 )
@@ -200,10 +202,22 @@ def ensure_schema(engine: Engine) -> None:
         try:
             with _write(engine) as conn:
                 metadata.create_all(conn, checkfirst=True)
+                _add_missing_columns(conn, scored_pairs)
             return
         except (exc.IntegrityError, exc.ProgrammingError):
             if attempt == 2:  # another process created the same objects at the same time
                 raise
+
+
+def _add_missing_columns(conn: Connection, table: Table) -> None:
+    """Add nullable columns newer than an existing table (e.g. ``score_precision``)."""
+    from sqlalchemy import inspect
+
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for column in table.columns:
+        if column.name not in present and column.nullable:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
 
 
 # ---------------------------------------------------------------- value conversion
@@ -248,6 +262,7 @@ def _score_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         "mtld": _values(frame, "mtld", float),
         "perplexity": _values(frame, "perplexity", float),
         "scored_at": _values(frame, "scored_at", _utc),
+        "score_precision": _values(frame, "score_precision", str),
     }
     for name in ("pair_id", "ranker_version", "source", "score"):
         bad = [pid for pid, v in zip(columns["pair_id"], columns[name], strict=True) if v is None]
@@ -276,6 +291,7 @@ def _score_frame(rows: Sequence[Any]) -> pd.DataFrame:
             "ttr": "float64",
             "mtld": "float64",
             "perplexity": "float64",
+            "score_precision": "object",
         }
     )
     frame["scored_at"] = pd.to_datetime(frame["scored_at"], utc=True)
@@ -314,8 +330,9 @@ def _upsert(conn: Connection, table: Table, keys: Sequence[str], rows: list[dict
 def upsert_scores(engine: Engine, frame: pd.DataFrame) -> int:
     """Insert or update score rows keyed by (pair_id, ranker_version), in one transaction.
 
-    Needs ``pair_id, ranker_version, source, score``; ``n_words, ttr, mtld, perplexity`` and
-    ``scored_at`` (default: now, UTC) are optional. Repeated keys keep the last row.
+    Needs ``pair_id, ranker_version, source, score``; ``n_words, ttr, mtld, perplexity``,
+    ``score_precision`` and ``scored_at`` (default: now, UTC) are optional.
+    Repeated keys keep the last row.
     Returns the number of rows written.
     """
     rows = _score_rows(frame)
@@ -327,16 +344,26 @@ def upsert_scores(engine: Engine, frame: pd.DataFrame) -> int:
 
 
 @_masked_errors
-def already_scored(engine: Engine, ranker_version: str, pair_ids: Iterable[str]) -> set[str]:
-    """The subset of ``pair_ids`` that already has a score from ``ranker_version``."""
+def already_scored(
+    engine: Engine,
+    ranker_version: str,
+    pair_ids: Iterable[str],
+    score_precision: str | None = None,
+) -> set[str]:
+    """The subset of ``pair_ids`` that already has a score from ``ranker_version``.
+
+    With ``score_precision`` (e.g. ``"cpu/bfloat16"``) only scores made with it count, so a
+    change of device or dtype re-scores (and overwrites) instead of mixing precisions.
+    """
     ids = sorted({str(i) for i in pair_ids})
     found: set[str] = set()
     col = scored_pairs.c
+    where = [col.ranker_version == ranker_version]
+    if score_precision is not None:
+        where.append(col.score_precision == score_precision)
     with engine.connect() as conn:
         for chunk in _chunks(ids, CHUNK_IDS):
-            stmt = select(col.pair_id).where(
-                col.ranker_version == ranker_version, col.pair_id.in_(list(chunk))
-            )
+            stmt = select(col.pair_id).where(*where, col.pair_id.in_(list(chunk)))
             found.update(conn.execute(stmt).scalars())
     return found
 

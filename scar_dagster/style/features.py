@@ -66,6 +66,19 @@ class StyleFeatureParams:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
 
+def models_precision_metadata(
+    *, lm: tuple[Any, Any] | None, encoder: tuple[Any, Any] | None
+) -> dict[str, str]:
+    """Device and dtype of the loaded LM and encoder (``lm_device``, ``encoder_dtype``, ...)."""
+    from scar_dagster.precision import precision_of
+
+    out: dict[str, str] = {}
+    for prefix, loaded in (("lm_", lm), ("encoder_", encoder)):
+        if loaded is not None:
+            out.update(precision_of(loaded[1]).to_metadata(prefix))
+    return out
+
+
 def degenerate_reason(response: Any, max_chars: int | None = None) -> str | None:
     """Return why a response cannot be featurized before any work is done, or None."""
     if not isinstance(response, str) or not response.strip():
@@ -85,8 +98,9 @@ def compute_style_features(
 ) -> pd.DataFrame:
     """Compute ``STYLE_FEATURE_COLUMNS`` for a raw_pairs frame, one row per input row, in order.
 
-    ``lm`` and ``encoder`` are ``(tokenizer, model)`` pairs; when one is None (or disabled in
-    ``params``) its column is NaN and ``truncated`` is null. Degenerate rows keep their id and
+    ``lm`` and ``encoder`` are ``(tokenizer, model)`` pairs, each run on its own device and
+    dtype (see ``pretrained.load_causal_lm`` / ``load_encoder``); when one is None (or disabled
+    in ``params``) its column is NaN and ``truncated`` is null. Degenerate rows keep their id and
     source, get null features and a ``degenerate_reason`` (``features_*``); valid rows have a
     null reason. ``log`` (e.g. Dagster's ``context.log``) gets progress lines per phase.
     """

@@ -4,35 +4,24 @@ Both functions take a loaded ``(tokenizer, model)`` and do no I/O. Inputs are so
 length and cut into batches padded on the right to their own longest member, so little
 padding is computed; results come back in input order and do not depend on the batch size
 (beyond float rounding, ~1e-6 relative).
+
+Both run where the model is (its device and dtype: load it with ``pretrained.load_causal_lm`` /
+``load_encoder`` and a ``device``/``dtype``). A bf16 LM computes its hidden states in bf16; the
+output projection and the log-softmax run in float32, so perplexity is not rounded to bf16.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+from scar_dagster.torch_env import torch_threads
+
 _PLACEHOLDER = "\x00SCAR_INSTRUCTION\x00"
 _LOGIT_CHUNK = 1024  # response positions per lm_head call: bounds the (positions x vocab) logits
-
-
-@contextlib.contextmanager
-def _torch_threads(num_threads: int | None) -> Iterator[None]:
-    """Run the block with ``torch.set_num_threads(num_threads)``, restoring the old value."""
-    import torch
-
-    if num_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
@@ -154,7 +143,7 @@ def response_perplexity(
     )
     perplexity = np.full(len(sequences), np.nan, dtype=np.float64)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    with _torch_threads(num_threads):
+    with torch_threads(num_threads):
         for batch in _batches([len(s) for s in sequences], batch_size):
             nll_sum, n_tokens = _response_nll(
                 model, [sequences[i] for i in batch], [prompt_lengths[i] for i in batch], pad_id
@@ -173,7 +162,9 @@ def _response_nll(
     """Sum of the response tokens' NLL and their count, per sequence of one batch."""
     import torch
 
+    device = model.get_output_embeddings().weight.device
     ids, mask = _pad_right(sequences, pad_id)
+    ids, mask = ids.to(device), mask.to(device)
     # Position t predicts token t + 1: response tokens are predicted from prompt_len - 1 on.
     rows, cols = [], []
     for row, (seq, n_prompt) in enumerate(zip(sequences, prompt_lengths, strict=True)):
@@ -186,19 +177,30 @@ def _response_nll(
         return nll_sum, counts
     with torch.inference_mode():
         hidden = model.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
-        row_t = torch.tensor(rows)
-        col_t = torch.tensor(cols)
+        row_t = torch.tensor(rows, device=device)
+        col_t = torch.tensor(cols, device=device)
         states = hidden[row_t, col_t]
         targets = ids[row_t, col_t + 1]
-        head = model.get_output_embeddings()
+        head = _fp32_head(model.get_output_embeddings())
         for start in range(0, len(rows), _LOGIT_CHUNK):
             part = slice(start, start + _LOGIT_CHUNK)
-            logits = head(states[part]).float()
+            logits = head(states[part].float())
             nll = torch.nn.functional.cross_entropy(logits, targets[part], reduction="none")
             for row, value in zip(rows[part], nll.double().tolist(), strict=True):
                 nll_sum[row] += value
                 counts[row] += 1
     return nll_sum, counts
+
+
+def _fp32_head(head: Any) -> Any:
+    """The LM's output projection in float32 (itself when already float32)."""
+    import torch
+
+    if head.weight.dtype == torch.float32:
+        return head
+    bias = None if head.bias is None else head.bias.float()
+    weight = head.weight.float()
+    return lambda states: torch.nn.functional.linear(states, weight, bias)
 
 
 def relatedness(
@@ -255,14 +257,16 @@ def embed_texts(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     hidden_size = model.config.hidden_size
     out = np.zeros((len(encoded), hidden_size), dtype=np.float32)
-    with _torch_threads(num_threads), torch.inference_mode():
+    device = next(model.parameters()).device
+    with torch_threads(num_threads), torch.inference_mode():
         for batch in _batches([len(ids) for ids in encoded], batch_size):
             ids, mask = _pad_right([encoded[i] for i in batch], pad_id)
-            states = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            ids, mask = ids.to(device), mask.to(device)
+            states = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()
             weights = mask.unsqueeze(-1).to(states.dtype)
             pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled.float(), p=2, dim=1)
-            out[batch] = pooled.numpy()
+            out[batch] = pooled.cpu().numpy()
             if on_batch is not None:
                 on_batch(len(batch))
     return out

@@ -33,8 +33,9 @@ def test_config_to_params_gives_the_library_defaults():
 
 def test_ranker_config_defaults_are_the_papers():
     config = RankerTrainingConfig()
-    # As the reference: every epoch is trained and the best is kept (no early stopping).
-    assert config.to_params() == TrainParams()
+    # As the reference: every epoch is trained and the best is kept (no early stopping). The
+    # asset picks device/dtype for the machine ("auto"), the library keeps cpu/float32.
+    assert config.to_params() == TrainParams(device="auto", dtype="auto")
     assert _defaults(TrainParams)["early_stopping_patience"] is None
     assert config.to_ranker_config("all-MiniLM-L6-v2") == RankerConfig()
 
@@ -43,3 +44,5 @@ def test_scoring_config_matches_score_pairs():
     defaults = inspect.signature(score_pairs).parameters
     assert ScoringConfig().batch_size == defaults["batch_size"].default
     assert ScoringConfig().num_threads == defaults["num_threads"].default
+    # None: score_pairs keeps the model's own device/dtype; the asset resolves "auto" itself.
+    assert defaults["dtype"].default is None and ScoringConfig().dtype == "auto"
