@@ -164,3 +164,18 @@ def test_the_code_location_has_source_x_shard_partitions_with_scar_shards_4():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert shown.stdout.strip().splitlines()[-1] == "['data_source', 'shard']", shown.stderr
+
+
+def test_a_shard_is_stored_under_its_source_and_hostile_keys_are_refused(tmp_path):
+    from upath import UPath
+
+    from scar_dagster.dagster.io_managers import ParquetStoreIOManager
+    from scar_dagster.storage.stores import LocalStore
+
+    manager = ParquetStoreIOManager(LocalStore(tmp_path))
+    base = UPath("assets") / "style_features"
+    assert manager.make_safe_partition_path(base, "forum/3").as_posix().endswith("forum/3")
+    assert manager.make_safe_partition_path(base, "forum|3").as_posix().endswith("forum/3")
+    for hostile in ("../x/0", "forum/..", "/etc/0", "forum/3/../.."):
+        with pytest.raises(ValueError):
+            manager.make_safe_partition_path(base, hostile)
