@@ -22,6 +22,7 @@ from scar_dagster.dagster.resources import (
 
 PROJECT_DIR = Path(__file__).resolve().parent
 STAGES = [ingest, features, ranker, scoring, selection, evaluation, finetune]
+SHARDED_STAGES = [features, scoring]  # partitioned by source x shard with SCAR_SHARDS > 1
 
 
 def build_resources(
@@ -47,11 +48,25 @@ def build_resources(
     }
 
 
-defs = Definitions(
-    assets=load_assets_from_modules(STAGES),
-    asset_checks=load_asset_checks_from_modules(STAGES),
-    jobs=jobs.JOBS,
-    sensors=jobs.SENSORS,
-    schedules=jobs.SCHEDULES,
-    resources=build_resources(),
-)
+def build_definitions(shards: int | None = None, resources: dict | None = None) -> Definitions:
+    """The code location for ``shards`` shards per source (default ``$SCAR_SHARDS``, 1)."""
+    shards = settings.shards() if shards is None else shards
+    fixed = [stage for stage in STAGES if stage not in SHARDED_STAGES]
+    return Definitions(
+        assets=[
+            *load_assets_from_modules(fixed),
+            features.style_features_asset(shards),
+            scoring.scored_pairs_asset(shards),
+        ],
+        asset_checks=[
+            *load_asset_checks_from_modules(fixed),
+            *features.style_features_checks(shards),
+        ],
+        jobs=jobs.build_jobs(shards),
+        sensors=jobs.SENSORS,
+        schedules=jobs.build_schedules(shards),
+        resources=build_resources() if resources is None else resources,
+    )
+
+
+defs = build_definitions()

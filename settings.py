@@ -1,7 +1,8 @@
 """Embedded defaults, each overridable by one environment variable.
 
 ``SCAR_HOME`` (storage root, default ``./.scar_home``), ``SCAR_LANDING_ZONE`` (default the
-bundled ``data/sample``) and ``SCAR_DATABASE_URL`` (default a SQLite file in ``SCAR_HOME``).
+bundled ``data/sample``), ``SCAR_DATABASE_URL`` (default a SQLite file in ``SCAR_HOME``) and
+``SCAR_SHARDS`` (shards per source for features and scores, default 1).
 """
 
 from __future__ import annotations
@@ -38,3 +39,14 @@ def finetune_dir(home: str) -> str:
     """Local folder for fine-tuned models (next to the storage root, or in the cwd for S3)."""
     base = Path.cwd() / ".scar_home" if home.startswith("s3://") else Path(home)
     return str(base / "finetune")
+
+
+def shards() -> int:
+    """Shards per source for ``style_features`` and ``scored_pairs``: ``$SCAR_SHARDS`` or 1.
+
+    1 keeps them partitioned by source alone; N > 1 partitions them by source x shard so that
+    the N shards of a source run in parallel (one run each)."""
+    text = os.environ.get("SCAR_SHARDS", "").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"SCAR_SHARDS must be a whole number >= 1, got {text!r}")
+    return int(text)

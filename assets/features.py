@@ -1,14 +1,18 @@
-"""Features stage: style_features per data source, with range and drift checks."""
+"""Features stage: style_features per data source (or source x shard), with range and drift
+checks."""
 
 import pandas as pd
 from dagster import (
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetExecutionContext,
+    AssetsDefinition,
     MetadataValue,
     Output,
     asset,
 )
 
+import settings
 from scar_dagster.dagster.automation import eager_on_new_data
 from scar_dagster.dagster.checks import (
     build_drift_asset_check,
@@ -16,7 +20,12 @@ from scar_dagster.dagster.checks import (
     style_stats_metadata,
 )
 from scar_dagster.dagster.metadata import counts_table, frame_metadata
-from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.partitions import (
+    partition_path,
+    per_source_input,
+    rows_of_partition,
+    source_partitions,
+)
 from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
 from scar_dagster.dagster.versions import frame_data_version
@@ -35,15 +44,22 @@ STAT_COLUMNS = (
 )
 
 
-@asset(
-    partitions_def=data_source_partitions,
-    group_name=GROUP,
-    kinds={"pandas", "parquet", "pytorch"},
-    automation_condition=eager_on_new_data(),
-    description="Linguistic-form and instructional-surprisal features of every kept pair of a "
-    "source (SCAR's two style elements), one row per raw pair.",
-)
-def style_features(
+def style_features_asset(shards: int) -> AssetsDefinition:
+    """``style_features`` partitioned by source (one shard) or by source x shard."""
+    return asset(
+        name="style_features",
+        partitions_def=source_partitions(shards),
+        ins={"raw_pairs": per_source_input(shards)},
+        group_name=GROUP,
+        kinds={"pandas", "parquet", "pytorch"},
+        automation_condition=eager_on_new_data(),
+        description="Linguistic-form and instructional-surprisal features of every kept pair of "
+        "a source (SCAR's two style elements), one row per raw pair; with SCAR_SHARDS > 1, of "
+        "the pairs of one shard of the source.",
+    )(featurize_partition)
+
+
+def featurize_partition(
     context: AssetExecutionContext,
     config: StyleFeaturesConfig,
     raw_pairs: pd.DataFrame,
@@ -55,6 +71,7 @@ def style_features(
     from scar_dagster.style.consistency import style_consistency
     from scar_dagster.style.features import compute_style_features, models_precision_metadata
 
+    raw_pairs = rows_of_partition(context, raw_pairs)
     params = config.to_params()
     lm = instruct_lm.load() if params.compute_perplexity else None
     sentence_encoder = encoder.load() if params.compute_relatedness else None
@@ -62,7 +79,7 @@ def style_features(
         raw_pairs, lm=lm, encoder=sentence_encoder, params=params, log=context.log
     )
     png = histograms_png(frame, ["perplexity", "ttr"])
-    plot_key = f"plots/style_features/{context.partition_key}.png"
+    plot_key = f"plots/style_features/{partition_path(context.partition_key)}.png"
     storage.asset_store().write_bytes(plot_key, png)
     degenerate = frame["degenerate_reason"].dropna().value_counts().sort_index()
     return Output(
@@ -86,29 +103,36 @@ def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["degenerate_reason"].isna()]
 
 
-style_features_value_ranges = build_gx_asset_check(
-    asset=style_features,
-    name="value_ranges",
-    description="TTR in [0, 1], perplexity >= 1, relatedness in [-1, 1], and no null feature "
-    "outside rows flagged degenerate.",
-    specs_fn=lambda df, context: [
-        values_between("ttr", 0.0, 1.0),
-        values_between("perplexity", 1.0, None),
-        values_between("relatedness", -1.0001, 1.0001),
-        *(values_not_null(c) for c in ("n_words", "ttr", "mtld", "flesch_reading_ease")),
-    ],
-    to_frame=_valid_rows,
-    partitions_def=data_source_partitions,
-    blocking=True,
-    severity=AssetCheckSeverity.ERROR,
-)
+def style_features_checks(shards: int) -> list[AssetChecksDefinition]:
+    """The value-range (blocking) and drift checks, per partition of ``style_features``."""
+    partitions_def = source_partitions(shards)
+    value_ranges = build_gx_asset_check(
+        asset="style_features",
+        name="value_ranges",
+        description="TTR in [0, 1], perplexity >= 1, relatedness in [-1, 1], and no null feature "
+        "outside rows flagged degenerate.",
+        specs_fn=lambda df, context: [
+            values_between("ttr", 0.0, 1.0),
+            values_between("perplexity", 1.0, None),
+            values_between("relatedness", -1.0001, 1.0001),
+            *(values_not_null(c) for c in ("n_words", "ttr", "mtld", "flesch_reading_ease")),
+        ],
+        to_frame=_valid_rows,
+        partitions_def=partitions_def,
+        blocking=True,
+        severity=AssetCheckSeverity.ERROR,
+    )
+    drift = build_drift_asset_check(
+        asset="style_features",
+        name="style_drift",
+        partitions_def=partitions_def,
+        max_shift_in_std=lambda context: context.resources.check_thresholds.max_drift_in_std,
+        required_resource_keys={"check_thresholds"},
+        description="Mean TTR, MTLD, perplexity and length moved by more than max_drift_in_std "
+        "(default 0.5) stds since the previous materialization of this partition (warning).",
+    )
+    return [value_ranges, drift]
 
-style_features_drift = build_drift_asset_check(
-    asset=style_features,
-    name="style_drift",
-    partitions_def=data_source_partitions,
-    max_shift_in_std=lambda context: context.resources.check_thresholds.max_drift_in_std,
-    required_resource_keys={"check_thresholds"},
-    description="Mean TTR, MTLD, perplexity and length moved by more than max_drift_in_std "
-    "(default 0.5) stds since the previous materialization of this source (warning).",
-)
+
+style_features = style_features_asset(settings.shards())
+style_features_value_ranges, style_features_drift = style_features_checks(settings.shards())

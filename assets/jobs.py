@@ -8,8 +8,9 @@ from dagster import (
     define_asset_job,
 )
 
+import settings
 from assets import evaluation, features, finetune, ingest, ranker, scoring, selection
-from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.partitions import data_source_partitions, source_partitions
 from scar_dagster.dagster.schedules import build_recuration_schedule
 from scar_dagster.dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
 
@@ -24,11 +25,25 @@ ingest_job = _group_job(
     [ingest.GROUP],
     "Read one data source from the landing zone into raw_pairs and raw_quarantine.",
 )
-source_features_job = _group_job(
-    "source_features_job",
-    [ingest.GROUP, features.GROUP],
-    "Ingest one data source and compute its style features.",
-)
+
+
+def source_features_job_for(shards: int):
+    """Ingest and features of one source in one run; with shards, the features of one shard
+    (a run has one partition key, and ingest is per source)."""
+    if shards == 1:
+        return _group_job(
+            "source_features_job",
+            [ingest.GROUP, features.GROUP],
+            "Ingest one data source and compute its style features.",
+        )
+    return _group_job(
+        "source_features_job",
+        [features.GROUP],
+        "Compute the style features of one shard of a data source (ingest it with ingest_job).",
+    )
+
+
+source_features_job = source_features_job_for(settings.shards())
 ranker_job = _group_job(
     "ranker_job",
     [ranker.GROUP],
@@ -53,8 +68,9 @@ fine_tune_job = _group_job(
 recuration_job = _group_job(
     "recuration_job",
     [scoring.GROUP],
-    "Periodic re-curation, one run per source: re-score what the champion has not scored; "
-    "selected_subset's eager condition then re-selects and re-runs its checks.",
+    "Periodic re-curation, one run per source (per shard with SCAR_SHARDS > 1): re-score what "
+    "the champion has not scored; selected_subset's eager condition then re-selects and re-runs "
+    "its checks.",
 )
 
 landing_zone_sensor = build_landing_zone_sensor(ingest_job, data_source_partitions)
@@ -67,17 +83,26 @@ automation_sensor = AutomationConditionSensorDefinition(
     default_status=DefaultSensorStatus.RUNNING,
 )
 
-JOBS = [
-    ingest_job,
-    source_features_job,
-    ranker_job,
-    scoring_job,
-    selection_job,
-    fine_tune_job,
-    recuration_job,
-]
+
+def build_jobs(shards: int) -> list:
+    """Every job, for ``shards`` shards per source."""
+    return [
+        ingest_job,
+        source_features_job if shards == settings.shards() else source_features_job_for(shards),
+        ranker_job,
+        scoring_job,
+        selection_job,
+        fine_tune_job,
+        recuration_job,
+    ]
+
+
+def build_schedules(shards: int) -> list:
+    """The re-curation schedule: one run per partition of ``scored_pairs`` (source x shard)."""
+    return [build_recuration_schedule(recuration_job, source_partitions(shards))]
+
+
+JOBS = build_jobs(settings.shards())
 SENSORS = [landing_zone_sensor, fine_tune_sensor, automation_sensor]
-
-recuration_schedule = build_recuration_schedule(recuration_job, data_source_partitions)
-
-SCHEDULES = [recuration_schedule]
+SCHEDULES = build_schedules(settings.shards())
+recuration_schedule = SCHEDULES[0]

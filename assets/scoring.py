@@ -1,17 +1,20 @@
-"""Scoring stage: scored_pairs per data source, written to SQL, incremental per ranker."""
+"""Scoring stage: scored_pairs per data source (or source x shard), written to SQL, incremental
+per ranker."""
 
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
     AssetIn,
+    AssetsDefinition,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
+import settings
 from scar_dagster.dagster.automation import eager_on_new_data
-from scar_dagster.dagster.partitions import data_source_partitions
+from scar_dagster.dagster.partitions import per_source_input, rows_of_partition, source_partitions
 from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import ScoringConfig
@@ -20,18 +23,27 @@ from scar_dagster.dagster.versions import frame_data_version
 GROUP = "scoring"
 
 
-@asset(
-    partitions_def=data_source_partitions,
-    group_name=GROUP,
-    kinds={"pytorch", "sql"},
-    ins={"style_ranker": AssetIn(input_manager_key="json_io_manager")},
-    automation_condition=eager_on_new_data(),
-    retry_policy=IO_RETRY_POLICY,
-    description="The champion StyleRanker's score for every kept pair of a source, upserted into "
-    "the scored_pairs SQL table keyed by (pair id, ranker version) with the device/dtype used "
-    "(score_precision); pairs already scored by that version and precision are not scored again.",
-)
-def scored_pairs(
+def scored_pairs_asset(shards: int) -> AssetsDefinition:
+    """``scored_pairs`` partitioned by source (one shard) or by source x shard."""
+    return asset(
+        name="scored_pairs",
+        partitions_def=source_partitions(shards),
+        group_name=GROUP,
+        kinds={"pytorch", "sql"},
+        ins={
+            "raw_pairs": per_source_input(shards),
+            "style_ranker": AssetIn(input_manager_key="json_io_manager"),
+        },
+        automation_condition=eager_on_new_data(),
+        retry_policy=IO_RETRY_POLICY,
+        description="The champion StyleRanker's score for every kept pair of a source (with "
+        "SCAR_SHARDS > 1: of one shard of it), upserted into the scored_pairs SQL table keyed by "
+        "(pair id, ranker version) with the device/dtype used (score_precision); pairs already "
+        "scored by that version and precision are not scored again.",
+    )(score_partition)
+
+
+def score_partition(
     context: AssetExecutionContext,
     config: ScoringConfig,
     raw_pairs: pd.DataFrame,
@@ -54,6 +66,7 @@ def scored_pairs(
             allow_retries=False,
         )
     precision = resolve_precision(config.device, config.dtype)
+    raw_pairs = rows_of_partition(context, raw_pairs)
     engine = database.get_engine()
     with permanent_errors(CheckpointError):
         result = score_new_pairs(
@@ -83,3 +96,6 @@ def scored_pairs(
             **precision.to_metadata(),
         },
     )
+
+
+scored_pairs = scored_pairs_asset(settings.shards())

@@ -73,16 +73,21 @@ def run_config(quadruples: Path, **selection) -> dict:
 
 GROUP_OPS = {
     "ranker": ("ranker_training_data", "style_ranker"),
+    "scoring": ("scored_pairs",),
     "selection": ("selected_subset",),
 }
 
 
-def materialize_group(instance, res, config, groups, partition=None, raise_on_error=True):
-    """Materialize the asset groups (and their checks) for one partition or unpartitioned."""
+def materialize_group(
+    instance, res, config, groups, partition=None, raise_on_error=True, defs=None
+):
+    """Materialize the asset groups (and their checks) for one partition or unpartitioned, from
+    ``defs`` (default the code location's)."""
+    defs = defs or definitions.defs
     selection = AssetSelection.groups(*groups)
     ops = {op for group in groups for op in GROUP_OPS.get(group, ())}
     return materialize(
-        assets=list(definitions.defs.assets) + list(definitions.defs.asset_checks),
+        assets=list(defs.assets) + list(defs.asset_checks),
         selection=selection,
         partition_key=partition,
         instance=instance,

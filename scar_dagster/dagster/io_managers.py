@@ -1,6 +1,7 @@
 """IO managers on a ``BlobStore``: Parquet for DataFrames, JSON for small records.
 
-Keys are laid out with ``UPath`` (``assets/<asset>/<partition>.parquet``) and the store moves
+Keys are laid out with ``UPath`` (``assets/<asset>/<partition>.parquet``, or
+``assets/<asset>/<source>/<shard>.parquet`` for source x shard partitions) and the store moves
 the bytes, so the same classes serve local folders and S3. Writes are atomic, and partition
 keys are validated so that no write can escape the storage root.
 """
@@ -41,7 +42,10 @@ class _StoreIOManager(UPathIOManager):
         raise NotImplementedError
 
     def make_safe_partition_path(self, base_path: UPath, partition: str) -> UPath:
-        return base_path / validate_source_name(partition)
+        # a source x shard key arrives as "<source>/<shard>" (and as "<source>|<shard>" for
+        # UPathIOManager's back-compat lookup): one folder per source, every part validated
+        parts = partition.replace("|", "/").split("/")
+        return base_path.joinpath(*(validate_source_name(part) for part in parts))
 
     def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         key = path.as_posix()

@@ -1,19 +1,115 @@
-"""The one partitioning scheme (a dynamic partition per data source) and its fan-in helper."""
+"""The partitioning schemes (a dynamic partition per data source, optionally x a static shard
+dimension for the features and scores) and their fan-in helper.
+
+With one shard per source (the default), ``style_features`` and ``scored_pairs`` are partitioned
+by ``data_source`` alone, like ``raw_pairs``. With N > 1 they are partitioned by ``data_source`` x
+``shard`` (``"0" .. "N-1"``), and each ``(source, shard)`` partition reads the whole
+``raw_pairs[source]`` through a multi-to-single-dimension partition mapping and keeps the pairs
+of its shard (``scar_dagster.sharding``), so the shards of one source run as parallel runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
-from dagster import DynamicPartitionsDefinition
+from dagster import (
+    AssetIn,
+    BetaWarning,
+    DynamicPartitionsDefinition,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    MultiToSingleDimensionPartitionMapping,
+    PartitionsDefinition,
+    StaticPartitionsDefinition,
+)
+
+from scar_dagster.sharding import check_shard_count, shard_rows
 
 DATA_SOURCE_PARTITIONS_NAME = "data_source"
+SHARD_DIMENSION = "shard"
 
 data_source_partitions = DynamicPartitionsDefinition(name=DATA_SOURCE_PARTITIONS_NAME)
 
 
+def shard_partitions(shards: int) -> StaticPartitionsDefinition:
+    """The static shard dimension: ``"0" .. str(shards - 1)``."""
+    return StaticPartitionsDefinition([str(i) for i in range(check_shard_count(shards))])
+
+
+def source_partitions(shards: int) -> PartitionsDefinition:
+    """``data_source`` alone for one shard, else ``data_source`` x ``shard``."""
+    if check_shard_count(shards) == 1:
+        return data_source_partitions
+    return MultiPartitionsDefinition(
+        {
+            DATA_SOURCE_PARTITIONS_NAME: data_source_partitions,
+            SHARD_DIMENSION: shard_partitions(shards),
+        }
+    )
+
+
+def per_source_input(shards: int, **asset_in: Any) -> AssetIn:
+    """An ``AssetIn`` on a per-source asset (``raw_pairs``) for a ``source_partitions(shards)``
+    asset: the identity for one shard, else every shard of a source reads that source."""
+    if check_shard_count(shards) == 1:
+        return AssetIn(**asset_in)
+    with warnings.catch_warnings():
+        # the mapping is a beta API in dagster 1.13; it is the documented way to fan out
+        warnings.simplefilter("ignore", BetaWarning)
+        mapping = MultiToSingleDimensionPartitionMapping(
+            partition_dimension_name=DATA_SOURCE_PARTITIONS_NAME
+        )
+    return AssetIn(partition_mapping=mapping, **asset_in)
+
+
+def shard_of_partition(partition_key: str, partitions_def: PartitionsDefinition) -> tuple[int, int]:
+    """``(shard, shards)`` of a partition key of ``source_partitions(...)``; ``(0, 1)`` for a
+    key of the per-source scheme."""
+    if not isinstance(partitions_def, MultiPartitionsDefinition):
+        return 0, 1
+    dimensions = {d.name: d.partitions_def for d in partitions_def.partitions_defs}
+    shards = len(dimensions[SHARD_DIMENSION].get_partition_keys())
+    key = (
+        partition_key
+        if isinstance(partition_key, MultiPartitionKey)
+        else partitions_def.get_partition_key_from_str(partition_key)
+    )
+    return int(key.keys_by_dimension[SHARD_DIMENSION]), shards
+
+
+def rows_of_partition(context: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a source's ``frame`` that belong to the shard of ``context``'s partition
+    (all of them with one shard per source)."""
+    shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
+    return shard_rows(frame, shard, shards)
+
+
+def partition_path(partition_key: str) -> str:
+    """A partition key as a storage path: ``source`` or ``source/shard``."""
+    if isinstance(partition_key, MultiPartitionKey):
+        dims = partition_key.keys_by_dimension
+        return f"{dims[DATA_SOURCE_PARTITIONS_NAME]}/{dims[SHARD_DIMENSION]}"
+    return str(partition_key)
+
+
+def sorted_partition_keys(partitions_def: PartitionsDefinition, instance: Any) -> list[str]:
+    """Every partition key of a ``source_partitions(...)`` definition, by source then shard."""
+    keys: Iterable[str] = partitions_def.get_partition_keys(dynamic_partitions_store=instance)
+
+    def order(key: str) -> tuple[str, int]:
+        if isinstance(key, MultiPartitionKey):
+            dims = key.keys_by_dimension
+            return dims[DATA_SOURCE_PARTITIONS_NAME], int(dims[SHARD_DIMENSION])
+        return str(key), 0
+
+    return sorted(keys, key=order)
+
+
 def concat_partitions(parts: Mapping[str, pd.DataFrame | None] | None) -> pd.DataFrame:
-    """One frame of every source's rows, in partition-key order.
+    """One frame of every source's (or source x shard's) rows, in partition-key order.
 
     ``parts`` is what an unpartitioned asset receives from a per-source upstream (the IO
     manager's ``{partition key: frame}``); missing partitions (None, with

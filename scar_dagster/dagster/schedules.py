@@ -1,10 +1,10 @@
-"""Schedule factory: periodic re-curation of every data source."""
+"""Schedule factory: periodic re-curation of every data source (every shard of it)."""
 
 from typing import Any
 
 from dagster import (
     DefaultScheduleStatus,
-    DynamicPartitionsDefinition,
+    PartitionsDefinition,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
@@ -12,16 +12,19 @@ from dagster import (
     schedule,
 )
 
+from scar_dagster.dagster.partitions import sorted_partition_keys
+
 
 def build_recuration_schedule(
     job: Any,
-    partitions_def: DynamicPartitionsDefinition,
+    partitions_def: PartitionsDefinition,
     *,
     cron_schedule: str = "0 3 * * *",
     name: str = "recuration_schedule",
     default_status: DefaultScheduleStatus = DefaultScheduleStatus.RUNNING,
 ) -> ScheduleDefinition:
-    """Request ``job`` (re-scoring) for every data source on ``cron_schedule`` (default daily).
+    """Request ``job`` (re-scoring) for every partition of ``partitions_def`` (the scored
+    assets': every source, or every source x shard) on ``cron_schedule`` (default daily).
 
     Scoring is incremental, so an unchanged source costs a table lookup; when a source's scores
     change, the eager automation condition of ``selected_subset`` re-selects and re-runs its
@@ -36,13 +39,10 @@ def build_recuration_schedule(
         description="Daily re-curation: re-score every source with the champion ranker.",
     )
     def _recuration(context: ScheduleEvaluationContext) -> list[RunRequest] | SkipReason:
-        sources = sorted(context.instance.get_dynamic_partitions(partitions_def.name))
-        if not sources:
+        keys = sorted_partition_keys(partitions_def, context.instance)
+        if not keys:
             return SkipReason("no data source registered yet")
         tick = context.scheduled_execution_time.strftime("%Y-%m-%dT%H:%M")
-        return [
-            RunRequest(run_key=f"recuration:{tick}:{source}", partition_key=source)
-            for source in sources
-        ]
+        return [RunRequest(run_key=f"recuration:{tick}:{key}", partition_key=key) for key in keys]
 
     return _recuration

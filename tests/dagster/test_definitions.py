@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["torch", "transformers", "great_expectations", "matplotlib", "datasketch"]
 
@@ -13,8 +15,9 @@ def _env() -> dict:
     return {**os.environ, "DAGSTER_HOME": ""} | {"PYTHONPATH": str(ROOT)}
 
 
-def test_dagster_definitions_validate():
-    env = {k: v for k, v in _env().items() if k != "DAGSTER_HOME"}
+@pytest.mark.parametrize("shards", ["1", "4"])  # SCAR_SHARDS: per source, or source x shard
+def test_dagster_definitions_validate(shards):
+    env = {k: v for k, v in _env().items() if k != "DAGSTER_HOME"} | {"SCAR_SHARDS": shards}
     proc = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
         cwd=ROOT,

@@ -1,0 +1,210 @@
+"""Shards through the assets: features + scores of one source, 1 shard in 1 process vs 2 shards
+in 2 processes at once, on the same data.
+
+Setup (not timed): one synthetic source (``benchmarks/synthetic.py``) is ingested by the
+``raw_pairs`` asset, and a ranker (the real all-MiniLM-L6-v2 encoder with a seeded random head,
+as in ``benchmarks/incremental.py``) is published as champion. Each case then starts fresh
+worker processes on a copy of that storage root with an empty scores database; each worker
+materializes ``style_features`` and ``scored_pairs`` (and their checks) of one partition with
+``materialize()`` from ``build_definitions(shards)`` and the default models (SmolLM2-135M
+perplexity, MiniLM relatedness, fp32). The wall time of a case runs from starting its workers
+to the last one finishing (Python start, imports and model loading included: every process
+pays them). Every worker has ``OMP_NUM_THREADS=MKL_NUM_THREADS=1`` unless ``--threads-case``
+adds the case "1 shard, 1 process, 2 torch threads" (the same 2 cores used without shards).
+The CPU seconds each worker spent inside ``materialize()`` are printed beside the wall times:
+on a machine without a free core per worker, the wall time cannot show the split of the work.
+
+    .venv/bin/python benchmarks/shards.py [--rows 60] [--threads-case]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_lines() -> list[str]:
+    """CPU model, logical cores and the SIMD flags that matter for torch on CPU."""
+    model, flags = "unknown", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    except OSError:
+        pass
+    present = [f for f in SIMD_FLAGS if f in flags] or ["none of " + ", ".join(SIMD_FLAGS)]
+    return [
+        f"CPU: {model}, {os.cpu_count()} logical cores",
+        f"SIMD flags: {' '.join(present)}",
+    ]
+
+
+def _env(threads: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
+def prepare(work: Path, rows: int, seed: int) -> tuple[Path, Path, str]:
+    """Landing zone with one source, its raw_pairs, and a champion ranker; returns
+    ``(landing, home, source)``."""
+    from dagster import DagsterInstance, materialize
+
+    from assets import ingest
+    from benchmarks.incremental import publish_ranker
+    from benchmarks.synthetic import SOURCES, Vocabulary, write_source
+    from definitions import build_resources
+    from scar_dagster.storage.stores import LocalStore
+
+    spec = SOURCES[0]
+    landing, home = work / "landing", work / "home"
+    write_source(landing, spec, rows, Vocabulary(seed), seed, 50_000)
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", [spec.name])
+        result = materialize(
+            [ingest.ingest_source_assets],
+            partition_key=spec.name,
+            instance=instance,
+            resources=build_resources(str(home), str(landing)),
+        )
+    if not result.success:
+        raise SystemExit("ingest failed")
+    store = LocalStore(home)
+    version = publish_ranker(store, work, tiny=False)
+    store.write_bytes(
+        "assets/style_ranker.json", json.dumps({"champion_version": version}).encode()
+    )
+    return landing, home, spec.name
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Materialize features + scores of one partition; print one JSON line."""
+    from dagster import AssetSelection, DagsterInstance, MultiPartitionKey, materialize
+
+    from definitions import build_definitions, build_resources
+
+    key: Any = args.source
+    if args.shards > 1:
+        key = MultiPartitionKey({"data_source": args.source, "shard": str(args.shard)})
+    resources = build_resources(args.home, args.landing, args.database)
+    defs = build_definitions(args.shards, resources=resources)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", [args.source])
+        result = materialize(
+            assets=list(defs.assets) + list(defs.asset_checks),
+            selection=AssetSelection.groups("features", "scoring"),
+            partition_key=key,
+            instance=instance,
+            resources=resources,
+        )
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    meta = result.asset_materializations_for_node("scored_pairs")[0].metadata
+    print(
+        json.dumps(
+            {
+                "shard": args.shard,
+                "rows": meta["dagster/row_count"].value,
+                "scored": meta["rows_scored"].value,
+                "materialize_s": round(seconds, 1),
+                "cpu_s": round(cpu, 1),
+            }
+        )
+    )
+
+
+def run_case(work: Path, home: Path, landing: Path, source: str, shards: int, threads: int):
+    """Start one worker per shard at once on a fresh copy of ``home``; wait for all."""
+    case = work / f"case-{shards}x{threads}"
+    shutil.copytree(home, case)
+    database = f"sqlite:///{case / 'scar.db'}"
+    command = [sys.executable, __file__, "--worker", "--home", str(case), "--landing", str(landing)]
+    command += ["--database", database, "--source", source, "--shards", str(shards)]
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [*command, "--shard", str(k)],
+            env=_env(threads),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for k in range(shards)
+    ]
+    outputs = [p.communicate()[0] for p in procs]
+    wall = time.perf_counter() - start
+    if any(p.returncode for p in procs):
+        raise SystemExit(f"a worker of the {shards}-shard case failed")
+    workers = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    return wall, workers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=60, help="records of the source")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads-case", action="store_true", help="add 1 shard x 2 threads")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    for name in ("--home", "--landing", "--database", "--source"):
+        parser.add_argument(name, help=argparse.SUPPRESS)
+    parser.add_argument("--shards", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+
+    os.environ.update(_env(1))
+    print("\n".join(cpu_lines()))
+    print(f"load average (1, 5, 15 min) at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    cases = [(1, 1), (2, 1)] + ([(1, 2)] if args.threads_case else [])
+    with tempfile.TemporaryDirectory(prefix="scar-shards-") as tmp:
+        work = Path(tmp)
+        landing, home, source = prepare(work, args.rows, args.seed)
+        results = [(s, t, *run_case(work, home, landing, source, s, t)) for s, t in cases]
+    base = results[0][2]
+    print(
+        f"\nsource {source}: {args.rows} synthetic records, features (SmolLM2-135M perplexity, "
+        "MiniLM relatedness) + scores (MiniLM ranker, random head), fp32, in-distribution "
+        "synthetic data\n"
+    )
+    print("| shards | processes | torch threads each | rows per shard | wall s | speed-up |")
+    print("| ---: | ---: | ---: | --- | ---: | ---: |")
+    for shards, threads, wall, workers in results:
+        rows = "/".join(str(w["rows"]) for w in workers)
+        print(f"| {shards} | {shards} | {threads} | {rows} | {wall:.1f} | {base / wall:.2f}x |")
+    print(
+        f"\nload average (1, 5, 15 min) at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
+    )
+    for shards, threads, _, workers in results:
+        inner = ", ".join(
+            f"shard {w['shard']}: {w['materialize_s']} s wall, {w['cpu_s']} s CPU" for w in workers
+        )
+        print(f"materialize() in the workers, {shards} shard(s) x {threads} thread(s): {inner}")
+
+
+if __name__ == "__main__":
+    main()
