@@ -9,9 +9,13 @@ by default, greedy) or by any OpenAI-compatible endpoint (``--backend endpoint``
 ``--cache-dir`` so an interrupted run resumes. A reply stopped by the token cap is excluded.
 Qualities come from ``--judge`` (default the ``HeuristicJudge``).
 
+The bundled file was made with ``--max-tokens 384 --repetition-penalty 1.2`` (bf16 through
+``--dtype auto``, sources ``DEFAULT_SOURCES``); ``data/ranker/README.md`` has the measurements.
+
 Usage::
 
-    python scripts/generate_quadruples.py                                # local LM
+    python scripts/generate_quadruples.py --max-tokens 384 --repetition-penalty 1.2  # bundled
+    python scripts/generate_quadruples.py --limit 10 --measure-caps 192,256,384      # stop share
     python scripts/generate_quadruples.py --backend endpoint \
         --base-url http://127.0.0.1:8000/v1 --model /path/to/model --judge endpoint
     python scripts/generate_quadruples.py --limit 3 --out /tmp/q.jsonl   # prove it on 3 pairs
@@ -72,7 +76,7 @@ def _args() -> argparse.Namespace:
     parser.add_argument(
         "--measure-caps",
         default=None,
-        help="e.g. 192,256,384: generate with the largest cap and print, for every cap, the "
+        help="local: e.g. 192,256,384: generate with the largest cap and print, for every cap, the "
         "share of replies that end by themselves before it (greedy: a shorter cap changes "
         "nothing before it); writes nothing",
     )
