@@ -31,7 +31,7 @@ BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "
 
 
 BUNDLED_NOTE = (
-    "the bundled demo set (48 quadruples written by a 135M model, rated by a form heuristic): "
+    "the bundled demo set (120 quadruples written by a 135M model, rated by a form heuristic): "
     "a ranker trained on it is a demo, not a real ranker"
 )
 

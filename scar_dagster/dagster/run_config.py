@@ -123,7 +123,7 @@ class TrainingDataConfig(Config):
         "(instruction_response/ and quality_measure/); (3) preference pairs "
         "(instruction|prompt, chosen, rejected; optional chosen_score/rejected_score 0-9), JSONL "
         "or a JSON array. The format is detected. Default: the bundled "
-        "data/ranker/quadruples.jsonl (48 quadruples written by a 135M model: a demo, not a "
+        "data/ranker/quadruples.jsonl (120 quadruples written by a 135M model: a demo, not a "
         "real ranker).",
     )
     quadruples_path: str | None = Field(

@@ -59,28 +59,50 @@ def generate_chat(
     batch_size: int = 8,
     seed: int = 0,
     progress: Any | None = None,
+    repetition_penalty: float = 1.0,
 ) -> list[tuple[str, int, bool]]:
-    """Greedy replies ``(text, new_tokens, hit_token_cap)`` in input order."""
+    """Greedy replies ``(text, new_tokens, hit_token_cap)`` in input order.
+
+    ``repetition_penalty`` is transformers' CTRL-style penalty (the logit of a token already in
+    the reply is divided by it when positive, multiplied when negative); 1.0 = off. It counts the
+    reply's own tokens only: penalizing the prompt as well (``generate(repetition_penalty=...)``)
+    would penalize the end-of-turn token, which every chat prompt contains, and the reference's
+    words, so replies would stop later and drift from the reference. A small model's greedy
+    decoding often loops until the cap; a modest penalty breaks such loops.
+    """
     import torch
 
     if max_new_tokens < 1:
         raise ValueError(f"need max_new_tokens >= 1, got {max_new_tokens}")
+    if not repetition_penalty > 0:
+        raise ValueError(f"need repetition_penalty > 0, got {repetition_penalty}")
+    from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor
+
     torch.manual_seed(seed)
     eos, stops = _stop_ids(tokenizer, model)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else min(stops, default=0)
     rendered = [render_chat(tokenizer, c) for c in conversations]
     out: list[tuple[str, int, bool]] = [("", 0, False)] * len(rendered)
     for idx, enc in left_padded_batches(tokenizer, rendered, batch_size):
+        prompt_length = enc["input_ids"].shape[1]  # left padding: every reply starts here
+        processors = LogitsProcessorList()
+        if repetition_penalty != 1.0:
+            processors.append(
+                RepetitionPenaltyLogitsProcessor(
+                    repetition_penalty, prompt_ignore_length=prompt_length
+                )
+            )
         with torch.inference_mode():
             ids = model.generate(
                 input_ids=enc["input_ids"].to(model.device),
                 attention_mask=enc["attention_mask"].to(model.device),
                 do_sample=False,
                 max_new_tokens=max_new_tokens,
+                logits_processor=processors,
                 pad_token_id=pad,
                 eos_token_id=eos,
             )
-        new = ids[:, enc["input_ids"].shape[1] :].cpu()
+        new = ids[:, prompt_length:].cpu()
         for row, i in enumerate(idx):
             tokens = new[row].tolist()
             ended = [k for k, t in enumerate(tokens) if t in stops]
@@ -93,7 +115,11 @@ def generate_chat(
 
 
 class LocalChat:
-    """Greedy chat replies from a local causal LM; ``finish_reason`` is ``length`` at the cap."""
+    """Greedy chat replies from a local causal LM; ``finish_reason`` is ``length`` at the cap.
+
+    ``repetition_penalty`` (default 1.0 = off) is passed to ``generate_chat``; a value other
+    than 1.0 is part of :attr:`name`, so it is recorded with every generated row.
+    """
 
     def __init__(
         self,
@@ -104,11 +130,14 @@ class LocalChat:
         batch_size: int = 8,
         seed: int = 0,
         name: str | None = None,
+        repetition_penalty: float = 1.0,
     ) -> None:
         self.tokenizer, self.model = tokenizer, model
         self.max_new_tokens, self.batch_size, self.seed = max_new_tokens, batch_size, seed
+        self.repetition_penalty = repetition_penalty
         model_name = Path(str(getattr(model.config, "_name_or_path", "") or "")).name
-        self.name = f"local:{name or model_name or type(model).__name__} greedy"
+        penalty = "" if repetition_penalty == 1.0 else f" repetition_penalty={repetition_penalty:g}"
+        self.name = f"local:{name or model_name or type(model).__name__} greedy{penalty}"
 
     def complete_many(
         self, requests: Sequence[ChatRequest], progress: Any | None = None
@@ -126,6 +155,7 @@ class LocalChat:
                 batch_size=self.batch_size,
                 seed=self.seed,
                 progress=progress,
+                repetition_penalty=self.repetition_penalty,
             )
             for n, (text, used, hit_cap) in zip(idx, replies, strict=True):
                 finish = "length" if hit_cap else "stop"

