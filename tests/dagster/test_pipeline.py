@@ -101,6 +101,7 @@ def test_subset_is_the_consistent_style_and_explained(pipeline):
     decisions = tables.read_decisions(pipeline["engine"], version)
     reasons = decisions.set_index("pair_id")["reason"]
     assert (reasons == "language_non_english").sum() == 1
+    assert (reasons == "dedup_near").sum() == 7  # the planted reposts, by exact Jaccard ~0.8
     assert {"ingest_malformed_json", "ingest_empty_text", "ingest_duplicate"} <= set(reasons)
     input_rows = 15 + 19
     assert len(decisions) == input_rows  # every input row has exactly one decision
