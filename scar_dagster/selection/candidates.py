@@ -12,6 +12,8 @@ import pandas as pd
 from scar_dagster import schema as r
 from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
 
+ORIGIN_COLUMNS = ("origin_file", "origin_line")
+
 
 def _decisions(rows: dict[str, list]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(DECISION_COLUMNS))
@@ -19,11 +21,15 @@ def _decisions(rows: dict[str, list]) -> pd.DataFrame:
 
 
 def build_candidates(
-    pairs: pd.DataFrame, features: pd.DataFrame, scores: pd.DataFrame
+    pairs: pd.DataFrame, features: pd.DataFrame, scores: pd.DataFrame, *, with_texts: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return ``(candidates, unscored)``: scored pairs with texts and features, and decisions
+    """Return ``(candidates, unscored)``: scored pairs with their input position (source,
+    origin file and line), features and texts (unless ``with_texts`` is False), and decisions
     (reason ``select_unscored``) for kept pairs the ranker has not scored."""
-    pool = pairs[["id", "source", "instruction", "response"]].drop_duplicates("id")
+    columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
+    if with_texts:
+        columns += ["instruction", "response"]
+    pool = pairs[columns].drop_duplicates("id")
     feature_columns = ["id", "degenerate_reason", *STYLE_METRICS]
     pool = pool.merge(features[feature_columns].drop_duplicates("id"), on="id", how="left")
     score = scores[["pair_id", "score"]].rename(columns={"pair_id": "id"})

@@ -185,10 +185,15 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _prepare(candidates: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
+def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.DataFrame:
+    """Checked candidates sorted by id, with ``_degenerate`` and ``_order`` (input position).
+
+    ``with_texts=False``: a pool for ``decide`` whose texts come from a ``TextLookup``.
+    """
+    needed = CANDIDATE_COLUMNS if with_texts else CANDIDATE_COLUMNS[:3]
+    missing = [c for c in needed if c not in candidates.columns]
     if missing:
-        raise ValueError(f"select_pairs needs columns {list(CANDIDATE_COLUMNS)}; missing {missing}")
+        raise ValueError(f"select_pairs needs columns {list(needed)}; missing {missing}")
     pool = candidates.copy()
     pool["id"] = pool["id"].astype(str)
     repeated = sorted(set(pool["id"][pool["id"].duplicated()]))
@@ -201,7 +206,7 @@ def _prepare(candidates: pd.DataFrame) -> pd.DataFrame:
     if bad:
         raise ValueError(f"scores must be finite numbers; {len(bad)} are not (ids {bad[:3]})")
     pool["source"] = pool["source"].astype(str)
-    for column in ("instruction", "response"):
+    for column in ("instruction", "response") if with_texts else ():
         pool[column] = pool[column].fillna("").astype(str)
     if "degenerate_reason" in pool.columns:
         flag = pool["degenerate_reason"].fillna("").astype(str).str.len() > 0
@@ -327,7 +332,7 @@ def select_pairs(
     met (empty cutoff, quota shortfalls, ...). With ``dedup_keep="score"`` the result does not
     depend on the input row order. ``log`` gets progress lines.
     """
-    pool = _prepare(candidates)
+    pool = prepare_pool(candidates)
     return decide(pool, frame_lookup(pool), params, log, chunk_rows=max(1, len(pool)))
 
 
