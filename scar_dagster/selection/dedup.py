@@ -217,9 +217,11 @@ def near_duplicates_in_order(
     dropped: dict[str, str] = {}
     for row, buckets in enumerate(shared):
         candidates = sorted({q for bucket in buckets for q in kept_in.get(bucket, ())})
-        mine = shingle_set(row)
-        similar = (q for q in candidates if jaccard_at_least(mine, shingle_set(q), threshold))
-        match = next(similar, None)
+        match = None
+        if candidates:  # read this text again only when it has a candidate
+            mine = shingle_set(row)
+            similar = (q for q in candidates if jaccard_at_least(mine, shingle_set(q), threshold))
+            match = next(similar, None)
         if match is not None:
             dropped[ids[positions[row]]] = ids[positions[match]]
             continue

@@ -230,3 +230,21 @@ def test_ranker_trains_from_a_quadruple_file_before_any_source_exists(tmp_path):
         )
     assert result.success
     assert _meta(result, "style_ranker")["promoted"] is True
+
+
+def test_streaming_selection_gives_the_same_subset(own_pipeline):
+    """selected_subset on the streaming path (SQL score order, texts chunk by chunk) decides
+    every row as the in-memory path the pipeline took (a pool this small stays in memory)."""
+    built = _meta(own_pipeline["results"]["selection"], "selected_subset")
+    assert built["selection_path"] == "memory"
+    engine = own_pipeline["engine"]
+    before = tables.read_decisions(engine, built["subset_version"])
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
+    config = run_config(own_pipeline["quads"], top_k=8, mode="streaming", chunk_rows=3)
+    result = materialize_group(own_pipeline["instance"], res, config, ["selection"])
+    meta = _meta(result, "selected_subset")
+    assert meta["selection_path"] == "streaming"
+    assert meta["subset_version"] == built["subset_version"]
+    assert meta["decisions_by_reason"] == built["decisions_by_reason"]
+    after = tables.read_decisions(engine, meta["subset_version"])  # rewritten by this run
+    pd.testing.assert_frame_equal(after, before)

@@ -161,3 +161,32 @@ def test_compact_banding_matches_minhash_lsh() -> None:
         expected = _reference_with_minhash_lsh(ids, scores, texts, threshold, 128, 9)
         assert near_duplicates(ids, scores, texts, threshold=threshold, seed=9) == expected
         assert expected  # the planted copies are found
+
+
+def test_keep_first_keeps_the_earlier_pair_in_input_order() -> None:
+    base = essay(3)
+    edited = base.replace(base.split()[7], "changed", 1)
+    ids, scores, texts = ["late", "early"], [9.0, 1.0], [base, edited]
+    first = [1, 0]  # "early" comes first in the input although it scores lower
+    assert near_duplicates(ids, scores, texts, seed=3) == {"early": "late"}
+    assert near_duplicates(ids, scores, texts, seed=3, order=first) == {"late": "early"}
+    assert exact_duplicates(ids, scores, [base, base]) == {"early": "late"}
+    assert exact_duplicates(ids, scores, [base, base], order=first) == {"late": "early"}
+
+
+def test_near_duplicates_reads_texts_front_to_back_then_only_candidates() -> None:
+    from scar_dagster.selection.dedup import near_duplicates_in_order
+
+    texts = [essay(s) for s in range(20)]
+    texts.append(texts[4].replace(texts[4].split()[3], "edited", 1))
+    reads: list[int] = []
+
+    class Recording(list):
+        def __getitem__(self, i):
+            reads.append(i)
+            return super().__getitem__(i)
+
+    ids = [f"p{i}" for i in range(len(texts))]
+    assert near_duplicates_in_order(ids, Recording(texts), seed=1) == {"p20": "p4"}
+    assert reads[: len(texts)] == list(range(len(texts)))  # the signature pass, in order
+    assert set(reads[len(texts) :]) == {4, 20}  # the one confirmation
