@@ -49,12 +49,13 @@ def _unit(pair_id: str, salt: str) -> float:
     return int(hashlib.sha256(f"{salt}:{pair_id}".encode()).hexdigest()[:8], 16) / 2**32
 
 
-def selection_config(rows: int, mode: str) -> dict[str, Any]:
+def selection_config(rows: int, mode: str, near_dedup: bool = True) -> dict[str, Any]:
     """Ratio 0.1 with quotas that bind: forum gets more than its share, guides less."""
     return {
         "ratio": 0.1,
         "min_per_source": {"forum": rows // 25},
         "max_per_source": {"guides": rows // 50},
+        "near_dedup": near_dedup,
         "mode": mode,
     }
 
@@ -119,7 +120,7 @@ def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, A
     load_seconds, load_rss = time.perf_counter() - started, proc_status_mb("VmRSS")
     home = work / f"home_{mode}"
     resources = build_resources(str(home), str(work / "landing"), f"sqlite:///{work / 'scar.db'}")
-    config = SelectionConfig(**selection_config(args.rows, mode))
+    config = SelectionConfig(**selection_config(args.rows, mode, not args.no_near_dedup))
     started = time.perf_counter()
     output = selected_subset(
         context=build_asset_context(),
@@ -213,6 +214,7 @@ def run_stage(name: str, work: Path, args: argparse.Namespace) -> dict[str, Any]
     """Run one stage in a fresh interpreter; its last stdout line is the JSON result."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--workdir", str(work)]
     argv += ["--rows", str(args.rows), "--seed", str(args.seed), "--dump-mb", str(args.dump_mb)]
+    argv += ["--no-near-dedup"] if args.no_near_dedup else []
     done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"stage {name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -247,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dump-mb", type=int, default=120, help="damaged dump size (MB)")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--skip-damaged", action="store_true")
+    parser.add_argument(
+        "--no-near-dedup", action="store_true", help="MinHash off (~1,000 texts/s on 1 core)"
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help="keep data here (default: a temp dir, removed)")
     args = parser.parse_args(argv)
@@ -266,6 +271,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"rows={rows}: prepared {prep['kept']} kept pairs in {prep['seconds']:.0f} s "
                 "(generate + ingest + synthetic features and scores; not timed below)"
             )
+            near = "off" if args.no_near_dedup else "on"
+            print(f"ratio 0.1, min_per_source forum, max_per_source guides, near-dedup {near}")
             print(
                 "| SQL rows | mode | path | selected | load s | load RSS MB | select s "
                 "| peak RSS MB |\n|---|---|---|---|---|---|---|---|"
