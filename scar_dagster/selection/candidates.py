@@ -7,6 +7,7 @@ version. Pairs without a score and rows quarantined upstream get decision rows t
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from scar_dagster import schema as r
@@ -53,12 +54,18 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     """Split pairs whose id already appeared in an earlier source (sources in sorted order).
 
     Returns ``(unique_pairs, decisions)``: the later copies get ``dedup_exact`` decisions keyed
-    ``duplicate:<source>:<id>`` and naming the kept id.
+    ``duplicate:<source>:<id>`` and naming the kept id. ``unique_pairs`` keeps the input row
+    order; only ids and sources are sorted, so without repeats the texts are not copied.
     """
-    ordered = pairs.sort_values(["source", "id"], kind="mergesort")
-    repeated = ordered["id"].duplicated()
-    copies = ordered[repeated]
-    return ordered[~repeated].reset_index(drop=True), _decisions(
+    keys = pd.DataFrame(
+        {"source": pairs["source"].to_numpy(), "id": pairs["id"].to_numpy()}
+    ).sort_values(["source", "id"], kind="mergesort")
+    repeated = keys["id"].duplicated()
+    copies = keys[repeated]
+    drop = np.zeros(len(pairs), dtype=bool)
+    drop[copies.index.to_numpy()] = True
+    unique = pairs.reset_index(drop=True) if not drop.any() else pairs.iloc[~drop]
+    return unique.reset_index(drop=True), _decisions(
         {
             "pair_id": [
                 f"duplicate:{s}:{i}" for s, i in zip(copies["source"], copies["id"], strict=True)

@@ -85,30 +85,35 @@ class ChunkedTexts(Sequence[PairText]):
 
 def frame_lookup(frame: pd.DataFrame) -> TextLookup:
     """A ``TextLookup`` over a frame with ``id, instruction, response`` (and optionally
-    ``degenerate_reason``): an id index, the texts stay in the frame."""
+    ``degenerate_reason``): an id index; texts are taken from the frame one chunk at a time
+    (not converted to Python strings all at once)."""
     position = pd.Index(frame["id"].astype(str))
     if position.has_duplicates:
         raise ValueError("frame_lookup needs unique ids")
-    instruction, response = frame["instruction"].to_numpy(), frame["response"].to_numpy()
-    degenerate = (
-        frame["degenerate_reason"].to_numpy()
-        if "degenerate_reason" in frame.columns
-        else np.full(len(frame), None, dtype=object)
-    )
+    columns = [c for c in ("instruction", "response", "degenerate_reason") if c in frame.columns]
+    texts = frame[columns].reset_index(drop=True)
 
     def lookup(ids: Sequence[str]) -> dict[str, PairText]:
         rows = position.get_indexer(list(ids))
+        known = [(pid, i) for pid, i in zip(ids, rows, strict=True) if i >= 0]
+        part = texts.iloc[[i for _, i in known]]
+        instruction, response = part["instruction"].tolist(), part["response"].tolist()
+        reasons = (
+            part["degenerate_reason"].tolist()
+            if "degenerate_reason" in part.columns
+            else [None] * len(part)
+        )
         return {
-            pid: PairText(_text(instruction[i]), _text(response[i]), _reason(degenerate[i]))
-            for pid, i in zip(ids, rows, strict=True)
-            if i >= 0
+            pid: PairText(_text(q), _text(a), _reason(d))
+            for (pid, _), q, a, d in zip(known, instruction, response, reasons, strict=True)
         }
 
     return lookup
 
 
 def _text(value: object) -> str:
-    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    """A text cell as a string; missing (None, NaN, NA) is empty."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 def _reason(value: object) -> str | None:

@@ -229,3 +229,16 @@ def test_auto_mode_streams_from_the_row_bound(mode, n_rows, streams):
 def test_selection_run_is_validated(kwargs):
     with pytest.raises(ValueError):
         SelectionRun(**kwargs)
+
+
+def test_cross_source_duplicates_keep_the_first_source_and_the_row_order():
+    from scar_dagster.selection.candidates import cross_source_duplicates
+
+    pairs = pd.DataFrame(
+        {"id": ["x", "y", "x", "z"], "source": ["b", "b", "a", "a"], "response": list("1234")}
+    )
+    unique, copies = cross_source_duplicates(pairs)
+    assert unique[["id", "source"]].values.tolist() == [["y", "b"], ["x", "a"], ["z", "a"]]
+    assert copies[["pair_id", "related_id"]].values.tolist() == [["duplicate:b:x", "x"]]
+    same, none = cross_source_duplicates(pairs.iloc[[1, 2, 3]])
+    assert same["id"].tolist() == ["y", "x", "z"] and none.empty
