@@ -7,13 +7,10 @@ a ``TextLookup`` one chunk at a time (``select.decide``, the same code as ``sele
 option is supported (ratio, per-source quotas, near-dedup, keep-first) and the decisions equal
 ``select_pairs``' on the same pool.
 
-``streaming_select`` below is the early-stopping variant for a top-k or threshold without
-decisions for every row:
-
-``select_pairs`` loads the whole pool with its texts. At millions of rows this walks the scores
-instead: one SQL query ordered by score descending, then pair id ascending (ordered in the
-database, fetched ``chunk_rows`` at a time), texts fetched only for the rows walked, and the same
-per-row filters as ``select_pairs`` in the same order:
+``streaming_select`` is an early-stopping variant for a top-k or threshold that decides only
+the rows it walks (no decisions for the rest): one SQL query ordered by score descending, then
+pair id ascending (ordered in the database, fetched ``chunk_rows`` at a time), texts fetched
+only for the rows walked, and the same per-row filters as ``select_pairs`` in the same order:
 
 1. ``features_degenerate`` when the looked-up pair has a ``degenerate_reason``;
 2. ``dedup_exact``: the first pair walked with a given normalised text is kept (the walk is in
@@ -25,10 +22,10 @@ For ``top_k`` or ``threshold`` without quotas and without MinHash near-dedup, th
 and ranks equal ``select_pairs``' for the same scored pairs. Memory: one chunk of ids, scores and
 texts, the accepted rows, and one 64-hex key per non-degenerate row walked (the exact-dedup set).
 
-Not supported (``ValueError``): ``ratio`` — its budget is ``floor(ratio * eligible)`` and the
-eligible count needs every row's filters, i.e. every text; convert it to ``top_k`` yourself
-(for instance from a ``count(*)`` of scored rows, which over-counts ineligible ones) — per-source
-quotas, and MinHash near-dedup (a pair can be a near duplicate of any better-scored pair).
+Not supported there (``ValueError``; use ``streaming_decisions``): ``ratio`` (its budget is
+``floor(ratio * eligible)``, and the eligible count needs every row's filters), per-source
+quotas, MinHash near-dedup (a pair can be a near duplicate of any better-scored pair) and
+``dedup_keep="first"`` (the walk is in score order).
 
 Pairs scored in SQL for which the lookup returns nothing are not candidates (as in ``curate``,
 whose pool is the kept pairs joined with their scores); they are counted as ``missing_text``.
@@ -79,6 +76,8 @@ def check_streamable(params: SelectionParams) -> None:
         raise ValueError("streaming selection does not apply per-source quotas")
     if params.near_dedup:
         raise ValueError("streaming selection does not run MinHash near-dedup (near_dedup=False)")
+    if params.dedup_keep != "score":
+        raise ValueError("streaming selection walks in score order: dedup_keep must be 'score'")
 
 
 def iter_score_chunks(
@@ -113,7 +112,8 @@ def _reject_reason(text: PairText, params: SelectionParams, seen: set[str]) -> s
         return schema.DEDUP_EXACT
     seen.add(key)
     threshold = params.english_threshold
-    if threshold is not None and not is_english((text.instruction, text.response), threshold):
+    english = (text.instruction, text.response)
+    if threshold is not None and not is_english(english, threshold, params.english_rule):
         return schema.LANGUAGE_NON_ENGLISH
     return None
 

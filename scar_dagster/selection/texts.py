@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import overload
+from typing import TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ import pandas as pd
 from scar_dagster.selection.dedup import DedupOn, dedup_text
 
 DEFAULT_CHUNK_ROWS = 2000
+_T = TypeVar("_T")
 INPUT_ORDER_COLUMNS = ("source", "origin_file", "origin_line")
 
 
@@ -34,7 +35,27 @@ TextLookup = Callable[[Sequence[str]], Mapping[str, PairText]]
 """Given a chunk of pair ids, return the texts of those it knows (missing ids: not candidates)."""
 
 
-class ChunkedTexts(Sequence[PairText]):
+class _ReadOnDemand(Sequence[_T]):
+    """A sequence whose items are made on read by ``_item`` (a slice reads each position)."""
+
+    @overload
+    def __getitem__(self, position: int) -> _T: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[_T]: ...
+    def __getitem__(self, position: int | slice) -> _T | list[_T]:
+        if isinstance(position, slice):
+            return [self._item(i) for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._item(position)
+
+    def _item(self, position: int) -> _T:
+        raise NotImplementedError
+
+
+class ChunkedTexts(_ReadOnDemand[PairText]):
     """``PairText`` of ``ids`` (in that order), fetched ``chunk_rows`` at a time on demand.
 
     Reading front to back costs one lookup per chunk; a read outside the current chunk that
@@ -54,17 +75,7 @@ class ChunkedTexts(Sequence[PairText]):
     def __len__(self) -> int:
         return len(self._ids)
 
-    @overload
-    def __getitem__(self, position: int) -> PairText: ...
-    @overload
-    def __getitem__(self, position: slice) -> list[PairText]: ...
-    def __getitem__(self, position: int | slice) -> PairText | list[PairText]:
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
-        if position < 0:
-            position += len(self)
-        if not 0 <= position < len(self):
-            raise IndexError(position)
+    def _item(self, position: int) -> PairText:
         offset = position - self._start
         if 0 <= offset < len(self._window):
             return self._window[offset]
@@ -136,7 +147,7 @@ def input_order(frame: pd.DataFrame) -> np.ndarray:
     return order
 
 
-class DedupTexts(Sequence[str]):
+class DedupTexts(_ReadOnDemand[str]):
     """The dedup text (``dedup_text``) of each pair of a ``PairText`` sequence, made on read."""
 
     def __init__(self, rows: Sequence[PairText], on: DedupOn) -> None:
@@ -145,12 +156,6 @@ class DedupTexts(Sequence[str]):
     def __len__(self) -> int:
         return len(self._rows)
 
-    @overload
-    def __getitem__(self, position: int) -> str: ...
-    @overload
-    def __getitem__(self, position: slice) -> list[str]: ...
-    def __getitem__(self, position: int | slice) -> str | list[str]:
-        if isinstance(position, slice):
-            return [self[i] for i in range(*position.indices(len(self)))]
+    def _item(self, position: int) -> str:
         row = self._rows[position]
         return dedup_text(row.instruction, row.response, self._on)
