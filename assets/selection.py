@@ -63,8 +63,11 @@ def selected_subset(
         store=storage.asset_store(),
         prefix=SUBSETS_PREFIX,
         log=context.log,
+        run=config.to_run(),
     )
-    context.log.info(f"subset {result.version}: {len(result.subset)} rows at {result.uri}")
+    context.log.info(
+        f"subset {result.version}: {len(result.subset)} rows at {result.uri} ({result.path} path)"
+    )
     report = result.report
     return Output(
         result.subset,
@@ -82,6 +85,7 @@ def selected_subset(
             "diff": MetadataValue.md(report.diff.to_markdown() if report.diff else "first version"),
             "score_histogram": MetadataValue.md(markdown_image(result.histogram_png, "scores")),
             "decisions_by_reason": MetadataValue.json(result.reason_counts),
+            "selection_path": result.path,
         },
     )
 

@@ -13,7 +13,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 import definitions
 from definitions import build_resources
 from scar_dagster.dagster.resources import CheckThresholdsResource
-from tests.planted import TOPICS, forum, guide, quadruple_rows
+from tests.planted import TOPICS, forum, quadruple_rows, reposted_guide, varied_guide
 
 
 def write_jsonl(path: Path, rows: list) -> Path:
@@ -24,11 +24,21 @@ def write_jsonl(path: Path, rows: list) -> Path:
     return path
 
 
+GUIDES = list(enumerate(TOPICS[:8]))
+
+
 def write_landing(landing: Path) -> None:
-    """Two sources with opposite styles, and one with planted bad rows."""
+    """Two sources with opposite styles, and one with planted bad rows.
+
+    guides: 8 distinct markdown guides and 7 near-duplicate reposts of them, so 8 guides are
+    eligible after near-dedup; forum: 15 terse answers plus bad rows (malformed, empty, an
+    exact duplicate, a Russian pair)."""
     write_jsonl(
         landing / "guides" / "a.jsonl",
-        [{"prompt": f"How do I {t}?", "response": guide(t)} for t in TOPICS[:15]],
+        [{"prompt": f"How do I {t}?", "response": varied_guide(t, i)} for i, t in GUIDES]
+        + [  # reposts of the first 7: near duplicates (word-bigram Jaccard ~0.8) for dedup_near
+            {"prompt": f"How can I {t}?", "response": reposted_guide(t, i)} for i, t in GUIDES[:7]
+        ],
     )
     write_jsonl(
         landing / "forum" / "a.jsonl",

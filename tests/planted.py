@@ -33,6 +33,63 @@ def guide(topic: str) -> str:
     )
 
 
+_GUIDE_SLOTS = (
+    (
+        "Here is how to {t}.",
+        "This shows how to {t}.",
+        "Below: the way to {t}.",
+        "So you want to {t}.",
+        "A quick way to {t}.",
+    ),
+    ("## Steps", "## Method", "## Plan", "## Process", "## Routine"),
+    (
+        "- **Prepare**: gather what you need to {t}.",
+        "- **Set up**: find a calm place to {t}.",
+        "- **Get ready**: collect every tool to {t}.",
+        "- **Plan**: decide when and where to {t}.",
+        "- **Start**: clear some time today to {t}.",
+    ),
+    (
+        "- **Do it**: {t} carefully.",
+        "- **Act**: {t} with patience.",
+        "- **Work**: {t} slowly and calmly.",
+        "- **Go**: {t} without rushing.",
+        "- **Practice**: {t} twice daily.",
+    ),
+    (
+        "- **Check**: review the result.",
+        "- **Verify**: inspect your outcome.",
+        "- **Reflect**: note what went well.",
+        "- **Test**: confirm it really worked.",
+        "- **Review**: look over your work.",
+    ),
+    (
+        "In short, {t} one step at a time.",
+        "Overall, {t} with care and focus.",
+        "To sum up, {t} gently and often.",
+        "Remember, {t} a little every day.",
+        "Finally, {t} calmly and keep going.",
+    ),
+)
+
+
+def varied_guide(topic: str, i: int) -> str:
+    """A markdown guide in ``guide``'s style whose wording varies with ``i``.
+
+    Slot ``k`` takes variant ``(i + k * (i // 5)) % 5``, so two guides with ``i`` < 25 share
+    at most one of the six slots: their word-bigram Jaccard stays well below 0.5, unlike
+    ``guide``'s one template (~0.51 between any two topics, a borderline near duplicate).
+    """
+    lines = [slot[(i + k * (i // 5)) % 5].format(t=topic) for k, slot in enumerate(_GUIDE_SLOTS)]
+    intro, header, *bullets, summary = lines
+    return f"{intro}\n\n{header}\n\n" + "\n".join(bullets) + f"\n\n{summary}"
+
+
+def reposted_guide(topic: str, i: int) -> str:
+    """``varied_guide(topic, i)`` reposted with a one-word edit: a clear near duplicate."""
+    return varied_guide(topic, i).replace("\n\n## ", " Thanks!\n\n## ", 1)
+
+
 def forum(topic: str, i: int) -> str:
     """A terse lowercase forum answer."""
     words = ["honestly", "imo", "just", "yeah", "tbh", "dunno", "works for me", "lol"]

@@ -10,6 +10,7 @@ from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
 if TYPE_CHECKING:
     from scar_dagster.ranker.model import RankerConfig
     from scar_dagster.ranker.train import TrainParams
+    from scar_dagster.selection.curate import SelectionRun
     from scar_dagster.selection.select import SelectionParams
     from scar_dagster.style.features import StyleFeatureParams
 
@@ -64,6 +65,9 @@ class StyleFeaturesConfig(Config):
         return StyleFeatureParams(**self.model_dump())
 
 
+_SELECTION_RUN_FIELDS = ("mode", "streaming_min_rows", "chunk_rows")  # how, not what: unhashed
+
+
 class SelectionConfig(Config):
     """How ``selected_subset`` picks pairs (mirrors ``SelectionParams``).
 
@@ -81,22 +85,53 @@ class SelectionConfig(Config):
         default_factory=dict, description="Cap the rows taken from a source."
     )
     english_threshold: float | None = Field(
-        default=0.7, description="Minimum share of ASCII letters among letters (None: off)."
+        default=0.7, description="English filter: the ASCII share must exceed this (None: off)."
+    )
+    english_rule: str = Field(
+        default="letters",
+        description="'letters': ASCII letters among letters (a text without letters carries no "
+        "evidence); 'reference': SCAR's rule, ASCII letters among all characters (a text "
+        "without letters fails).",
     )
     dedup_on: str = Field(default="pair", description="Exact dedup key: 'pair' or 'response'.")
+    dedup_keep: str = Field(
+        default="score",
+        description="Which copy of a duplicate group stays: 'score' (the best-scored) or "
+        "'first' (the earliest in input order: source, file, line; SCAR's reference).",
+    )
     near_dedup: bool = Field(default=True, description="MinHash near-duplicate removal.")
-    minhash_threshold: float = Field(default=0.5, description="Jaccard similarity threshold.")
+    minhash_threshold: float = Field(
+        default=0.5,
+        description="Near duplicates: exact word n-gram Jaccard >= this (MinHash LSH proposes "
+        "the candidates).",
+    )
     num_perm: int = Field(default=128, description="MinHash permutations.")
     ngram_size: int = Field(default=2, description="Word n-gram size of MinHash shingles.")
     seed: int = Field(default=1, description="Seed of MinHash and of the random baseline.")
+    mode: str = Field(
+        default="auto",
+        description="'memory': one in-memory pool with every text; 'streaming': scores walked "
+        "in SQL order, texts read one chunk at a time; 'auto': streaming from "
+        "streaming_min_rows kept pairs. Both give the same subset.",
+    )
+    streaming_min_rows: int = Field(
+        default=200_000, description="auto: pools with at least this many pairs stream."
+    )
+    chunk_rows: int = Field(default=2000, description="streaming: pairs per text fetch.")
 
     def to_params(self) -> "SelectionParams":
         from scar_dagster.selection.select import SelectionParams
 
-        values = self.model_dump()
+        values = self.model_dump(exclude=set(_SELECTION_RUN_FIELDS))
         if values["top_k"] is None and values["ratio"] is None and values["threshold"] is None:
             values["ratio"] = 0.25
         return SelectionParams(**values)
+
+    def to_run(self) -> "SelectionRun":
+        """How the selection executes (not part of the subset version)."""
+        from scar_dagster.selection.curate import SelectionRun
+
+        return SelectionRun(**self.model_dump(include=set(_SELECTION_RUN_FIELDS)))
 
 
 class ScoringConfig(Config):

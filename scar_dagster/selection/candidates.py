@@ -7,10 +7,13 @@ version. Pairs without a score and rows quarantined upstream get decision rows t
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from scar_dagster import schema as r
 from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
+
+ORIGIN_COLUMNS = ("origin_file", "origin_line")
 
 
 def _decisions(rows: dict[str, list]) -> pd.DataFrame:
@@ -19,11 +22,15 @@ def _decisions(rows: dict[str, list]) -> pd.DataFrame:
 
 
 def build_candidates(
-    pairs: pd.DataFrame, features: pd.DataFrame, scores: pd.DataFrame
+    pairs: pd.DataFrame, features: pd.DataFrame, scores: pd.DataFrame, *, with_texts: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return ``(candidates, unscored)``: scored pairs with texts and features, and decisions
+    """Return ``(candidates, unscored)``: scored pairs with their input position (source,
+    origin file and line), features and texts (unless ``with_texts`` is False), and decisions
     (reason ``select_unscored``) for kept pairs the ranker has not scored."""
-    pool = pairs[["id", "source", "instruction", "response"]].drop_duplicates("id")
+    columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
+    if with_texts:
+        columns += ["instruction", "response"]
+    pool = pairs[columns].drop_duplicates("id")
     feature_columns = ["id", "degenerate_reason", *STYLE_METRICS]
     pool = pool.merge(features[feature_columns].drop_duplicates("id"), on="id", how="left")
     score = scores[["pair_id", "score"]].rename(columns={"pair_id": "id"})
@@ -47,12 +54,18 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     """Split pairs whose id already appeared in an earlier source (sources in sorted order).
 
     Returns ``(unique_pairs, decisions)``: the later copies get ``dedup_exact`` decisions keyed
-    ``duplicate:<source>:<id>`` and naming the kept id.
+    ``duplicate:<source>:<id>`` and naming the kept id. ``unique_pairs`` keeps the input row
+    order; only ids and sources are sorted, so without repeats the texts are not copied.
     """
-    ordered = pairs.sort_values(["source", "id"], kind="mergesort")
-    repeated = ordered["id"].duplicated()
-    copies = ordered[repeated]
-    return ordered[~repeated].reset_index(drop=True), _decisions(
+    keys = pd.DataFrame(
+        {"source": pairs["source"].to_numpy(), "id": pairs["id"].to_numpy()}
+    ).sort_values(["source", "id"], kind="mergesort")
+    repeated = keys["id"].duplicated()
+    copies = keys[repeated]
+    drop = np.zeros(len(pairs), dtype=bool)
+    drop[copies.index.to_numpy()] = True
+    unique = pairs.reset_index(drop=True) if not drop.any() else pairs.iloc[~drop]
+    return unique.reset_index(drop=True), _decisions(
         {
             "pair_id": [
                 f"duplicate:{s}:{i}" for s, i in zip(copies["source"], copies["id"], strict=True)

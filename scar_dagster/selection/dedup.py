@@ -1,21 +1,24 @@
-"""Exact and near-duplicate detection; of each duplicate group the best-scored pair is kept.
+"""Exact and near-duplicate detection; of each duplicate group one pair is kept.
 
-Both passes visit candidates by score descending, then id ascending, so the kept copy is
-the higher-scored one (the smaller id on ties) and every dropped id names the id it
-duplicates. Results do not depend on input order.
+Both passes visit candidates in a priority order and keep the first of each group: by score
+descending, then id ascending (``keep="score"``, the default: the higher-scored copy, the
+smaller id on ties), or in input order (``keep="first"``, SCAR's reference: the earlier pair
+is kept). Every dropped id names the id it duplicates.
 
 Exact keys hash the normalised text (Unicode NFKC, case-folded, whitespace collapsed) of
 the instruction and the response (``on="pair"``, as SCAR's reference) or of the response
 alone (``on="response"``: one answer reused for different instructions counts once).
 
 Near duplicates use seeded MinHash over word n-gram shingles with LSH banding (linear in
-the number of pairs, unlike the reference's all-pairs loop). A band hit is confirmed by the
-MinHash Jaccard estimate before a pair is dropped. Defaults follow the SCAR reference
+the number of pairs, unlike the reference's all-pairs loop). A band hit only proposes a
+candidate: it is confirmed by the exact Jaccard similarity of the two shingle sets (the MinHash
+estimate alone flips borderline pairs either way). Defaults follow the SCAR reference
 (``ngram_size=2``, ``num_perm=128``, similarity threshold 0.5).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -27,9 +30,13 @@ import numpy as np
 from scar_dagster.progress import Progress
 
 DedupOn = Literal["pair", "response"]
+DedupKeep = Literal["score", "first"]
+DEDUP_KEEPS: tuple[DedupKeep, ...] = ("score", "first")
 DEFAULT_NUM_PERM = 128
 DEFAULT_NGRAM_SIZE = 2
 DEFAULT_NEAR_THRESHOLD = 0.5
+SHINGLE_CACHE = 4096  # shingle sets kept for confirming candidates (~10 KB each for long texts)
+_SIGNATURE_BATCH = 1024  # MinHash signatures held at once before they are reduced to band keys
 
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -53,18 +60,29 @@ def exact_key(text: str) -> str:
     return hashlib.sha256(fold_for_dedup(text).encode("utf-8")).hexdigest()
 
 
+def exact_digest(text: str) -> bytes:
+    """The 32-byte sha256 of the normalised text (``exact_key`` in half the memory)."""
+    return hashlib.sha256(fold_for_dedup(text).encode("utf-8")).digest()
+
+
 def priority_order(ids: Sequence[str], scores: Sequence[float]) -> list[int]:
     """Indices ordered by score descending, then id ascending."""
     return sorted(range(len(ids)), key=lambda i: (-float(scores[i]), ids[i]))
 
 
 def exact_duplicates(
-    ids: Sequence[str], scores: Sequence[float], texts: Sequence[str]
+    ids: Sequence[str],
+    scores: Sequence[float],
+    texts: Sequence[str],
+    order: Sequence[int] | None = None,
 ) -> dict[str, str]:
-    """Map each dropped id to the kept id whose normalised text is identical."""
+    """Map each dropped id to the kept id whose normalised text is identical.
+
+    ``order``: the priority order of the indices (default ``priority_order``, the best score).
+    """
     kept: dict[str, str] = {}
     dropped: dict[str, str] = {}
-    for i in priority_order(ids, scores):
+    for i in priority_order(ids, scores) if order is None else order:
         key = exact_key(texts[i])
         if key in kept:
             dropped[ids[i]] = kept[key]
@@ -84,29 +102,12 @@ def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
     return [gram.encode("utf-8") for gram in sorted(grams)]
 
 
-def _signatures(
-    texts: Sequence[str],
-    order: Sequence[int],
-    num_perm: int,
-    ngram_size: int,
-    seed: int,
-    log: Any = None,
-) -> tuple[list[int], np.ndarray]:
-    """Seeded datasketch MinHash signatures of the texts with words, in ``order``."""
-    from datasketch import MinHash
+def _band_rows(threshold: float, num_perm: int) -> tuple[int, int]:
+    """``MinHashLSH(threshold, num_perm)``'s optimal band count and rows per band."""
+    from datasketch import MinHashLSH
 
-    template = MinHash(num_perm=num_perm, seed=seed)
-    rows = np.empty((len(order), num_perm), dtype=template.hashvalues.dtype)
-    kept: list[int] = []
-    progress = Progress("selection: near-dedup signatures", len(order), log, unit="texts")
-    for i in progress.track(order):
-        tokens = shingles(texts[i], ngram_size)
-        if tokens:
-            minhash = template.copy()
-            minhash.update_batch(tokens)
-            rows[len(kept)] = minhash.hashvalues
-            kept.append(i)
-    return kept, rows[: len(kept)]
+    bands = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return bands.b, bands.r
 
 
 def _band_key(block: np.ndarray) -> np.ndarray:
@@ -118,12 +119,57 @@ def _band_key(block: np.ndarray) -> np.ndarray:
     return key
 
 
-def _shared_buckets(signatures: np.ndarray, bands: int, rows: int) -> list[list[int]]:
-    """For each signature, the ids of the LSH buckets it shares with another signature."""
+def _band_keys(
+    texts: Sequence[str],
+    num_perm: int,
+    ngram_size: int,
+    seed: int,
+    bands: tuple[int, int],
+    log: Any = None,
+) -> tuple[list[int], np.ndarray]:
+    """Positions of the texts with words, and their LSH band keys (one row per such text).
+
+    Texts are read once, in order (a lazy sequence fetches them chunk by chunk). Signatures
+    are seeded datasketch ``MinHash(num_perm, seed=seed)`` reduced to ``b`` band keys per
+    batch, so memory is ``8 * b`` bytes per text, not ``8 * num_perm``.
+    """
+    from datasketch import MinHash
+
+    n_bands, width = bands
+    template = MinHash(num_perm=num_perm, seed=seed)
+    keys = np.empty((len(texts), n_bands), dtype=np.uint64)
+    batch = np.empty((_SIGNATURE_BATCH, num_perm), dtype=template.hashvalues.dtype)
+    kept: list[int] = []
+    filled = 0
+
+    def flush() -> None:
+        rows = batch[:filled]
+        start = len(kept) - filled
+        for band in range(n_bands):
+            keys[start : len(kept), band] = _band_key(rows[:, band * width : (band + 1) * width])
+
+    progress = Progress("selection: near-dedup signatures", len(texts), log, unit="texts")
+    for position in progress.track(range(len(texts))):
+        tokens = shingles(texts[position], ngram_size)
+        if not tokens:
+            continue
+        minhash = template.copy()
+        minhash.update_batch(tokens)
+        batch[filled] = minhash.hashvalues
+        kept.append(position)
+        filled += 1
+        if filled == _SIGNATURE_BATCH:
+            flush()
+            filled = 0
+    flush()
+    return kept, keys[: len(kept)]
+
+
+def _shared_buckets(keys: np.ndarray) -> list[list[int]]:
+    """For each row of band keys, the ids of the LSH buckets it shares with another row."""
     members, buckets, offset = [], [], 0
-    for band in range(bands):
-        keys = _band_key(signatures[:, band * rows : (band + 1) * rows])
-        unique, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    for band in range(keys.shape[1]):
+        unique, inverse, counts = np.unique(keys[:, band], return_inverse=True, return_counts=True)
         shared = np.flatnonzero(counts[inverse] > 1)
         members.append(shared)
         buckets.append(inverse[shared] + offset)
@@ -131,8 +177,57 @@ def _shared_buckets(signatures: np.ndarray, bands: int, rows: int) -> list[list[
     member, bucket = np.concatenate(members), np.concatenate(buckets)
     by_member = np.argsort(member, kind="stable")
     member, bucket = member[by_member], bucket[by_member]
-    bounds = np.searchsorted(member, np.arange(len(signatures) + 1))
-    return [bucket[bounds[p] : bounds[p + 1]].tolist() for p in range(len(signatures))]
+    bounds = np.searchsorted(member, np.arange(len(keys) + 1))
+    return [bucket[bounds[p] : bounds[p + 1]].tolist() for p in range(len(keys))]
+
+
+def jaccard_at_least(a: frozenset[bytes], b: frozenset[bytes], threshold: float) -> bool:
+    """True when the exact Jaccard similarity ``|a & b| / |a | b|`` is >= ``threshold``."""
+    return bool(a or b) and len(a & b) >= threshold * len(a | b)
+
+
+def near_duplicates_in_order(
+    ids: Sequence[str],
+    texts: Sequence[str],
+    *,
+    threshold: float = DEFAULT_NEAR_THRESHOLD,
+    num_perm: int = DEFAULT_NUM_PERM,
+    ngram_size: int = DEFAULT_NGRAM_SIZE,
+    seed: int = 1,
+    log: Any = None,
+) -> dict[str, str]:
+    """``near_duplicates`` on ids and texts already in priority order (the first is kept).
+
+    ``texts`` is read once front to back for the signatures, then only at the positions of
+    confirmed candidates, so a lazy sequence over a store works.
+    """
+    if len(ids) != len(texts):
+        raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+    bands = _band_rows(threshold, num_perm)
+    positions, keys = _band_keys(texts, num_perm, ngram_size, seed, bands, log)
+    if len(positions) < 2:
+        return {}
+    shared = _shared_buckets(keys)
+
+    @functools.lru_cache(maxsize=SHINGLE_CACHE)
+    def shingle_set(row: int) -> frozenset[bytes]:
+        return frozenset(shingles(texts[positions[row]], ngram_size))
+
+    kept_in: dict[int, list[int]] = {}  # bucket -> kept rows, ascending
+    dropped: dict[str, str] = {}
+    for row, buckets in enumerate(shared):
+        candidates = sorted({q for bucket in buckets for q in kept_in.get(bucket, ())})
+        match = None
+        if candidates:  # read this text again only when it has a candidate
+            mine = shingle_set(row)
+            similar = (q for q in candidates if jaccard_at_least(mine, shingle_set(q), threshold))
+            match = next(similar, None)
+        if match is not None:
+            dropped[ids[positions[row]]] = ids[positions[match]]
+            continue
+        for bucket in buckets:
+            kept_in.setdefault(bucket, []).append(row)
+    return dropped
 
 
 def near_duplicates(
@@ -144,35 +239,28 @@ def near_duplicates(
     num_perm: int = DEFAULT_NUM_PERM,
     ngram_size: int = DEFAULT_NGRAM_SIZE,
     seed: int = 1,
+    order: Sequence[int] | None = None,
     log: Any = None,
 ) -> dict[str, str]:
-    """Map each dropped id to the best-ranked kept id with estimated Jaccard >= threshold.
+    """Map each dropped id to the first kept id (in priority order) with Jaccard >= threshold.
 
-    Signatures are datasketch ``MinHash(num_perm, seed=seed)``; the band count and width are
+    ``order``: the priority order of the indices (default ``priority_order``: best score
+    first; pass the input order for keep-first). Signatures are datasketch
+    ``MinHash(num_perm, seed=seed)``; the band count and width are
     ``MinHashLSH(threshold, num_perm)``'s optimum. Bands are bucketed with numpy, keeping only
-    buckets with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair).
-    Only kept pairs are compared against, so duplicates do not chain through a dropped pair.
-    Texts without any word are never near duplicates (exact dedup covers them).
+    buckets with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair). LSH
+    only proposes candidates; each is confirmed by the exact Jaccard similarity of the
+    shingle sets. Only kept pairs are compared against, so duplicates do not chain through a
+    dropped pair. Texts without any word are never near duplicates (exact dedup covers them).
     ``log`` gets progress lines for the signatures (the slow part).
     """
-    from datasketch import MinHashLSH
-
-    bands = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    order, signatures = _signatures(
-        texts, priority_order(ids, scores), num_perm, ngram_size, seed, log
+    walk = priority_order(ids, scores) if order is None else list(order)
+    return near_duplicates_in_order(
+        [ids[i] for i in walk],
+        [texts[i] for i in walk],
+        threshold=threshold,
+        num_perm=num_perm,
+        ngram_size=ngram_size,
+        seed=seed,
+        log=log,
     )
-    if len(order) < 2:
-        return {}
-    shared = _shared_buckets(signatures, bands.b, bands.r)
-    kept_in: dict[int, list[int]] = {}  # bucket -> kept positions, ascending
-    dropped: dict[str, str] = {}
-    for position, buckets in enumerate(shared):
-        candidates = sorted({q for bucket in buckets for q in kept_in.get(bucket, ())})
-        values = signatures[position]
-        match = next((q for q in candidates if np.mean(signatures[q] == values) >= threshold), None)
-        if match is not None:
-            dropped[ids[order[position]]] = ids[order[match]]
-            continue
-        for bucket in buckets:
-            kept_in.setdefault(bucket, []).append(position)
-    return dropped

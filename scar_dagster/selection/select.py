@@ -4,8 +4,13 @@ Steps, in order (SCAR's ``rank_and_filter`` plus per-sample reasons):
 
 1. ``features_degenerate``: rows whose ``degenerate_reason`` is set.
 2. ``dedup_exact``: identical normalised texts across all sources (see ``dedup``).
-3. ``language_non_english``: the English filter on instruction and response.
-4. ``dedup_near``: optional seeded MinHash near-dedup.
+3. ``language_non_english``: the English filter on instruction and response (``english_rule``).
+4. ``dedup_near``: optional seeded MinHash near-dedup, confirmed by the exact Jaccard.
+
+Steps 2-4 visit the pairs in the ``dedup_keep`` priority order (best score first, or input
+order: source, origin file, line) and keep the first of each duplicate group. They read
+texts through a ``TextLookup`` front to back, one chunk at a time, so the same ``decide``
+serves the in-memory pool (``select_pairs``) and the streaming one (``streaming``).
 5. Rank the eligible rows by score descending, then id ascending (rank 1 = best).
 6. Cut: ``top_k`` rows, ``floor(ratio * eligible)`` rows, or every row with score >= threshold.
 7. Quotas. ``min_per_source`` first reserves the best-ranked rows of each named source (even
@@ -34,15 +39,30 @@ from scar_dagster.progress import Progress
 from scar_dagster.schema import DECISION_COLUMNS
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.dedup import (
+    DEDUP_KEEPS,
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NGRAM_SIZE,
     DEFAULT_NUM_PERM,
+    DedupKeep,
     DedupOn,
     dedup_text,
-    exact_duplicates,
-    near_duplicates,
+    exact_digest,
+    near_duplicates_in_order,
 )
-from scar_dagster.selection.language import DEFAULT_ENGLISH_THRESHOLD, is_english
+from scar_dagster.selection.language import (
+    DEFAULT_ENGLISH_THRESHOLD,
+    ENGLISH_RULES,
+    EnglishRule,
+    is_english,
+)
+from scar_dagster.selection.texts import (
+    DEFAULT_CHUNK_ROWS,
+    ChunkedTexts,
+    DedupTexts,
+    TextLookup,
+    frame_lookup,
+    input_order,
+)
 
 CANDIDATE_COLUMNS = ("id", "source", "score", "instruction", "response")
 
@@ -65,7 +85,11 @@ class SelectionParams:
     """How to pick the subset: exactly one of ``top_k``, ``ratio`` or ``threshold``.
 
     Defaults follow SCAR's reference ``rank_and_filter`` (English share 0.7, MinHash with
-    128 permutations over word bigrams at similarity 0.5), seeded here.
+    128 permutations over word bigrams at similarity 0.5), seeded here. Two choices differ
+    from it by default: ``english_rule="letters"`` (ASCII letters among letters; the
+    reference's ``"reference"`` counts them among all characters) and ``dedup_keep="score"``
+    (the higher-scored copy of a duplicate group stays; the reference's ``"first"`` keeps the
+    earliest in input order).
 
     Example::
 
@@ -78,7 +102,9 @@ class SelectionParams:
     min_per_source: Mapping[str, int] | None = field(default=None)
     max_per_source: Mapping[str, int] | None = field(default=None)
     english_threshold: float | None = DEFAULT_ENGLISH_THRESHOLD
+    english_rule: EnglishRule = "letters"
     dedup_on: DedupOn = "pair"
+    dedup_keep: DedupKeep = "score"
     near_dedup: bool = True
     minhash_threshold: float = DEFAULT_NEAR_THRESHOLD
     num_perm: int = DEFAULT_NUM_PERM
@@ -126,6 +152,10 @@ class SelectionParams:
             raise ValueError(f"english_threshold must be in [0, 1) or None, got {english!r}")
         if self.dedup_on not in ("pair", "response"):
             raise ValueError(f"dedup_on must be 'pair' or 'response', got {self.dedup_on!r}")
+        if self.english_rule not in ENGLISH_RULES:
+            raise ValueError(f"english_rule must be in {ENGLISH_RULES}, got {self.english_rule!r}")
+        if self.dedup_keep not in DEDUP_KEEPS:
+            raise ValueError(f"dedup_keep must be one of {DEDUP_KEEPS}, got {self.dedup_keep!r}")
         if not _is_real(self.minhash_threshold) or not 0.0 < self.minhash_threshold <= 1.0:
             raise ValueError(f"minhash_threshold must be in (0, 1], got {self.minhash_threshold!r}")
         for name, low in (("num_perm", 2), ("ngram_size", 1), ("seed", 0)):
@@ -155,10 +185,15 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _prepare(candidates: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in CANDIDATE_COLUMNS if c not in candidates.columns]
+def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.DataFrame:
+    """Checked candidates sorted by id, with ``_degenerate`` and ``_order`` (input position).
+
+    ``with_texts=False``: a pool for ``decide`` whose texts come from a ``TextLookup``.
+    """
+    needed = CANDIDATE_COLUMNS if with_texts else CANDIDATE_COLUMNS[:3]
+    missing = [c for c in needed if c not in candidates.columns]
     if missing:
-        raise ValueError(f"select_pairs needs columns {list(CANDIDATE_COLUMNS)}; missing {missing}")
+        raise ValueError(f"select_pairs needs columns {list(needed)}; missing {missing}")
     pool = candidates.copy()
     pool["id"] = pool["id"].astype(str)
     repeated = sorted(set(pool["id"][pool["id"].duplicated()]))
@@ -171,60 +206,60 @@ def _prepare(candidates: pd.DataFrame) -> pd.DataFrame:
     if bad:
         raise ValueError(f"scores must be finite numbers; {len(bad)} are not (ids {bad[:3]})")
     pool["source"] = pool["source"].astype(str)
-    for column in ("instruction", "response"):
+    for column in ("instruction", "response") if with_texts else ():
         pool[column] = pool[column].fillna("").astype(str)
     if "degenerate_reason" in pool.columns:
         flag = pool["degenerate_reason"].fillna("").astype(str).str.len() > 0
     else:
         flag = pd.Series(False, index=pool.index)
     pool["_degenerate"] = flag
+    pool["_order"] = input_order(pool)
     return pool.sort_values("id", kind="mergesort", ignore_index=True)
 
 
-def _texts(rows: pd.DataFrame, on: DedupOn) -> list[str]:
-    pairs = zip(rows["instruction"], rows["response"], strict=True)
-    return [dedup_text(instruction, response, on) for instruction, response in pairs]
+def _priority(pool: pd.DataFrame, keep: DedupKeep) -> list[str]:
+    """Ids in dedup priority order: best score (then id), or input order."""
+    if keep == "first":
+        return pool.sort_values("_order", kind="mergesort")["id"].tolist()
+    order = pool.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
+    return order["id"].tolist()
 
 
 def _filter(
-    pool: pd.DataFrame, params: SelectionParams, log: Any = None
+    pool: pd.DataFrame, texts: TextLookup, params: SelectionParams, log: Any, chunk_rows: int
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Steps 1-4: reason (and related id for duplicates) of every ineligible pair id."""
     reason = dict.fromkeys(pool.loc[pool["_degenerate"], "id"], schema.FEATURES_DEGENERATE)
     related: dict[str, str] = {}
-
-    def alive() -> pd.DataFrame:
-        return pool[~pool["id"].isin(list(reason))]
-
-    def drop(mapping: dict[str, str], code: str) -> None:
-        for pid, kept in mapping.items():
-            reason[pid], related[pid] = code, kept
-
-    rows = alive()
-    exact = exact_duplicates(
-        rows["id"].tolist(), rows["score"].tolist(), _texts(rows, params.dedup_on)
-    )
-    drop(exact, schema.DEDUP_EXACT)
-    if params.english_threshold is not None:
-        rows = alive()
-        texts = zip(rows["id"], rows["instruction"], rows["response"], strict=True)
-        progress = Progress("selection: language filter", len(rows), log, unit="pairs")
-        for pid, instruction, response in progress.track(texts):
-            if not is_english((instruction, response), params.english_threshold):
-                reason[pid] = schema.LANGUAGE_NON_ENGLISH
+    walk = _priority(pool[~pool["_degenerate"]], params.dedup_keep)
+    rows = ChunkedTexts(walk, texts, chunk_rows)
+    first_of: dict[bytes, str] = {}
+    english = params.english_threshold
+    progress = Progress("selection: exact dedup and language filter", len(walk), log, unit="pairs")
+    for position in progress.track(range(len(walk))):
+        pid, text = walk[position], rows[position]
+        key = exact_digest(dedup_text(text.instruction, text.response, params.dedup_on))
+        kept = first_of.setdefault(key, pid)
+        if kept != pid:
+            reason[pid], related[pid] = schema.DEDUP_EXACT, kept
+        elif english is not None and not is_english(
+            (text.instruction, text.response), english, params.english_rule
+        ):
+            reason[pid] = schema.LANGUAGE_NON_ENGLISH
+    del first_of
     if params.near_dedup:
-        rows = alive()
-        near = near_duplicates(
-            rows["id"].tolist(),
-            rows["score"].tolist(),
-            _texts(rows, params.dedup_on),
+        rest = [pid for pid in walk if pid not in reason]
+        near = near_duplicates_in_order(
+            rest,
+            DedupTexts(ChunkedTexts(rest, texts, chunk_rows), params.dedup_on),
             threshold=params.minhash_threshold,
             num_perm=params.num_perm,
             ngram_size=params.ngram_size,
             seed=params.seed,
             log=log,
         )
-        drop(near, schema.DEDUP_NEAR)
+        for pid, kept in near.items():
+            reason[pid], related[pid] = schema.DEDUP_NEAR, kept
     return reason, related
 
 
@@ -290,16 +325,40 @@ def select_pairs(
     """Decide every candidate: one row per pair with its reason, rank and related id.
 
     ``candidates`` has ``id, source, score, instruction, response`` and optionally
-    ``degenerate_reason``. Returns ``pair_id, source, selected, reason, rank, score,
-    related_id`` sorted by rank (ineligible rows last, by id); ``rank`` counts eligible rows
-    only. ``attrs["notes"]`` lists edge cases met (empty cutoff, quota shortfalls, ...).
-    The result does not depend on the input row order. ``log`` gets progress lines.
+    ``degenerate_reason`` and ``origin_file, origin_line`` (the input order of
+    ``dedup_keep="first"``; without them the row order is the input order). Returns
+    ``pair_id, source, selected, reason, rank, score, related_id`` sorted by rank (ineligible
+    rows last, by id); ``rank`` counts eligible rows only. ``attrs["notes"]`` lists edge cases
+    met (empty cutoff, quota shortfalls, ...). With ``dedup_keep="score"`` the result does not
+    depend on the input row order. ``log`` gets progress lines.
     """
-    pool = _prepare(candidates)
-    reason, related = _filter(pool, params, log)
-    eligible = pool[~pool["id"].isin(list(reason))]
-    ranked = eligible.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
-    ranked_ids = ranked["id"].tolist()
+    pool = prepare_pool(candidates)
+    return decide(pool, frame_lookup(pool), params, log, chunk_rows=max(1, len(pool)))
+
+
+def decide(
+    pool: pd.DataFrame,
+    texts: TextLookup,
+    params: SelectionParams,
+    log: Any = None,
+    *,
+    ranked: Iterable[str] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> pd.DataFrame:
+    """``select_pairs`` on a pool without texts: ``texts`` fetches them ``chunk_rows`` at a time.
+
+    ``pool`` has one row per pair, sorted by id: ``id, source, score, _degenerate`` (bool) and
+    ``_order`` (input position). ``ranked`` yields pool ids by score descending, then id
+    ascending (e.g. the SQL walk; ids outside the pool are skipped); by default the pool is
+    sorted so.
+    """
+    reason, related = _filter(pool, texts, params, log, chunk_rows)
+    if ranked is None:
+        order = pool.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
+        ranked = order["id"].tolist()
+    members = set(pool["id"])
+    ranked_ids = [pid for pid in ranked if pid in members and pid not in reason]
+    del members
     rank = {pid: position + 1 for position, pid in enumerate(ranked_ids)}
     source_of = dict(zip(pool["id"], pool["source"], strict=True))
     score_of = dict(zip(pool["id"], pool["score"], strict=True))

@@ -1,9 +1,16 @@
-"""Streaming top-k selection over the ``scored_pairs`` SQL table, memory bounded by the chunk.
+"""Streaming selection over the ``scored_pairs`` SQL table: texts fetched chunk by chunk.
 
-``select_pairs`` loads the whole pool with its texts. At millions of rows this walks the scores
-instead: one SQL query ordered by score descending, then pair id ascending (ordered in the
-database, fetched ``chunk_rows`` at a time), texts fetched only for the rows walked, and the same
-per-row filters as ``select_pairs`` in the same order:
+``streaming_decisions`` is the path ``curate`` takes for a large pool: the rank order comes
+from one SQL query (score descending, then pair id ascending), the pool it decides holds ids,
+sources, scores, features and input positions but no texts, and the filters read texts through
+a ``TextLookup`` one chunk at a time (``select.decide``, the same code as ``select_pairs``). Every
+option is supported (ratio, per-source quotas, near-dedup, keep-first) and the decisions equal
+``select_pairs``' on the same pool.
+
+``streaming_select`` is an early-stopping variant for a top-k or threshold that decides only
+the rows it walks (no decisions for the rest): one SQL query ordered by score descending, then
+pair id ascending (ordered in the database, fetched ``chunk_rows`` at a time), texts fetched
+only for the rows walked, and the same per-row filters as ``select_pairs`` in the same order:
 
 1. ``features_degenerate`` when the looked-up pair has a ``degenerate_reason``;
 2. ``dedup_exact``: the first pair walked with a given normalised text is kept (the walk is in
@@ -15,10 +22,10 @@ For ``top_k`` or ``threshold`` without quotas and without MinHash near-dedup, th
 and ranks equal ``select_pairs``' for the same scored pairs. Memory: one chunk of ids, scores and
 texts, the accepted rows, and one 64-hex key per non-degenerate row walked (the exact-dedup set).
 
-Not supported (``ValueError``): ``ratio`` — its budget is ``floor(ratio * eligible)`` and the
-eligible count needs every row's filters, i.e. every text; convert it to ``top_k`` yourself
-(for instance from a ``count(*)`` of scored rows, which over-counts ineligible ones) — per-source
-quotas, and MinHash near-dedup (a pair can be a near duplicate of any better-scored pair).
+Not supported there (``ValueError``; use ``streaming_decisions``): ``ratio`` (its budget is
+``floor(ratio * eligible)``, and the eligible count needs every row's filters), per-source
+quotas, MinHash near-dedup (a pair can be a near duplicate of any better-scored pair) and
+``dedup_keep="first"`` (the walk is in score order).
 
 Pairs scored in SQL for which the lookup returns nothing are not candidates (as in ``curate``,
 whose pool is the kept pairs joined with their scores); they are counted as ``missing_text``.
@@ -27,35 +34,25 @@ whose pool is the kept pairs joined with their scores); they are counted as ``mi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
 
 from scar_dagster import schema
+from scar_dagster.selection.candidates import build_candidates
 from scar_dagster.selection.dedup import dedup_text, exact_key
 from scar_dagster.selection.language import is_english
-from scar_dagster.selection.select import SelectionParams
+from scar_dagster.selection.select import SelectionParams, decide, prepare_pool
+from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, PairText, TextLookup, frame_lookup
 from scar_dagster.storage.tables import scored_pairs
 
-DEFAULT_CHUNK_ROWS = 2000
+__all__ = ["DEFAULT_CHUNK_ROWS", "PairText", "TextLookup"]
 MISSING_TEXT = "missing_text"
 SELECTED_COLUMNS = ("pair_id", "source", "score", "rank")
-
-
-@dataclass(frozen=True, slots=True)
-class PairText:
-    """What the filters need of one pair: its texts and its feature-stage degenerate reason."""
-
-    instruction: str
-    response: str
-    degenerate_reason: str | None = None
-
-
-TextLookup = Callable[[Sequence[str]], Mapping[str, PairText]]
-"""Given a chunk of pair ids, return the texts of those it knows (missing ids: not candidates)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +76,8 @@ def check_streamable(params: SelectionParams) -> None:
         raise ValueError("streaming selection does not apply per-source quotas")
     if params.near_dedup:
         raise ValueError("streaming selection does not run MinHash near-dedup (near_dedup=False)")
+    if params.dedup_keep != "score":
+        raise ValueError("streaming selection walks in score order: dedup_keep must be 'score'")
 
 
 def iter_score_chunks(
@@ -113,7 +112,8 @@ def _reject_reason(text: PairText, params: SelectionParams, seen: set[str]) -> s
         return schema.DEDUP_EXACT
     seen.add(key)
     threshold = params.english_threshold
-    if threshold is not None and not is_english((text.instruction, text.response), threshold):
+    english = (text.instruction, text.response)
+    if threshold is not None and not is_english(english, threshold, params.english_rule):
         return schema.LANGUAGE_NON_ENGLISH
     return None
 
@@ -166,3 +166,65 @@ def _result(
         {"pair_id": "str", "source": "str", "score": "float64", "rank": "int64"}
     )
     return StreamingResult(selected=frame, walked=walked, chunks=chunks, reasons=reasons)
+
+
+@dataclass(frozen=True)
+class StreamedSelection:
+    """Decisions of the streaming path and the text-free pool they were made on."""
+
+    decisions: pd.DataFrame  # as select_pairs
+    candidates: pd.DataFrame  # scored pairs with features, without texts
+    unscored: pd.DataFrame  # select_unscored decisions
+    texts_fetched: int  # pair texts the lookup returned (reads, not distinct pairs)
+    lookups: int  # lookup calls (chunks and single confirmations)
+
+
+def ranked_scores(
+    engine: Engine, ranker_version: str, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> pd.DataFrame:
+    """``pair_id, score`` of one ranker version in rank order, sorted by the database."""
+    ids: list[str] = []
+    values: list[float] = []
+    for chunk in iter_score_chunks(engine, ranker_version, chunk_rows):
+        for pair_id, _, score in chunk:
+            ids.append(pair_id)
+            values.append(score)
+    return pd.DataFrame({"pair_id": pd.Series(ids, dtype="str"), "score": values})
+
+
+def streaming_decisions(
+    engine: Engine,
+    ranker_version: str,
+    pairs: pd.DataFrame,
+    features: pd.DataFrame,
+    params: SelectionParams,
+    texts: TextLookup | None = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    log: Any = None,
+) -> StreamedSelection:
+    """Decide every kept pair scored by ``ranker_version``, reading texts chunk by chunk.
+
+    ``pairs`` needs ``id, source`` (and ``origin_file, origin_line`` for the input order);
+    its ``instruction, response`` are read only through ``texts`` (default: a lookup over
+    ``pairs`` itself). Same decisions as ``select_pairs`` on ``build_candidates``' pool.
+    """
+    scores = ranked_scores(engine, ranker_version, chunk_rows)
+    candidates, unscored = build_candidates(pairs, features, scores, with_texts=False)
+    pool = prepare_pool(candidates, with_texts=False)
+    counted = _Counted(texts or frame_lookup(pairs))
+    decisions = decide(pool, counted, params, log, ranked=scores["pair_id"], chunk_rows=chunk_rows)
+    return StreamedSelection(decisions, candidates, unscored, counted.fetched, counted.calls)
+
+
+class _Counted:
+    """A ``TextLookup`` that counts its calls and the texts it returned."""
+
+    def __init__(self, lookup: TextLookup) -> None:
+        self.lookup, self.calls, self.fetched = lookup, 0, 0
+
+    def __call__(self, ids: Sequence[str]) -> Mapping[str, PairText]:
+        found = self.lookup(ids)
+        self.calls += 1
+        self.fetched += len(found)
+        return found

@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -413,24 +414,30 @@ def top_scores(engine: Engine, ranker_version: str, k: int) -> pd.DataFrame:
 # ---------------------------------------------------------------- selection decisions
 
 
-def _decision_rows(frame: pd.DataFrame, version: str, at: datetime) -> list[dict[str, Any]]:
+def _decision_rows(
+    frame: pd.DataFrame, version: str, at: datetime
+) -> Iterator[list[dict[str, Any]]]:
+    """Insert rows of ``frame``, ``CHUNK_ROWS`` at a time (a million decisions as dicts at once
+    would cost ~1 GB)."""
     _require(frame, ("pair_id", "source", "selected", "reason"), "write_decisions")
     duplicated = frame["pair_id"][frame["pair_id"].duplicated()].tolist()
     if duplicated:
         raise ValueError(f"decisions must have one row per pair_id; repeated: {duplicated[:3]}")
-    columns = {
-        "subset_version": [version] * len(frame),
-        "pair_id": _values(frame, "pair_id", str),
-        "source": _values(frame, "source", str),
-        "selected": _values(frame, "selected", bool),
-        "reason": _values(frame, "reason", str),
-        "rank": _values(frame, "rank", int),
-        "score": _values(frame, "score", float),
-        "related_id": _values(frame, "related_id", str),
-        "decided_at": [at] * len(frame),
-    }
-    names = list(columns)
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    for start in range(0, len(frame), CHUNK_ROWS):
+        part = frame.iloc[start : start + CHUNK_ROWS]
+        columns = {
+            "subset_version": [version] * len(part),
+            "pair_id": _values(part, "pair_id", str),
+            "source": _values(part, "source", str),
+            "selected": _values(part, "selected", bool),
+            "reason": _values(part, "reason", str),
+            "rank": _values(part, "rank", int),
+            "score": _values(part, "score", float),
+            "related_id": _values(part, "related_id", str),
+            "decided_at": [at] * len(part),
+        }
+        names = list(columns)
+        yield [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 @_masked_errors
@@ -451,11 +458,12 @@ def write_decisions(
     config = meta.get("config", {})
     if not isinstance(config, str):
         config = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    rows = _decision_rows(decisions, subset_version, created_at)
+    chunks = _decision_rows(decisions, subset_version, created_at)
+    first = next(chunks, [])  # validates the frame before anything is written
     version_row = {
         "subset_version": subset_version,
         "created_at": created_at,
-        "n_selected": sum(1 for r in rows if r["selected"]),
+        "n_selected": sum(bool(v) for v in _values(decisions, "selected", bool)),
         "ranker_version": str(meta["ranker_version"]),
         "config_json": config,
     }
@@ -464,9 +472,10 @@ def write_decisions(
         _upsert(conn, subset_versions, ("subset_version",), [version_row])
         table = selection_decisions
         conn.execute(delete(table).where(table.c.subset_version == subset_version))
-        for chunk in _chunks(rows, CHUNK_ROWS):
-            conn.execute(insert(table), list(chunk))
-    return len(rows)
+        for chunk in itertools.chain([first], chunks):
+            if chunk:
+                conn.execute(insert(table), chunk)
+    return len(decisions)
 
 
 @_masked_errors

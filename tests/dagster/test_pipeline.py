@@ -101,6 +101,7 @@ def test_subset_is_the_consistent_style_and_explained(pipeline):
     decisions = tables.read_decisions(pipeline["engine"], version)
     reasons = decisions.set_index("pair_id")["reason"]
     assert (reasons == "language_non_english").sum() == 1
+    assert (reasons == "dedup_near").sum() == 7  # the planted reposts, by exact Jaccard ~0.8
     assert {"ingest_malformed_json", "ingest_empty_text", "ingest_duplicate"} <= set(reasons)
     input_rows = 15 + 19
     assert len(decisions) == input_rows  # every input row has exactly one decision
@@ -229,3 +230,21 @@ def test_ranker_trains_from_a_quadruple_file_before_any_source_exists(tmp_path):
         )
     assert result.success
     assert _meta(result, "style_ranker")["promoted"] is True
+
+
+def test_streaming_selection_gives_the_same_subset(own_pipeline):
+    """selected_subset on the streaming path (SQL score order, texts chunk by chunk) decides
+    every row as the in-memory path the pipeline took (a pool this small stays in memory)."""
+    built = _meta(own_pipeline["results"]["selection"], "selected_subset")
+    assert built["selection_path"] == "memory"
+    engine = own_pipeline["engine"]
+    before = tables.read_decisions(engine, built["subset_version"])
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
+    config = run_config(own_pipeline["quads"], top_k=8, mode="streaming", chunk_rows=3)
+    result = materialize_group(own_pipeline["instance"], res, config, ["selection"])
+    meta = _meta(result, "selected_subset")
+    assert meta["selection_path"] == "streaming"
+    assert meta["subset_version"] == built["subset_version"]
+    assert meta["decisions_by_reason"] == built["decisions_by_reason"]
+    after = tables.read_decisions(engine, meta["subset_version"])  # rewritten by this run
+    pd.testing.assert_frame_equal(after, before)

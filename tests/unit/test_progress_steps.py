@@ -21,9 +21,8 @@ def test_selection_reports_the_language_filter_and_near_dedup():
     candidates = pd.DataFrame(rows, columns=["id", "source", "score", "instruction", "response"])
     lines = Lines()
     select_pairs(candidates, SelectionParams(ratio=0.5), log=lines)
-    assert _final(lines, "selection: language filter").startswith(
-        "selection: language filter: 6/6 pairs (100.0%)"
-    )
+    step = "selection: exact dedup and language filter"  # one pass over the texts
+    assert _final(lines, step).startswith(f"{step}: 6/6 pairs (100.0%)")
     assert "6/6 texts" in _final(lines, "selection: near-dedup signatures")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from scar_dagster.selection.dedup import (
     dedup_text,
     exact_duplicates,
@@ -87,15 +89,42 @@ def test_near_dedup_does_not_chain_through_dropped_pairs() -> None:
     assert found == {"b": "a"}  # c is kept: its only match, b, was dropped
 
 
+def test_borderline_pairs_follow_the_exact_jaccard_not_the_estimate() -> None:
+    from datasketch import MinHash
+
+    def words(lo: int, hi: int) -> str:
+        return " ".join(f"t{i}" for i in range(lo, hi))
+
+    def estimate(a: str, b: str, seed: int) -> float:
+        x, y = MinHash(num_perm=128, seed=seed), MinHash(num_perm=128, seed=seed)
+        x.update_batch(shingles(a, 1))
+        y.update_batch(shingles(b, 1))
+        return float(np.mean(x.hashvalues == y.hashvalues))
+
+    options = {"threshold": 0.5, "ngram_size": 1}
+    below = (words(1, 51), words(18, 68))  # exact 33 / 67 = 0.49; seed 1 estimates 0.56
+    assert estimate(*below, seed=1) >= 0.5
+    assert near_duplicates(["a", "b"], [2.0, 1.0], list(below), seed=1, **options) == {}
+    above = (words(1, 51), words(16, 66))  # exact 35 / 65 = 0.54; seed 9 estimates 0.48
+    assert estimate(*above, seed=9) < 0.5
+    found = near_duplicates(["a", "b"], [2.0, 1.0], list(above), seed=9, **options)
+    assert found == {"b": "a"}
+
+
 def test_texts_without_words_are_never_near_duplicates() -> None:
     assert shingles("!!! ???") == []
     assert shingles("one") == [b"one"]
     assert near_duplicates(["a", "b"], [1.0, 0.0], ["", "..."]) == {}
 
 
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(shingles(a)), set(shingles(b))
+    return len(x & y) / len(x | y)
+
+
 def _reference_with_minhash_lsh(ids, scores, texts, threshold, num_perm, seed):
-    """The straightforward datasketch MinHashLSH loop the compact banding must reproduce."""
-    import numpy as np
+    """The straightforward datasketch MinHashLSH loop (candidates confirmed by exact Jaccard)
+    that the compact banding must reproduce."""
     from datasketch import MinHash, MinHashLSH
 
     from scar_dagster.selection.dedup import priority_order
@@ -108,14 +137,12 @@ def _reference_with_minhash_lsh(ids, scores, texts, threshold, num_perm, seed):
             continue
         minhash = MinHash(num_perm=num_perm, seed=seed)
         minhash.update_batch(tokens)
-        hits = [
-            k for k in lsh.query(minhash) if np.mean(kept[k] == minhash.hashvalues) >= threshold
-        ]
+        hits = [k for k in lsh.query(minhash) if _jaccard(kept[k], texts[i]) >= threshold]
         if hits:
             dropped[ids[i]] = min(hits, key=position.__getitem__)
             continue
         lsh.insert(ids[i], minhash)
-        kept[ids[i]], position[ids[i]] = minhash.hashvalues, step
+        kept[ids[i]], position[ids[i]] = texts[i], step
     return dropped
 
 
@@ -134,3 +161,32 @@ def test_compact_banding_matches_minhash_lsh() -> None:
         expected = _reference_with_minhash_lsh(ids, scores, texts, threshold, 128, 9)
         assert near_duplicates(ids, scores, texts, threshold=threshold, seed=9) == expected
         assert expected  # the planted copies are found
+
+
+def test_keep_first_keeps_the_earlier_pair_in_input_order() -> None:
+    base = essay(3)
+    edited = base.replace(base.split()[7], "changed", 1)
+    ids, scores, texts = ["late", "early"], [9.0, 1.0], [base, edited]
+    first = [1, 0]  # "early" comes first in the input although it scores lower
+    assert near_duplicates(ids, scores, texts, seed=3) == {"early": "late"}
+    assert near_duplicates(ids, scores, texts, seed=3, order=first) == {"late": "early"}
+    assert exact_duplicates(ids, scores, [base, base]) == {"early": "late"}
+    assert exact_duplicates(ids, scores, [base, base], order=first) == {"late": "early"}
+
+
+def test_near_duplicates_reads_texts_front_to_back_then_only_candidates() -> None:
+    from scar_dagster.selection.dedup import near_duplicates_in_order
+
+    texts = [essay(s) for s in range(20)]
+    texts.append(texts[4].replace(texts[4].split()[3], "edited", 1))
+    reads: list[int] = []
+
+    class Recording(list):
+        def __getitem__(self, i):
+            reads.append(i)
+            return super().__getitem__(i)
+
+    ids = [f"p{i}" for i in range(len(texts))]
+    assert near_duplicates_in_order(ids, Recording(texts), seed=1) == {"p20": "p4"}
+    assert reads[: len(texts)] == list(range(len(texts)))  # the signature pass, in order
+    assert set(reads[len(texts) :]) == {4, 20}  # the one confirmation

@@ -89,10 +89,13 @@ def expected(pool: pd.DataFrame, params: SelectionParams) -> pd.DataFrame:
     [{"top_k": 0}, {"top_k": 1}, {"top_k": 25}, {"top_k": 500}, {"threshold": 0.5}],
 )
 @pytest.mark.parametrize("dedup_on", ["pair", "response"])
-def test_same_ids_and_ranks_as_select_pairs(engine, chunk_rows, cutoff, dedup_on):
+@pytest.mark.parametrize("english_rule", ["letters", "reference"])
+def test_same_ids_and_ranks_as_select_pairs(engine, chunk_rows, cutoff, dedup_on, english_rule):
     pool = planted_pool()
     write_scores(engine, pool)
-    params = SelectionParams(**cutoff, near_dedup=False, dedup_on=dedup_on)
+    params = SelectionParams(
+        **cutoff, near_dedup=False, dedup_on=dedup_on, english_rule=english_rule
+    )
     result = streaming_select(engine, RANKER, params, Lookup(pool), chunk_rows=chunk_rows)
     got = result.selected[["pair_id", "rank"]].astype({"rank": "Int64"})
     pd.testing.assert_frame_equal(got, expected(pool, params), check_dtype=False)
@@ -154,6 +157,7 @@ def test_chunks_come_in_score_then_id_order(engine):
         SelectionParams(top_k=3, near_dedup=False, max_per_source={"a": 1}),
         SelectionParams(top_k=3, near_dedup=False, min_per_source={"a": 1}),
         SelectionParams(top_k=3),  # near_dedup defaults to True
+        SelectionParams(top_k=3, near_dedup=False, dedup_keep="first"),
     ],
 )
 def test_whole_pool_options_are_refused(engine, params):

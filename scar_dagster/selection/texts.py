@@ -1,0 +1,161 @@
+"""Texts of the pool, fetched on demand: a whole frame in memory or chunk by chunk from a store.
+
+The filters read texts front to back in a priority order (exact dedup, language, MinHash
+signatures) and then only at a few positions (near-duplicate confirmation). ``ChunkedTexts``
+serves that pattern from any ``TextLookup`` holding one chunk at a time, so the selection's
+memory does not grow with the texts of the pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar, overload
+
+import numpy as np
+import pandas as pd
+
+from scar_dagster.selection.dedup import DedupOn, dedup_text
+
+DEFAULT_CHUNK_ROWS = 2000
+_T = TypeVar("_T")
+INPUT_ORDER_COLUMNS = ("source", "origin_file", "origin_line")
+
+
+@dataclass(frozen=True, slots=True)
+class PairText:
+    """What the filters need of one pair: its texts and its feature-stage degenerate reason."""
+
+    instruction: str
+    response: str
+    degenerate_reason: str | None = None
+
+
+TextLookup = Callable[[Sequence[str]], Mapping[str, PairText]]
+"""Given a chunk of pair ids, return the texts of those it knows (missing ids: not candidates)."""
+
+
+class _ReadOnDemand(Sequence[_T]):
+    """A sequence whose items are made on read by ``_item`` (a slice reads each position)."""
+
+    @overload
+    def __getitem__(self, position: int) -> _T: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[_T]: ...
+    def __getitem__(self, position: int | slice) -> _T | list[_T]:
+        if isinstance(position, slice):
+            return [self._item(i) for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        return self._item(position)
+
+    def _item(self, position: int) -> _T:
+        raise NotImplementedError
+
+
+class ChunkedTexts(_ReadOnDemand[PairText]):
+    """``PairText`` of ``ids`` (in that order), fetched ``chunk_rows`` at a time on demand.
+
+    Reading front to back costs one lookup per chunk; a read outside the current chunk that
+    does not continue it (a confirmation) fetches that id alone. An id the lookup does not
+    know raises ``KeyError``: every id walked must have its texts.
+    """
+
+    def __init__(
+        self, ids: Sequence[str], lookup: TextLookup, chunk_rows: int = DEFAULT_CHUNK_ROWS
+    ) -> None:
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+        self._ids, self._lookup, self._chunk_rows = ids, lookup, chunk_rows
+        self._start, self._window = 0, []  # the current chunk: positions start..start+len
+        self.lookups = 0  # lookups made (chunks and single ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _item(self, position: int) -> PairText:
+        offset = position - self._start
+        if 0 <= offset < len(self._window):
+            return self._window[offset]
+        if position == self._start + len(self._window) or not self._window:
+            self._start = position
+            self._window = self._fetch(self._ids[position : position + self._chunk_rows])
+            return self._window[0]
+        return self._fetch([self._ids[position]])[0]
+
+    def _fetch(self, ids: Sequence[str]) -> list[PairText]:
+        self.lookups += 1
+        found = self._lookup(ids)
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            raise KeyError(f"no texts for {len(missing)} pair ids (e.g. {missing[:3]})")
+        return [found[pid] for pid in ids]
+
+
+def frame_lookup(frame: pd.DataFrame) -> TextLookup:
+    """A ``TextLookup`` over a frame with ``id, instruction, response`` (and optionally
+    ``degenerate_reason``): an id index; texts are taken from the frame one chunk at a time
+    (not converted to Python strings all at once)."""
+    position = pd.Index(frame["id"].astype(str))
+    if position.has_duplicates:
+        raise ValueError("frame_lookup needs unique ids")
+    columns = [c for c in ("instruction", "response", "degenerate_reason") if c in frame.columns]
+    texts = frame[columns].reset_index(drop=True)
+
+    def lookup(ids: Sequence[str]) -> dict[str, PairText]:
+        rows = position.get_indexer(list(ids))
+        known = [(pid, i) for pid, i in zip(ids, rows, strict=True) if i >= 0]
+        part = texts.iloc[[i for _, i in known]]
+        instruction, response = part["instruction"].tolist(), part["response"].tolist()
+        reasons = (
+            part["degenerate_reason"].tolist()
+            if "degenerate_reason" in part.columns
+            else [None] * len(part)
+        )
+        return {
+            pid: PairText(_text(q), _text(a), _reason(d))
+            for (pid, _), q, a, d in zip(known, instruction, response, reasons, strict=True)
+        }
+
+    return lookup
+
+
+def _text(value: object) -> str:
+    """A text cell as a string; missing (None, NaN, NA) is empty."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _reason(value: object) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+def input_order(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's position in input order: by source, origin file and line when the frame has
+    them (sources sorted, as cross-source dedup), else the frame's row order."""
+    if all(column in frame.columns for column in INPUT_ORDER_COLUMNS):
+        keys = frame[list(INPUT_ORDER_COLUMNS)].reset_index(drop=True)
+        keys = keys.assign(origin_line=pd.to_numeric(keys["origin_line"]).fillna(-1))
+        keys = keys.astype({"source": "str", "origin_file": "str"})
+        ordered = keys.sort_values(list(INPUT_ORDER_COLUMNS), kind="mergesort").index.to_numpy()
+    else:
+        ordered = np.arange(len(frame))
+    order = np.empty(len(frame), dtype=np.int64)
+    order[ordered] = np.arange(len(frame))
+    return order
+
+
+class DedupTexts(_ReadOnDemand[str]):
+    """The dedup text (``dedup_text``) of each pair of a ``PairText`` sequence, made on read."""
+
+    def __init__(self, rows: Sequence[PairText], on: DedupOn) -> None:
+        self._rows, self._on = rows, on
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _item(self, position: int) -> str:
+        row = self._rows[position]
+        return dedup_text(row.instruction, row.response, self._on)
