@@ -127,6 +127,10 @@ def _fine_tune_once(instance, defs) -> None:
         print(f"  fine_tune_sensor: {result.skip_message or 'nothing to launch'}")
 
 
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def _run_key_filter(run_key: str):
     from dagster import DagsterRunStatus, RunsFilter
 
@@ -144,7 +148,7 @@ def _print_selection(instance) -> None:
     )
     print(
         f"  in-distribution accuracy (splits of that same training data, all comparisons, ties "
-        f"wrong): validation {ranker['val_accuracy']}, test {ranker['test_accuracy']}"
+        f"wrong): validation {_fmt(ranker['val_accuracy'])}, test {_fmt(ranker['test_accuracy'])}"
     )
     evaluation = _latest_metadata(instance, "ranker_evaluation")
     if evaluation:

@@ -17,20 +17,12 @@ from tests.pipeline import materialize_group, resources, run_config
 SOURCES = ("forum", "guides")
 
 
-def save_tiny_lm(path: Path) -> Path:
-    """Save the seeded 2-layer test Llama (see ``tests/tiny_models.py``) as a model folder."""
-    from tests.tiny_models import tiny_llama
-
-    tokenizer, model = tiny_llama(hidden_size=32)
-    tokenizer.save_pretrained(path)
-    model.save_pretrained(path)
-    return path
-
-
-def tiny_lm_resources(home: Path, landing: Path, lm: Path) -> dict:
-    """The pipeline test resources with the tiny LM for perplexity."""
+def shard_resources(home: Path, landing: Path) -> dict:
+    """The pipeline test resources with the offline SmolLM2 in float32 for perplexity: a real LM,
+    so the style gate measures style (a random tiny LM's perplexities are noise), and float32, so
+    a pair's perplexity does not depend on which pairs share its batch (a shard batches others)."""
     res = resources(home, landing)
-    res["instruct_lm"] = InstructLMResource(model=str(lm), cache_dir=str(home / "models"))
+    res["instruct_lm"] = InstructLMResource(cache_dir=res["instruct_lm"].cache_dir, dtype="float32")
     return res
 
 

@@ -143,8 +143,10 @@ class SourceReader:
                 for record in read_records(info.key, counted):  # type: ignore[arg-type]
                     seen_any = True
                     self.input_records += 1
-                    self.progress.advance(counted.count - read)
-                    read = counted.count
+                    # Parquet readers seek and re-read (footer, pages): cap at the file's size.
+                    done = min(counted.count, info.size)
+                    self.progress.advance(done - read)
+                    read = done
                     yield _accept(record, source, info.key, self.params, first_seen)
         except (OSError, UnicodeError, ValueError) as error:
             detail = f"cannot read file: {type(error).__name__}: {error}"

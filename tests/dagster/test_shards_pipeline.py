@@ -1,7 +1,7 @@
 """Four shards per source select the same subset as one, featurizing and scoring every pair once.
 
 The planted pipeline runs twice on the same data (one shard, then four shards per source), each
-on its own storage root, database and instance, with the tiny test LM for perplexity.
+on its own storage root, database and instance, with the offline SmolLM2 (float32) for perplexity.
 """
 
 import shutil
@@ -24,20 +24,19 @@ from tests.pipeline import (
 from tests.shards import (
     SOURCES,
     run_sharded_pipeline,
-    save_tiny_lm,
+    shard_resources,
     shard_run_config,
-    tiny_lm_resources,
 )
 
 SHARDS = 4
 
 
-def _build(root: Path, lm: Path, quads: Path, shards: int) -> dict:
+def _build(root: Path, quads: Path, shards: int) -> dict:
     landing, home = root / "landing", root / "home"
     home.mkdir(parents=True)
     write_landing(landing)
     (root / "instance").mkdir()
-    res = tiny_lm_resources(home, landing, lm)
+    res = shard_resources(home, landing)
     with DagsterInstance.local_temp(str(root / "instance")) as instance:
         defs, results = run_sharded_pipeline(instance, res, quads, shards, top_k=8)
     return {
@@ -55,9 +54,8 @@ def _build(root: Path, lm: Path, quads: Path, shards: int) -> dict:
 def runs(tmp_path_factory) -> dict[int, dict]:
     """The pipeline with 1 and with 4 shards per source, on the same planted data."""
     base = tmp_path_factory.mktemp("shards")
-    lm = save_tiny_lm(base / "tiny-lm")
     quads = write_quadruples(base / "quads.jsonl")
-    return {n: _build(base / f"n{n}", lm, quads, n) for n in (1, SHARDS)}
+    return {n: _build(base / f"n{n}", quads, n) for n in (1, SHARDS)}
 
 
 def _meta(result, node: str) -> list[dict]:
@@ -163,8 +161,8 @@ def test_new_rows_are_scored_once_across_the_shards(runs, tmp_path):
     """Re-ingest a source with 10 new rows, re-run its shards: only the new rows are scored."""
     run = runs[SHARDS]
     root = tmp_path / "copy"
-    shutil.copytree(run["root"], root, ignore=shutil.ignore_patterns("tiny-lm"))
-    res = tiny_lm_resources(root / "home", root / "landing", Path(run["res"]["instruct_lm"].model))
+    shutil.copytree(run["root"], root)
+    res = shard_resources(root / "home", root / "landing")
     write_jsonl(
         root / "landing" / "forum" / "b.jsonl",
         [
