@@ -11,6 +11,7 @@ from dagster import (
 
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.metadata import latest_metadata
+from scar_dagster.dagster.partitions import concat_partitions
 from scar_dagster.dagster.resources import InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import EvaluationConfig
 
@@ -60,7 +61,7 @@ def ranker_evaluation(
         split_seed=style_ranker.get("split_seed", 42),
         threshold=style_ranker.get("quality_threshold", 5.0),
         data_origin=upstream.get("provenance", "unknown origin"),
-        pool=clean_pool(style_features),
+        pool=clean_pool(concat_partitions(style_features)),
         subset_ids=selected_subset["id"],
         seeds=config.seeds,
         batch_size=config.batch_size,

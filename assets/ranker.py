@@ -17,6 +17,7 @@ from dagster import (
 )
 
 from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_metadata
+from scar_dagster.dagster.partitions import concat_partitions
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
@@ -64,7 +65,7 @@ def ranker_training_data(
     extra: dict[str, Any] = {}
     if config.generate:
         data, build = generate_training_data(
-            list((raw_pairs or {}).values()),
+            concat_partitions(raw_pairs),
             backends.chat(config.generation_backend),
             backends.judge,
             sample_size=config.sample_size,

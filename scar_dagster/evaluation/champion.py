@@ -82,8 +82,6 @@ def evaluate_champion(
     return ChampionEvaluation(origin, in_distribution, accuracy, spread)
 
 
-def clean_pool(style_features: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """All partitions of ``style_features`` without degenerate rows."""
-    frames = [f for _, f in sorted(style_features.items()) if f is not None]
-    pool = pd.concat(frames, ignore_index=True)
-    return pool[pool["degenerate_reason"].isna()]
+def clean_pool(style_features: pd.DataFrame) -> pd.DataFrame:
+    """The ``style_features`` rows (of every partition) without degenerate rows."""
+    return style_features[style_features["degenerate_reason"].isna()]

@@ -201,7 +201,7 @@ def _has_qualities(row: Mapping[str, Any]) -> bool:
 
 
 def generate_training_data(
-    frames: Sequence[pd.DataFrame],
+    pool: pd.DataFrame,
     generator: Any,
     judge: QualityJudge | None = None,
     *,
@@ -209,20 +209,17 @@ def generate_training_data(
     seed: int,
     log: Any = None,
 ) -> tuple[TrainingData, QuadrupleBuild]:
-    """Quadruples generated from a seeded sample of raw pairs, as SCAR designs them.
+    """Quadruples generated from a seeded sample of the ``pool`` of raw pairs, as SCAR designs them.
 
     ``generator`` is any chat backend (``scar_dagster.llm``: the local instruct LM or an
     OpenAI-compatible endpoint), ``judge`` any quality judge (default the heuristic). Returns the
     data and the build (its failure share and drop reasons); see ``build_quadruples``.
     """
-    import pandas as pd
-
     from scar_dagster.ranker.training_data import build_quadruples, sample_pairs_for_training
 
-    frames = [f for f in frames if f is not None]
-    if not frames:
+    if pool.empty:
         raise ValueError("generate: true needs raw_pairs: ingest at least one source first")
-    sample = sample_pairs_for_training(pd.concat(frames, ignore_index=True), sample_size, seed)
+    sample = sample_pairs_for_training(pool, sample_size, seed)
     columns = [c for c in ("id", "source", "instruction", "response") if c in sample]
     build = build_quadruples(sample[columns].to_dict("records"), generator, judge, log=log)
     origin = f"generated from {len(sample)} raw pairs by {build.generator}"
