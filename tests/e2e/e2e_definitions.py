@@ -1,11 +1,11 @@
-"""The e2e code location: the real graph with a tiny LM, a 2-step fine-tune and fast sensors.
+"""The e2e code location: the real graph with a 2-step fine-tune and fast sensors.
 
 Assets, checks, jobs, schedule, IO managers, storage and the SQL database are the real ones
 from ``definitions.py`` (storage root, landing zone and database from ``SCAR_HOME``,
 ``SCAR_LANDING_ZONE`` and ``SCAR_DATABASE_URL`` as for users). Only these differ:
 
-- ``instruct_lm`` is the tiny random Llama saved at ``$SCAR_E2E_INSTRUCT_LM`` (perplexity and
-  the fine-tune base), so a run takes seconds instead of minutes;
+- ``instruct_lm`` is the offline SmolLM2 as for users (a random tiny LM's perplexities are noise,
+  and the style gate on the subset measures them);
 - ``fine_tune`` runs the local SFT launcher for 2 steps;
 - ``check_thresholds`` accepts any validation accuracy (the ranker trains for 2 epochs);
 - the three sensors are built by the same factories/classes as ``assets/jobs.py`` with
@@ -29,7 +29,6 @@ from scar_dagster.dagster.partitions import data_source_partitions
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     FineTuneResource,
-    InstructLMResource,
 )
 from scar_dagster.dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
 
@@ -37,13 +36,9 @@ INTERVAL = int(os.environ.get("SCAR_E2E_SENSOR_INTERVAL", "5"))
 
 
 def _resources() -> dict:
-    """Real resources from the environment, with the tiny LM and a 2-step fine-tune."""
+    """Real resources from the environment, with a 2-step fine-tune."""
     home = settings.scar_home(definitions.PROJECT_DIR)
     res = definitions.build_resources(home)
-    res["instruct_lm"] = InstructLMResource(
-        model=os.environ["SCAR_E2E_INSTRUCT_LM"],
-        cache_dir=settings.model_cache_dir(definitions.PROJECT_DIR),
-    )
     res["check_thresholds"] = CheckThresholdsResource(min_validation_accuracy=0.0)
     res["fine_tune"] = FineTuneResource(
         output_root=settings.finetune_dir(home), max_steps=2, batch_size=2, max_length=64

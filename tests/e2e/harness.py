@@ -167,17 +167,6 @@ def sensor_ticks(server: "DagsterDev", limit: int = 5) -> dict[str, list[dict]]:
     return ticks
 
 
-def _write_tiny_lm(path: Path) -> Path:
-    """Save the seeded 2-layer test Llama (MiniLM tokenizer + chat template) to ``path``."""
-    from tests.tiny_models import tiny_llama
-
-    tokenizer, model = tiny_llama(hidden_size=32)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    tokenizer.save_pretrained(path)
-    model.save_pretrained(path)
-    return path
-
-
 def _workspace(root: Path) -> Path:
     path = root / "workspace.yaml"
     path.write_text(
@@ -231,7 +220,7 @@ def _location_loaded(server: DagsterDev) -> bool:
 
 def prepare_home(root: Path) -> dict[str, str]:
     """Under ``root``: the landing zone with the planted ``guides`` and ``forum`` sources, an
-    empty storage root and ``DAGSTER_HOME``, the quadruples file and the tiny LM; returns the
+    empty storage root and ``DAGSTER_HOME`` and the quadruples file; returns the
     environment that ``dagster dev`` (and anything run against the same home) gets."""
     from tests.pipeline import write_landing, write_quadruples
 
@@ -241,13 +230,11 @@ def prepare_home(root: Path) -> dict[str, str]:
     write_landing(landing)
     write_quadruples(root / "quadruples.jsonl")
     (dagster_home / "dagster.yaml").write_text(DAGSTER_YAML)
-    tiny_lm = _write_tiny_lm(root / "tiny_lm")
     env = {
         **os.environ,
         "DAGSTER_HOME": str(dagster_home),
         "SCAR_HOME": str(home),
         "SCAR_LANDING_ZONE": str(landing),
-        "SCAR_E2E_INSTRUCT_LM": str(tiny_lm),
         "SCAR_E2E_SENSOR_INTERVAL": "5",
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",

@@ -3,7 +3,7 @@
 The home is first filled the way ``make demo`` fills it: ``scripts/demo.py``'s own steps (one
 ``source_features_job`` per source, ``ranker_job``, one ``scoring_job`` per source,
 ``selection_job``, and its one fine-tune run of the subset) run in-process against the same
-``DAGSTER_HOME``, with the e2e code location (tiny LM, 2-epoch ranker). Then the real
+``DAGSTER_HOME``, with the e2e code location (2-epoch ranker, 2-step fine-tune). Then the real
 ``dagster dev`` starts on that home, its three sensors on with empty cursors and a 5 s interval:
 over several ticks of every sensor no run and no backfill is launched, and again after the
 landing sensor's cursor is deleted through GraphQL.
