@@ -306,12 +306,9 @@ def runs(server: DagsterDev, **filter_: Any) -> list[dict]:
 
 
 def ranker_run_config(quadruples: Path) -> dict:
-    """A 2-epoch StyleRanker on the planted quadruples (as tests/pipeline.py)."""
-    return {
-        "ops": {
-            "ranker_training_data": {"config": {"quadruples_path": str(quadruples)}},
-            "style_ranker": {
-                "config": {"epochs": 2, "max_length": 64, "hidden_dim": 64, "batch_size": 4}
-            },
-        }
-    }
+    """The ranker part of ``tests.pipeline.run_config``: a 2-epoch StyleRanker on the planted
+    quadruples, trained as the pipeline tests train it (one definition)."""
+    from tests.pipeline import run_config
+
+    ops = run_config(quadruples)["ops"]
+    return {"ops": {name: ops[name] for name in ("ranker_training_data", "style_ranker")}}
