@@ -192,6 +192,13 @@ def scenario(dagster_dev: DagsterDev) -> Iterator[dict]:
         server.diagnostics,
         interval_s=2.0,
     )
+    wait_for(  # step 1 ends with the features automation computes for both sources
+        "automation to compute style_features of guides and forum",
+        lambda: set(latest_by_partition(server, "style_features")) == initial,
+        STAGE_TIMEOUT_S,
+        server.diagnostics,
+        interval_s=2.0,
+    )
     client = DagsterGraphQLClient("127.0.0.1", port_number=server.port)
     ranker_run = client.submit_job_execution(
         "ranker_job",
