@@ -25,6 +25,8 @@ from upath import UPath
 
 from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.ingest.landing import validate_source_name
+from scar_dagster.dagster.partitions import LAZY
+from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import BlobStore
 
 
@@ -93,9 +95,21 @@ class ParquetFileOutput:
 
 
 class ParquetStoreIOManager(_StoreIOManager):
-    """DataFrames as ``<asset>/<partition>.parquet`` (or a ``ParquetFileOutput``, copied as is)."""
+    """DataFrames as ``<asset>/<partition>.parquet`` (or a ``ParquetFileOutput``, copied as is).
+
+    An input whose ``AssetIn`` metadata has ``"lazy": True`` gets a ``ParquetPart`` per partition
+    (read by row group, columns or ids) instead of a DataFrame.
+    """
 
     extension = ".parquet"
+
+    def load_from_path(self, context: InputContext, path: UPath) -> Any:
+        if not (context.definition_metadata or {}).get(LAZY):
+            return super().load_from_path(context, path)
+        key = path.as_posix()
+        if not self.store.exists(key):
+            raise FileNotFoundError(self.store.uri(key))
+        return ParquetPart(self.store, key)
 
     def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         if isinstance(obj, ParquetFileOutput):

@@ -11,7 +11,7 @@ of its shard (``scar_dagster.sharding``), so the shards of one source run as par
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -27,6 +27,9 @@ from dagster import (
 )
 
 from scar_dagster.sharding import check_shard_count, shard_rows
+from scar_dagster.storage.parquet_parts import BATCH_ROWS, ParquetPart
+
+LAZY = "lazy"  # AssetIn metadata key: the IO manager loads ParquetPart handles, not DataFrames
 
 DATA_SOURCE_PARTITIONS_NAME = "data_source"
 SHARD_DIMENSION = "shard"
@@ -85,6 +88,26 @@ def rows_of_partition(context: Any, frame: pd.DataFrame) -> pd.DataFrame:
     (all of them with one shard per source)."""
     shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
     return shard_rows(frame, shard, shards)
+
+
+def lazy_source_input(shards: int) -> AssetIn:
+    """``per_source_input`` loading a ``ParquetPart`` handle instead of a DataFrame."""
+    return per_source_input(shards, metadata={LAZY: True})
+
+
+def batches_of_partition(
+    context: Any,
+    part: ParquetPart,
+    columns: Sequence[str] | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """The rows of ``part`` (a source's ``raw_pairs``) in the shard of ``context``'s partition,
+    one Parquet batch at a time (empty batches skipped)."""
+    shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
+    for batch in part.iter_batches(columns, batch_rows):
+        rows = shard_rows(batch, shard, shards)
+        if len(rows):
+            yield rows
 
 
 def partition_path(partition_key: str) -> str:
