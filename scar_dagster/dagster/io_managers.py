@@ -23,9 +23,9 @@ from dagster import (
 )
 from upath import UPath
 
+from scar_dagster.dagster.partitions import LAZY
 from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.ingest.landing import validate_source_name
-from scar_dagster.dagster.partitions import LAZY
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import BlobStore
 

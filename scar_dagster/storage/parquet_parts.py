@@ -1,4 +1,4 @@
-"""Lazy Parquet parts of an asset: read by row group, by columns or by ids, never whole unless asked.
+"""Lazy Parquet parts of an asset: read by row group, columns or ids, whole only when asked.
 
 An asset input declared lazy (``AssetIn(metadata={"lazy": True})``) receives a ``ParquetPart``
 (one partition) or a ``{partition key: ParquetPart}`` dict instead of DataFrames, so a large
