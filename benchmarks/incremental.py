@@ -51,8 +51,10 @@ class RunStats:
     seconds: float
 
 
-def publish_ranker(store: Any, work: Path, tiny: bool) -> str:
-    """Publish a seeded-random-head ranker checkpoint into ``store``; return its version."""
+def publish_ranker(store: Any, work: Path, tiny: bool, max_length: int | None = None) -> str:
+    """Publish a seeded-random-head ranker checkpoint into ``store``; return its version.
+
+    ``max_length`` (tokens per text) defaults to ``RankerConfig``'s."""
     import torch
 
     from scar_dagster.ranker import registry
@@ -60,7 +62,7 @@ def publish_ranker(store: Any, work: Path, tiny: bool) -> str:
     from scar_dagster.ranker.model import RankerConfig, build_ranker, build_tiny_ranker
 
     torch.manual_seed(0)
-    config = RankerConfig()
+    config = RankerConfig() if max_length is None else RankerConfig(max_length=max_length)
     model, tokenizer = build_tiny_ranker(config) if tiny else build_ranker(config)
     folder = work / "checkpoint"
     version = save_checkpoint(

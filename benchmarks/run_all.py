@@ -7,6 +7,9 @@ the results file verbatim (the tables are markdown); its stderr (progress) goes 
 A failing benchmark is recorded as failed and the others still run; the exit code is then 1.
 
     .venv/bin/python benchmarks/run_all.py [--threads 1] [--only scale,incremental] [--quick]
+
+``--update`` (with ``--only``) re-runs only the chosen benchmarks and replaces their sections in
+the existing results file, keeping the others and noting the partial re-run in its header.
 """
 
 from __future__ import annotations
@@ -67,6 +70,30 @@ def benchmarks(threads: int) -> list[Benchmark]:
             "Scale: ingest, form features, scoring and selection at growing sizes",
             ("--sizes", "10000,100000,1000000"),
             ("--sizes", "2000", "--score-sample", "16", "--features-max-rows", "500"),
+        ),
+        Benchmark(
+            "pipeline_scale",
+            "Scale through the assets: 100k and 1M rows, 1 and 4 shards, peak RSS per stage",
+            ("--sizes", "100000,1000000", "--shards", "1,4"),
+            ("--sizes", "400", "--shards", "1,2"),
+        ),
+        Benchmark(
+            "ingest_streaming",
+            "Streaming ingest: a JSON array dump, whole-file parse vs streaming",
+            ("--mb", "150"),
+            ("--mb", "2"),
+        ),
+        Benchmark(
+            "selection_scale",
+            "Selection at scale in the selected_subset asset, and a damaged dump",
+            ("--sizes", "100000"),
+            ("--sizes", "2000", "--dump-mb", "2"),
+        ),
+        Benchmark(
+            "shards",
+            "Shards: 1 shard in 1 process vs 2 shards in 2 processes, same data",
+            ("--rows", "60"),
+            ("--rows", "8"),
         ),
         Benchmark(
             "incremental",
@@ -135,26 +162,56 @@ def section(bench: Benchmark, args: tuple[str, ...], out: str, seconds: float, c
     return f"## {bench.title}\n\n`{command}` ({seconds:,.0f} s wall){status}\n\n{out.strip()}\n"
 
 
+WRITER = "`benchmarks/run_all.py`"
+
+
+def split_results(text: str, titles: set[str]) -> tuple[list[str], dict[str, str]]:
+    """``(header lines, {title: section text})`` of a results file; a ``## `` line starts a
+    section only when it is one of ``titles`` (a benchmark's own sub-headings stay inside)."""
+    header: list[str] = []
+    sections: dict[str, list[str]] = {}
+    current: list[str] = header
+    for line in text.rstrip("\n").splitlines():
+        if line.startswith("## ") and line[3:].strip() in titles:
+            current = sections.setdefault(line[3:].strip(), [])
+        current.append(line)
+    while header and not header[-1].strip():
+        header.pop()
+    return header, {title: "\n".join(lines) + "\n" for title, lines in sections.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", default=None, help="comma-separated benchmark names")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--update", action="store_true", help="replace only --only's sections")
     args = parser.parse_args()
-    chosen = [
-        b for b in benchmarks(args.threads) if not args.only or b.name in args.only.split(",")
-    ]
-    header = ["# Benchmark results", "", "Written by `make bench` (`benchmarks/run_all.py`).", ""]
-    header += machine_info(args.threads)
-    sections, failed = [], False
+    every = benchmarks(args.threads)
+    chosen = [b for b in every if not args.only or b.name in args.only.split(",")]
+    if args.update and not (args.only and args.out.exists()):
+        parser.error("--update needs --only and an existing --out file")
+    kept_header, kept = (
+        split_results(args.out.read_text(), {b.title for b in every}) if args.update else ([], {})
+    )
+    start = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average (1 min) {os.getloadavg()[0]:.2f}"
+    sections, failed = dict(kept), False
     for bench in chosen:
         bench_args = bench.quick_args if args.quick else bench.args
         out, seconds, code = run_one(bench, bench_args, args.threads)
         failed |= code != 0
-        sections.append(section(bench, bench_args, out, seconds, code))
-    header.append(f"- load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
-    text = "\n".join(header) + "\n\n" + "\n".join(sections)
+        sections[bench.title] = section(bench, bench_args, out, seconds, code)
+    end = f"load average (1 min) at the end {os.getloadavg()[0]:.2f}"
+    if args.update:
+        names = ", ".join(b.name for b in chosen)
+        header = [*kept_header, f"- re-run alone (`--only {names} --update`): {start}; {end}"]
+    else:
+        header = ["# Benchmark results", "", f"Written by `make bench` ({WRITER}).", ""]
+        header += [*machine_info(args.threads), f"- {end}"]
+    ordered = [sections[b.title] for b in every if b.title in sections]
+    ordered += [text for title, text in sections.items() if title not in {b.title for b in every}]
+    text = "\n".join(header) + "\n\n" + "\n".join(ordered)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     sys.exit(1 if failed else 0)

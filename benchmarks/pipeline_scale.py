@@ -1,0 +1,401 @@
+"""Scale through the assets: ingest -> features -> scores -> selection, every stage a real
+``materialize()`` of this repo's assets, at growing sizes with 1 and N shards per source.
+
+For each size a seeded synthetic landing zone is written (``benchmarks/synthetic.py``: 4 sources
+of JSONL/JSON/Parquet files with bad lines, duplicates and non-English rows) plus a fifth source,
+``damaged_dump``: a ShareGPT JSON array of ``size / 20`` records, gzipped, cut in the middle of a
+record (a download that stopped). Then, for each shard count, a fresh storage root and SQLite
+database run the stages in order; each stage is ``--workers`` processes started at once, each
+materializing its share of the stage's partitions (round robin) one after another with
+``materialize()`` on ``build_definitions(shards)`` (checks included) and an ephemeral instance:
+
+* ``ingest``: ``raw_pairs`` + ``raw_quarantine`` per source (the streaming readers);
+* ``features``: ``style_features`` per source (x shard), linguistic-form features only
+  (``compute_perplexity`` and ``compute_relatedness`` off);
+* ``scoring``: ``scored_pairs`` per source (x shard) with a published champion ranker (a seeded
+  random tiny ranker: 1-layer BERT encoder with hidden size 32, 64 tokens per text, the MiniLM
+  tokenizer);
+* ``selection``: ``selected_subset`` (one process), ``ratio`` 0.1, ``mode=streaming``, exact and
+  near-dedup on, and its two gate checks.
+
+This benchmark measures the pipeline's memory and overhead, not model speed: ``scoring.py``,
+``style_features.py`` and ``training.py`` measure the real models, and at their rates SmolLM2
+perplexity (about 200 tokens/s on one core) and MiniLM scoring (about 15 pairs/s) would need
+days for 1M rows on 2 cores; even a tiny random LM spends its time in the 30,522-word vocabulary
+projection (4 rows/s measured). Perplexity runs in batches of a fixed size, so its memory does
+not grow with the source. Peak RSS is each worker's ``VmHWM``; the table shows the largest
+worker of a stage, next to the RSS after imports.
+
+    .venv/bin/python benchmarks/pipeline_scale.py --sizes 100000,1000000 --shards 1,4 [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.ingest_streaming import write_dump  # noqa: E402
+from benchmarks.machine import machine_line  # noqa: E402
+from benchmarks.scale import proc_status_mb  # noqa: E402
+from benchmarks.synthetic import SOURCES, write_landing_zone  # noqa: E402
+
+DAMAGED = "damaged_dump"
+RANKER_TOKENS = 64  # tokens per text of the tiny ranker: attention over 512 would dominate
+STAGES = ("ingest", "features", "scoring", "selection")
+SELECTION = {"ratio": 0.1, "mode": "streaming", "near_dedup": True}
+FEATURES = {"compute_perplexity": False, "compute_relatedness": False}
+RUN_CONFIG = {
+    "ingest": ("ingest_source", {}),
+    "features": ("style_features", FEATURES),
+    "scoring": ("scored_pairs", {}),
+    "selection": ("selected_subset", SELECTION),
+}
+
+
+# ---------------------------------------------------------------- setup (not timed)
+
+
+def write_damaged_dump(folder: Path, records: int, seed: int) -> dict[str, int]:
+    """A gzipped ShareGPT JSON array of about ``records`` records, cut mid-record at 90%."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plain = folder / "dump.json"
+    # write_dump sizes by MB; its records average about 1.6 kB
+    written = write_dump(plain, max(1, round(records * 1.6 / 1000)), seed)
+    data = plain.read_bytes()
+    cut = int(len(data) * 0.9)
+    marker = b'{"id": "conv-'
+    while data[cut - 1 : cut + 1] in (b"},", b"}]") or data.startswith(marker, cut):
+        cut += 7  # not on a record boundary
+    complete = data.count(marker, 0, cut) - 1  # the record the cut falls in is incomplete
+    with gzip.open(folder / "dump.json.gz", "wb", compresslevel=1) as out:
+        out.write(data[:cut])
+    plain.unlink()
+    return {"records_written": written, "complete_records": complete}
+
+
+def publish_champion(home: Path, work: Path) -> str:
+    """A seeded tiny ranker published as the champion in the store at ``home``."""
+    from benchmarks.incremental import publish_ranker
+    from scar_dagster.storage.stores import LocalStore
+
+    store = LocalStore(home)
+    version = publish_ranker(store, work, tiny=True, max_length=RANKER_TOKENS)
+    store.write_bytes(
+        "assets/style_ranker.json", json.dumps({"champion_version": version}).encode()
+    )
+    return version
+
+
+# ---------------------------------------------------------------- one worker process
+
+
+def _resources(case: dict[str, Any]) -> dict[str, Any]:
+    from definitions import build_resources
+
+    return build_resources(case["home"], case["landing"], case["database"])
+
+
+def _partition_key(key: str, shards: int) -> Any:
+    from dagster import MultiPartitionKey
+
+    if shards == 1 or "|" not in key:
+        return key
+    source, shard = key.split("|")
+    return MultiPartitionKey({"data_source": source, "shard": shard})
+
+
+def _stage_assets(stage: str) -> Any:
+    from dagster import AssetSelection
+
+    groups = {"ingest": "ingest", "features": "features", "scoring": "scoring"}
+    if stage == "selection":
+        return AssetSelection.assets("selected_subset")
+    return AssetSelection.groups(groups[stage])
+
+
+def _stage_metadata(result: Any, stage: str) -> dict[str, Any]:
+    node = {
+        "ingest": "ingest_source",
+        "features": "style_features",
+        "scoring": "scored_pairs",
+        "selection": "selected_subset",
+    }[stage]
+    out: dict[str, Any] = {}
+    for event in result.asset_materializations_for_node(node):
+        meta = {k: v.value for k, v in event.metadata.items()}
+        asset = event.asset_key.to_user_string()
+        for name in ("dagster/row_count", "rows_scored", "subset_version", "selection_path"):
+            if name in meta:
+                out.setdefault(asset, {})[name] = meta[name]
+    out["checks_failed"] = [
+        c.check_name for c in result.get_asset_check_evaluations() if not c.passed
+    ]
+    return out
+
+
+def worker(case: dict[str, Any], stage: str, keys: list[str]) -> dict[str, Any]:
+    """Materialize ``stage`` for ``keys`` one after another; return times, RSS and metadata."""
+    from dagster import DagsterInstance, materialize
+
+    from definitions import build_definitions
+
+    shards = case["shards"]
+    resources = _resources(case)
+    defs = build_definitions(shards, resources=resources)
+    assets = list(defs.assets) + list(defs.asset_checks)
+    import_rss = proc_status_mb("VmRSS")
+    start, cpu_start = time.perf_counter(), time.process_time()
+    details = []
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", case["sources"])
+        for key in keys or [None]:
+            run_config = {"ops": {RUN_CONFIG[stage][0]: {"config": RUN_CONFIG[stage][1]}}}
+            result = materialize(
+                assets=assets,
+                selection=_stage_assets(stage),
+                partition_key=_partition_key(key, shards) if key else None,
+                instance=instance,
+                resources=resources,
+                run_config=run_config,
+                raise_on_error=False,
+            )
+            materialized = [e for e in result.get_asset_materialization_events() if e.asset_key]
+            if not result.success and not materialized:
+                raise SystemExit(f"{stage} {key}: materialize failed")
+            # a blocking check that fails (the random ranker's subset is not style-consistent)
+            # fails the run after the asset is written: reported in the table, not fatal
+            details.append({"key": key, **_stage_metadata(result, stage)})
+    return {
+        "seconds": time.perf_counter() - start,
+        "cpu_s": time.process_time() - cpu_start,
+        "import_rss_mb": import_rss,
+        "peak_rss_mb": proc_status_mb("VmHWM"),
+        "partitions": details,
+    }
+
+
+# ---------------------------------------------------------------- driver
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+
+
+def stage_keys(stage: str, sources: list[str], shards: int) -> list[str]:
+    """The partition keys a stage materializes (none for the unpartitioned selection)."""
+    if stage == "selection":
+        return []
+    if stage == "ingest" or shards == 1:
+        return list(sources)
+    return [f"{s}|{k}" for s in sources for k in range(shards)]
+
+
+def run_stage(case_file: Path, case: dict, stage: str, workers: int) -> dict[str, Any]:
+    """Start the stage's workers at once; wait; combine their reports."""
+    keys = stage_keys(stage, case["sources"], case["shards"])
+    shares = [keys[i::workers] for i in range(workers)] if keys else [[]]
+    shares = [share for share in shares if share] or [[]]
+    start = time.perf_counter()
+    procs = []
+    for share in shares:
+        command = [sys.executable, __file__, "--worker", str(case_file), "--stage", stage]
+        command += ["--keys", ",".join(share)]
+        log = open(case_file.parent / f"{stage}-{len(procs)}.log", "w")  # noqa: SIM115
+        procs.append(
+            subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=log, text=True)
+        )
+    reports = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(
+                f"{stage} worker failed with exit code {proc.returncode}; "
+                f"see the logs in {case_file.parent}"
+            )
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    return {
+        "stage": stage,
+        "wall_s": time.perf_counter() - start,
+        "workers": len(procs),
+        "partitions": len(keys) or 1,
+        "cpu_s": sum(r["cpu_s"] for r in reports),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in reports),
+        "import_rss_mb": max(r["import_rss_mb"] for r in reports),
+        "details": [d for r in reports for d in r["partitions"]],
+    }
+
+
+def prepare_size(work: Path, rows: int, seed: int) -> dict[str, Any]:
+    """The landing zone of one size: 4 synthetic sources and the damaged dump."""
+    landing = work / f"landing-{rows}"
+    counts = write_landing_zone(landing, rows, seed=seed)
+    damaged = write_damaged_dump(landing / DAMAGED, max(20, rows // 20), seed)
+    return {
+        "landing": str(landing),
+        "sources": sorted([c.source for c in counts] + [DAMAGED]),
+        "records": sum(c.records for c in counts) + damaged["records_written"],
+        "damaged": damaged,
+    }
+
+
+def run_case(work: Path, size: dict, rows: int, shards: int, workers: int) -> dict[str, Any]:
+    """Every stage for one (size, shard count) on a fresh storage root and database."""
+    folder = work / f"case-{rows}-{shards}"
+    home = folder / "home"
+    home.mkdir(parents=True)
+    case = {
+        **size,
+        "home": str(home),
+        "database": f"sqlite:///{folder / 'scar.db'}",
+        "cache": str(work / "cache"),
+        "shards": shards,
+    }
+    case_file = folder / "case.json"
+    case_file.write_text(json.dumps(case))
+    stages = []
+    for stage in STAGES:
+        if stage == "scoring":
+            publish_champion(home, folder)
+        print(f"[pipeline_scale] rows={rows} shards={shards} {stage} ...", file=sys.stderr)
+        stages.append(run_stage(case_file, case, stage, workers))
+        print(
+            f"[pipeline_scale]   {stages[-1]['wall_s']:.0f}s, "
+            f"peak {stages[-1]['peak_rss_mb']:.0f} MB",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {"rows": rows, "shards": shards, "stages": stages}
+
+
+def _kept(case: dict) -> tuple[int, int]:
+    """(kept rows over all sources, kept rows of the damaged dump) from the ingest metadata."""
+    ingest = next(s for s in case["stages"] if s["stage"] == "ingest")
+    total, damaged = 0, 0
+    for detail in ingest["details"]:
+        kept = detail.get("raw_pairs", {}).get("dagster/row_count", 0)
+        total += kept
+        damaged += kept if detail["key"] == DAMAGED else 0
+    return total, damaged
+
+
+def quarantine_reasons(home: Path, source: str) -> dict[str, int]:
+    """Quarantine reasons of one source, from its ``raw_quarantine`` partition."""
+    import pandas as pd
+
+    frame = pd.read_parquet(home / "assets" / "raw_quarantine" / f"{source}.parquet")
+    return {str(k): int(v) for k, v in frame["reason"].value_counts().sort_index().items()}
+
+
+def report(cases: list[dict], sizes: dict[int, dict], work: Path) -> list[str]:
+    """The markdown tables."""
+    lines = [
+        "| rows in | shards | stage | partitions | workers | wall s | rows/s | CPU s "
+        "| peak RSS MB | imports RSS MB | failed checks |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for case in cases:
+        kept, _ = _kept(case)
+        for stage in case["stages"]:
+            n = sizes[case["rows"]]["records"] if stage["stage"] == "ingest" else kept
+            failed = sorted({c for d in stage["details"] for c in d.get("checks_failed", [])})
+            lines.append(
+                f"| {case['rows']:,} | {case['shards']} | {stage['stage']} "
+                f"| {stage['partitions']} | {stage['workers']} | {stage['wall_s']:,.0f} "
+                f"| {n / stage['wall_s']:,.0f} | {stage['cpu_s']:,.0f} "
+                f"| {stage['peak_rss_mb']:,.0f} | {stage['import_rss_mb']:,.0f} "
+                f"| {', '.join(failed) or 'none'} |"
+            )
+    lines += ["", "Peak RSS, largest size over smallest (goal: at most 1.3x per stage):", ""]
+    small, large = min(sizes), max(sizes)
+    lines += ["| stage | shards | " + f"{small:,} rows MB | {large:,} rows MB | ratio |"]
+    lines += ["| --- | ---: | ---: | ---: | ---: |"]
+    by = {
+        (c["rows"], c["shards"], s["stage"]): s["peak_rss_mb"] for c in cases for s in c["stages"]
+    }
+    for shards in sorted({c["shards"] for c in cases}):
+        for stage in STAGES:
+            a, b = by.get((small, shards, stage)), by.get((large, shards, stage))
+            if a and b and small != large:
+                lines.append(f"| {stage} | {shards} | {a:,.0f} | {b:,.0f} | {b / a:.2f}x |")
+    lines += ["", "Accounting, the damaged dump and the subset:", ""]
+    lines += [
+        "| rows in | shards | input records | kept | damaged dump: complete records | kept "
+        "| its quarantine | subset version | subset rows |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |",
+    ]
+    for case in cases:
+        kept, damaged_kept = _kept(case)
+        size = sizes[case["rows"]]
+        home = work / f"case-{case['rows']}-{case['shards']}" / "home"
+        selection = case["stages"][-1]["details"][0].get("selected_subset", {})
+        lines.append(
+            f"| {case['rows']:,} | {case['shards']} | {size['records']:,} | {kept:,} "
+            f"| {size['damaged']['complete_records']:,} | {damaged_kept:,} "
+            f"| {quarantine_reasons(home, DAMAGED)} | {selection.get('subset_version')} "
+            f"| {selection.get('dagster/row_count', 0):,} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--shards", default="1,4")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--stage", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--keys", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        case = json.loads(args.worker.read_text())
+        keys = [k for k in args.keys.split(",") if k]
+        print(json.dumps(worker(case, args.stage, keys)))
+        return
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="scar-pipeline-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    sizes, cases = {}, []
+    try:
+        for rows in (int(s) for s in args.sizes.split(",")):
+            sizes[rows] = prepare_size(work, rows, args.seed)
+            for shards in (int(s) for s in args.shards.split(",")):
+                cases.append(run_case(work, sizes[rows], rows, shards, args.workers))
+        print(machine_line())
+        print(
+            f"\nsizes {args.sizes} over {len(SOURCES)} synthetic sources + {DAMAGED} (gzipped "
+            f"JSON array cut mid-record), seed {args.seed}; {args.workers} worker processes per "
+            "stage, one torch thread each; tiny random models (see the module docstring); "
+            f"selection {SELECTION}; total {time.perf_counter() - started:,.0f} s\n"
+        )
+        print("\n".join(report(cases, sizes, work)))
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
