@@ -1,6 +1,8 @@
 """Features stage: style_features per data source (or source x shard), with range and drift
 checks."""
 
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 from dagster import (
     AssetChecksDefinition,
@@ -21,16 +23,22 @@ from scar_dagster.dagster.checks import (
 )
 from scar_dagster.dagster.metadata import counts_table, frame_metadata
 from scar_dagster.dagster.partitions import (
+    batches_of_partition,
+    estimated_rows_of_partition,
+    lazy_source_input,
     partition_path,
-    per_source_input,
-    rows_of_partition,
     source_partitions,
 )
 from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
 from scar_dagster.dagster.versions import frame_data_version
 from scar_dagster.plots import histograms_png, markdown_image
+from scar_dagster.progress import Progress
 from scar_dagster.quality.expectations import values_between, values_not_null
+from scar_dagster.storage.parquet_parts import ParquetPart
+
+if TYPE_CHECKING:
+    from scar_dagster.style.features import StyleFeatureParams
 
 GROUP = "features"
 STAT_COLUMNS = (
@@ -49,7 +57,7 @@ def style_features_asset(shards: int) -> AssetsDefinition:
     return asset(
         name="style_features",
         partitions_def=source_partitions(shards),
-        ins={"raw_pairs": per_source_input(shards)},
+        ins={"raw_pairs": lazy_source_input(shards)},
         group_name=GROUP,
         kinds={"pandas", "parquet", "pytorch"},
         automation_condition=eager_on_new_data(),
@@ -62,22 +70,20 @@ def style_features_asset(shards: int) -> AssetsDefinition:
 def featurize_partition(
     context: AssetExecutionContext,
     config: StyleFeaturesConfig,
-    raw_pairs: pd.DataFrame,
+    raw_pairs: ParquetPart,
     storage: StorageResource,
     instruct_lm: InstructLMResource,
     encoder: EncoderResource,
 ) -> Output[pd.DataFrame]:
-    """Compute the style features of one source's pairs."""
+    """Compute the style features of one source's (shard's) pairs, streamed batch by batch:
+    memory holds one batch of texts and the (numeric) features."""
     from scar_dagster.style.consistency import style_consistency
-    from scar_dagster.style.features import compute_style_features, models_precision_metadata
+    from scar_dagster.style.features import models_precision_metadata
 
-    raw_pairs = rows_of_partition(context, raw_pairs)
     params = config.to_params()
     lm = instruct_lm.load() if params.compute_perplexity else None
     sentence_encoder = encoder.load() if params.compute_relatedness else None
-    frame = compute_style_features(
-        raw_pairs, lm=lm, encoder=sentence_encoder, params=params, log=context.log
-    )
+    frame = _features_of_partition(context, raw_pairs, lm, sentence_encoder, params)
     png = histograms_png(frame, ["perplexity", "ttr"])
     plot_key = f"plots/style_features/{partition_path(context.partition_key)}.png"
     storage.asset_store().write_bytes(plot_key, png)
@@ -97,6 +103,33 @@ def featurize_partition(
             **models_precision_metadata(lm=lm, encoder=sentence_encoder),
         },
     )
+
+
+def _features_of_partition(
+    context: AssetExecutionContext,
+    part: ParquetPart,
+    lm: tuple[Any, Any] | None,
+    sentence_encoder: tuple[Any, Any] | None,
+    params: "StyleFeatureParams",
+) -> pd.DataFrame:
+    """``compute_style_features`` over the partition's batches, with one progress line."""
+    from scar_dagster.style.features import INPUT_COLUMNS, compute_style_features
+
+    total, estimated = estimated_rows_of_partition(context, part)
+    if estimated:
+        context.log.info(f"style features: about {total:,} rows (source rows / shards)")
+    progress = Progress("style features", total, context.log)
+    frames = [
+        compute_style_features(
+            batch, lm=lm, encoder=sentence_encoder, params=params, progress=progress
+        )
+        for batch in batches_of_partition(context, part, INPUT_COLUMNS)
+    ]
+    progress.done()
+    if not frames:
+        empty = part.empty(INPUT_COLUMNS)
+        return compute_style_features(empty, lm=lm, encoder=sentence_encoder, params=params)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:

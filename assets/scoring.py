@@ -1,6 +1,8 @@
 """Scoring stage: scored_pairs per data source (or source x shard), written to SQL, incremental
 per ranker."""
 
+from collections.abc import Iterator
+
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
@@ -14,13 +16,20 @@ from dagster import (
 
 import settings
 from scar_dagster.dagster.automation import eager_on_new_data
-from scar_dagster.dagster.partitions import per_source_input, rows_of_partition, source_partitions
+from scar_dagster.dagster.partitions import (
+    batches_of_partition,
+    estimated_rows_of_partition,
+    lazy_source_input,
+    source_partitions,
+)
 from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import ScoringConfig
 from scar_dagster.dagster.versions import frame_data_version
+from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "scoring"
+SCORING_COLUMNS = ("id", "source", "instruction", "response")
 
 
 def scored_pairs_asset(shards: int) -> AssetsDefinition:
@@ -31,7 +40,7 @@ def scored_pairs_asset(shards: int) -> AssetsDefinition:
         group_name=GROUP,
         kinds={"pytorch", "sql"},
         ins={
-            "raw_pairs": per_source_input(shards),
+            "raw_pairs": lazy_source_input(shards),
             "style_ranker": AssetIn(input_manager_key="json_io_manager"),
         },
         automation_condition=eager_on_new_data(),
@@ -46,17 +55,18 @@ def scored_pairs_asset(shards: int) -> AssetsDefinition:
 def score_partition(
     context: AssetExecutionContext,
     config: ScoringConfig,
-    raw_pairs: pd.DataFrame,
+    raw_pairs: ParquetPart,
     style_features: pd.DataFrame,
     style_ranker: dict,
     storage: StorageResource,
     database: DatabaseResource,
     instruct_lm: InstructLMResource,
 ) -> MaterializeResult:
-    """Score the pairs of one source that this ranker version has not scored yet."""
+    """Score the pairs of one source (shard) that this ranker version has not scored yet,
+    streamed batch by batch with the checkpoint loaded once."""
     from scar_dagster.precision import resolve_precision
     from scar_dagster.ranker.checkpoint import CheckpointError
-    from scar_dagster.ranker.incremental import score_new_pairs
+    from scar_dagster.ranker.incremental import score_new_batches
     from scar_dagster.storage import tables
 
     version = style_ranker["champion_version"]
@@ -66,14 +76,25 @@ def score_partition(
             allow_retries=False,
         )
     precision = resolve_precision(config.device, config.dtype)
-    raw_pairs = rows_of_partition(context, raw_pairs)
     engine = database.get_engine()
+    total, estimated = estimated_rows_of_partition(context, raw_pairs)
+    if estimated:
+        context.log.info(f"scoring: about {total:,} pairs (source rows / shards)")
+    rows = 0
+
+    def batches() -> Iterator[pd.DataFrame]:
+        nonlocal rows
+        for batch in batches_of_partition(context, raw_pairs, SCORING_COLUMNS):
+            rows += len(batch)
+            yield batch
+
     with permanent_errors(CheckpointError):
-        result = score_new_pairs(
+        result = score_new_batches(
             storage.asset_store(),
             engine,
             version,
-            raw_pairs,
+            batches(),
+            total=total,
             features=style_features,
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
@@ -86,7 +107,7 @@ def score_partition(
         # the source's rows in the table: its pairs (and their features) under this version
         data_version=frame_data_version(style_features, version, precision.label),
         metadata={
-            "dagster/row_count": len(raw_pairs),
+            "dagster/row_count": rows,
             "rows_scored": result.scored,
             "rows_reused": result.reused,
             "ranker_version": version,

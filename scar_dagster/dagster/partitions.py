@@ -99,15 +99,24 @@ def batches_of_partition(
     context: Any,
     part: ParquetPart,
     columns: Sequence[str] | None = None,
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The rows of ``part`` (a source's ``raw_pairs``) in the shard of ``context``'s partition,
-    one Parquet batch at a time (empty batches skipped)."""
+    one Parquet batch of ``batch_rows`` (default ``BATCH_ROWS``, read when called) at a time
+    (empty batches skipped)."""
     shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
-    for batch in part.iter_batches(columns, batch_rows):
+    for batch in part.iter_batches(columns, batch_rows or BATCH_ROWS):
         rows = shard_rows(batch, shard, shards)
         if len(rows):
             yield rows
+
+
+def estimated_rows_of_partition(context: Any, part: ParquetPart) -> tuple[int, bool]:
+    """``(rows, estimated)``: the rows of ``part`` in ``context``'s shard; with several shards
+    an estimate (the source's rows / shards), flagged True."""
+    _, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
+    rows = part.num_rows
+    return (rows, False) if shards == 1 else (-(-rows // shards), True)
 
 
 def partition_path(partition_key: str) -> str:

@@ -2,11 +2,15 @@
 
 Scores live in the ``scored_pairs`` SQL table keyed by (pair id, ranker version), so a source
 that is ingested again, or a new source that repeats known pairs, costs only its new pairs. The
-``scored_pairs`` asset and ``benchmarks/incremental.py`` both call :func:`score_new_pairs`.
+``scored_pairs`` asset streams a partition through :func:`score_new_batches`;
+``benchmarks/incremental.py`` calls :func:`score_new_pairs` on one frame.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scar_dagster.ranker.service import score_with_checkpoint
+from scar_dagster.progress import Progress
+from scar_dagster.ranker.service import load_scorer
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import BlobStore
@@ -55,24 +60,112 @@ def score_new_pairs(
     replaced, never mixed. ``log`` (a logger, e.g. ``context.log``) gets progress lines with an ETA.
     Raises ``CheckpointError`` when ``version`` cannot be loaded from ``store``.
     """
-    label = precision.label if precision is not None else None
-    done = tables.already_scored(engine, version, pairs["id"].tolist(), label)
-    todo = pairs[~pairs["id"].isin(done)]
-    scores = score_with_checkpoint(
+    return score_new_batches(
         store,
+        engine,
         version,
-        todo["instruction"].tolist(),
-        todo["response"].tolist(),
+        [pairs],
         cache_dir=cache_dir,
+        features=features,
         batch_size=batch_size,
         num_threads=num_threads,
+        precision=precision,
         log=log,
-        **({} if precision is None else {"device": precision.device, "dtype": precision.dtype}),
+        total=len(pairs),
     )
-    frame = todo[["id", "source"]].rename(columns={"id": "pair_id"})
-    frame = frame.assign(ranker_version=version, score=scores, score_precision=label)
+
+
+def score_new_batches(
+    store: BlobStore,
+    engine: Any,
+    version: str,
+    batches: Iterable[pd.DataFrame],
+    *,
+    cache_dir: str | Path,
+    features: pd.DataFrame | None = None,
+    batch_size: int = 32,
+    num_threads: int | None = None,
+    precision: Any = None,
+    log: Any = None,
+    total: int | None = None,
+) -> IncrementalScores:
+    """``score_new_pairs`` over a stream of raw_pairs batches, in bounded memory.
+
+    The checkpoint is loaded once (and only if some pair needs a score). The pairs to score
+    are chunked across batch edges exactly as one frame of them would be, so the scores equal
+    ``score_new_pairs`` on the concatenated batches; each chunk is upserted as it is scored.
+    Pair ids must be unique across the batches. ``total`` (pairs in all batches, or an
+    estimate) is the total of one progress line spanning the stream.
+    """
+    label = precision.label if precision is not None else None
+    progress = Progress("scoring", total, log, unit="pairs")
+    pending: deque[pd.DataFrame] = deque()  # keys (pair_id, source) of pairs not scored yet
+    reused = 0
+
+    def todo_texts() -> Iterator[tuple[str, str]]:
+        nonlocal reused
+        for batch in batches:
+            done = tables.already_scored(engine, version, batch["id"].tolist(), label)
+            todo = batch[~batch["id"].isin(done)]
+            reused += len(done)
+            progress.advance(len(done))
+            pending.append(todo[["id", "source"]].rename(columns={"id": "pair_id"}))
+            yield from zip(todo["instruction"].tolist(), todo["response"].tolist(), strict=True)
+
+    texts = todo_texts()
+    first = next(texts, None)
+    scores: list[np.ndarray] = []
+    if first is not None:
+        from scar_dagster.ranker.scoring import iter_pair_scores
+
+        model, tokenizer = load_scorer(
+            store,
+            version,
+            cache_dir,
+            **({} if precision is None else {"device": precision.device, "dtype": precision.dtype}),
+        )
+        for chunk in iter_pair_scores(
+            model,
+            tokenizer,
+            itertools.chain([first], texts),
+            batch_size=batch_size,
+            num_threads=num_threads,
+            progress=progress,
+        ):
+            keys = _take_keys(pending, len(chunk))
+            _upsert(engine, keys, chunk, version, label, features)
+            scores.append(chunk)
+    else:
+        progress.done()
+    new = np.concatenate(scores) if scores else np.empty(0, dtype=np.float32)
+    return IncrementalScores(scored=len(new), reused=reused, scores=new)
+
+
+def _take_keys(pending: deque[pd.DataFrame], n: int) -> pd.DataFrame:
+    """The first ``n`` keys of the pending batches' keys (removed from ``pending``)."""
+    taken, need = [], n
+    while need:
+        head = pending[0]
+        taken.append(head.iloc[:need])
+        if len(head) <= need:
+            pending.popleft()
+        else:
+            pending[0] = head.iloc[need:]
+        need -= len(taken[-1])
+    return pd.concat(taken, ignore_index=True) if len(taken) > 1 else taken[0]
+
+
+def _upsert(
+    engine: Any,
+    keys: pd.DataFrame,
+    scores: np.ndarray,
+    version: str,
+    label: str | None,
+    features: pd.DataFrame | None,
+) -> None:
+    """Write the score rows of ``keys`` (with the style metrics of ``features``, if given)."""
+    frame = keys.assign(ranker_version=version, score=scores, score_precision=label)
     if features is not None:
         metrics = features[["id", *STYLE_METRICS]].rename(columns={"id": "pair_id"})
         frame = frame.merge(metrics, on="pair_id", how="left")
     tables.upsert_scores(engine, frame)
-    return IncrementalScores(scored=len(todo), reused=len(done), scores=np.asarray(scores))

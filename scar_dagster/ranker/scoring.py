@@ -203,6 +203,41 @@ def iter_scores(
             ``cuda[:N]``; ``auto``, ``float32``, ``bfloat16``); None keeps the model's own. A
             different setting scores a converted copy (see ``for_inference``).
     """
+    total = len(instructions) if isinstance(instructions, Sized) else None
+    yield from iter_pair_scores(
+        model,
+        tokenizer,
+        zip(instructions, responses, strict=True),
+        batch_size=batch_size,
+        max_length=max_length,
+        num_threads=num_threads,
+        chunk_size=chunk_size,
+        max_tokens=max_tokens,
+        progress=Progress("scoring", total, log, unit="pairs"),
+        device=device,
+        dtype=dtype,
+    )
+
+
+def iter_pair_scores(
+    model: StyleRanker,
+    tokenizer: Any,
+    pairs: Iterable[tuple[str, str]],
+    *,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    num_threads: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    progress: Progress | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+) -> Iterator[np.ndarray]:
+    """``iter_scores`` over ``(instruction, response)`` tuples, pulled lazily one chunk at a
+    time (so a stream of batches is chunked exactly as one list of the same pairs would be).
+
+    ``progress`` is advanced per chunk and finished (``done()``) at the end.
+    """
     import torch
 
     if batch_size < 1 or chunk_size < 1 or max_tokens < 1:
@@ -214,9 +249,7 @@ def iter_scores(
     model = for_inference(model, device, dtype)
     on_gpu = model_precision(model).device_type != "cpu"
     workers = num_threads or (1 if on_gpu else torch.get_num_threads())
-    pairs = zip(instructions, responses, strict=True)
-    total = len(instructions) if isinstance(instructions, Sized) else None
-    progress = Progress("scoring", total, log, unit="pairs")
+    pairs = iter(pairs)
     while chunk := list(itertools.islice(pairs, chunk_size)):
         # Contexts are entered per chunk so none leaks into the caller's code between yields.
         was_training = model.training
@@ -234,9 +267,11 @@ def iter_scores(
                 )
         finally:
             model.train(was_training)
-        progress.advance(len(chunk))
+        if progress is not None:
+            progress.advance(len(chunk))
         yield scores
-    progress.done()
+    if progress is not None:
+        progress.done()
 
 
 def score_pairs(

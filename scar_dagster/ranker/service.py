@@ -60,6 +60,24 @@ def _cached_scorer(folder: str, device: str, dtype: str) -> Any:
     return for_inference(model, device, dtype)
 
 
+def load_scorer(
+    store: BlobStore,
+    version: str,
+    cache_dir: str | Path,
+    *,
+    device: str = "cpu",
+    dtype: str = "float32",
+) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of ranker ``version`` converted for inference on ``device`` in
+    ``dtype``; fetched, verified and converted once per process (then cached)."""
+    from scar_dagster.precision import resolve_precision
+
+    precision = resolve_precision(device, dtype)
+    folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
+    _, tokenizer, _ = _cached_checkpoint(str(folder))
+    return _cached_scorer(str(folder), precision.device, precision.dtype), tokenizer
+
+
 def score_with_checkpoint(
     store: BlobStore,
     version: str,
@@ -81,13 +99,9 @@ def score_with_checkpoint(
     """
     if not len(instructions):
         return np.empty(0, dtype=np.float32)
-    from scar_dagster.precision import resolve_precision
     from scar_dagster.ranker.scoring import score_pairs
 
-    precision = resolve_precision(device, dtype)
-    folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
-    _, tokenizer, _ = _cached_checkpoint(str(folder))
-    model = _cached_scorer(str(folder), precision.device, precision.dtype)
+    model, tokenizer = load_scorer(store, version, cache_dir, device=device, dtype=dtype)
     return score_pairs(
         model,
         tokenizer,

@@ -65,6 +65,11 @@ class ParquetPart:
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
             yield batch.to_pandas()
 
+    def empty(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """No rows, with the dtypes a read of ``columns`` would give."""
+        table = self._file().schema_arrow.empty_table()
+        return (table.select(list(columns)) if columns is not None else table).to_pandas()
+
     def read(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Every row of ``columns`` (all columns when None) as one frame."""
         return self._file().read(columns=list(columns) if columns is not None else None).to_pandas()

@@ -28,7 +28,7 @@ STYLE_FEATURE_COLUMNS: tuple[str, ...] = (
     *SURPRISAL_COLUMNS,
     "degenerate_reason",
 )
-_INPUT_COLUMNS = ("id", "source", "instruction", "response")
+INPUT_COLUMNS = ("id", "source", "instruction", "response")
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ def compute_style_features(
     encoder: tuple[Any, Any] | None,
     params: StyleFeatureParams | None = None,
     log: Any = None,
+    progress: Progress | None = None,
 ) -> pd.DataFrame:
     """Compute ``STYLE_FEATURE_COLUMNS`` for a raw_pairs frame, one row per input row, in order.
 
@@ -103,17 +104,22 @@ def compute_style_features(
     in ``params``) its column is NaN and ``truncated`` is null. Degenerate rows keep their id and
     source, get null features and a ``degenerate_reason`` (``features_*``); valid rows have a
     null reason. ``log`` (e.g. Dagster's ``context.log``) gets progress lines per phase.
+
+    ``progress`` (e.g. one spanning a partition fed batch by batch) replaces those per-phase
+    lines: it is advanced by this call's rows as the slowest active phase (perplexity, else
+    relatedness, else form) gets through them, and is not finished (no ``done()``) here.
     """
     import pandas as pd
 
     params = params or StyleFeatureParams()
-    missing = [column for column in _INPUT_COLUMNS if column not in pairs.columns]
+    missing = [column for column in INPUT_COLUMNS if column not in pairs.columns]
     if missing:
-        raise ValueError(f"pairs lacks column(s) {missing}; expected {list(_INPUT_COLUMNS)}")
+        raise ValueError(f"pairs lacks column(s) {missing}; expected {list(INPUT_COLUMNS)}")
     responses = pairs["response"].tolist()
     reasons = [degenerate_reason(text, params.max_response_chars) for text in responses]
     form_rows = []
-    form_progress = Progress("style features: form", len(responses), log)
+    lead = _lead_phase(lm, encoder, params)
+    form_progress = _phase("form", len(responses), "rows", lead, progress, log)
     for i, text in enumerate(responses):
         row = compute_form_features(text) if reasons[i] is None else None
         if row is not None and math.isnan(row["n_words"]):
@@ -127,12 +133,57 @@ def compute_style_features(
     out = pd.concat([keys, form.astype("float64")], axis=1)
     valid = [i for i, reason in enumerate(reasons) if reason is None]
     instructions = [_as_text(x) for x in pairs["instruction"].tolist()]
-    perplexity, truncated = _perplexity(lm, params, instructions, responses, valid, log)
+    ppl_progress = _phase("perplexity", len(valid), "rows", lead, progress, log)
+    perplexity, truncated = _perplexity(lm, params, instructions, responses, valid, ppl_progress)
     out["perplexity"] = perplexity
-    out["relatedness"] = _relatedness(encoder, params, instructions, responses, valid, log)
+    rel_progress = _phase("relatedness", 2 * len(valid), "texts", lead, progress, log)
+    out["relatedness"] = _relatedness(encoder, params, instructions, responses, valid, rel_progress)
+    if progress is not None:  # the rows the lead phase did not see (degenerate ones)
+        phases = (form_progress, ppl_progress, rel_progress)
+        progress.advance(len(responses) - sum(getattr(p, "sent", 0) for p in phases))
     out["truncated"] = pd.array(truncated, dtype="boolean")
     out["degenerate_reason"] = pd.Series(reasons, dtype="str", index=out.index)
     return out
+
+
+class _Share:
+    """A phase's progress feeding a caller's ``Progress`` (``scale`` rows per phase unit), or
+    nothing (``target`` None); ``done()`` is left to the caller's owner."""
+
+    def __init__(self, target: Progress | None, scale: float = 1.0) -> None:
+        self.target, self.scale, self.units, self.sent = target, scale, 0, 0
+
+    def advance(self, n: int = 1) -> None:
+        self.units += n
+        rows = int(self.units * self.scale) - self.sent
+        if rows and self.target is not None:
+            self.sent += rows
+            self.target.advance(rows)
+
+    def done(self) -> None:
+        return None
+
+
+def _lead_phase(
+    lm: tuple[Any, Any] | None, encoder: tuple[Any, Any] | None, params: StyleFeatureParams
+) -> str:
+    """The slowest phase that runs: it drives a caller's row progress."""
+    if lm is not None and params.compute_perplexity:
+        return "perplexity"
+    if encoder is not None and params.compute_relatedness:
+        return "relatedness"
+    return "form"
+
+
+def _phase(
+    name: str, total: int, unit: str, lead: str, progress: Progress | None, log: Any
+) -> Progress | _Share:
+    """The progress of phase ``name``: its own (no caller's ``progress``), else a share of it."""
+    if progress is None:
+        return Progress(f"style features: {name}", total, log, unit=unit)
+    if name != lead:
+        return _Share(None)
+    return _Share(progress, 0.5 if unit == "texts" else 1.0)
 
 
 def _as_text(value: Any) -> str:
@@ -146,14 +197,13 @@ def _perplexity(
     instructions: Sequence[str],
     responses: Sequence[Any],
     valid: list[int],
-    log: Any = None,
+    progress: Progress | _Share,
 ) -> tuple[np.ndarray, list[bool | None]]:
     """Perplexity and truncation flags for the valid rows (NaN / None elsewhere)."""
     values = np.full(len(responses), np.nan)
     flags: list[bool | None] = [None] * len(responses)
     if lm is None or not params.compute_perplexity or not valid:
         return values, flags
-    progress = Progress("style features: perplexity", len(valid), log)
     scores, cut = response_perplexity(
         *lm,
         [instructions[i] for i in valid],
@@ -176,13 +226,12 @@ def _relatedness(
     instructions: Sequence[str],
     responses: Sequence[Any],
     valid: list[int],
-    log: Any = None,
+    progress: Progress | _Share,
 ) -> np.ndarray:
     """Instruction/response cosine for the valid rows (NaN elsewhere)."""
     values = np.full(len(responses), np.nan)
     if encoder is None or not params.compute_relatedness or not valid:
         return values
-    progress = Progress("style features: relatedness", 2 * len(valid), log, unit="texts")
     values[valid] = relatedness(
         *encoder,
         [instructions[i] for i in valid],
