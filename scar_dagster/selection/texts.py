@@ -54,6 +54,10 @@ class _ReadOnDemand(Sequence[_T]):
     def _item(self, position: int) -> _T:
         raise NotImplementedError
 
+    def read_many(self, positions: Sequence[int]) -> list[_T]:
+        """The items at ``positions`` (a batched read where the source allows one)."""
+        return [self[p] for p in positions]
+
 
 class ChunkedTexts(_ReadOnDemand[PairText]):
     """``PairText`` of ``ids`` (in that order), fetched ``chunk_rows`` at a time on demand.
@@ -85,6 +89,23 @@ class ChunkedTexts(_ReadOnDemand[PairText]):
             return self._window[0]
         return self._fetch([self._ids[position]])[0]
 
+    def read_many(self, positions: Sequence[int]) -> list[PairText]:
+        """The texts at ``positions``: those in the current chunk from it, the rest in one
+        lookup per ``chunk_rows`` ids (near-duplicate confirmations of a block of rows)."""
+        found: dict[int, PairText] = {}
+        outside = []
+        for position in dict.fromkeys(positions):
+            offset = position - self._start
+            if 0 <= offset < len(self._window):
+                found[position] = self._window[offset]
+            else:
+                outside.append(position)
+        for start in range(0, len(outside), self._chunk_rows):
+            block = outside[start : start + self._chunk_rows]
+            texts = self._fetch([self._ids[p] for p in block])
+            found.update(zip(block, texts, strict=True))
+        return [found[p] for p in positions]
+
     def _fetch(self, ids: Sequence[str]) -> list[PairText]:
         self.lookups += 1
         found = self._lookup(ids)
@@ -101,22 +122,25 @@ def frame_lookup(frame: pd.DataFrame) -> TextLookup:
     position = pd.Index(frame["id"].astype(str))
     if position.has_duplicates:
         raise ValueError("frame_lookup needs unique ids")
-    columns = [c for c in ("instruction", "response", "degenerate_reason") if c in frame.columns]
-    texts = frame[columns].reset_index(drop=True)
+    # object arrays (views of the frame's columns): a lookup costs O(ids), not O(frame)
+    instruction = frame["instruction"].to_numpy(dtype=object)
+    response = frame["response"].to_numpy(dtype=object)
+    reasons = (
+        frame["degenerate_reason"].to_numpy(dtype=object)
+        if "degenerate_reason" in frame.columns
+        else None
+    )
 
     def lookup(ids: Sequence[str]) -> dict[str, PairText]:
         rows = position.get_indexer(list(ids))
-        known = [(pid, i) for pid, i in zip(ids, rows, strict=True) if i >= 0]
-        part = texts.iloc[[i for _, i in known]]
-        instruction, response = part["instruction"].tolist(), part["response"].tolist()
-        reasons = (
-            part["degenerate_reason"].tolist()
-            if "degenerate_reason" in part.columns
-            else [None] * len(part)
-        )
         return {
-            pid: PairText(_text(q), _text(a), _reason(d))
-            for (pid, _), q, a, d in zip(known, instruction, response, reasons, strict=True)
+            pid: PairText(
+                _text(instruction[i]),
+                _text(response[i]),
+                None if reasons is None else _reason(reasons[i]),
+            )
+            for pid, i in zip(ids, rows.tolist(), strict=True)
+            if i >= 0
         }
 
     return lookup
@@ -159,3 +183,9 @@ class DedupTexts(_ReadOnDemand[str]):
     def _item(self, position: int) -> str:
         row = self._rows[position]
         return dedup_text(row.instruction, row.response, self._on)
+
+    def read_many(self, positions: Sequence[int]) -> list[str]:
+        """The dedup texts at ``positions``, read in one batch from the rows."""
+        reader = getattr(self._rows, "read_many", None)
+        rows = reader(positions) if reader else [self._rows[p] for p in positions]
+        return [dedup_text(row.instruction, row.response, self._on) for row in rows]
