@@ -3,13 +3,19 @@
 The filters read texts front to back in a priority order (exact dedup, language, MinHash
 signatures) and then only at a few positions (near-duplicate confirmation). ``ChunkedTexts``
 serves that pattern from any ``TextLookup`` holding one chunk at a time, so the selection's
-memory does not grow with the texts of the pool.
+memory does not grow with the texts of the pool. ``SpooledTexts`` is such a lookup over lazy
+Parquet inputs: the texts are streamed once into a temporary SQLite file with an id index,
+because a walk in score order touches every row group of a source in every chunk (a Parquet
+``take`` per chunk would decode all of the texts once per chunk).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar, overload
 
 import numpy as np
@@ -189,3 +195,56 @@ class DedupTexts(_ReadOnDemand[str]):
         reader = getattr(self._rows, "read_many", None)
         rows = reader(positions) if reader else [self._rows[p] for p in positions]
         return [dedup_text(row.instruction, row.response, self._on) for row in rows]
+
+
+SPOOL_QUERY_IDS = 500  # ids per SQL ``IN`` list (under SQLite's variable limit)
+
+
+class SpooledTexts:
+    """A ``TextLookup`` over a temporary SQLite file of ``id, instruction, response``.
+
+    Built from frames streamed one batch at a time (e.g. Parquet row groups), so the texts of
+    the pool live on disk, not in memory; a lookup reads only the rows asked for (an id index),
+    whatever their order. The first row of a repeated id wins (batches in partition order, as
+    cross-source dedup keeps the first source). ``close`` removes the file.
+    """
+
+    def __init__(self, batches: Iterable[pd.DataFrame], cache_mb: int = 16) -> None:
+        self._spool = tempfile.TemporaryDirectory(prefix="scar-texts-")
+        self._conn = sqlite3.connect(Path(self._spool.name) / "texts.db")
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{cache_mb * 1024}"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._conn.execute("CREATE TABLE texts (id TEXT, instruction TEXT, response TEXT)")
+        self.rows = 0
+        for batch in batches:
+            rows = zip(
+                batch["id"].astype(str).tolist(),
+                map(_text, batch["instruction"].tolist()),
+                map(_text, batch["response"].tolist()),
+                strict=True,
+            )
+            self.rows += self._conn.executemany("INSERT INTO texts VALUES (?, ?, ?)", rows).rowcount
+        self._conn.execute("CREATE INDEX texts_id ON texts (id)")
+        self._conn.commit()
+        self.calls = self.fetched = 0
+
+    def __call__(self, ids: Sequence[str]) -> dict[str, PairText]:
+        self.calls += 1
+        found: dict[str, PairText] = {}
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        for start in range(0, len(wanted), SPOOL_QUERY_IDS):
+            block = wanted[start : start + SPOOL_QUERY_IDS]
+            marks = ",".join("?" * len(block))
+            query = (
+                f"SELECT id, instruction, response FROM texts WHERE id IN ({marks}) ORDER BY rowid"
+            )
+            for pid, instruction, response in self._conn.execute(query, block):
+                if pid not in found:
+                    found[pid] = PairText(instruction, response)
+        self.fetched += len(found)
+        return found
+
+    def close(self) -> None:
+        """Close the database and remove its file."""
+        self._conn.close()
+        self._spool.cleanup()
