@@ -245,7 +245,8 @@ def _curate(
         decisions,
         styled,
         subset_version=version,
-        previous=tables.read_decisions(engine, previous) if previous else None,
+        # the previous subset only (its selected rows), not every decision of that version
+        previous=tables.read_decisions(engine, previous, selected_only=True) if previous else None,
         seed=params.seed,
     )
     with_texts = unique_pairs
