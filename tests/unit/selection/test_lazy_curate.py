@@ -17,7 +17,7 @@ from scar_dagster.selection.texts import ChunkedTexts, DedupTexts, frame_lookup
 from scar_dagster.storage import tables
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore
-from tests.unit.selection.test_selection_paths import RANKER, planted_pairs
+from tests.selection_pool import RANKER, planted_pairs
 
 TEXTS = {"instruction", "response"}
 CHUNK = 9
