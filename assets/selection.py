@@ -13,24 +13,26 @@ from dagster import (
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.checks import build_gx_asset_check
 from scar_dagster.dagster.metadata import frame_metadata, latest_metadata
-from scar_dagster.dagster.partitions import concat_partitions
+from scar_dagster.dagster.partitions import LAZY, concat_partitions
 from scar_dagster.dagster.resources import DatabaseResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
 from scar_dagster.plots import markdown_image
+from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "selection"
 SUBSETS_PREFIX = "subsets"
 _ALL = {"allow_missing_partitions": True}
+_LAZY = {**_ALL, LAZY: True}  # ParquetPart handles: the streaming path reads columns and chunks
 
 
 @asset(
     group_name=GROUP,
     kinds={"pandas", "parquet", "sql"},
     ins={
-        "raw_pairs": AssetIn(metadata=_ALL),
+        "raw_pairs": AssetIn(metadata=_LAZY),
         "raw_quarantine": AssetIn(metadata=_ALL),
-        "style_features": AssetIn(metadata=_ALL),
+        "style_features": AssetIn(metadata=_LAZY),
         "style_ranker": AssetIn(input_manager_key="json_io_manager"),
     },
     deps=["scored_pairs"],
@@ -43,9 +45,9 @@ _ALL = {"allow_missing_partitions": True}
 def selected_subset(
     context: AssetExecutionContext,
     config: SelectionConfig,
-    raw_pairs: dict[str, pd.DataFrame],
+    raw_pairs: dict[str, ParquetPart],
     raw_quarantine: dict[str, pd.DataFrame],
-    style_features: dict[str, pd.DataFrame],
+    style_features: dict[str, ParquetPart],
     style_ranker: dict,
     database: DatabaseResource,
     storage: StorageResource,
@@ -54,9 +56,9 @@ def selected_subset(
     from scar_dagster.selection.curate import curate
 
     result = curate(
-        pairs=concat_partitions(raw_pairs),
+        pairs=raw_pairs,
         quarantine=concat_partitions(raw_quarantine),
-        features=concat_partitions(style_features),
+        features=style_features,
         ranker_version=style_ranker["champion_version"],
         params=config.to_params(),
         engine=database.get_engine(),

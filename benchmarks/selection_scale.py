@@ -7,8 +7,9 @@ score (from its id) in the SQLite ``scored_pairs`` table. Then the real ``select
 body runs (direct invocation with its resources: decisions to SQL, exports, report) with
 ``ratio`` 0.1, ``min_per_source`` and ``max_per_source`` that bind, exact and MinHash near-dedup
 on, once with ``mode=streaming`` and once with ``mode=memory``, each in its own subprocess:
-peak RSS is that process's ``VmHWM``; ``load`` is reading the asset's inputs (the Parquet files)
-as the IO manager hands them over, ``select`` the asset body.
+peak RSS is that process's ``VmHWM``; ``load`` is handing the asset its inputs as the IO manager
+does (``raw_pairs`` and ``style_features`` lazily, as ``ParquetPart`` handles; the small
+quarantine as frames), ``select`` the asset body (which reads what its path needs).
 
 ``ingest_damaged``: a ShareGPT JSON array (``--dump-mb``) cut in the middle of a record is
 materialized through the real ``raw_pairs`` asset (``ingest_source_assets``); kept must equal the
@@ -102,6 +103,15 @@ def _read_partitions(folder: Path) -> dict[str, Any]:
     return {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
 
 
+def _lazy_partitions(folder: Path) -> dict[str, Any]:
+    """``{partition: ParquetPart}`` as the IO manager hands a lazy input over (no rows read)."""
+    from scar_dagster.storage.parquet_parts import ParquetPart
+    from scar_dagster.storage.stores import LocalStore
+
+    store = LocalStore(folder)
+    return {path.stem: ParquetPart(store, path.name) for path in sorted(folder.glob("*.parquet"))}
+
+
 def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, Any]:
     """The ``selected_subset`` asset body on the prepared inputs."""
     from dagster import build_asset_context
@@ -113,9 +123,9 @@ def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, A
     baseline = proc_status_mb("VmRSS")
     started = time.perf_counter()
     inputs = {
-        "raw_pairs": _read_partitions(work / "raw_pairs"),
+        "raw_pairs": _lazy_partitions(work / "raw_pairs"),
         "raw_quarantine": _read_partitions(work / "quarantine"),
-        "style_features": _read_partitions(work / "features"),
+        "style_features": _lazy_partitions(work / "features"),
     }
     load_seconds, load_rss = time.perf_counter() - started, proc_status_mb("VmRSS")
     home = work / f"home_{mode}"
@@ -135,7 +145,7 @@ def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, A
     return {
         "mode": mode,
         "path": meta["selection_path"],
-        "pairs": sum(len(f) for f in inputs["raw_pairs"].values()),
+        "pairs": sum(part.num_rows for part in inputs["raw_pairs"].values()),
         "selected": len(output.value),
         "subset_version": meta["subset_version"],
         "decisions_by_reason": meta["decisions_by_reason"],

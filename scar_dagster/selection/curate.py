@@ -4,11 +4,26 @@ Two paths give the same decisions (hence the same subset version): ``memory`` jo
 text into one candidate frame and runs ``select_pairs``; ``streaming`` walks the scores in SQL
 order and reads texts one chunk at a time (``streaming_decisions``). ``auto`` streams when the
 pool has at least ``streaming_min_rows`` kept pairs.
+
+Inputs are frames or lazy Parquet parts (``{partition key: ParquetPart}``, as the
+``selected_subset`` asset receives them). With parts, the memory path reads them whole; the
+streaming path reads only ``id, source, origin_file, origin_line`` of the pairs and the
+``id, degenerate_reason`` and style-metric columns of the features, and streams the texts
+once, a row group at a time, into a temporary SQLite file (``SpooledTexts``) from which the
+walk fetches each chunk and each block of near-duplicate confirmations, and the export the
+selected rows' texts.
+
+Still O(pool) in memory on the streaming path (narrow columns, no texts): the pool frame
+(ids, sources, origins, scores, degenerate reason, 4 style metrics), the rank order of ids,
+the per-row reason / rank / related-id maps and the decision frame (written to SQL in
+chunks), the 32-byte exact-dedup digests and the LSH band keys (``8 * bands`` bytes per
+pair). The subset itself (with texts) is O(subset).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,14 +40,19 @@ from scar_dagster.selection.export import export_subset, subset_table
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
 from scar_dagster.selection.select import SelectionParams, select_pairs, subset_version
 from scar_dagster.selection.streaming import streaming_decisions
-from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, TextLookup
+from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, SpooledTexts, TextLookup
 from scar_dagster.storage import tables
+from scar_dagster.storage.parquet_parts import ParquetPart, parts_in_order, read_parts
 from scar_dagster.storage.stores import BlobStore
 from scar_dagster.style.consistency import style_consistency
 
 SelectionMode = Literal["auto", "memory", "streaming"]
 SELECTION_MODES: tuple[SelectionMode, ...] = ("auto", "memory", "streaming")
 DEFAULT_STREAMING_MIN_ROWS = 200_000
+PAIR_KEY_COLUMNS = ("id", "source", "origin_file", "origin_line")
+FEATURE_COLUMNS = ("id", "degenerate_reason", *STYLE_METRICS)
+TEXT_COLUMNS = ("id", "instruction", "response")
+Parts = Mapping[str, ParquetPart | None]
 
 
 @dataclass(frozen=True)
@@ -90,11 +110,34 @@ def _previous_version(engine: Any, current: str) -> str | None:
     return None if older.empty else str(older["subset_version"].iloc[-1])
 
 
+def _texts_frame(lookup: TextLookup, ids: list[str]) -> pd.DataFrame:
+    """``id, instruction, response`` of ``ids`` from a lookup (the subset's texts)."""
+    found = lookup(ids)
+    return pd.DataFrame(
+        {
+            "id": list(found),
+            "instruction": [t.instruction for t in found.values()],
+            "response": [t.response for t in found.values()],
+        },
+        columns=list(TEXT_COLUMNS),
+    )
+
+
+def spool_texts(parts: Parts, batch_rows: int = 10_000) -> SpooledTexts:
+    """Stream the texts of every part (partition order) into a ``SpooledTexts``."""
+    batches = (
+        batch
+        for part in parts_in_order(parts)
+        for batch in part.iter_batches(list(TEXT_COLUMNS), batch_rows)
+    )
+    return SpooledTexts(batches)
+
+
 def curate(
     *,
-    pairs: pd.DataFrame,
+    pairs: pd.DataFrame | Parts,
     quarantine: pd.DataFrame,
-    features: pd.DataFrame,
+    features: pd.DataFrame | Parts,
     ranker_version: str,
     params: SelectionParams,
     engine: Any,
@@ -106,13 +149,71 @@ def curate(
 ) -> CurationResult:
     """Select from every kept pair scored by ``ranker_version``; explain every input row.
 
-    ``log`` (e.g. Dagster's ``context.log``) gets progress lines of the long filters. ``run``
-    picks the path (default: auto); ``texts`` serves the streaming path's texts (default: a
-    lookup over ``pairs``).
+    ``pairs`` and ``features`` are frames or ``{partition key: ParquetPart}`` (read lazily on
+    the streaming path). ``log`` (e.g. Dagster's ``context.log``) gets progress lines of the
+    long filters. ``run`` picks the path (default: auto); ``texts`` serves the streaming path's
+    texts (default: a lookup over ``pairs``, or a spool of the parts' texts).
     """
     run = run or SelectionRun()
-    unique_pairs, cross_dups = cross_source_duplicates(pairs)
-    streaming = run.streams(len(unique_pairs))
+    lazy = not isinstance(pairs, pd.DataFrame)
+    if lazy:
+        keys = read_parts(pairs, PAIR_KEY_COLUMNS)
+        streaming = run.streams(len(keys) - int(keys["id"].duplicated().sum()))
+        if not streaming:
+            pairs, features, keys = read_parts(pairs), _frame(features), None
+    else:
+        keys, streaming = None, False
+    spool = None
+    try:
+        if keys is not None:
+            unique_pairs, cross_dups = cross_source_duplicates(keys)
+            features = read_parts(features, FEATURE_COLUMNS)
+            spool = None if texts is not None else spool_texts(pairs)
+            texts = texts or spool
+        else:
+            unique_pairs, cross_dups = cross_source_duplicates(pairs)
+            streaming = run.streams(len(unique_pairs))
+        return _curate(
+            unique_pairs=unique_pairs,
+            cross_dups=cross_dups,
+            quarantine=quarantine,
+            features=features,
+            ranker_version=ranker_version,
+            params=params,
+            engine=engine,
+            store=store,
+            prefix=prefix,
+            log=log,
+            run=run,
+            texts=texts,
+            streaming=streaming,
+        )
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _frame(frame: pd.DataFrame | Parts) -> pd.DataFrame:
+    return frame if isinstance(frame, pd.DataFrame) else read_parts(frame)
+
+
+def _curate(
+    *,
+    unique_pairs: pd.DataFrame,
+    cross_dups: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    features: pd.DataFrame | Parts,
+    ranker_version: str,
+    params: SelectionParams,
+    engine: Any,
+    store: BlobStore,
+    prefix: str,
+    log: Any,
+    run: SelectionRun,
+    texts: TextLookup | None,
+    streaming: bool,
+) -> CurationResult:
+    features = _frame(features)
     if streaming:
         streamed = streaming_decisions(
             engine,
@@ -144,10 +245,14 @@ def curate(
         decisions,
         styled,
         subset_version=version,
-        previous=tables.read_decisions(engine, previous) if previous else None,
+        # the previous subset only (its selected rows), not every decision of that version
+        previous=tables.read_decisions(engine, previous, selected_only=True) if previous else None,
         seed=params.seed,
     )
-    subset = subset_table(decisions, unique_pairs).merge(
+    with_texts = unique_pairs
+    if "instruction" not in unique_pairs.columns and texts is not None:
+        with_texts = _texts_frame(texts, decisions.loc[decisions["selected"], "pair_id"].tolist())
+    subset = subset_table(decisions, with_texts).merge(
         candidates[["id", *STYLE_METRICS]], on="id", how="left"
     )
     png = score_histogram_png(decisions)

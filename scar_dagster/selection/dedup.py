@@ -18,10 +18,10 @@ estimate alone flips borderline pairs either way). Defaults follow the SCAR refe
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ DEFAULT_NUM_PERM = 128
 DEFAULT_NGRAM_SIZE = 2
 DEFAULT_NEAR_THRESHOLD = 0.5
 SHINGLE_CACHE = 4096  # shingle sets kept for confirming candidates (~10 KB each for long texts)
+CONFIRM_BLOCK = 2048  # rows whose near-duplicate candidates are confirmed with one text read
 _SIGNATURE_BATCH = 1024  # MinHash signatures held at once before they are reduced to band keys
 
 _WHITESPACE = re.compile(r"\s+")
@@ -199,7 +200,9 @@ def near_duplicates_in_order(
     """``near_duplicates`` on ids and texts already in priority order (the first is kept).
 
     ``texts`` is read once front to back for the signatures, then only at the positions of
-    confirmed candidates, so a lazy sequence over a store works.
+    LSH candidates, ``CONFIRM_BLOCK`` rows at a time: a sequence with ``read_many(positions)``
+    (``ChunkedTexts``, ``DedupTexts``) serves each block in one batched read, so the reads
+    are O(rows / CONFIRM_BLOCK), not O(candidates).
     """
     if len(ids) != len(texts):
         raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
@@ -208,25 +211,55 @@ def near_duplicates_in_order(
     if len(positions) < 2:
         return {}
     shared = _shared_buckets(keys)
+    reader = getattr(texts, "read_many", None)
 
-    @functools.lru_cache(maxsize=SHINGLE_CACHE)
-    def shingle_set(row: int) -> frozenset[bytes]:
-        return frozenset(shingles(texts[positions[row]], ngram_size))
+    def read(rows: Sequence[int]) -> list[str]:
+        wanted = [positions[row] for row in rows]
+        return reader(wanted) if reader else [texts[p] for p in wanted]
 
+    cache: OrderedDict[int, frozenset[bytes]] = OrderedDict()  # kept rows' shingles, LRU
     kept_in: dict[int, list[int]] = {}  # bucket -> kept rows, ascending
     dropped: dict[str, str] = {}
-    for row, buckets in enumerate(shared):
-        candidates = sorted({q for bucket in buckets for q in kept_in.get(bucket, ())})
-        match = None
-        if candidates:  # read this text again only when it has a candidate
-            mine = shingle_set(row)
-            similar = (q for q in candidates if jaccard_at_least(mine, shingle_set(q), threshold))
-            match = next(similar, None)
-        if match is not None:
-            dropped[ids[positions[row]]] = ids[positions[match]]
-            continue
-        for bucket in buckets:
-            kept_in.setdefault(bucket, []).append(row)
+    for start in range(0, len(shared), CONFIRM_BLOCK):
+        block = range(start, min(start + CONFIRM_BLOCK, len(shared)))
+        # rows that may need a comparison: a bucket shared with a kept row or an earlier row
+        # of the block; their texts and those of their kept candidates are read in one batch
+        in_block: dict[int, list[int]] = {}  # bucket -> earlier rows of this block
+        need: set[int] = set()
+        for row in block:
+            candidates = {q for b in shared[row] for q in kept_in.get(b, ())}
+            candidates.update(q for b in shared[row] for q in in_block.get(b, ()))
+            if candidates:
+                need.add(row)
+                need.update(candidates)
+            for bucket in shared[row]:
+                in_block.setdefault(bucket, []).append(row)
+        missing = sorted(r for r in need if r not in cache)
+        local = dict(cache)
+        local.update(
+            (r, frozenset(shingles(t, ngram_size)))
+            for r, t in zip(missing, read(missing), strict=True)
+        )
+        for row in block:
+            buckets = shared[row]
+            candidates = sorted({q for bucket in buckets for q in kept_in.get(bucket, ())})
+            match = None
+            if candidates:
+                mine = local[row]
+                similar = (q for q in candidates if jaccard_at_least(mine, local[q], threshold))
+                match = next(similar, None)
+            if match is not None:
+                dropped[ids[positions[row]]] = ids[positions[match]]
+                continue
+            for bucket in buckets:
+                kept_in.setdefault(bucket, []).append(row)
+            if row in local:  # a kept row read now may be a candidate of later blocks
+                cache[row] = local[row]
+        for row in need:
+            if row in cache:
+                cache.move_to_end(row)
+        while len(cache) > SHINGLE_CACHE:
+            cache.popitem(last=False)
     return dropped
 
 

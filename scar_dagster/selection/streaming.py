@@ -5,7 +5,12 @@ from one SQL query (score descending, then pair id ascending), the pool it decid
 sources, scores, features and input positions but no texts, and the filters read texts through
 a ``TextLookup`` one chunk at a time (``select.decide``, the same code as ``select_pairs``). Every
 option is supported (ratio, per-source quotas, near-dedup, keep-first) and the decisions equal
-``select_pairs``' on the same pool.
+``select_pairs``' on the same pool. Texts are read in two front-to-back walks (exact dedup and
+language, then the MinHash signatures), one lookup per chunk, and the near-duplicate
+confirmations in one batched lookup per ``dedup.CONFIRM_BLOCK`` rows (``ChunkedTexts.read_many``),
+so lookups are O(chunks), never one per LSH candidate. Over lazy Parquet inputs ``curate`` serves
+them from ``SpooledTexts`` (an id-indexed temporary SQLite file); what stays O(pool) in memory
+is listed in ``curate``'s docstring.
 
 ``streaming_select`` is an early-stopping variant for a top-k or threshold that decides only
 the rows it walks (no decisions for the rest): one SQL query ordered by score descending, then

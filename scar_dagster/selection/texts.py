@@ -3,13 +3,19 @@
 The filters read texts front to back in a priority order (exact dedup, language, MinHash
 signatures) and then only at a few positions (near-duplicate confirmation). ``ChunkedTexts``
 serves that pattern from any ``TextLookup`` holding one chunk at a time, so the selection's
-memory does not grow with the texts of the pool.
+memory does not grow with the texts of the pool. ``SpooledTexts`` is such a lookup over lazy
+Parquet inputs: the texts are streamed once into a temporary SQLite file with an id index,
+because a walk in score order touches every row group of a source in every chunk (a Parquet
+``take`` per chunk would decode all of the texts once per chunk).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar, overload
 
 import numpy as np
@@ -54,6 +60,10 @@ class _ReadOnDemand(Sequence[_T]):
     def _item(self, position: int) -> _T:
         raise NotImplementedError
 
+    def read_many(self, positions: Sequence[int]) -> list[_T]:
+        """The items at ``positions`` (a batched read where the source allows one)."""
+        return [self[p] for p in positions]
+
 
 class ChunkedTexts(_ReadOnDemand[PairText]):
     """``PairText`` of ``ids`` (in that order), fetched ``chunk_rows`` at a time on demand.
@@ -85,6 +95,23 @@ class ChunkedTexts(_ReadOnDemand[PairText]):
             return self._window[0]
         return self._fetch([self._ids[position]])[0]
 
+    def read_many(self, positions: Sequence[int]) -> list[PairText]:
+        """The texts at ``positions``: those in the current chunk from it, the rest in one
+        lookup per ``chunk_rows`` ids (near-duplicate confirmations of a block of rows)."""
+        found: dict[int, PairText] = {}
+        outside = []
+        for position in dict.fromkeys(positions):
+            offset = position - self._start
+            if 0 <= offset < len(self._window):
+                found[position] = self._window[offset]
+            else:
+                outside.append(position)
+        for start in range(0, len(outside), self._chunk_rows):
+            block = outside[start : start + self._chunk_rows]
+            texts = self._fetch([self._ids[p] for p in block])
+            found.update(zip(block, texts, strict=True))
+        return [found[p] for p in positions]
+
     def _fetch(self, ids: Sequence[str]) -> list[PairText]:
         self.lookups += 1
         found = self._lookup(ids)
@@ -101,22 +128,25 @@ def frame_lookup(frame: pd.DataFrame) -> TextLookup:
     position = pd.Index(frame["id"].astype(str))
     if position.has_duplicates:
         raise ValueError("frame_lookup needs unique ids")
-    columns = [c for c in ("instruction", "response", "degenerate_reason") if c in frame.columns]
-    texts = frame[columns].reset_index(drop=True)
+    # object arrays (views of the frame's columns): a lookup costs O(ids), not O(frame)
+    instruction = frame["instruction"].to_numpy(dtype=object)
+    response = frame["response"].to_numpy(dtype=object)
+    reasons = (
+        frame["degenerate_reason"].to_numpy(dtype=object)
+        if "degenerate_reason" in frame.columns
+        else None
+    )
 
     def lookup(ids: Sequence[str]) -> dict[str, PairText]:
         rows = position.get_indexer(list(ids))
-        known = [(pid, i) for pid, i in zip(ids, rows, strict=True) if i >= 0]
-        part = texts.iloc[[i for _, i in known]]
-        instruction, response = part["instruction"].tolist(), part["response"].tolist()
-        reasons = (
-            part["degenerate_reason"].tolist()
-            if "degenerate_reason" in part.columns
-            else [None] * len(part)
-        )
         return {
-            pid: PairText(_text(q), _text(a), _reason(d))
-            for (pid, _), q, a, d in zip(known, instruction, response, reasons, strict=True)
+            pid: PairText(
+                _text(instruction[i]),
+                _text(response[i]),
+                None if reasons is None else _reason(reasons[i]),
+            )
+            for pid, i in zip(ids, rows.tolist(), strict=True)
+            if i >= 0
         }
 
     return lookup
@@ -159,3 +189,62 @@ class DedupTexts(_ReadOnDemand[str]):
     def _item(self, position: int) -> str:
         row = self._rows[position]
         return dedup_text(row.instruction, row.response, self._on)
+
+    def read_many(self, positions: Sequence[int]) -> list[str]:
+        """The dedup texts at ``positions``, read in one batch from the rows."""
+        reader = getattr(self._rows, "read_many", None)
+        rows = reader(positions) if reader else [self._rows[p] for p in positions]
+        return [dedup_text(row.instruction, row.response, self._on) for row in rows]
+
+
+SPOOL_QUERY_IDS = 500  # ids per SQL ``IN`` list (under SQLite's variable limit)
+
+
+class SpooledTexts:
+    """A ``TextLookup`` over a temporary SQLite file of ``id, instruction, response``.
+
+    Built from frames streamed one batch at a time (e.g. Parquet row groups), so the texts of
+    the pool live on disk, not in memory; a lookup reads only the rows asked for (an id index),
+    whatever their order. The first row of a repeated id wins (batches in partition order, as
+    cross-source dedup keeps the first source). ``close`` removes the file.
+    """
+
+    def __init__(self, batches: Iterable[pd.DataFrame], cache_mb: int = 16) -> None:
+        self._spool = tempfile.TemporaryDirectory(prefix="scar-texts-")
+        self._conn = sqlite3.connect(Path(self._spool.name) / "texts.db")
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{cache_mb * 1024}"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._conn.execute("CREATE TABLE texts (id TEXT, instruction TEXT, response TEXT)")
+        self.rows = 0
+        for batch in batches:
+            rows = zip(
+                batch["id"].astype(str).tolist(),
+                map(_text, batch["instruction"].tolist()),
+                map(_text, batch["response"].tolist()),
+                strict=True,
+            )
+            self.rows += self._conn.executemany("INSERT INTO texts VALUES (?, ?, ?)", rows).rowcount
+        self._conn.execute("CREATE INDEX texts_id ON texts (id)")
+        self._conn.commit()
+        self.calls = self.fetched = 0
+
+    def __call__(self, ids: Sequence[str]) -> dict[str, PairText]:
+        self.calls += 1
+        found: dict[str, PairText] = {}
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        for start in range(0, len(wanted), SPOOL_QUERY_IDS):
+            block = wanted[start : start + SPOOL_QUERY_IDS]
+            marks = ",".join("?" * len(block))
+            query = (
+                f"SELECT id, instruction, response FROM texts WHERE id IN ({marks}) ORDER BY rowid"
+            )
+            for pid, instruction, response in self._conn.execute(query, block):
+                if pid not in found:
+                    found[pid] = PairText(instruction, response)
+        self.fetched += len(found)
+        return found
+
+    def close(self) -> None:
+        """Close the database and remove its file."""
+        self._conn.close()
+        self._spool.cleanup()

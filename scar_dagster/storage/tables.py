@@ -479,12 +479,17 @@ def write_decisions(
 
 
 @_masked_errors
-def read_decisions(engine: Engine, subset_version: str) -> pd.DataFrame:
-    """All decisions of one subset version, eligible rows by rank first, then by pair_id."""
+def read_decisions(
+    engine: Engine, subset_version: str, *, selected_only: bool = False
+) -> pd.DataFrame:
+    """All decisions of one subset version (only its selected rows with ``selected_only``),
+    eligible rows by rank first, then by pair_id."""
     table = selection_decisions
     stmt = select(*(table.c[name] for name in DECISION_COLUMNS)).where(
         table.c.subset_version == subset_version
     )
+    if selected_only:
+        stmt = stmt.where(table.c.selected.is_(True))
     with engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(stmt).all()]
     frame = pd.DataFrame(rows, columns=list(DECISION_COLUMNS)).astype(

@@ -170,6 +170,7 @@ def test_write_decisions_replaces_one_version(engine) -> None:
     write_decisions(engine, "v2", first, meta)
     assert read_decisions(engine, "v1")["pair_id"].tolist() == ["a", "d"]
     assert len(read_decisions(engine, "v2")) == 3
+    assert read_decisions(engine, "v2", selected_only=True)["pair_id"].tolist() == ["a", "b"]
     versions = list_subset_versions(engine).set_index("subset_version")
     assert versions.loc["v1", "n_selected"] == 1 and versions.loc["v2", "n_selected"] == 2
     assert versions.loc["v1", "config_json"] == '{"top_k":2}'
