@@ -30,7 +30,8 @@ def test_stage_keys_cover_every_source_and_shard():
 
 def test_split_results_keeps_sub_headings_inside_their_section():
     titles = {"First", "Second"}
-    text = "# Results\n\n- date: x\n\n## First\n\nbody\n\n## a sub-heading\n\nmore\n## Second\nend\n"
+    text = "# Results\n\n- date: x\n\n## First\n\nbody\n\n## a sub-heading\n\nmore\n"
+    text += "## Second\nend\n"
     header, sections = run_all.split_results(text, titles)
     assert header == ["# Results", "", "- date: x"]
     assert list(sections) == ["First", "Second"]
