@@ -28,6 +28,9 @@ not grow with the source. Peak RSS is each worker's ``VmHWM``; the table shows t
 worker of a stage, next to the RSS after imports.
 
     .venv/bin/python benchmarks/pipeline_scale.py --sizes 100000,1000000 --shards 1,4 [--workers 2]
+
+With ``--workdir``, each finished case is saved there (``result-<rows>-<shards>.json``) and a
+later run on the same folder reuses it, so a long run can be resumed or reported in parts.
 """
 
 from __future__ import annotations
@@ -382,9 +385,16 @@ def main(argv: list[str] | None = None) -> None:
     sizes, cases = {}, []
     try:
         for rows in (int(s) for s in args.sizes.split(",")):
-            sizes[rows] = prepare_size(work, rows, args.seed)
             for shards in (int(s) for s in args.shards.split(",")):
+                saved = work / f"result-{rows}-{shards}.json"
+                if saved.exists():  # a case finished by an earlier run on this workdir
+                    sizes[rows], case = json.loads(saved.read_text())
+                    cases.append(case)
+                    continue
+                if rows not in sizes:
+                    sizes[rows] = prepare_size(work, rows, args.seed)
                 cases.append(run_case(work, sizes[rows], rows, shards, args.workers))
+                saved.write_text(json.dumps([sizes[rows], cases[-1]]))
         print(machine_line())
         print(
             f"\nsizes {args.sizes} over {len(SOURCES)} synthetic sources + {DAMAGED} (gzipped "
