@@ -24,7 +24,7 @@ help:
 	@echo "make demo   install (first time) and run the whole curation pipeline on data/sample"
 	@echo "make test   install (first time) and run the test suite"
 	@echo "make dev    Dagster UI on http://127.0.0.1:3000 with the demo's materializations"
-	@echo "make bench  every benchmark (about 20 minutes); writes benchmarks/results.md"
+	@echo "make bench  every benchmark (hours: 1M rows through every asset twice); writes benchmarks/results.md"
 	@echo "make lock   re-resolve the dependencies in a scratch venv (4 minutes): new $(CONSTRAINTS)"
 
 IMPORT_CHECK := import dagster, torch, transformers, great_expectations; \
