@@ -30,7 +30,8 @@ worker of a stage, next to the RSS after imports.
     .venv/bin/python benchmarks/pipeline_scale.py --sizes 100000,1000000 --shards 1,4 [--workers 2]
 
 With ``--workdir``, each finished case is saved there (``result-<rows>-<shards>.json``) and a
-later run on the same folder reuses it, so a long run can be resumed or reported in parts.
+later run on the same folder reuses it, so a long run can be resumed or reported in parts
+(``--saved-only``: the saved cases only).
 """
 
 from __future__ import annotations
@@ -370,6 +371,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--saved-only", action="store_true", help="report the cases saved in --workdir; run none"
+    )
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--stage", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--keys", default="", help=argparse.SUPPRESS)
@@ -381,7 +385,6 @@ def main(argv: list[str] | None = None) -> None:
         return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scar-pipeline-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
     sizes, cases = {}, []
     try:
         for rows in (int(s) for s in args.sizes.split(",")):
@@ -391,16 +394,20 @@ def main(argv: list[str] | None = None) -> None:
                     sizes[rows], case = json.loads(saved.read_text())
                     cases.append(case)
                     continue
+                if args.saved_only:
+                    continue
                 if rows not in sizes:
                     sizes[rows] = prepare_size(work, rows, args.seed)
                 cases.append(run_case(work, sizes[rows], rows, shards, args.workers))
                 saved.write_text(json.dumps([sizes[rows], cases[-1]]))
         print(machine_line())
+        ran = ", ".join(f"{c['rows']:,} rows x {c['shards']} shards" for c in cases)
+        wall = sum(s["wall_s"] for c in cases for s in c["stages"])
         print(
-            f"\nsizes {args.sizes} over {len(SOURCES)} synthetic sources + {DAMAGED} (gzipped "
+            f"\ncases {ran} over {len(SOURCES)} synthetic sources + {DAMAGED} (gzipped "
             f"JSON array cut mid-record), seed {args.seed}; {args.workers} worker processes per "
             "stage, one torch thread each; tiny random models (see the module docstring); "
-            f"selection {SELECTION}; total {time.perf_counter() - started:,.0f} s\n"
+            f"selection {SELECTION}; the stages took {wall:,.0f} s in all\n"
         )
         print("\n".join(report(cases, sizes, work)))
     finally:
