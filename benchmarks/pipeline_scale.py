@@ -14,7 +14,8 @@ materializing its share of the stage's partitions (round robin) one after anothe
   (``compute_perplexity`` and ``compute_relatedness`` off);
 * ``scoring``: ``scored_pairs`` per source (x shard) with a published champion ranker (a seeded
   random tiny ranker: 1-layer BERT encoder with hidden size 32, 64 tokens per text, the MiniLM
-  tokenizer);
+  tokenizer; the scoring config's default ``dtype: auto``, i.e. bfloat16 on an AMX/AVX512-BF16
+  CPU);
 * ``selection``: ``selected_subset`` (one process), ``ratio`` 0.1, ``mode=streaming``, exact
   dedup on, MinHash near-dedup off (its cost, about 1,500 texts/s for the signatures, is measured
   by ``selection_scale.py``), and its two gate checks.

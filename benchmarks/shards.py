@@ -7,7 +7,8 @@ as in ``benchmarks/incremental.py``) is published as champion. Each case then st
 worker processes on a copy of that storage root with an empty scores database; each worker
 materializes ``style_features`` and ``scored_pairs`` (and their checks) of one partition with
 ``materialize()`` from ``build_definitions(shards)`` and the default models (SmolLM2-135M
-perplexity, MiniLM relatedness, fp32). The wall time of a case runs from starting its workers
+perplexity, MiniLM relatedness), every model in each of ``--dtypes`` (float32 and bfloat16 by
+default: the cases run once per dtype). The wall time of a case runs from starting its workers
 to the last one finishing (Python start, imports and model loading included: every process
 pays them). Every worker has ``OMP_NUM_THREADS=MKL_NUM_THREADS=1`` unless ``--threads-case``
 adds the case "1 shard, 1 process, 2 torch threads" (the same 2 cores used without shards).
@@ -34,26 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_bf16")
-
-
-def cpu_lines() -> list[str]:
-    """CPU model, logical cores and the SIMD flags that matter for torch on CPU."""
-    model, flags = "unknown", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-    except OSError:
-        pass
-    present = [f for f in SIMD_FLAGS if f in flags] or ["none of " + ", ".join(SIMD_FLAGS)]
-    return [
-        f"CPU: {model}, {os.cpu_count()} logical cores",
-        f"SIMD flags: {' '.join(present)}",
-    ]
+from scar_dagster.precision import cpu_summary  # noqa: E402
 
 
 def _env(threads: int) -> dict[str, str]:
@@ -109,7 +91,12 @@ def worker(args: argparse.Namespace) -> None:
     key: Any = args.source
     if args.shards > 1:
         key = MultiPartitionKey({"data_source": args.source, "shard": str(args.shard)})
+    from scar_dagster.dagster.resources import EncoderResource, InstructLMResource
+
     resources = build_resources(args.home, args.landing, args.database)
+    resources["encoder"] = EncoderResource(dtype=args.dtype)
+    lm = resources["instruct_lm"]
+    resources["instruct_lm"] = InstructLMResource(cache_dir=lm.cache_dir, dtype=args.dtype)
     defs = build_definitions(args.shards, resources=resources)
     start, cpu_start = time.perf_counter(), time.process_time()
     with DagsterInstance.ephemeral() as instance:
@@ -120,6 +107,7 @@ def worker(args: argparse.Namespace) -> None:
             partition_key=key,
             instance=instance,
             resources=resources,
+            run_config={"ops": {"scored_pairs": {"config": {"dtype": args.dtype}}}},
         )
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     meta = result.asset_materializations_for_node("scored_pairs")[0].metadata
@@ -136,13 +124,16 @@ def worker(args: argparse.Namespace) -> None:
     )
 
 
-def run_case(work: Path, home: Path, landing: Path, source: str, shards: int, threads: int):
+def run_case(
+    work: Path, home: Path, landing: Path, source: str, shards: int, threads: int, dtype: str
+):
     """Start one worker per shard at once on a fresh copy of ``home``; wait for all."""
-    case = work / f"case-{shards}x{threads}"
+    case = work / f"case-{shards}x{threads}-{dtype}"
     shutil.copytree(home, case)
     database = f"sqlite:///{case / 'scar.db'}"
     command = [sys.executable, __file__, "--worker", "--home", str(case), "--landing", str(landing)]
     command += ["--database", database, "--source", source, "--shards", str(shards)]
+    command += ["--dtype", dtype]
     start = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -167,6 +158,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=60, help="records of the source")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads-case", action="store_true", help="add 1 shard x 2 threads")
+    parser.add_argument("--dtypes", default="float32,bfloat16", help="model dtypes, one run each")
+    parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     for name in ("--home", "--landing", "--database", "--source"):
         parser.add_argument(name, help=argparse.SUPPRESS)
@@ -178,32 +171,50 @@ def main() -> None:
         return
 
     os.environ.update(_env(1))
-    print("\n".join(cpu_lines()))
+    print(f"CPU: {cpu_summary()}")
     print(f"load average (1, 5, 15 min) at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    dtypes = args.dtypes.split(",")
     cases = [(1, 1), (2, 1)] + ([(1, 2)] if args.threads_case else [])
     with tempfile.TemporaryDirectory(prefix="scar-shards-") as tmp:
         work = Path(tmp)
         landing, home, source = prepare(work, args.rows, args.seed)
-        results = [(s, t, *run_case(work, home, landing, source, s, t)) for s, t in cases]
-    base = results[0][2]
+        results = [
+            (d, s, t, *run_case(work, home, landing, source, s, t, d))
+            for d in dtypes
+            for s, t in cases
+        ]
+    base = {d: wall for d, s, t, wall, _ in results if (s, t) == (1, 1)}
     print(
         f"\nsource {source}: {args.rows} synthetic records, features (SmolLM2-135M perplexity, "
-        "MiniLM relatedness) + scores (MiniLM ranker, random head), fp32, in-distribution "
-        "synthetic data\n"
+        "MiniLM relatedness) + scores (MiniLM ranker, random head), in-distribution synthetic "
+        "data; the dtype is that of every model (resources and the scoring config)\n"
     )
-    print("| shards | processes | torch threads each | rows per shard | wall s | speed-up |")
-    print("| ---: | ---: | ---: | --- | ---: | ---: |")
-    for shards, threads, wall, workers in results:
+    print(
+        "| dtype | shards | processes | torch threads each | rows per shard | wall s "
+        "| vs 1 shard | vs float32 |"
+    )
+    print("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
+    for dtype, shards, threads, wall, workers in results:
         rows = "/".join(str(w["rows"]) for w in workers)
-        print(f"| {shards} | {shards} | {threads} | {rows} | {wall:.1f} | {base / wall:.2f}x |")
+        same = next(
+            (w for d, s, t, w, _ in results if d == "float32" and (s, t) == (shards, threads)), None
+        )
+        vs_fp32 = f"{same / wall:.2f}x" if same else ""
+        print(
+            f"| {dtype} | {shards} | {shards} | {threads} | {rows} | {wall:.1f} "
+            f"| {base[dtype] / wall:.2f}x | {vs_fp32} |"
+        )
     print(
         f"\nload average (1, 5, 15 min) at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
-    for shards, threads, _, workers in results:
+    for dtype, shards, threads, _, workers in results:
         inner = ", ".join(
             f"shard {w['shard']}: {w['materialize_s']} s wall, {w['cpu_s']} s CPU" for w in workers
         )
-        print(f"materialize() in the workers, {shards} shard(s) x {threads} thread(s): {inner}")
+        print(
+            f"materialize() in the workers, {dtype}, {shards} shard(s) x {threads} "
+            f"thread(s): {inner}"
+        )
 
 
 if __name__ == "__main__":
