@@ -60,6 +60,21 @@ def write_dump(path: Path, target_mb: int, seed: int) -> int:
     return count
 
 
+def cut_dump(path: Path, share: float) -> tuple[int, int]:
+    """Cut the dump in the middle of a record at about ``share`` of its bytes.
+
+    Returns ``(complete_records, cut_offset)``.
+    """
+    data = path.read_bytes()
+    cut = int(len(data) * share)
+    marker = b'{"id": "conv-'
+    starts = data.count(marker, 0, cut)
+    while data[cut - 1 : cut + 1] in (b"},", b"}]") or data.startswith(marker, cut):
+        cut += 7  # not on a record boundary
+    path.write_bytes(data[:cut])
+    return starts - 1, cut  # the last record started before the cut is incomplete
+
+
 def cpu_info() -> tuple[str, str]:
     """CPU model name and flags from /proc/cpuinfo."""
     fields = {}

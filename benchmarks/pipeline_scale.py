@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest_streaming import write_dump  # noqa: E402
+from benchmarks.ingest_streaming import cut_dump, write_dump  # noqa: E402
 from benchmarks.machine import machine_line  # noqa: E402
 from benchmarks.scale import proc_status_mb  # noqa: E402
 from benchmarks.synthetic import SOURCES, write_landing_zone  # noqa: E402
@@ -80,14 +80,9 @@ def write_damaged_dump(folder: Path, records: int, seed: int) -> dict[str, int]:
     plain = folder / "dump.json"
     # write_dump sizes by MB; its records average about 1.6 kB
     written = write_dump(plain, max(1, round(records * 1.6 / 1000)), seed)
-    data = plain.read_bytes()
-    cut = int(len(data) * 0.9)
-    marker = b'{"id": "conv-'
-    while data[cut - 1 : cut + 1] in (b"},", b"}]") or data.startswith(marker, cut):
-        cut += 7  # not on a record boundary
-    complete = data.count(marker, 0, cut) - 1  # the record the cut falls in is incomplete
+    complete, _ = cut_dump(plain, 0.9)
     with gzip.open(folder / "dump.json.gz", "wb", compresslevel=1) as out:
-        out.write(data[:cut])
+        out.write(plain.read_bytes())
     plain.unlink()
     return {"records_written": written, "complete_records": complete}
 
@@ -126,19 +121,13 @@ def _partition_key(key: str, shards: int) -> Any:
 def _stage_assets(stage: str) -> Any:
     from dagster import AssetSelection
 
-    groups = {"ingest": "ingest", "features": "features", "scoring": "scoring"}
     if stage == "selection":
-        return AssetSelection.assets("selected_subset")
-    return AssetSelection.groups(groups[stage])
+        return AssetSelection.assets(RUN_CONFIG[stage][0])
+    return AssetSelection.groups(stage)  # the asset groups are named after the stages
 
 
 def _stage_metadata(result: Any, stage: str) -> dict[str, Any]:
-    node = {
-        "ingest": "ingest_source",
-        "features": "style_features",
-        "scoring": "scored_pairs",
-        "selection": "selected_subset",
-    }[stage]
+    node = RUN_CONFIG[stage][0]
     out: dict[str, Any] = {}
     for event in result.asset_materializations_for_node(node):
         meta = {k: v.value for k, v in event.metadata.items()}

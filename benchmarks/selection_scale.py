@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest_streaming import cpu_info, write_dump  # noqa: E402
+from benchmarks.ingest_streaming import cpu_info, cut_dump, write_dump  # noqa: E402
 from benchmarks.scale import proc_status_mb, stage_generate, stage_ingest  # noqa: E402
 
 RANKER_VERSION = "bench-selection"
@@ -157,21 +157,6 @@ def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, A
     }
 
 
-def _cut_dump(path: Path, share: float) -> tuple[int, int]:
-    """Cut the dump in the middle of a record at about ``share`` of its bytes.
-
-    Returns ``(complete_records, cut_offset)``.
-    """
-    data = path.read_bytes()
-    cut = int(len(data) * share)
-    marker = b'{"id": "conv-'
-    starts = data.count(marker, 0, cut)
-    while data[cut - 1 : cut + 1] in (b"},", b"}]") or data.startswith(marker, cut):
-        cut += 7  # not on a record boundary
-    path.write_bytes(data[:cut])
-    return starts - 1, cut  # the last record started before the cut is incomplete
-
-
 def stage_ingest_damaged(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """A JSON array cut mid-record through the real ingest asset."""
     from dagster import DagsterInstance, materialize
@@ -183,7 +168,7 @@ def stage_ingest_damaged(work: Path, args: argparse.Namespace) -> dict[str, Any]
     (landing / "dump").mkdir(parents=True, exist_ok=True)
     dump = landing / "dump" / "dump.json"
     records = write_dump(dump, args.dump_mb, args.seed)
-    complete, offset = _cut_dump(dump, 0.9)
+    complete, offset = cut_dump(dump, 0.9)
     size_mb = dump.stat().st_size / 1e6
     baseline = proc_status_mb("VmRSS")
     started = time.perf_counter()

@@ -83,13 +83,6 @@ def shard_of_partition(partition_key: str, partitions_def: PartitionsDefinition)
     return int(key.keys_by_dimension[SHARD_DIMENSION]), shards
 
 
-def rows_of_partition(context: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a source's ``frame`` that belong to the shard of ``context``'s partition
-    (all of them with one shard per source)."""
-    shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
-    return shard_rows(frame, shard, shards)
-
-
 def lazy_source_input(shards: int) -> AssetIn:
     """``per_source_input`` loading a ``ParquetPart`` handle instead of a DataFrame."""
     return per_source_input(shards, metadata={LAZY: True})
