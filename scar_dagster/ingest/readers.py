@@ -191,7 +191,7 @@ def read_parquet(stream: IO[bytes], batch_rows: int = 8192) -> Iterator[RawRecor
 
     with _seekable(stream) as source:
         try:
-            parquet = pq.ParquetFile(source)
+            parquet = pq.ParquetFile(source, pre_buffer=False)  # see ParquetPart._file
         except (pa.ArrowException, OSError) as error:
             yield RawRecord(0, None, r.INGEST_UNREADABLE_FILE, f"not a Parquet file: {error}")
             return

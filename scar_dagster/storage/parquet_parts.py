@@ -46,7 +46,9 @@ class ParquetPart:
     def _file(self):
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(self.local_path())
+        # pre_buffer (pyarrow's default) keeps every row group's column chunks read so far
+        # until the reader is done: a stream of a whole file would hold O(file) in memory
+        return pq.ParquetFile(self.local_path(), pre_buffer=False)
 
     @property
     def num_rows(self) -> int:

@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -84,3 +85,21 @@ def test_empty_file_gives_no_batches(tmp_path, rows):
     store = LocalStore(tmp_path)
     _write(store, "e.parquet", _frame(rows))
     assert list(ParquetPart(store, "e.parquet").iter_batches()) == []
+
+
+def test_streaming_a_file_holds_about_one_row_group_of_arrow_memory(tmp_path):
+    # pyarrow's pre_buffer keeps every column chunk read so far until the reader finishes,
+    # which made a "streamed" partition cost O(file); a batch must cost O(row group)
+    store = LocalStore(tmp_path)
+    rows, group_rows = 4_000, 200
+    noise = np.random.default_rng(0).integers(0, 256, size=(rows, 500), dtype=np.uint8)
+    frame = pd.DataFrame({"text": [row.tobytes().hex() for row in noise]})  # incompressible
+    _write(store, "big.parquet", frame, group_rows=group_rows)
+    group_bytes = frame["text"].str.len().sum() / (rows / group_rows)
+    del frame  # its strings are Arrow memory too
+    before, held = pa.total_allocated_bytes(), []
+    for batch in ParquetPart(store, "big.parquet").iter_batches(["text"], group_rows):
+        del batch
+        held.append(pa.total_allocated_bytes() - before)
+    assert len(held) == rows // group_rows
+    assert max(held) < 5 * group_bytes, f"{max(held):,} arrow bytes held for {group_bytes:,.0f}"
