@@ -188,7 +188,7 @@ def jaccard_at_least(a: frozenset[bytes], b: frozenset[bytes], threshold: float)
 
 
 def near_duplicates_in_order(
-    ids: Sequence[str],
+    ids: Sequence[Any],
     texts: Sequence[str],
     *,
     threshold: float = DEFAULT_NEAR_THRESHOLD,
@@ -196,8 +196,10 @@ def near_duplicates_in_order(
     ngram_size: int = DEFAULT_NGRAM_SIZE,
     seed: int = 1,
     log: Any = None,
-) -> dict[str, str]:
+) -> dict[Any, Any]:
     """``near_duplicates`` on ids and texts already in priority order (the first is kept).
+
+    ``ids`` are any keys (pair ids, or pool row numbers): the result maps dropped to kept keys.
 
     ``texts`` is read once front to back for the signatures, then only at the positions of
     LSH candidates, ``CONFIRM_BLOCK`` rows at a time: a sequence with ``read_many(positions)``
@@ -219,7 +221,7 @@ def near_duplicates_in_order(
 
     cache: OrderedDict[int, frozenset[bytes]] = OrderedDict()  # kept rows' shingles, LRU
     kept_in: dict[int, list[int]] = {}  # bucket -> kept rows, ascending
-    dropped: dict[str, str] = {}
+    dropped: dict[Any, Any] = {}
     for start in range(0, len(shared), CONFIRM_BLOCK):
         block = range(start, min(start + CONFIRM_BLOCK, len(shared)))
         # rows that may need a comparison: a bucket shared with a kept row or an earlier row

@@ -26,12 +26,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from scar_dagster import schema
@@ -217,64 +217,110 @@ def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.Dat
     return pool.sort_values("id", kind="mergesort", ignore_index=True)
 
 
-def _priority(pool: pd.DataFrame, keep: DedupKeep) -> list[str]:
-    """Ids in dedup priority order: best score (then id), or input order."""
+class _IdsAt(Sequence[str]):
+    """The pool ids at ``positions``, made on read (a chunk at a time, never all at once)."""
+
+    def __init__(self, ids: pd.api.extensions.ExtensionArray | np.ndarray, positions: np.ndarray):
+        self._ids, self._positions = ids, positions
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [str(i) for i in self._ids.take(self._positions[index]).tolist()]
+        return str(self._ids[int(self._positions[index])])
+
+
+# Decision reasons as small integer codes while deciding (one byte per pair, not a dict entry)
+REASON_CODES: tuple[str, ...] = (
+    "",  # eligible so far
+    schema.FEATURES_DEGENERATE,
+    schema.DEDUP_EXACT,
+    schema.LANGUAGE_NON_ENGLISH,
+    schema.DEDUP_NEAR,
+    schema.SELECTED,
+    schema.SELECT_QUOTA,
+    schema.SELECT_BELOW_CUTOFF,
+)
+_CODE = {name: code for code, name in enumerate(REASON_CODES)}
+
+
+def _rank_order(positions: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``positions`` by score descending, then id ascending (the pool is sorted by id)."""
+    return positions[np.lexsort((positions, -scores[positions]))]
+
+
+def _priority(pool: pd.DataFrame, positions: np.ndarray, keep: DedupKeep) -> np.ndarray:
+    """``positions`` in dedup priority order: best score (then id), or input order."""
     if keep == "first":
-        return pool.sort_values("_order", kind="mergesort")["id"].tolist()
-    order = pool.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
-    return order["id"].tolist()
+        order = pool["_order"].to_numpy()
+        return positions[np.argsort(order[positions], kind="stable")]
+    return _rank_order(positions, pool["score"].to_numpy(dtype="float64"))
 
 
 def _filter(
     pool: pd.DataFrame, texts: TextLookup, params: SelectionParams, log: Any, chunk_rows: int
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Steps 1-4: reason (and related id for duplicates) of every ineligible pair id."""
-    reason = dict.fromkeys(pool.loc[pool["_degenerate"], "id"], schema.FEATURES_DEGENERATE)
-    related: dict[str, str] = {}
-    walk = _priority(pool[~pool["_degenerate"]], params.dedup_keep)
-    rows = ChunkedTexts(walk, texts, chunk_rows)
-    first_of: dict[bytes, str] = {}
-    english = params.english_threshold
+) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1-4: each pool row's reason code (0: eligible) and related row (-1: none)."""
+    n = len(pool)
+    ids = pool["id"].array
+    reason = np.zeros(n, dtype=np.int8)
+    related = np.full(n, -1, dtype=np.int64)
+    degenerate = pool["_degenerate"].to_numpy(dtype=bool)
+    reason[degenerate] = _CODE[schema.FEATURES_DEGENERATE]
+    walk = _priority(pool, np.flatnonzero(~degenerate), params.dedup_keep)
+    rows = ChunkedTexts(_IdsAt(ids, walk), texts, chunk_rows)
+    digests = np.empty(len(walk), dtype="S32")
+    english = np.ones(len(walk), dtype=bool)
+    threshold = params.english_threshold
     progress = Progress("selection: exact dedup and language filter", len(walk), log, unit="pairs")
     for position in progress.track(range(len(walk))):
-        pid, text = walk[position], rows[position]
-        key = exact_digest(dedup_text(text.instruction, text.response, params.dedup_on))
-        kept = first_of.setdefault(key, pid)
-        if kept != pid:
-            reason[pid], related[pid] = schema.DEDUP_EXACT, kept
-        elif english is not None and not is_english(
-            (text.instruction, text.response), english, params.english_rule
-        ):
-            reason[pid] = schema.LANGUAGE_NON_ENGLISH
-    del first_of
+        text = rows[position]
+        folded = dedup_text(text.instruction, text.response, params.dedup_on)
+        digests[position] = exact_digest(folded)
+        if threshold is not None:
+            pair = (text.instruction, text.response)
+            english[position] = is_english(pair, threshold, params.english_rule)
+    # the first pair of the walk with a text is kept, later ones name it
+    _, first, group = np.unique(digests, return_index=True, return_inverse=True)
+    kept = first[group.reshape(-1)]
+    duplicate = kept != np.arange(len(walk))
+    reason[walk[duplicate]] = _CODE[schema.DEDUP_EXACT]
+    related[walk[duplicate]] = walk[kept[duplicate]]
+    reason[walk[~duplicate & ~english]] = _CODE[schema.LANGUAGE_NON_ENGLISH]
+    del digests, first, group, kept, duplicate, english
     if params.near_dedup:
-        rest = [pid for pid in walk if pid not in reason]
+        rest = walk[reason[walk] == 0]
         near = near_duplicates_in_order(
             rest,
-            DedupTexts(ChunkedTexts(rest, texts, chunk_rows), params.dedup_on),
+            DedupTexts(ChunkedTexts(_IdsAt(ids, rest), texts, chunk_rows), params.dedup_on),
             threshold=params.minhash_threshold,
             num_perm=params.num_perm,
             ngram_size=params.ngram_size,
             seed=params.seed,
             log=log,
         )
-        for pid, kept in near.items():
-            reason[pid], related[pid] = schema.DEDUP_NEAR, kept
+        for row, kept_row in near.items():
+            reason[row], related[row] = _CODE[schema.DEDUP_NEAR], kept_row
     return reason, related
 
 
 def _cut(
-    ranked: list[str],
-    source_of: Mapping[str, str],
-    score_of: Mapping[str, float],
+    ranked: np.ndarray,
+    source_code: np.ndarray,
+    sources: Sequence[str],
+    scores: np.ndarray,
     params: SelectionParams,
-) -> tuple[set[str], set[str], list[str]]:
-    """Steps 6-7 on ids in rank order: (selected, dropped by quota, notes)."""
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Steps 6-7 on pool rows in rank order: (selected, dropped by quota) masks, notes."""
     notes: list[str] = []
+    n = len(scores)
     budget: int | None = None
+    within_cutoff = np.zeros(n, dtype=bool)
     if params.threshold is not None:
-        walk = [pid for pid in ranked if score_of[pid] >= params.threshold]
-        within_cutoff = set(walk)
+        walk = ranked[scores[ranked] >= params.threshold]
+        within_cutoff[walk] = True
     else:
         if params.top_k is not None:
             budget = params.top_k
@@ -285,38 +331,43 @@ def _cut(
         elif budget > len(ranked):
             notes.append(f"cutoff asks for {budget} rows; all {len(ranked)} eligible selected")
         walk = ranked
-        within_cutoff = set(ranked[:budget])
-    chosen: set[str] = set()
-    count: Counter[str] = Counter()
+        within_cutoff[ranked[:budget]] = True
+    chosen = np.zeros(n, dtype=bool)
+    code_of = {source: code for code, source in enumerate(sources)}
+    count = np.zeros(len(sources), dtype=np.int64)
     for source, minimum in (params.min_per_source or {}).items():
-        best = [pid for pid in ranked if source_of[pid] == source][:minimum]
+        code = code_of.get(source, -1)
+        best = ranked[source_code[ranked] == code][:minimum]
         if len(best) < minimum:
             notes.append(f"min_per_source[{source!r}]={minimum} but only {len(best)} eligible")
-        chosen.update(best)
-        count[source] += len(best)
-    if budget is not None and len(chosen) > budget:
-        raise ValueError(
-            f"min_per_source reserves {len(chosen)} rows but the cutoff allows {budget}"
-        )
-    if added := len(chosen - within_cutoff):
+        chosen[best] = True
+        if code >= 0:
+            count[code] += len(best)
+    reserved = int(chosen.sum())
+    if budget is not None and reserved > budget:
+        raise ValueError(f"min_per_source reserves {reserved} rows but the cutoff allows {budget}")
+    if added := int((chosen & ~within_cutoff).sum()):
         notes.append(f"min_per_source added {added} rows from below the cutoff")
-    remaining = None if budget is None else budget - len(chosen)
-    capped: set[str] = set()
-    caps = params.max_per_source or {}
-    for pid in walk:
-        if remaining is not None and remaining <= 0:
-            break
-        if pid in chosen:
-            continue
-        source = source_of[pid]
-        if source in caps and count[source] >= caps[source]:
-            capped.add(pid)
-            continue
-        chosen.add(pid)
-        count[source] += 1
-        if remaining is not None:
-            remaining -= 1
-    return chosen, capped | (within_cutoff - chosen), notes
+    remaining = None if budget is None else budget - reserved
+    capped = np.zeros(n, dtype=bool)
+    cap = np.full(len(sources), np.iinfo(np.int64).max, dtype=np.int64)
+    for source, limit in (params.max_per_source or {}).items():
+        if source in code_of:
+            cap[code_of[source]] = limit
+    if remaining is None or remaining > 0:
+        for row, code in zip(walk.tolist(), source_code[walk].tolist(), strict=True):
+            if chosen[row]:
+                continue
+            if count[code] >= cap[code]:
+                capped[row] = True
+                continue
+            chosen[row] = True
+            count[code] += 1
+            if remaining is not None:
+                remaining -= 1
+                if remaining <= 0:
+                    break
+    return chosen, capped | (within_cutoff & ~chosen), notes
 
 
 def select_pairs(
@@ -342,42 +393,39 @@ def decide(
     params: SelectionParams,
     log: Any = None,
     *,
-    ranked: Iterable[str] | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> pd.DataFrame:
     """``select_pairs`` on a pool without texts: ``texts`` fetches them ``chunk_rows`` at a time.
 
     ``pool`` has one row per pair, sorted by id: ``id, source, score, _degenerate`` (bool) and
-    ``_order`` (input position). ``ranked`` yields pool ids by score descending, then id
-    ascending (e.g. the SQL walk; ids outside the pool are skipped); by default the pool is
-    sorted so.
+    ``_order`` (input position). The state is numpy arrays over pool rows (a reason code, the
+    related row, the rank), so deciding costs a few bytes per pair beyond the pool itself.
     """
     reason, related = _filter(pool, texts, params, log, chunk_rows)
-    if ranked is None:
-        order = pool.sort_values(["score", "id"], ascending=[False, True], kind="mergesort")
-        ranked = order["id"].tolist()
-    members = set(pool["id"])
-    ranked_ids = [pid for pid in ranked if pid in members and pid not in reason]
-    del members
-    rank = {pid: position + 1 for position, pid in enumerate(ranked_ids)}
-    source_of = dict(zip(pool["id"], pool["source"], strict=True))
-    score_of = dict(zip(pool["id"], pool["score"], strict=True))
-    chosen, by_quota, notes = _cut(ranked_ids, source_of, score_of, params)
-    for pid in ranked_ids:
-        if pid in chosen:
-            reason[pid] = schema.SELECTED
-        else:
-            reason[pid] = schema.SELECT_QUOTA if pid in by_quota else schema.SELECT_BELOW_CUTOFF
-    ids = pool["id"].tolist()
+    scores = pool["score"].to_numpy(dtype="float64")
+    source_code, sources = pd.factorize(pool["source"], sort=True)
+    ranked = _rank_order(np.flatnonzero(reason == 0), scores)
+    chosen, by_quota, notes = _cut(ranked, source_code, list(sources), scores, params)
+    reason[ranked] = np.where(
+        chosen[ranked],
+        _CODE[schema.SELECTED],
+        np.where(by_quota[ranked], _CODE[schema.SELECT_QUOTA], _CODE[schema.SELECT_BELOW_CUTOFF]),
+    )
+    rank = np.zeros(len(pool), dtype=np.int64)
+    rank[ranked] = np.arange(1, len(ranked) + 1)
+    ids = pool["id"].array
+    has_related = related >= 0
+    related_id = np.full(len(pool), None, dtype=object)
+    related_id[has_related] = ids.take(related[has_related]).to_numpy(dtype=object)
     frame = pd.DataFrame(
         {
             "pair_id": pd.Series(ids, dtype="str"),
-            "source": pd.Series(pool["source"].tolist(), dtype="str"),
-            "selected": pd.Series([pid in chosen for pid in ids], dtype="bool"),
-            "reason": pd.Series([reason[pid] for pid in ids], dtype="str"),
-            "rank": pd.Series([rank.get(pid) for pid in ids], dtype="Int64"),
-            "score": pd.Series(pool["score"].tolist(), dtype="float64"),
-            "related_id": pd.Series([related.get(pid) for pid in ids], dtype="object"),
+            "source": pd.Series(pool["source"].array, dtype="str"),
+            "selected": pd.Series(chosen, dtype="bool"),
+            "reason": pd.Series(np.asarray(REASON_CODES, dtype=object)[reason], dtype="str"),
+            "rank": pd.Series(pd.arrays.IntegerArray(rank, rank == 0), dtype="Int64"),
+            "score": pd.Series(scores, dtype="float64"),
+            "related_id": pd.Series(related_id, dtype="object"),
         },
         columns=list(DECISION_COLUMNS),
     )

@@ -187,14 +187,20 @@ class StreamedSelection:
 def ranked_scores(
     engine: Engine, ranker_version: str, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> pd.DataFrame:
-    """``pair_id, score`` of one ranker version in rank order, sorted by the database."""
-    ids: list[str] = []
-    values: list[float] = []
-    for chunk in iter_score_chunks(engine, ranker_version, chunk_rows):
-        for pair_id, _, score in chunk:
-            ids.append(pair_id)
-            values.append(score)
-    return pd.DataFrame({"pair_id": pd.Series(ids, dtype="str"), "score": values})
+    """``pair_id, score`` of one ranker version in rank order, sorted by the database (each
+    chunk's ids become Arrow strings at once: no Python string per pair is kept)."""
+    chunks = [
+        pd.DataFrame(
+            {
+                "pair_id": pd.Series([p for p, _, _ in chunk], dtype="str"),
+                "score": pd.Series([v for _, _, v in chunk], dtype="float64"),
+            }
+        )
+        for chunk in iter_score_chunks(engine, ranker_version, chunk_rows)
+    ]
+    if not chunks:
+        return pd.DataFrame({"pair_id": pd.Series([], dtype="str"), "score": []})
+    return pd.concat(chunks, ignore_index=True)
 
 
 def streaming_decisions(
@@ -218,7 +224,7 @@ def streaming_decisions(
     candidates, unscored = build_candidates(pairs, features, scores, with_texts=False)
     pool = prepare_pool(candidates, with_texts=False)
     counted = _Counted(texts or frame_lookup(pairs))
-    decisions = decide(pool, counted, params, log, ranked=scores["pair_id"], chunk_rows=chunk_rows)
+    decisions = decide(pool, counted, params, log, chunk_rows=chunk_rows)
     return StreamedSelection(decisions, candidates, unscored, counted.fetched, counted.calls)
 
 
