@@ -132,6 +132,17 @@ def _features_of_partition(
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+RANGE_COLUMNS = (
+    "degenerate_reason",
+    "ttr",
+    "perplexity",
+    "relatedness",
+    "n_words",
+    "mtld",
+    "flesch_reading_ease",
+)
+
+
 def _valid_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["degenerate_reason"].isna()]
 
@@ -151,6 +162,7 @@ def style_features_checks(shards: int) -> list[AssetChecksDefinition]:
             *(values_not_null(c) for c in ("n_words", "ttr", "mtld", "flesch_reading_ease")),
         ],
         to_frame=_valid_rows,
+        columns=RANGE_COLUMNS,  # a large partition's ids and sources are not read
         partitions_def=partitions_def,
         blocking=True,
         severity=AssetCheckSeverity.ERROR,
@@ -160,6 +172,7 @@ def style_features_checks(shards: int) -> list[AssetChecksDefinition]:
         name="style_drift",
         partitions_def=partitions_def,
         max_shift_in_std=lambda context: context.resources.check_thresholds.max_drift_in_std,
+        read_columns_only=True,
         required_resource_keys={"check_thresholds"},
         description="Mean TTR, MTLD, perplexity and length moved by more than max_drift_in_std "
         "(default 0.5) stds since the previous materialization of this partition (warning).",

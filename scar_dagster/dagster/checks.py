@@ -77,6 +77,8 @@ def build_gx_asset_check(
     additional_ins: Mapping[str, AssetIn] | None = None,
     required_resource_keys: set[str] | None = None,
     to_frame: Callable[[Any], pd.DataFrame] | None = None,
+    columns: Sequence[str] | None = None,
+    io_manager_key: str = "io_manager",
 ) -> AssetChecksDefinition:
     """An asset check validating the asset's DataFrame against a GX suite built per run.
 
@@ -90,17 +92,20 @@ def build_gx_asset_check(
             (Dagster preview feature); None checks the asset as a whole.
         to_frame: converts the loaded value to a DataFrame when the IO manager returns
             something else.
+        columns: read only these columns of the stored asset (partition) instead of loading
+            it whole: the IO manager at ``io_manager_key`` must have ``read_columns`` (as
+            ``ParquetIOManager``); the check then depends on the asset without an input.
     """
     key = _asset_key(asset)
     check_name = _check_name(key, name)
 
     def _check(context: AssetCheckExecutionContext, **inputs: Any) -> AssetCheckResult:
-        df = _as_frame(inputs.pop(_ASSET_PARAM), to_frame, check_name)
+        df = _checked_frame(context, inputs, key, columns, io_manager_key, to_frame, check_name)
         specs = list(specs_fn(df, context, **inputs))
         outcome = run_expectations(df, specs, suite_name=check_name)
         return gx_check_result(outcome, severity=severity, row_count=len(df))
 
-    _check.__signature__ = _signature(additional_ins)  # type: ignore[attr-defined]
+    _check.__signature__ = _signature(additional_ins, columns)  # type: ignore[attr-defined]
     return _decorate(
         _check,
         key=key,
@@ -109,7 +114,7 @@ def build_gx_asset_check(
         blocking=blocking,
         partitions_def=partitions_def,
         additional_ins=additional_ins,
-        required_resource_keys=required_resource_keys,
+        required_resource_keys=_with_loader(required_resource_keys, columns, io_manager_key),
     )
 
 
@@ -128,6 +133,8 @@ def build_drift_asset_check(
     severity: AssetCheckSeverity = AssetCheckSeverity.WARN,
     partitions_def: PartitionsDefinition | None = None,
     to_frame: Callable[[Any], pd.DataFrame] | None = None,
+    read_columns_only: bool = False,
+    io_manager_key: str = "io_manager",
 ) -> AssetChecksDefinition:
     """An asset check warning when column means moved versus the previous materialization.
 
@@ -135,12 +142,15 @@ def build_drift_asset_check(
     metadata of the materialization before the latest one (same partition when partitioned),
     which the asset records with `style_stats_metadata`. Without a previous version it passes.
     ``max_shift_in_std`` may be a function of the check context, e.g. reading a resource.
+    ``read_columns_only``: read only ``columns`` of the stored asset (see
+    ``build_gx_asset_check``'s ``columns``).
     """
     key = _asset_key(asset)
     check_name = _check_name(key, name)
+    projected = list(columns) if read_columns_only else None
 
     def _check(context: AssetCheckExecutionContext, **inputs: Any) -> AssetCheckResult:
-        df = _as_frame(inputs.pop(_ASSET_PARAM), to_frame, check_name)
+        df = _checked_frame(context, inputs, key, projected, io_manager_key, to_frame, check_name)
         current = column_stats(df, columns)
         previous = _previous_stats(context, key, stats_metadata_key)
         if previous is None:
@@ -154,7 +164,7 @@ def build_drift_asset_check(
         results = feature_drift(previous, current, max_shift_in_std=bound, columns=columns)
         return drift_check_result(results, severity=severity, max_shift_in_std=bound)
 
-    _check.__signature__ = _signature(None)  # type: ignore[attr-defined]
+    _check.__signature__ = _signature(None, projected)  # type: ignore[attr-defined]
     return _decorate(
         _check,
         key=key,
@@ -163,7 +173,7 @@ def build_drift_asset_check(
         blocking=blocking,
         partitions_def=partitions_def,
         additional_ins=None,
-        required_resource_keys=required_resource_keys,
+        required_resource_keys=_with_loader(required_resource_keys, projected, io_manager_key),
     )
 
 
@@ -250,9 +260,12 @@ def _check_name(key: AssetKey, name: str) -> str:
     return name if name.startswith(prefix) else prefix + name
 
 
-def _signature(additional_ins: Mapping[str, AssetIn] | None) -> inspect.Signature:
-    """`(context, asset_value, *additional_ins)`: Dagster maps the extra param to the asset."""
-    names = [_ASSET_PARAM, *(additional_ins or {})]
+def _signature(
+    additional_ins: Mapping[str, AssetIn] | None, columns: Sequence[str] | None
+) -> inspect.Signature:
+    """`(context, asset_value, *additional_ins)`: Dagster maps the extra param to the asset.
+    With ``columns`` there is no ``asset_value``: the asset is a dependency, read by the check."""
+    names = [*([] if columns is not None else [_ASSET_PARAM]), *(additional_ins or {})]
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [inspect.Parameter("context", kind, annotation=AssetCheckExecutionContext)]
     params += [inspect.Parameter(n, kind) for n in names]
@@ -282,6 +295,38 @@ def _decorate(
             required_resource_keys=required_resource_keys,
             partitions_def=partitions_def,
         )(fn)
+
+
+def _with_loader(
+    keys: set[str] | None, columns: Sequence[str] | None, io_manager_key: str
+) -> set[str] | None:
+    """The check's resource keys, with the IO manager that reads the columns when projected."""
+    if columns is None:
+        return keys
+    return {*(keys or set()), io_manager_key}
+
+
+def _checked_frame(
+    context: AssetCheckExecutionContext,
+    inputs: dict[str, Any],
+    key: AssetKey,
+    columns: Sequence[str] | None,
+    io_manager_key: str,
+    to_frame: Callable[[Any], pd.DataFrame] | None,
+    check_name: str,
+) -> pd.DataFrame:
+    """The checked frame: the loaded asset input, or only ``columns`` of the stored asset."""
+    if columns is None:
+        return _as_frame(inputs.pop(_ASSET_PARAM), to_frame, check_name)
+    manager = getattr(context.resources, io_manager_key)
+    reader = getattr(manager, "read_columns", None)
+    if reader is None:
+        raise TypeError(
+            f"check {check_name} reads columns {list(columns)} but the IO manager "
+            f"{io_manager_key!r} ({type(manager).__name__}) has no read_columns"
+        )
+    partition = context.partition_key if context.has_partition_key else None
+    return _as_frame(reader(key, partition, list(columns)), to_frame, check_name)
 
 
 def _as_frame(

@@ -201,3 +201,67 @@ def test_drift_check_warns_on_mean_shift(io_manager):
     assert shifted.description == "drifted: n_words"
     assert result.success  # a WARN check never fails the run
     assert drift.check_keys == {AssetCheckKey(selected_subset.key, "selected_subset_style_drift")}
+
+
+def test_projected_checks_read_only_their_columns_of_each_source_x_shard_partition(tmp_path):
+    from dagster import MultiPartitionsDefinition, StaticPartitionsDefinition
+
+    from scar_dagster.dagster.io_managers import ParquetIOManager
+    from scar_dagster.dagster.resources import StorageResource
+
+    parts = MultiPartitionsDefinition(
+        {"data_source": StaticPartitionsDefinition(["alpaca"]), "shard": _shards()}
+    )
+    frames = {"0": CONSISTENT, "1": MIXED}
+
+    @asset(partitions_def=parts)
+    def style_features(context) -> pd.DataFrame:
+        return frames[context.partition_key.keys_by_dimension["shard"]]
+
+    seen: dict[str, list[str]] = {}
+
+    def specs_fn(df, context):
+        seen[str(context.partition_key)] = list(df.columns)
+        return style_consistency_specs(POOL_STD)
+
+    check = build_gx_asset_check(
+        asset=style_features,
+        name="style_consistency",
+        specs_fn=specs_fn,
+        partitions_def=parts,
+        blocking=False,
+        columns=list(STYLE),
+    )
+    drift = build_drift_asset_check(
+        asset=style_features, partitions_def=parts, read_columns_only=True
+    )
+    storage = StorageResource(root=str(tmp_path / "home"), landing_zone=str(tmp_path / "in"))
+    resources = {"io_manager": ParquetIOManager(storage=storage)}
+    verdicts = {}
+    for key in parts.get_partition_keys():
+        result = materialize(
+            [style_features, check, drift], partition_key=key, resources=resources
+        )
+        evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+        assert evaluations["style_features_style_drift"].passed  # no previous version
+        verdicts[str(key)] = evaluations["style_features_style_consistency"].passed
+    assert seen == {"alpaca|0": list(STYLE), "alpaca|1": list(STYLE)}  # no id column read
+    assert verdicts == {"alpaca|0": True, "alpaca|1": False}
+
+
+def test_a_projected_check_needs_an_io_manager_that_reads_columns(io_manager):
+    @asset
+    def selected_subset() -> pd.DataFrame:
+        return CONSISTENT
+
+    check = build_gx_asset_check(
+        asset=selected_subset, name="style", specs_fn=_style_specs, columns=["ttr"]
+    )
+    with pytest.raises(TypeError, match="has no read_columns"):
+        materialize([selected_subset, check], resources=io_manager)
+
+
+def _shards():
+    from dagster import StaticPartitionsDefinition
+
+    return StaticPartitionsDefinition(["0", "1"])
