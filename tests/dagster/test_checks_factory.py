@@ -239,9 +239,7 @@ def test_projected_checks_read_only_their_columns_of_each_source_x_shard_partiti
     resources = {"io_manager": ParquetIOManager(storage=storage)}
     verdicts = {}
     for key in parts.get_partition_keys():
-        result = materialize(
-            [style_features, check, drift], partition_key=key, resources=resources
-        )
+        result = materialize([style_features, check, drift], partition_key=key, resources=resources)
         evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
         assert evaluations["style_features_style_drift"].passed  # no previous version
         verdicts[str(key)] = evaluations["style_features_style_consistency"].passed
