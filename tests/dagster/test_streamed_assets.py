@@ -6,7 +6,8 @@ batch size (every partition is one batch, as before streaming), then features, s
 selection run again with 3-row batches on a fresh scores database. Scores are exactly equal (the
 scorer chunks the stream as it chunked one frame). Perplexity and relatedness move by rounding
 (float32 LM ~1e-7 relative, bf16 encoder ~1e-4) when the pairs sharing a model batch change, so
-with one pair per model batch the features and their data versions are compared exactly too.
+with one pair per model batch the features and their data versions are compared exactly too
+(with one shard only: a shard changes no model batch of one pair, and those runs are slow).
 """
 
 from pathlib import Path
@@ -110,8 +111,10 @@ def runs(request, tmp_path_factory) -> dict:
                 instance, small_res, config, ["selection"], raise_on_error=False, defs=defs
             )
             batched_features, batched_subset = _features(home, keys), _subset(home)
-            out["exact_batched"] = _feature_runs(instance, defs, res, home, keys)
-        out["exact_whole"] = _feature_runs(instance, defs, res, home, keys)
+            if shards == 1:  # a shard changes no model batch of one pair: once is enough
+                out["exact_batched"] = _feature_runs(instance, defs, res, home, keys)
+        if shards == 1:
+            out["exact_whole"] = _feature_runs(instance, defs, res, home, keys)
         out.update(
             batched=batched,
             batched_features=batched_features,
@@ -142,6 +145,8 @@ def test_small_batches_give_the_same_features(runs):
 
 
 def test_with_one_pair_per_model_batch_features_and_data_versions_are_identical(runs):
+    if "exact_whole" not in runs:
+        pytest.skip("run with one shard only: with one pair per model batch no shard matters")
     (whole, whole_versions), (batched, batched_versions) = (
         runs["exact_whole"],
         runs["exact_batched"],
