@@ -17,6 +17,7 @@ from dagster import (
 import settings
 from scar_dagster.dagster.automation import eager_on_new_data
 from scar_dagster.dagster.partitions import (
+    LAZY,
     batches_of_partition,
     estimated_rows_of_partition,
     lazy_source_input,
@@ -25,7 +26,8 @@ from scar_dagster.dagster.partitions import (
 from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import ScoringConfig
-from scar_dagster.dagster.versions import frame_data_version
+from scar_dagster.dagster.versions import part_data_version
+from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "scoring"
@@ -41,6 +43,7 @@ def scored_pairs_asset(shards: int) -> AssetsDefinition:
         kinds={"pytorch", "sql"},
         ins={
             "raw_pairs": lazy_source_input(shards),
+            "style_features": AssetIn(metadata={LAZY: True}),  # same partitions: the identity
             "style_ranker": AssetIn(input_manager_key="json_io_manager"),
         },
         automation_condition=eager_on_new_data(),
@@ -56,7 +59,7 @@ def score_partition(
     context: AssetExecutionContext,
     config: ScoringConfig,
     raw_pairs: ParquetPart,
-    style_features: pd.DataFrame,
+    style_features: ParquetPart,
     style_ranker: dict,
     storage: StorageResource,
     database: DatabaseResource,
@@ -95,7 +98,7 @@ def score_partition(
             version,
             batches(),
             total=total,
-            features=style_features,
+            features=style_features.read(["id", *STYLE_METRICS]),
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
             num_threads=config.num_threads,
@@ -105,7 +108,7 @@ def score_partition(
     context.log.info(f"scored {result.scored} new pairs, reused {result.reused} with {version}")
     return MaterializeResult(
         # the source's rows in the table: its pairs (and their features) under this version
-        data_version=frame_data_version(style_features, version, precision.label),
+        data_version=part_data_version(style_features, version, precision.label),
         metadata={
             "dagster/row_count": rows,
             "rows_scored": result.scored,

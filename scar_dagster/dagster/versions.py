@@ -8,10 +8,13 @@ computed from what it wrote lets an identical re-ingest (or re-score) stop there
 import hashlib
 import json
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 from dagster import BetaWarning, DataVersion
+
+from scar_dagster.storage.parquet_parts import ParquetPart
 
 # ``Output(data_version=...)`` is the only public way to version one output of a multi-output
 # asset in dagster 1.13; it is marked beta. We use it on purpose, so its warning is noise here.
@@ -25,10 +28,26 @@ warnings.filterwarnings(
 def frame_data_version(frame: pd.DataFrame, *context: str) -> DataVersion:
     """sha256 of a frame's column names and dtypes, every row's hash in order, and ``context``
     strings (e.g. the model version that produced the rows); 24 hex characters."""
-    columns = [[str(name), str(dtype)] for name, dtype in frame.dtypes.items()]
+    return frames_data_version(frame.dtypes, [frame], *context)
+
+
+def frames_data_version(
+    dtypes: pd.Series, frames: Iterable[pd.DataFrame], *context: str
+) -> DataVersion:
+    """``frame_data_version`` of the concatenation of ``frames`` (each with ``dtypes``), hashed
+    one frame at a time: rows hash on their own, so the version is that of the whole."""
+    columns = [[str(name), str(dtype)] for name, dtype in dtypes.items()]
     digest = hashlib.sha256(json.dumps([list(context), columns]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    for frame in frames:
+        if [[str(n), str(d)] for n, d in frame.dtypes.items()] != columns:
+            raise ValueError(f"a frame's columns differ from {columns}")
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
     return DataVersion(digest.hexdigest()[:24])
+
+
+def part_data_version(part: ParquetPart, *context: str) -> DataVersion:
+    """``frame_data_version`` of a stored Parquet partition, read one batch at a time."""
+    return frames_data_version(part.empty().dtypes, part.iter_batches(), *context)
 
 
 def file_data_version(path: Path, *context: str) -> DataVersion:

@@ -112,6 +112,7 @@ def score_new_batches(
             pending.append(todo[["id", "source"]].rename(columns={"id": "pair_id"}))
             yield from zip(todo["instruction"].tolist(), todo["response"].tolist(), strict=True)
 
+    metrics = _metrics_by_pair(features)
     texts = todo_texts()
     first = next(texts, None)
     scores: list[np.ndarray] = []
@@ -133,7 +134,7 @@ def score_new_batches(
             progress=progress,
         ):
             keys = _take_keys(pending, len(chunk))
-            _upsert(engine, keys, chunk, version, label, features)
+            _upsert(engine, keys, chunk, version, label, metrics)
             scores.append(chunk)
     else:
         progress.done()
@@ -155,17 +156,24 @@ def _take_keys(pending: deque[pd.DataFrame], n: int) -> pd.DataFrame:
     return pd.concat(taken, ignore_index=True) if len(taken) > 1 else taken[0]
 
 
+def _metrics_by_pair(features: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The style metrics of ``features`` indexed by pair id (built once, joined per chunk)."""
+    if features is None:
+        return None
+    metrics = features[["id", *STYLE_METRICS]].drop_duplicates("id")
+    return metrics.rename(columns={"id": "pair_id"}).set_index("pair_id")
+
+
 def _upsert(
     engine: Any,
     keys: pd.DataFrame,
     scores: np.ndarray,
     version: str,
     label: str | None,
-    features: pd.DataFrame | None,
+    metrics: pd.DataFrame | None,
 ) -> None:
-    """Write the score rows of ``keys`` (with the style metrics of ``features``, if given)."""
+    """Write the score rows of ``keys`` (with their style ``metrics``, if given)."""
     frame = keys.assign(ranker_version=version, score=scores, score_precision=label)
-    if features is not None:
-        metrics = features[["id", *STYLE_METRICS]].rename(columns={"id": "pair_id"})
-        frame = frame.merge(metrics, on="pair_id", how="left")
+    if metrics is not None:
+        frame = frame.join(metrics, on="pair_id")
     tables.upsert_scores(engine, frame)
