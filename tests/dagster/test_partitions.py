@@ -20,3 +20,37 @@ def test_no_partitions_give_an_empty_frame():
     assert concat_partitions({}).empty
     assert concat_partitions(None).empty
     assert concat_partitions({"a": None}).empty
+
+
+def test_small_batches_of_each_shard_are_the_shards_rows_of_the_whole_source(tmp_path):
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from dagster import MultiPartitionKey
+
+    from scar_dagster.dagster.partitions import (
+        batches_of_partition,
+        estimated_rows_of_partition,
+        source_partitions,
+    )
+    from scar_dagster.sharding import shard_rows
+    from scar_dagster.storage.parquet_parts import ParquetPart
+    from scar_dagster.storage.stores import LocalStore
+
+    whole = pd.DataFrame({"id": [f"pair-{i}" for i in range(41)], "n": range(41)})
+    table = pa.Table.from_pandas(whole, preserve_index=False)
+    pq.write_table(table, tmp_path / "src.parquet", row_group_size=7)
+    part = ParquetPart(LocalStore(tmp_path), "src.parquet")
+    definition = SimpleNamespace(partitions_def=source_partitions(2))
+    seen = []
+    for shard in ("0", "1"):
+        key = MultiPartitionKey({"data_source": "src", "shard": shard})
+        context = SimpleNamespace(partition_key=key, assets_def=definition)
+        batches = list(batches_of_partition(context, part, batch_rows=3))
+        assert all(0 < len(batch) <= 3 for batch in batches)
+        mine = pd.concat(batches, ignore_index=True)
+        pd.testing.assert_frame_equal(mine, shard_rows(whole, int(shard), 2))
+        assert estimated_rows_of_partition(context, part) == (21, True)
+        seen += mine["id"].tolist()
+    assert sorted(seen) == sorted(whole["id"])  # every row in exactly one shard

@@ -1,13 +1,14 @@
 """style_features and scored_pairs stream raw_pairs batch by batch: batches smaller than the
 partition (3 rows) give the same features, scores, metadata and subset as one batch.
 
-Per shard count (1 and 2), the planted pipeline of ``tests/shards.py`` runs once with the default
+The planted pipeline of ``tests/shards.py`` (one shard) runs once with the default
 batch size (every partition is one batch, as before streaming), then features, scores and the
 selection run again with 3-row batches on a fresh scores database. Scores are exactly equal (the
 scorer chunks the stream as it chunked one frame). Perplexity and relatedness move by rounding
 (float32 LM ~1e-7 relative, bf16 encoder ~1e-4) when the pairs sharing a model batch change, so
-with one pair per model batch the features and their data versions are compared exactly too
-(with one shard only: a shard changes no model batch of one pair, and those runs are slow).
+with one pair per model batch the features and their data versions are compared exactly too.
+Several shards read the same batches and keep their own rows (``test_partitions.py``); the
+sharded pipeline itself runs in ``test_shards_pipeline.py``.
 """
 
 from pathlib import Path
@@ -73,12 +74,12 @@ def _progress_lines(instance: DagsterInstance, result, step: str) -> list[str]:
     return [m for m in messages if m.startswith(f"{step}: ") and "done in" in m]
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["1-shard", "2-shards"])
-def runs(request, tmp_path_factory) -> dict:
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
     """One pipeline with the default batch size, then features/scores/selection in 3-row
     batches on a fresh database."""
-    shards = request.param
-    root = tmp_path_factory.mktemp(f"streamed{shards}")
+    shards = 1
+    root = tmp_path_factory.mktemp("streamed")
     home, landing = root / "home", root / "landing"
     home.mkdir()
     (root / "instance").mkdir()
@@ -111,10 +112,8 @@ def runs(request, tmp_path_factory) -> dict:
                 instance, small_res, config, ["selection"], raise_on_error=False, defs=defs
             )
             batched_features, batched_subset = _features(home, keys), _subset(home)
-            if shards == 1:  # a shard changes no model batch of one pair: once is enough
-                out["exact_batched"] = _feature_runs(instance, defs, res, home, keys)
-        if shards == 1:
-            out["exact_whole"] = _feature_runs(instance, defs, res, home, keys)
+            out["exact_batched"] = _feature_runs(instance, defs, res, home, keys)
+        out["exact_whole"] = _feature_runs(instance, defs, res, home, keys)
         out.update(
             batched=batched,
             batched_features=batched_features,
@@ -145,8 +144,6 @@ def test_small_batches_give_the_same_features(runs):
 
 
 def test_with_one_pair_per_model_batch_features_and_data_versions_are_identical(runs):
-    if "exact_whole" not in runs:
-        pytest.skip("run with one shard only: with one pair per model batch no shard matters")
     (whole, whole_versions), (batched, batched_versions) = (
         runs["exact_whole"],
         runs["exact_batched"],
