@@ -18,7 +18,10 @@ ORIGIN_COLUMNS = ("origin_file", "origin_line")
 
 def _decisions(rows: dict[str, list]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=list(DECISION_COLUMNS))
-    return frame.astype({"selected": "bool", "rank": "Int64", "score": "float64"})
+    # the dtypes of select_pairs' decisions, so that concatenating them copies no Arrow strings
+    # into Python objects
+    types = {"pair_id": "str", "source": "str", "reason": "str"}
+    return frame.astype({**types, "selected": "bool", "rank": "Int64", "score": "float64"})
 
 
 def build_candidates(
@@ -58,7 +61,7 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     order; only ids and sources are sorted, so without repeats the texts are not copied.
     """
     keys = pd.DataFrame(
-        {"source": pairs["source"].to_numpy(), "id": pairs["id"].to_numpy()}
+        {"source": pairs["source"].astype("str").array, "id": pairs["id"].astype("str").array}
     ).sort_values(["source", "id"], kind="mergesort")
     repeated = keys["id"].duplicated()
     copies = keys[repeated]

@@ -50,14 +50,14 @@ def source_counts(decisions: pd.DataFrame) -> pd.DataFrame:
     return counts
 
 
-def random_subset_ids(ids: Iterable[str], size: int, seed: int) -> list[str]:
+def random_subset_ids(ids: Iterable[str] | pd.Series, size: int, seed: int) -> list[str]:
     """A seeded uniform sample of ``size`` ids (order-independent of the input)."""
-    population = sorted(set(ids))
+    population = pd.Series(ids, dtype="str").drop_duplicates().sort_values(ignore_index=True)
     size = min(size, len(population))
     if size <= 0:
         return []
     picks = np.random.default_rng(seed).choice(len(population), size=size, replace=False)
-    return sorted(population[i] for i in picks)
+    return sorted(population.take(picks).tolist())
 
 
 def style_comparison(
@@ -72,17 +72,18 @@ def style_comparison(
     ``features`` holds ``pair_id`` (or ``id``) and the metric columns (e.g. ``read_scores``).
     """
     key = "pair_id" if "pair_id" in features.columns else "id"
-    table = features.drop_duplicates(key).set_index(key)
-    selected = decisions.loc[decisions["selected"], "pair_id"].tolist()
-    eligible = decisions.loc[decisions["rank"].notna(), "pair_id"].tolist()
+    table = features.drop_duplicates(key)
+    selected = decisions.loc[decisions["selected"], "pair_id"]
+    eligible = decisions.loc[decisions["rank"].notna(), "pair_id"]
     groups = {
-        "pool": decisions["pair_id"].tolist(),
+        "pool": decisions["pair_id"],
         "subset": selected,
-        "random": random_subset_ids(eligible, len(selected), seed),
+        "random": pd.Series(random_subset_ids(eligible, len(selected), seed), dtype="str"),
     }
     parts = []
     for name, ids in groups.items():
-        stats = spread(table.reindex(ids), columns)
+        # the statistics do not depend on row order: the rows of ``ids`` (Arrow-native isin)
+        stats = spread(table[table[key].isin(ids)], columns)
         parts.append(stats[["std", "cv"]].add_prefix(f"{name}_"))
     return pd.concat(parts, axis=1)
 
@@ -133,9 +134,11 @@ def diff_subsets(
     current = decisions[decisions["selected"]]
     now = dict(zip(current["pair_id"], current["source"], strict=True))
     before = _previous_sources(previous)
-    candidates = dict(zip(decisions["pair_id"], decisions["source"], strict=True))
     added = sorted(set(now) - set(before))
     removed = sorted(set(before) - set(now))
+    unknown = [pid for pid in removed if not before[pid]]
+    known = decisions[decisions["pair_id"].isin(unknown)] if unknown else decisions.iloc[:0]
+    candidates = dict(zip(known["pair_id"], known["source"], strict=True))
     rows = [(now[pid], "added") for pid in added]
     rows += [(before[pid] or candidates.get(pid, UNKNOWN_SOURCE), "removed") for pid in removed]
     table = pd.DataFrame(rows, columns=["source", "change"])

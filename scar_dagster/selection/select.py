@@ -429,9 +429,9 @@ def decide(
         },
         columns=list(DECISION_COLUMNS),
     )
-    frame = frame.sort_values(
-        ["rank", "pair_id"], na_position="last", kind="mergesort", ignore_index=True
-    )
+    # by rank, then the ineligible rows by id: the pool is sorted by id (no string sort here)
+    order = np.concatenate([ranked, np.flatnonzero(rank == 0)])
+    frame = frame.take(order).reset_index(drop=True)
     frame.attrs["notes"] = notes
     return frame
 
