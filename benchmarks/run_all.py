@@ -177,7 +177,8 @@ def split_results(text: str, titles: set[str]) -> tuple[list[str], dict[str, str
         current.append(line)
     while header and not header[-1].strip():
         header.pop()
-    return header, {title: "\n".join(lines) + "\n" for title, lines in sections.items()}
+    # trailing blank lines dropped: the writer puts one between sections, so updates keep it one
+    return header, {title: "\n".join(lines).rstrip() + "\n" for title, lines in sections.items()}
 
 
 def main() -> None:

@@ -37,3 +37,10 @@ def test_split_results_keeps_sub_headings_inside_their_section():
     assert list(sections) == ["First", "Second"]
     assert "## a sub-heading" in sections["First"] and "more" in sections["First"]
     assert sections["Second"] == "## Second\nend\n"
+
+
+def test_an_update_keeps_one_blank_line_between_sections():
+    titles = {"First", "Second"}
+    text = "# Results\n\n## First\n\nbody\n\n\n\n## Second\nend\n"
+    _, sections = run_all.split_results(text, titles)
+    assert sections["First"] == "## First\n\nbody\n"  # joined with "\n": one blank line
