@@ -58,10 +58,13 @@ class _StoreIOManager(UPathIOManager):
         context.add_output_metadata({"uri": MetadataValue.path(self.store.uri(key))})
 
     def load_from_path(self, context: InputContext, path: UPath) -> Any:
-        key = path.as_posix()
+        return self.from_bytes(self.store.read_bytes(self.existing_key(path.as_posix())))
+
+    def existing_key(self, key: str) -> str:
+        """``key`` if the store has it, else ``FileNotFoundError`` naming its URI."""
         if not self.store.exists(key):
             raise FileNotFoundError(self.store.uri(key))
-        return self.from_bytes(self.store.read_bytes(key))
+        return key
 
     def load_partitions(self, context: InputContext) -> Any:
         loaded = super().load_partitions(context)
@@ -109,10 +112,7 @@ class ParquetStoreIOManager(_StoreIOManager):
     def load_from_path(self, context: InputContext, path: UPath) -> Any:
         if not (context.definition_metadata or {}).get(LAZY):
             return super().load_from_path(context, path)
-        key = path.as_posix()
-        if not self.store.exists(key):
-            raise FileNotFoundError(self.store.uri(key))
-        return ParquetPart(self.store, key)
+        return ParquetPart(self.store, self.existing_key(path.as_posix()))
 
     def read_columns(
         self, asset_key: AssetKey, partition_key: str | None, columns: Sequence[str]
@@ -122,9 +122,7 @@ class ParquetStoreIOManager(_StoreIOManager):
         path = self.root.joinpath(*asset_key.path)
         if partition_key is not None:
             path = self.make_safe_partition_path(path, str(partition_key))
-        key = path.as_posix() + self.extension
-        if not self.store.exists(key):
-            raise FileNotFoundError(self.store.uri(key))
+        key = self.existing_key(path.as_posix() + self.extension)
         return ParquetPart(self.store, key).read(columns)
 
     def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:

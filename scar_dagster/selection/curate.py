@@ -14,10 +14,10 @@ walk fetches each chunk and each block of near-duplicate confirmations, and the 
 selected rows' texts.
 
 Still O(pool) in memory on the streaming path (narrow columns, no texts): the pool frame
-(ids, sources, origins, scores, degenerate reason, 4 style metrics), the rank order of ids,
-the per-row reason / rank / related-id maps and the decision frame (written to SQL in
-chunks), the 32-byte exact-dedup digests and the LSH band keys (``8 * bands`` bytes per
-pair). The subset itself (with texts) is O(subset).
+(ids, sources, origins, scores, degenerate reason, 4 style metrics), ``decide``'s numpy arrays
+over pool rows (rank order, reason code, related row, rank, 32-byte exact-dedup digests), the
+decision frame (written to SQL in chunks) and the LSH band keys (``8 * bands`` bytes per pair).
+The subset itself (with texts) is O(subset).
 """
 
 from __future__ import annotations

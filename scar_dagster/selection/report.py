@@ -52,7 +52,9 @@ def source_counts(decisions: pd.DataFrame) -> pd.DataFrame:
 
 def random_subset_ids(ids: Iterable[str] | pd.Series, size: int, seed: int) -> list[str]:
     """A seeded uniform sample of ``size`` ids (order-independent of the input)."""
-    population = pd.Series(ids, dtype="str").drop_duplicates().sort_values(ignore_index=True)
+    # a Series stays one (Arrow strings, no Python string per id); any other iterable as before
+    population = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
+    population = population.drop_duplicates().sort_values(ignore_index=True)
     size = min(size, len(population))
     if size <= 0:
         return []

@@ -1,7 +1,8 @@
 """Streaming selection over the ``scored_pairs`` SQL table: texts fetched chunk by chunk.
 
-``streaming_decisions`` is the path ``curate`` takes for a large pool: the rank order comes
-from one SQL query (score descending, then pair id ascending), the pool it decides holds ids,
+``streaming_decisions`` is the path ``curate`` takes for a large pool: the scores come from one
+SQL query read in chunks (ranked in ``decide`` by score descending, then pair id ascending, the
+order of that query), the pool it decides holds ids,
 sources, scores, features and input positions but no texts, and the filters read texts through
 a ``TextLookup`` one chunk at a time (``select.decide``, the same code as ``select_pairs``). Every
 option is supported (ratio, per-source quotas, near-dedup, keep-first) and the decisions equal

@@ -89,6 +89,9 @@ def test_random_subset_is_seeded_and_order_free() -> None:
     assert random_subset_ids(ids, 5, 1) == random_subset_ids(ids[::-1], 5, 1)
     assert random_subset_ids(ids, 5, 1) != random_subset_ids(ids, 5, 2)
     assert random_subset_ids(ids, 0, 1) == [] and len(random_subset_ids(ids, 99, 1)) == 50
+    same = random_subset_ids(ids, 5, 1)  # any iterable of ids, repeats counted once
+    assert random_subset_ids(set(ids), 5, 1) == same == random_subset_ids(iter(ids + ids), 5, 1)
+    assert random_subset_ids(pd.Series(ids, dtype="str"), 5, 1) == same
 
 
 def test_diff_against_previous_ids_mapping_and_frame() -> None:
