@@ -1,6 +1,12 @@
 """Features stage: style_features per data source (or source x shard), with range and drift
 checks."""
 
+import itertools
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -9,6 +15,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetsDefinition,
+    DataVersion,
     MetadataValue,
     Output,
     asset,
@@ -21,6 +28,7 @@ from scar_dagster.dagster.checks import (
     build_gx_asset_check,
     style_stats_metadata,
 )
+from scar_dagster.dagster.io_managers import ParquetFileOutput
 from scar_dagster.dagster.metadata import counts_table, frame_metadata
 from scar_dagster.dagster.partitions import (
     batches_of_partition,
@@ -31,10 +39,11 @@ from scar_dagster.dagster.partitions import (
 )
 from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
-from scar_dagster.dagster.versions import frame_data_version
+from scar_dagster.dagster.versions import frames_data_version
 from scar_dagster.plots import histograms_png, markdown_image
 from scar_dagster.progress import Progress
 from scar_dagster.quality.expectations import values_between, values_not_null
+from scar_dagster.storage.frame_writer import FrameParquetWriter
 from scar_dagster.storage.parquet_parts import ParquetPart
 
 if TYPE_CHECKING:
@@ -74,62 +83,104 @@ def featurize_partition(
     storage: StorageResource,
     instruct_lm: InstructLMResource,
     encoder: EncoderResource,
-) -> Output[pd.DataFrame]:
+) -> Iterator[Output[ParquetFileOutput]]:
     """Compute the style features of one source's (shard's) pairs, streamed batch by batch:
-    memory holds one batch of texts and the (numeric) features."""
+    each batch is written as a row group when computed, and memory holds one batch of texts
+    and the numeric feature columns that the metadata summarizes."""
     from scar_dagster.style.consistency import style_consistency
     from scar_dagster.style.features import models_precision_metadata
 
     params = config.to_params()
     lm = instruct_lm.load() if params.compute_perplexity else None
     sentence_encoder = encoder.load() if params.compute_relatedness else None
-    frame = _features_of_partition(context, raw_pairs, lm, sentence_encoder, params)
-    png = histograms_png(frame, ["perplexity", "ttr"])
-    plot_key = f"plots/style_features/{partition_path(context.partition_key)}.png"
-    storage.asset_store().write_bytes(plot_key, png)
-    degenerate = frame["degenerate_reason"].dropna().value_counts().sort_index()
-    return Output(
-        frame,
-        data_version=frame_data_version(frame),
-        metadata={
-            **frame_metadata(frame, ["id", "n_words", "ttr", "mtld", "perplexity", "relatedness"]),
-            **style_stats_metadata(frame),
-            "feature_stats": MetadataValue.json(style_consistency(frame, STAT_COLUMNS)),
-            "truncated_rows": int(frame["truncated"].fillna(False).astype(bool).sum()),
-            "degenerate_rows": int(degenerate.sum()),
-            "degenerate_by_reason": counts_table(degenerate.to_dict()),
-            "histograms": MetadataValue.md(markdown_image(png, "perplexity and TTR")),
-            "histograms_path": MetadataValue.path(storage.asset_store().uri(plot_key)),
-            **models_precision_metadata(lm=lm, encoder=sentence_encoder),
-        },
-    )
+    with tempfile.TemporaryDirectory(prefix="scar-features-") as folder:
+        path = Path(folder) / "style_features.parquet"
+        written = _write_features(context, raw_pairs, lm, sentence_encoder, params, path)
+        stats = written.stats
+        png = histograms_png(stats, ["perplexity", "ttr"])
+        plot_key = f"plots/style_features/{partition_path(context.partition_key)}.png"
+        storage.asset_store().write_bytes(plot_key, png)
+        degenerate = pd.Series(written.degenerate, dtype="int64").sort_index()
+        preview = ["id", "n_words", "ttr", "mtld", "perplexity", "relatedness"]
+        yield Output(
+            ParquetFileOutput(path),
+            data_version=written.version,
+            metadata={
+                **frame_metadata(written.head, preview),
+                "dagster/row_count": written.rows,
+                **style_stats_metadata(stats),
+                "feature_stats": MetadataValue.json(style_consistency(stats, STAT_COLUMNS)),
+                "truncated_rows": written.truncated,
+                "degenerate_rows": int(degenerate.sum()),
+                "degenerate_by_reason": counts_table(degenerate.to_dict()),
+                "histograms": MetadataValue.md(markdown_image(png, "perplexity and TTR")),
+                "histograms_path": MetadataValue.path(storage.asset_store().uri(plot_key)),
+                **models_precision_metadata(lm=lm, encoder=sentence_encoder),
+            },
+        )
 
 
-def _features_of_partition(
+@dataclass
+class _FeaturesFile:
+    """What ``_write_features`` wrote and the summaries its metadata needs."""
+
+    rows: int
+    version: DataVersion
+    head: pd.DataFrame  # the first rows, for the preview and the column schema
+    stats: pd.DataFrame  # STAT_COLUMNS of every row
+    truncated: int
+    degenerate: Counter[str]
+
+
+def _write_features(
     context: AssetExecutionContext,
     part: ParquetPart,
     lm: tuple[Any, Any] | None,
     sentence_encoder: tuple[Any, Any] | None,
     params: "StyleFeatureParams",
-) -> pd.DataFrame:
-    """``compute_style_features`` over the partition's batches, with one progress line."""
+    path: Path,
+) -> _FeaturesFile:
+    """``compute_style_features`` over the partition's batches into ``path``, one row group per
+    batch, with one progress line; the data version is that of the whole frame."""
     from scar_dagster.style.features import INPUT_COLUMNS, compute_style_features
 
     total, estimated = estimated_rows_of_partition(context, part)
     if estimated:
         context.log.info(f"style features: about {total:,} rows (source rows / shards)")
     progress = Progress("style features", total, context.log)
-    frames = [
+    computed = (
         compute_style_features(
             batch, lm=lm, encoder=sentence_encoder, params=params, progress=progress
         )
         for batch in batches_of_partition(context, part, INPUT_COLUMNS)
-    ]
-    progress.done()
-    if not frames:
+    )
+    first = next(computed, None)
+    if first is None:  # an empty partition still gets a file with the columns
         empty = part.empty(INPUT_COLUMNS)
-        return compute_style_features(empty, lm=lm, encoder=sentence_encoder, params=params)
-    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        first = compute_style_features(empty, lm=lm, encoder=sentence_encoder, params=params)
+    stats: list[pd.DataFrame] = []
+    truncated, degenerate = 0, Counter[str]()
+
+    def written(writer: FrameParquetWriter) -> Iterator[pd.DataFrame]:
+        nonlocal truncated
+        for frame in itertools.chain([first], computed):
+            writer.write(frame)
+            stats.append(frame[list(STAT_COLUMNS)].copy())
+            truncated += int(frame["truncated"].fillna(False).astype(bool).sum())
+            degenerate.update(frame["degenerate_reason"].dropna().value_counts().to_dict())
+            yield frame
+
+    with FrameParquetWriter(path) as writer:
+        version = frames_data_version(first.dtypes, written(writer))
+    progress.done()
+    return _FeaturesFile(
+        rows=writer.rows,
+        version=version,
+        head=first.head(5),
+        stats=pd.concat(stats, ignore_index=True) if len(stats) > 1 else stats[0],
+        truncated=truncated,
+        degenerate=degenerate,
+    )
 
 
 RANGE_COLUMNS = (

@@ -168,20 +168,10 @@ def _features_quota(args: argparse.Namespace, n_files: int) -> int | None:
     return max(1, args.features_max_rows // n_files)
 
 
-def _arrow(features: Any) -> Any:
-    """A features frame as an Arrow table with a fixed schema (reasons always strings)."""
-    import pyarrow as pa
-
-    table = pa.Table.from_pandas(features, preserve_index=False)
-    column = table.schema.get_field_index("degenerate_reason")
-    return table.set_column(
-        column, "degenerate_reason", table["degenerate_reason"].cast(pa.string())
-    )
-
-
 def stage_features(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
+    from scar_dagster.storage.frame_writer import FrameParquetWriter
     from scar_dagster.style.features import StyleFeatureParams, compute_style_features
 
     params = StyleFeatureParams(compute_perplexity=False, compute_relatedness=False)
@@ -191,19 +181,16 @@ def stage_features(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     done = total = 0
     for path in files:
         total += pq.ParquetFile(path).metadata.num_rows
-        writer, left = None, quota
-        for frame in iter_batches(path, ("id", "source", "instruction", "response")):
-            if left is not None:
-                frame = frame.iloc[:left]
-                left -= len(frame)
-            table = _arrow(compute_style_features(frame, lm=None, encoder=None, params=params))
-            writer = writer or pq.ParquetWriter(work / "features" / path.name, table.schema)
-            writer.write_table(table)
-            done += len(frame)
-            if left == 0:
-                break
-        if writer:
-            writer.close()
+        left = quota
+        with FrameParquetWriter(work / "features" / path.name) as writer:
+            for frame in iter_batches(path, ("id", "source", "instruction", "response")):
+                if left is not None:
+                    frame = frame.iloc[:left]
+                    left -= len(frame)
+                writer.write(compute_style_features(frame, lm=None, encoder=None, params=params))
+                done += len(frame)
+                if left == 0:
+                    break
     return {"rows": done, "total_rows": total, "sampled": quota is not None}
 
 

@@ -14,12 +14,14 @@ sharded pipeline itself runs in ``test_shards_pipeline.py``.
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from dagster import AssetSelection, DagsterInstance, materialize
 
 from scar_dagster.dagster import partitions
 from scar_dagster.dagster.partitions import partition_path, sorted_partition_keys
 from scar_dagster.dagster.resources import DatabaseResource
+from scar_dagster.dagster.versions import frame_data_version
 from scar_dagster.storage import tables
 from tests.pipeline import materialize_group, write_landing, write_quadruples
 from tests.shards import run_sharded_pipeline, shard_resources, shard_run_config
@@ -50,9 +52,20 @@ def _subset(home: Path) -> list[str]:
     return sorted(pd.read_parquet(home / "assets" / "selected_subset.parquet")["id"])
 
 
-def _feature_runs(instance, defs, res, home: Path, keys: list) -> tuple[dict, dict]:
-    """style_features of every partition with one pair per model batch: frames, data versions."""
-    versions = {}
+SUMMARY_METADATA = (
+    "dagster/row_count",
+    "feature_stats",
+    "style_stats",
+    "truncated_rows",
+    "degenerate_rows",
+    "degenerate_by_reason",
+)
+
+
+def _feature_runs(instance, defs, res, home: Path, keys: list) -> tuple[dict, dict, dict, dict]:
+    """style_features of every partition with one pair per model batch: frames, data versions,
+    summary metadata and the stored files' row group counts."""
+    versions, metadata = {}, {}
     for key in keys:
         result = materialize(
             assets=list(defs.assets) + list(defs.asset_checks),
@@ -66,7 +79,13 @@ def _feature_runs(instance, defs, res, home: Path, keys: list) -> tuple[dict, di
         versions[str(key)] = event.step_materialization_data.materialization.tags.get(
             "dagster/data_version"
         )
-    return _features(home, keys), versions
+        meta = _meta(result, "style_features")
+        metadata[str(key)] = {name: meta[name] for name in SUMMARY_METADATA}
+    root = home / "assets" / "style_features"
+    row_groups = {
+        str(k): pq.ParquetFile(root / f"{partition_path(k)}.parquet").num_row_groups for k in keys
+    }
+    return _features(home, keys), versions, metadata, row_groups
 
 
 def _progress_lines(instance: DagsterInstance, result, step: str) -> list[str]:
@@ -144,13 +163,26 @@ def test_small_batches_give_the_same_features(runs):
 
 
 def test_with_one_pair_per_model_batch_features_and_data_versions_are_identical(runs):
-    (whole, whole_versions), (batched, batched_versions) = (
+    (whole, whole_versions, *_), (batched, batched_versions, *_) = (
         runs["exact_whole"],
         runs["exact_batched"],
     )
     assert batched_versions == whole_versions and None not in whole_versions.values()
     for key, frame in whole.items():
         pd.testing.assert_frame_equal(batched[key], frame, check_exact=True)
+
+
+def test_features_are_written_batch_by_batch_with_the_whole_frames_version_and_summary(runs):
+    """Each 3-row batch is one row group of the stored file; its data version is the stored
+    frame's, and the summary metadata (stats, counts) is that of one batch."""
+    whole, whole_versions, whole_meta, whole_groups = runs["exact_whole"]
+    batched, batched_versions, batched_meta, batched_groups = runs["exact_batched"]
+    for key, frame in batched.items():
+        assert batched_groups[key] == -(-len(frame) // SMALL_BATCH) > 1
+        assert whole_groups[key] == 1
+        assert batched_versions[key] == frame_data_version(frame).value
+    assert batched_meta == whole_meta
+    assert all(meta["dagster/row_count"] == len(whole[k]) for k, meta in whole_meta.items())
 
 
 def test_small_batches_give_the_same_scores_metadata_and_subset(runs):
