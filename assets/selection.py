@@ -1,5 +1,7 @@
 """Selection stage: selected_subset across all sources, explained, exported and gated."""
 
+from collections.abc import Iterator
+
 import pandas as pd
 from dagster import (
     AssetExecutionContext,
@@ -12,12 +14,14 @@ from dagster import (
 
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.checks import build_gx_asset_check
+from scar_dagster.dagster.io_managers import ParquetFileOutput
 from scar_dagster.dagster.metadata import frame_metadata, latest_metadata
 from scar_dagster.dagster.partitions import LAZY, concat_partitions
 from scar_dagster.dagster.resources import DatabaseResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
 from scar_dagster.plots import markdown_image
+from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "selection"
@@ -51,8 +55,9 @@ def selected_subset(
     style_ranker: dict,
     database: DatabaseResource,
     storage: StorageResource,
-) -> Output[pd.DataFrame]:
-    """Select, explain, export and report one subset version."""
+) -> Iterator[Output[ParquetFileOutput]]:
+    """Select, explain, export and report one subset version (the subset table is written
+    chunk by chunk to a local file, which the IO manager copies)."""
     from scar_dagster.selection.curate import curate
 
     result = curate(
@@ -68,14 +73,15 @@ def selected_subset(
         run=config.to_run(),
     )
     context.log.info(
-        f"subset {result.version}: {len(result.subset)} rows at {result.uri} ({result.path} path)"
+        f"subset {result.version}: {result.subset_rows} rows at {result.uri} ({result.path} path)"
     )
     report = result.report
-    return Output(
-        result.subset,
+    yield Output(
+        ParquetFileOutput(result.subset_file),  # kept while ``result`` lives
         data_version=DataVersion(result.version),  # a hash of the selected ids, ranker, config
         metadata={
-            **frame_metadata(result.subset, ["id", "source", "score", "rank", "response"]),
+            **frame_metadata(result.subset_head, ["id", "source", "score", "rank", "response"]),
+            "dagster/row_count": result.subset_rows,
             "subset_version": result.version,
             "ranker_version": style_ranker["champion_version"],
             "dagster/uri": MetadataValue.path(result.uri),
@@ -134,6 +140,7 @@ selected_subset_style_consistency = build_gx_asset_check(
     name="style_consistency",
     specs_fn=_style_specs,
     required_resource_keys={"check_thresholds"},
+    columns=STYLE_METRICS,  # the subset's texts are not read
     description="Std of TTR, MTLD, perplexity and response length in the subset is at most "
     "max_std_ratio (default 0.8) x the scored pool's std, and under optional absolute bounds.",
 )
@@ -142,6 +149,7 @@ selected_subset_integrity = build_gx_asset_check(
     asset=selected_subset,
     name="integrity",
     specs_fn=_integrity_specs,
+    columns=("id", "instruction", "response"),
     description="Unique ids, no null instruction or response, no duplicate responses, and a "
     "row count between 1 and the configured selection size.",
 )

@@ -15,6 +15,7 @@ import pandas as pd
 from dagster import BetaWarning, DataVersion
 
 from scar_dagster.storage.parquet_parts import ParquetPart
+from scar_dagster.storage.stores import hash_file
 
 # ``Output(data_version=...)`` is the only public way to version one output of a multi-output
 # asset in dagster 1.13; it is marked beta. We use it on purpose, so its warning is noise here.
@@ -56,8 +57,5 @@ def file_data_version(path: Path, *context: str) -> DataVersion:
     For streamed outputs written once by a deterministic writer (the ingest's Parquet files are
     byte-identical for the same input), the bytes are the content.
     """
-    digest = hashlib.sha256(json.dumps(list(context)).encode())
-    with Path(path).open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
+    digest = hash_file(hashlib.sha256(json.dumps(list(context)).encode()), path)
     return DataVersion(digest.hexdigest()[:24])

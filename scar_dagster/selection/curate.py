@@ -17,14 +17,17 @@ Still O(pool) in memory on the streaming path (narrow columns, no texts): the po
 (ids, sources, origins, scores, degenerate reason, 4 style metrics), ``decide``'s numpy arrays
 over pool rows (rank order, reason code, related row, rank, 32-byte exact-dedup digests), the
 decision frame (written to SQL in chunks) and the LSH band keys (``8 * bands`` bytes per pair).
-The subset itself (with texts) is O(subset).
+The selected rows' ids, scores and metrics are O(subset); their texts are read, exported and
+written to the subset file one chunk at a time.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -42,6 +45,7 @@ from scar_dagster.selection.select import SelectionParams, select_pairs, subset_
 from scar_dagster.selection.streaming import streaming_decisions
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, SpooledTexts, TextLookup
 from scar_dagster.storage import tables
+from scar_dagster.storage.frame_writer import FrameParquetWriter
 from scar_dagster.storage.parquet_parts import ParquetPart, parts_in_order, read_parts
 from scar_dagster.storage.stores import BlobStore
 from scar_dagster.style.consistency import style_consistency
@@ -80,10 +84,16 @@ class SelectionRun:
 
 @dataclass(frozen=True)
 class CurationResult:
-    """The subset of one version and everything needed to show and check it."""
+    """The subset of one version and everything needed to show and check it.
+
+    The subset table (``SUBSET_COLUMNS`` and the style metrics, in rank order) is a local
+    Parquet file written chunk by chunk, kept while this result lives; ``subset`` reads it.
+    """
 
     version: str
-    subset: pd.DataFrame
+    subset_file: Path
+    subset_head: pd.DataFrame  # the first rows, for previews
+    subset_rows: int
     decisions: pd.DataFrame
     uri: str
     report_uri: str
@@ -93,6 +103,12 @@ class CurationResult:
     histogram_png: bytes
     reason_counts: dict[str, int]
     path: str = "memory"  # the path taken: memory or streaming
+    _folder: Any = field(default=None, repr=False, compare=False)  # owns subset_file
+
+    @property
+    def subset(self) -> pd.DataFrame:
+        """The whole subset table, read from ``subset_file``."""
+        return pd.read_parquet(self.subset_file)
 
 
 def max_rows(params: SelectionParams, eligible: int) -> int:
@@ -249,14 +265,17 @@ def _curate(
         previous=tables.read_decisions(engine, previous, selected_only=True) if previous else None,
         seed=params.seed,
     )
-    with_texts = unique_pairs
-    if "instruction" not in unique_pairs.columns and texts is not None:
-        with_texts = _texts_frame(texts, decisions.loc[decisions["selected"], "pair_id"].tolist())
-    subset = subset_table(decisions, with_texts).merge(
-        candidates[["id", *STYLE_METRICS]], on="id", how="left"
-    )
     png = score_histogram_png(decisions)
-    export = export_subset(subset, store, prefix, version)
+    chosen = decisions.loc[decisions["selected"]].sort_values(["rank", "pair_id"], kind="mergesort")
+    metrics = candidates.loc[candidates["id"].isin(chosen["pair_id"]), ["id", *STYLE_METRICS]]
+    chunks = _subset_chunks(chosen, metrics, unique_pairs, texts, run.chunk_rows)
+    folder = tempfile.TemporaryDirectory(prefix="scar-subset-")
+    subset_file = Path(folder.name) / "selected_subset.parquet"
+    with FrameParquetWriter(subset_file) as writer:
+        stream = _writing(chunks, writer)
+        export = export_subset(stream, store, prefix, version)
+        for _ in stream:  # the chunks the export did not read (a version exported before)
+            pass
     report_key = f"{prefix}/{version}/report.md"
     if export.written or not store.exists(report_key):
         store.write_bytes(report_key, report.to_markdown().encode())
@@ -265,7 +284,9 @@ def _curate(
     eligible = int(decisions["rank"].notna().sum())
     return CurationResult(
         version=version,
-        subset=subset,
+        subset_file=subset_file,
+        subset_head=_head(subset_file),
+        subset_rows=writer.rows,
         decisions=explained,
         uri=export.directory,
         report_uri=store.uri(report_key),
@@ -275,4 +296,40 @@ def _curate(
         histogram_png=png,
         reason_counts=dict(sorted(Counter(explained["reason"]).items())),
         path="streaming" if streaming else "memory",
+        _folder=folder,
     )
+
+
+def _subset_chunks(
+    chosen: pd.DataFrame,
+    metrics: pd.DataFrame,
+    unique_pairs: pd.DataFrame,
+    texts: TextLookup | None,
+    chunk_rows: int,
+) -> Iterator[pd.DataFrame]:
+    """The subset table in rank order, ``chunk_rows`` rows at a time (at least one chunk, maybe
+    empty): texts from ``unique_pairs`` when it has them, else read chunk by chunk."""
+    if "instruction" in unique_pairs.columns or texts is None:
+        whole = subset_table(chosen, unique_pairs).merge(metrics, on="id", how="left")
+        for start in range(0, max(len(whole), 1), chunk_rows):
+            yield whole.iloc[start : start + chunk_rows]
+        return
+    for start in range(0, max(len(chosen), 1), chunk_rows):
+        part = chosen.iloc[start : start + chunk_rows]
+        with_texts = _texts_frame(texts, part["pair_id"].tolist())
+        yield subset_table(part, with_texts).merge(metrics, on="id", how="left")
+
+
+def _writing(chunks: Iterator[pd.DataFrame], writer: FrameParquetWriter) -> Iterator[pd.DataFrame]:
+    """``chunks``, each written to ``writer`` as it passes."""
+    for chunk in chunks:
+        writer.write(chunk)
+        yield chunk
+
+
+def _head(path: Path, rows: int = 5) -> pd.DataFrame:
+    """The first ``rows`` rows of a Parquet file, read without the rest."""
+    import pyarrow.parquet as pq
+
+    batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+    return pd.read_parquet(path) if batch is None else batch.to_pandas()

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import pandas as pd
 
+from scar_dagster.storage.frame_writer import FrameParquetWriter
 from scar_dagster.storage.stores import SUCCESS_MARKER as SUCCESS_MARKER
-from scar_dagster.storage.stores import BlobStore, read_marker, write_marked_folder
+from scar_dagster.storage.stores import BlobStore, read_marker, write_marked_files
 
 SUBSET_COLUMNS = ("id", "source", "instruction", "response", "score", "rank")
 FILES = {"alpaca": "alpaca.jsonl", "sharegpt": "sharegpt.jsonl", "parquet": "subset.parquet"}
@@ -72,46 +74,92 @@ def _ordered(subset: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _jsonl(records: list[dict[str, Any]]) -> bytes:
-    lines = (json.dumps(record, ensure_ascii=False) + "\n" for record in records)
-    return "".join(lines).encode("utf-8")
+def _empty_subset() -> pd.DataFrame:
+    return _ordered(pd.DataFrame({column: [] for column in SUBSET_COLUMNS}))
+
+
+def alpaca_lines(subset: pd.DataFrame) -> Iterator[str]:
+    """Alpaca records: instruction, input (empty: folded into the instruction), output."""
+    rows = zip(subset["instruction"], subset["response"], strict=True)
+    for instruction, response in rows:
+        record = {"instruction": instruction, "input": "", "output": response}
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def sharegpt_lines(subset: pd.DataFrame) -> Iterator[str]:
+    """ShareGPT records: id and a two-turn conversation (human, gpt)."""
+    rows = zip(subset["id"], subset["instruction"], subset["response"], strict=True)
+    for pair_id, instruction, response in rows:
+        turns = [{"from": "human", "value": instruction}, {"from": "gpt", "value": response}]
+        yield json.dumps({"id": pair_id, "conversations": turns}, ensure_ascii=False) + "\n"
 
 
 def alpaca_jsonl(subset: pd.DataFrame) -> bytes:
-    """Alpaca records: instruction, input (empty: folded into the instruction), output."""
-    rows = zip(subset["instruction"], subset["response"], strict=True)
-    return _jsonl([{"instruction": i, "input": "", "output": r} for i, r in rows])
+    """The Alpaca JSONL file of ``subset`` as bytes."""
+    return "".join(alpaca_lines(subset)).encode("utf-8")
 
 
 def sharegpt_jsonl(subset: pd.DataFrame) -> bytes:
-    """ShareGPT records: id and a two-turn conversation (human, gpt)."""
-    rows = zip(subset["id"], subset["instruction"], subset["response"], strict=True)
-    return _jsonl(
-        [
-            {
-                "id": pid,
-                "conversations": [{"from": "human", "value": i}, {"from": "gpt", "value": r}],
-            }
-            for pid, i, r in rows
-        ]
-    )
+    """The ShareGPT JSONL file of ``subset`` as bytes."""
+    return "".join(sharegpt_lines(subset)).encode("utf-8")
 
 
-def parquet_bytes(subset: pd.DataFrame) -> bytes:
-    """The subset table as Parquet bytes (no index)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class SubsetFiles:
+    """The three export files of one subset, written into a local folder chunk by chunk.
 
-    sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(subset, preserve_index=False), sink)
-    return sink.getvalue().to_pybytes()
+    Chunks come in rank order (each is ordered by rank, then id, and must follow the previous
+    one); memory holds about ``ROW_GROUP_ROWS`` rows. The Parquet file has one row group per
+    ``ROW_GROUP_ROWS`` rows whatever the chunk sizes, so its bytes depend only on the subset.
+    """
 
+    ROW_GROUP_ROWS = 10_000
 
-_WRITERS: dict[str, Callable[[pd.DataFrame], bytes]] = {
-    "alpaca": alpaca_jsonl,
-    "sharegpt": sharegpt_jsonl,
-    "parquet": parquet_bytes,
-}
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.paths = {FILES[fmt]: folder / FILES[fmt] for fmt in FILES}
+        self.rows = 0
+        self._last: tuple[int, str] | None = None
+        self._pending: list[pd.DataFrame] = []
+        self._pending_rows = 0
+        self._alpaca = open(self.paths[FILES["alpaca"]], "w", encoding="utf-8")  # noqa: SIM115
+        self._sharegpt = open(self.paths[FILES["sharegpt"]], "w", encoding="utf-8")  # noqa: SIM115
+        self._parquet = FrameParquetWriter(self.paths[FILES["parquet"]])
+
+    def write(self, chunk: pd.DataFrame) -> None:
+        """Add the next rows of the subset (``SUBSET_COLUMNS``, extra columns ignored)."""
+        frame = _ordered(chunk)
+        if frame.empty:
+            return
+        first = (int(frame["rank"].iloc[0]), str(frame["id"].iloc[0]))
+        if self._last is not None and first <= self._last:
+            raise ValueError(
+                f"subset chunks must come in rank order: (rank, id) {first} follows {self._last}"
+            )
+        self._last = (int(frame["rank"].iloc[-1]), str(frame["id"].iloc[-1]))
+        self._pending.append(frame)
+        self._pending_rows += len(frame)
+        while self._pending_rows >= self.ROW_GROUP_ROWS:
+            self._flush(self.ROW_GROUP_ROWS)
+
+    def close(self) -> None:
+        """Write what is pending and finish the files (an empty subset gets empty files)."""
+        if self._pending_rows:
+            self._flush(self._pending_rows)
+        if self.rows == 0:
+            self._parquet.write(_empty_subset())
+        self._parquet.close()
+        self._alpaca.close()
+        self._sharegpt.close()
+
+    def _flush(self, rows: int) -> None:
+        pending = pd.concat(self._pending, ignore_index=True)
+        group, rest = pending.iloc[:rows], pending.iloc[rows:]
+        self._alpaca.writelines(alpaca_lines(group))
+        self._sharegpt.writelines(sharegpt_lines(group))
+        self._parquet.write(group)
+        self.rows += len(group)
+        self._pending = [rest] if len(rest) else []
+        self._pending_rows = len(rest)
 
 
 def _result(store: BlobStore, folder: str, n_rows: int, written: bool) -> ExportResult:
@@ -120,11 +168,16 @@ def _result(store: BlobStore, folder: str, n_rows: int, written: bool) -> Export
 
 
 def export_subset(
-    subset: pd.DataFrame, store: BlobStore, prefix: str, subset_version: str
+    subset: pd.DataFrame | Iterable[pd.DataFrame],
+    store: BlobStore,
+    prefix: str,
+    subset_version: str,
 ) -> ExportResult:
     """Write ``subset`` under ``<prefix>/<subset_version>`` unless that version is complete.
 
-    ``subset`` needs ``id, source, instruction, response, score, rank`` (see subset_table).
+    ``subset`` is a frame with ``id, source, instruction, response, score, rank`` (see
+    subset_table), or its chunks in rank order, read one at a time (not at all when the version
+    is already complete): the files are written to a local folder, then copied to the store.
     """
     if not isinstance(subset_version, str) or not _VERSION_NAME.fullmatch(subset_version):
         raise ValueError(
@@ -134,7 +187,15 @@ def export_subset(
     done = read_marker(store, folder)
     if done is not None:
         return _result(store, folder, int(done.get("n_rows", -1)), False)
-    frame = _ordered(subset)
-    payloads = {FILES[fmt]: writer(frame) for fmt, writer in _WRITERS.items()}
-    write_marked_folder(store, folder, payloads, subset_version=subset_version, n_rows=len(frame))
-    return _result(store, folder, len(frame), True)
+    chunks = [subset] if isinstance(subset, pd.DataFrame) else subset
+    with tempfile.TemporaryDirectory(prefix="scar-export-") as local:
+        files = SubsetFiles(Path(local))
+        try:
+            for chunk in chunks:
+                files.write(chunk)
+        finally:
+            files.close()
+        write_marked_files(
+            store, folder, files.paths, subset_version=subset_version, n_rows=files.rows
+        )
+    return _result(store, folder, files.rows, True)

@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -244,7 +244,6 @@ def write_marked_folder(
     simply written again. Returns the manifest.
     """
     import hashlib
-    import json
 
     for name, data in payloads.items():
         store.write_bytes(f"{folder}/{name}", data)
@@ -252,6 +251,38 @@ def write_marked_folder(
         name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
         for name, data in payloads.items()
     }
+    return _write_marker(store, folder, files, meta)
+
+
+def write_marked_files(
+    store: BlobStore, folder: str, paths: Mapping[str, Path], **meta: Any
+) -> dict[str, Any]:
+    """``write_marked_folder`` for local files (``{name: path}``), each copied and hashed as a
+    stream: memory holds a block, not the file."""
+    import hashlib
+
+    files = {}
+    for name, path in paths.items():
+        store.write_file(f"{folder}/{name}", path)
+        digest = hash_file(hashlib.sha256(), path)
+        files[name] = {"bytes": Path(path).stat().st_size, "sha256": digest.hexdigest()}
+    return _write_marker(store, folder, files, meta)
+
+
+def hash_file(digest: Any, path: Path | str) -> Any:
+    """``digest`` (a ``hashlib`` object) updated with the bytes of ``path``, read in 1 MiB
+    blocks; returned for chaining."""
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest
+
+
+def _write_marker(
+    store: BlobStore, folder: str, files: dict[str, dict], meta: Mapping[str, Any]
+) -> dict[str, Any]:
+    import json
+
     manifest = {**meta, "files": files}
     text = json.dumps(manifest, sort_keys=True, indent=2) + "\n"
     store.write_bytes(f"{folder}/{SUCCESS_MARKER}", text.encode("utf-8"))

@@ -105,3 +105,75 @@ def test_crashed_attempt_without_marker_is_rewritten(tmp_path) -> None:
     redone = export_subset(subset, store, "subsets", "v2")
     assert redone.written
     assert store.read_bytes(redone.files["alpaca"]) == store.read_bytes(result.files["alpaca"])
+
+
+def _big_subset(rows: int) -> pd.DataFrame:
+    ids = [f"p{i:04d}" for i in range(rows)]
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "source": ["s1" if i % 3 else "s2" for i in range(rows)],
+            "instruction": [f"Question {i}: why?" for i in range(rows)],
+            "response": [f"Because « {i} »." for i in range(rows)],
+            "score": [1.0 - i / rows for i in range(rows)],
+            "rank": list(range(1, rows + 1)),
+        }
+    )
+
+
+def _files(store: LocalStore, version: str) -> dict[str, bytes]:
+    return {name: store.read_bytes(f"subsets/{version}/{name}") for name in FILES.values()}
+
+
+@pytest.mark.parametrize("sizes", [(25,), (1, 24), (7, 0, 11, 7), (3,) * 8 + (1,)])
+def test_chunks_in_rank_order_give_the_bytes_of_the_whole_frame(tmp_path, monkeypatch, sizes):
+    """Row groups are a fixed size whatever the chunks: the files depend only on the subset."""
+    from scar_dagster.selection.export import SubsetFiles
+
+    monkeypatch.setattr(SubsetFiles, "ROW_GROUP_ROWS", 10)
+    subset, store = _big_subset(25), LocalStore(tmp_path)
+    export_subset(subset, store, "subsets", "whole")
+    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
+    chunks = (subset.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False))
+    result = export_subset(chunks, store, "subsets", "chunked")
+    assert result.written and result.n_rows == 25
+    assert _files(store, "chunked") == _files(store, "whole")
+    parquet = tmp_path / "subsets" / "chunked" / FILES["parquet"]
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(parquet).num_row_groups == 3
+    marker = json.loads(store.read_bytes(f"subsets/chunked/{SUCCESS_MARKER}"))
+    assert marker["n_rows"] == 25
+    assert {n: f["bytes"] for n, f in marker["files"].items()} == {
+        n: len(b) for n, b in _files(store, "chunked").items()
+    }
+
+
+def test_chunks_out_of_rank_order_are_refused_and_nothing_is_marked(tmp_path) -> None:
+    subset, store = _big_subset(6), LocalStore(tmp_path)
+    with pytest.raises(ValueError, match="rank order"):
+        export_subset([subset.iloc[3:], subset.iloc[:3]], store, "subsets", "v1")
+    assert not store.exists(f"subsets/v1/{SUCCESS_MARKER}")
+
+
+def test_a_complete_version_reads_no_chunk(tmp_path) -> None:
+    store = LocalStore(tmp_path)
+    export_subset(_big_subset(4), store, "subsets", "v1")
+
+    def chunks():
+        raise AssertionError("a complete version must not read its chunks")
+        yield
+
+    result = export_subset(chunks(), store, "subsets", "v1")
+    assert not result.written and result.n_rows == 4
+
+
+def test_an_empty_subset_gets_empty_files_with_the_columns(tmp_path) -> None:
+    store = LocalStore(tmp_path)
+    result = export_subset(iter([]), store, "subsets", "v0")
+    assert result.written and result.n_rows == 0
+    files = _files(store, "v0")
+    assert files[FILES["alpaca"]] == b"" and files[FILES["sharegpt"]] == b""
+    frame = pd.read_parquet(tmp_path / "subsets" / "v0" / FILES["parquet"])
+    assert list(frame.columns) == ["id", "source", "instruction", "response", "score", "rank"]
+    assert len(frame) == 0
