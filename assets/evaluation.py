@@ -11,9 +11,10 @@ from dagster import (
 
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.metadata import latest_metadata
-from scar_dagster.dagster.partitions import concat_partitions
+from scar_dagster.dagster.partitions import LAZY, concat_partitions
 from scar_dagster.dagster.resources import InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import EvaluationConfig
+from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "evaluation"
 
@@ -25,6 +26,7 @@ GROUP = "evaluation"
     ins={
         "style_ranker": AssetIn(input_manager_key="json_io_manager"),
         "style_features": AssetIn(metadata={"allow_missing_partitions": True}),
+        "selected_subset": AssetIn(metadata={LAZY: True}),  # its ids only
     },
     automation_condition=when_inputs_settle(
         triggers=["selected_subset"],
@@ -40,7 +42,7 @@ def ranker_evaluation(
     config: EvaluationConfig,
     style_ranker: dict,
     ranker_training_data: pd.DataFrame,
-    selected_subset: pd.DataFrame,
+    selected_subset: ParquetPart,
     style_features: dict[str, pd.DataFrame],
     storage: StorageResource,
     instruct_lm: InstructLMResource,
@@ -62,7 +64,7 @@ def ranker_evaluation(
         threshold=style_ranker.get("quality_threshold", 5.0),
         data_origin=upstream.get("provenance", "unknown origin"),
         pool=clean_pool(concat_partitions(style_features)),
-        subset_ids=selected_subset["id"],
+        subset_ids=selected_subset.read(["id"])["id"],
         seeds=config.seeds,
         batch_size=config.batch_size,
     )
@@ -87,7 +89,7 @@ def ranker_evaluation(
             "pairwise_accuracy": accuracy.accuracy,
             "accuracy_ci95_low": accuracy.ci_low,
             "accuracy_ci95_high": accuracy.ci_high,
-            "subset_rows": len(selected_subset),
+            "subset_rows": selected_subset.num_rows,
             "subset_vs_random": MetadataValue.md(spread.to_markdown(index=False, floatfmt=".4f")),
             **{f"std_ratio_{m}": float(r) for m, r in result.spread["ratio"].items()},
         },

@@ -2,11 +2,12 @@
 
 import json
 
-import pandas as pd
-from dagster import AssetExecutionContext, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset
 
 from scar_dagster.dagster.metadata import latest_metadata
+from scar_dagster.dagster.partitions import LAZY
 from scar_dagster.dagster.resources import FineTuneResource, InstructLMResource, StorageResource
+from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "finetune"
 
@@ -15,12 +16,13 @@ GROUP = "finetune"
     group_name=GROUP,
     kinds={"pytorch", "transformers"},
     io_manager_key="json_io_manager",
+    ins={"selected_subset": AssetIn(metadata={LAZY: True})},  # its row count only
     description="A model fine-tuned on the latest selected subset (local SFT of the instruct LM, "
     "or the user's command), recording the subset version, base model, metrics and output.",
 )
 def fine_tuned_model(
     context: AssetExecutionContext,
-    selected_subset: pd.DataFrame,
+    selected_subset: ParquetPart,
     fine_tune: FineTuneResource,
     instruct_lm: InstructLMResource,
     storage: StorageResource,
@@ -48,7 +50,7 @@ def fine_tuned_model(
             "base_model": record.base_model,
             "output_dir": MetadataValue.path(str(record.output_dir)),
             "metrics": MetadataValue.json(record.metrics),
-            "rows": len(selected_subset),
+            "rows": selected_subset.num_rows,
             **record.metrics.get("precision", {}),
         },
     )

@@ -12,6 +12,7 @@ import pandas as pd
 
 from scar_dagster import schema as r
 from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
+from scar_dagster.selection.arrow_keys import row_positions
 
 ORIGIN_COLUMNS = ("origin_file", "origin_line")
 
@@ -33,11 +34,10 @@ def build_candidates(
     columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
     if with_texts:
         columns += ["instruction", "response"]
-    pool = pairs[columns].drop_duplicates("id")
-    feature_columns = ["id", "degenerate_reason", *STYLE_METRICS]
-    pool = pool.merge(features[feature_columns].drop_duplicates("id"), on="id", how="left")
-    score = scores[["pair_id", "score"]].rename(columns={"pair_id": "id"})
-    pool = pool.merge(score.drop_duplicates("id"), on="id", how="left")
+    pool = pairs[columns].drop_duplicates("id").reset_index(drop=True)
+    feature_columns = ["degenerate_reason", *STYLE_METRICS]
+    pool = pool.assign(**_looked_up(pool["id"], features, "id", feature_columns))
+    pool = pool.assign(**_looked_up(pool["id"], scores, "pair_id", ["score"]))
     missing = pool["score"].isna()
     unscored = pool[missing]
     return pool[~missing].reset_index(drop=True), _decisions(
@@ -53,6 +53,25 @@ def build_candidates(
     )
 
 
+def _looked_up(
+    ids: pd.Series, table: pd.DataFrame, key: str, columns: list[str]
+) -> dict[str, pd.Series]:
+    """``columns`` of ``table`` aligned to ``ids`` by ``table[key]`` (first row of a repeated
+    key; missing: null), as a left merge would give them."""
+    at = row_positions(ids, table[key])
+    found = at >= 0
+    taken = np.where(found, at, 0)
+    out = {}
+    for column in columns:
+        values = table[column]
+        if len(values) == 0:
+            out[column] = pd.Series(np.full(len(ids), np.nan), index=ids.index).astype(values.dtype)
+            continue
+        picked = values.take(taken).reset_index(drop=True).where(found)
+        out[column] = picked.set_axis(ids.index)
+    return out
+
+
 def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split pairs whose id already appeared in an earlier source (sources in sorted order).
 
@@ -60,9 +79,7 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     ``duplicate:<source>:<id>`` and naming the kept id. ``unique_pairs`` keeps the input row
     order; only ids and sources are sorted, so without repeats the texts are not copied.
     """
-    keys = pd.DataFrame(
-        {"source": pairs["source"].astype("str").array, "id": pairs["id"].astype("str").array}
-    ).sort_values(["source", "id"], kind="mergesort")
+    keys = _sorted_keys(pairs)
     repeated = keys["id"].duplicated()
     copies = keys[repeated]
     drop = np.zeros(len(pairs), dtype=bool)
@@ -79,6 +96,25 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
             "rank": [None] * len(copies),
             "score": [None] * len(copies),
             "related_id": copies["id"].tolist(),
+        }
+    )
+
+
+def _sorted_keys(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``source, id`` of ``pairs`` (index: row positions) in a stable sort by source, then id,
+    made by Arrow (code point order, as Python's); pandas' multi-column sort of Arrow strings
+    builds Python objects for its categories."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    source, ids = pairs["source"].astype("str").array, pairs["id"].astype("str").array
+    table = pa.table({"source": pa.array(source), "id": pa.array(ids)})
+    order = pc.sort_indices(table, sort_keys=[("source", "ascending"), ("id", "ascending")])
+    rows = order.to_numpy()
+    return pd.DataFrame(
+        {
+            "source": pd.Series(source.take(rows), index=rows),
+            "id": pd.Series(ids.take(rows), index=rows),
         }
     )
 

@@ -24,7 +24,6 @@ written to the subset file one chunk at a time.
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from scar_dagster.schema import STYLE_METRICS
+from scar_dagster.selection.arrow_keys import isin
 from scar_dagster.selection.candidates import (
     build_candidates,
     cross_source_duplicates,
@@ -267,7 +267,7 @@ def _curate(
     )
     png = score_histogram_png(decisions)
     chosen = decisions.loc[decisions["selected"]].sort_values(["rank", "pair_id"], kind="mergesort")
-    metrics = candidates.loc[candidates["id"].isin(chosen["pair_id"]), ["id", *STYLE_METRICS]]
+    metrics = candidates.loc[isin(candidates["id"], chosen["pair_id"]), ["id", *STYLE_METRICS]]
     chunks = _subset_chunks(chosen, metrics, unique_pairs, texts, run.chunk_rows)
     folder = tempfile.TemporaryDirectory(prefix="scar-subset-")
     subset_file = Path(folder.name) / "selected_subset.parquet"
@@ -294,7 +294,9 @@ def _curate(
         pool_stats=style_consistency(valid, STYLE_METRICS),
         max_rows=max_rows(params, eligible),
         histogram_png=png,
-        reason_counts=dict(sorted(Counter(explained["reason"]).items())),
+        reason_counts={
+            str(k): int(v) for k, v in explained["reason"].value_counts().sort_index().items()
+        },
         path="streaming" if streaming else "memory",
         _folder=folder,
     )

@@ -18,6 +18,7 @@ import pandas as pd
 
 from scar_dagster import schema
 from scar_dagster.schema import STYLE_METRICS
+from scar_dagster.selection.arrow_keys import isin
 from scar_dagster.style.consistency import style_consistency
 
 UNKNOWN_SOURCE = "(not a candidate)"
@@ -85,7 +86,7 @@ def style_comparison(
     parts = []
     for name, ids in groups.items():
         # the statistics do not depend on row order: the rows of ``ids`` (Arrow-native isin)
-        stats = spread(table[table[key].isin(ids)], columns)
+        stats = spread(table[isin(table[key], ids)], columns)
         parts.append(stats[["std", "cv"]].add_prefix(f"{name}_"))
     return pd.concat(parts, axis=1)
 

@@ -194,7 +194,9 @@ def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.Dat
     missing = [c for c in needed if c not in candidates.columns]
     if missing:
         raise ValueError(f"select_pairs needs columns {list(needed)}; missing {missing}")
-    pool = candidates.copy()
+    # a text-free pool keeps only what ``decide`` reads: no copy of origins or metrics
+    keep = list(candidates.columns) if with_texts else ["id", "source", "score"]
+    pool = candidates[keep].copy()
     pool["id"] = pool["id"].astype(str)
     repeated = sorted(set(pool["id"][pool["id"].duplicated()]))
     if repeated:
@@ -202,18 +204,18 @@ def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.Dat
             f"candidate ids must be unique (one row per pair); repeated: {repeated[:3]}"
         )
     pool["score"] = pd.to_numeric(pool["score"], errors="raise").astype("float64")
-    bad = pool["id"][~pool["score"].map(math.isfinite)].tolist()
+    bad = pool["id"][~np.isfinite(pool["score"].to_numpy())].tolist()
     if bad:
         raise ValueError(f"scores must be finite numbers; {len(bad)} are not (ids {bad[:3]})")
     pool["source"] = pool["source"].astype(str)
     for column in ("instruction", "response") if with_texts else ():
         pool[column] = pool[column].fillna("").astype(str)
-    if "degenerate_reason" in pool.columns:
-        flag = pool["degenerate_reason"].fillna("").astype(str).str.len() > 0
+    if "degenerate_reason" in candidates.columns:
+        flag = candidates["degenerate_reason"].fillna("").astype(str).str.len() > 0
     else:
         flag = pd.Series(False, index=pool.index)
-    pool["_degenerate"] = flag
-    pool["_order"] = input_order(pool)
+    pool["_degenerate"] = flag.to_numpy()
+    pool["_order"] = input_order(candidates)
     return pool.sort_values("id", kind="mergesort", ignore_index=True)
 
 

@@ -54,7 +54,7 @@ from scar_dagster.selection.dedup import dedup_text, exact_key
 from scar_dagster.selection.language import is_english
 from scar_dagster.selection.select import SelectionParams, decide, prepare_pool
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, PairText, TextLookup, frame_lookup
-from scar_dagster.storage.tables import scored_pairs
+from scar_dagster.storage.tables import id_order, scored_pairs
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "PairText", "TextLookup"]
 MISSING_TEXT = "missing_text"
@@ -98,11 +98,10 @@ def iter_score_chunks(
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     col = scored_pairs.c
     with engine.connect() as conn:
-        pair_id = col.pair_id.collate("C") if conn.dialect.name == "postgresql" else col.pair_id
         stmt = (
             select(col.pair_id, col.source, col.score)
             .where(col.ranker_version == ranker_version)
-            .order_by(col.score.desc(), pair_id.asc())
+            .order_by(col.score.desc(), id_order(conn, col.pair_id).asc())
         )
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
         for part in result.partitions(chunk_rows):

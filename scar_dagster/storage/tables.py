@@ -389,7 +389,7 @@ def read_scores(
     return frame.sort_values("pair_id", kind="mergesort", ignore_index=True)
 
 
-def _id_order(conn: Connection, column: Any) -> Any:
+def id_order(conn: Connection, column: Any) -> Any:
     """Order ids by code point on every backend (PostgreSQL's locale collation differs)."""
     return column.collate("C") if conn.dialect.name == "postgresql" else column
 
@@ -404,7 +404,7 @@ def top_scores(engine: Engine, ranker_version: str, k: int) -> pd.DataFrame:
         stmt = (
             select(*scored_pairs.columns)
             .where(col.ranker_version == ranker_version)
-            .order_by(col.score.desc(), _id_order(conn, col.pair_id).asc())
+            .order_by(col.score.desc(), id_order(conn, col.pair_id).asc())
             .limit(k)
         )
         rows = conn.execute(stmt).all() if k else []

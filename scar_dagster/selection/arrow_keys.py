@@ -1,0 +1,49 @@
+"""Membership and lookup of string keys through Arrow, without a Python object per key.
+
+pandas' ``Series.isin`` on Arrow-backed strings turns every value of the set into a pyarrow
+scalar and a Python string first: on a million pair ids that is hundreds of MB of transient
+objects, which the allocator keeps as RSS. ``pyarrow.compute.is_in`` works on the buffers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _arrays(values: pd.Series, among: pd.Series | Iterable[str]) -> tuple[Any, Any]:
+    """Both sides as Arrow arrays of one type."""
+    import pyarrow as pa
+
+    if not isinstance(among, pd.Series):
+        among = pd.Series(list(among), dtype="str")
+    left, right = pa.array(values, from_pandas=True), pa.array(among, from_pandas=True)
+    if len(right) and right.type != left.type:
+        right = right.cast(left.type)
+    return left, right
+
+
+def isin(values: pd.Series, among: pd.Series | Iterable[str]) -> np.ndarray:
+    """``values.isin(among)`` as a bool array (a null value is in ``among`` when it has one)."""
+    import pyarrow.compute as pc
+
+    left, right = _arrays(values, among)
+    if len(right) == 0 or len(left) == 0:
+        return np.zeros(len(left), dtype=bool)
+    return pc.is_in(left, value_set=right).fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def row_positions(keys: pd.Series, among: pd.Series) -> np.ndarray:
+    """For each key, the row of its first occurrence in ``among`` (-1: absent): a hash join on
+    the string buffers (a pandas merge on Arrow strings makes Python objects for its index
+    checks)."""
+    import pyarrow.compute as pc
+
+    left, right = _arrays(keys, among)
+    if len(left) == 0 or len(right) == 0:
+        return np.full(len(left), -1, dtype=np.int64)
+    found = pc.index_in(left, value_set=right).fill_null(-1)
+    return found.to_numpy(zero_copy_only=False).astype(np.int64)
