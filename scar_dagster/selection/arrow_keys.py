@@ -1,13 +1,15 @@
-"""Membership and lookup of string keys through Arrow, without a Python object per key.
+"""Membership, lookup, repeats and sorting of string keys through Arrow, without a Python
+object per key.
 
 pandas' ``Series.isin`` on Arrow-backed strings turns every value of the set into a pyarrow
-scalar and a Python string first: on a million pair ids that is hundreds of MB of transient
-objects, which the allocator keeps as RSS. ``pyarrow.compute.is_in`` works on the buffers.
+scalar and a Python string first, and its ``duplicated`` and multi-column sorts factorize the
+strings into Python objects: on a million pair ids that is hundreds of MB of transient objects,
+which the allocator keeps as RSS. ``pyarrow.compute`` works on the buffers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,3 +49,22 @@ def row_positions(keys: pd.Series, among: pd.Series) -> np.ndarray:
         return np.full(len(left), -1, dtype=np.int64)
     found = pc.index_in(left, value_set=right).fill_null(-1)
     return found.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def duplicated(keys: pd.Series) -> np.ndarray:
+    """``keys.duplicated()`` as a bool array: True for every repeat of an earlier key (nulls
+    are one key)."""
+    return row_positions(keys, keys) != np.arange(len(keys))
+
+
+def sort_order(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """Row positions of ``frame`` in a stable ascending sort by ``columns`` (strings in code
+    point order, as Python's; nulls last), as ``sort_values(kind="mergesort")`` gives them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(frame) == 0:
+        return np.zeros(0, dtype=np.int64)
+    table = pa.table({c: pa.array(frame[c], from_pandas=True) for c in columns})
+    keys = [(c, "ascending", "at_end") for c in columns]
+    return pc.sort_indices(table, sort_keys=keys).to_numpy()

@@ -12,7 +12,7 @@ import pandas as pd
 
 from scar_dagster import schema as r
 from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
-from scar_dagster.selection.arrow_keys import row_positions
+from scar_dagster.selection.arrow_keys import duplicated, row_positions, sort_order
 
 ORIGIN_COLUMNS = ("origin_file", "origin_line")
 
@@ -34,7 +34,8 @@ def build_candidates(
     columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
     if with_texts:
         columns += ["instruction", "response"]
-    pool = pairs[columns].drop_duplicates("id").reset_index(drop=True)
+    repeated = duplicated(pairs["id"])
+    pool = (pairs[columns][~repeated] if repeated.any() else pairs[columns]).reset_index(drop=True)
     feature_columns = ["degenerate_reason", *STYLE_METRICS]
     pool = pool.assign(**_looked_up(pool["id"], features, "id", feature_columns))
     pool = pool.assign(**_looked_up(pool["id"], scores, "pair_id", ["score"]))
@@ -80,8 +81,7 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     order; only ids and sources are sorted, so without repeats the texts are not copied.
     """
     keys = _sorted_keys(pairs)
-    repeated = keys["id"].duplicated()
-    copies = keys[repeated]
+    copies = keys[duplicated(keys["id"])]
     drop = np.zeros(len(pairs), dtype=bool)
     drop[copies.index.to_numpy()] = True
     unique = pairs.reset_index(drop=True) if not drop.any() else pairs.iloc[~drop]
@@ -101,22 +101,12 @@ def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
 
 
 def _sorted_keys(pairs: pd.DataFrame) -> pd.DataFrame:
-    """``source, id`` of ``pairs`` (index: row positions) in a stable sort by source, then id,
-    made by Arrow (code point order, as Python's); pandas' multi-column sort of Arrow strings
-    builds Python objects for its categories."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    source, ids = pairs["source"].astype("str").array, pairs["id"].astype("str").array
-    table = pa.table({"source": pa.array(source), "id": pa.array(ids)})
-    order = pc.sort_indices(table, sort_keys=[("source", "ascending"), ("id", "ascending")])
-    rows = order.to_numpy()
-    return pd.DataFrame(
-        {
-            "source": pd.Series(source.take(rows), index=rows),
-            "id": pd.Series(ids.take(rows), index=rows),
-        }
+    """``source, id`` of ``pairs`` (index: row positions) in a stable sort by source, then id
+    (code point order, as Python's), sorted by Arrow (``arrow_keys.sort_order``)."""
+    keys = pd.DataFrame(
+        {"source": pairs["source"].astype("str").array, "id": pairs["id"].astype("str").array}
     )
+    return keys.take(sort_order(keys, ["source", "id"]))
 
 
 def quarantine_key(source: str, origin_file: str, origin_line: int) -> str:

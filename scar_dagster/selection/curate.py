@@ -32,7 +32,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from scar_dagster.schema import STYLE_METRICS
-from scar_dagster.selection.arrow_keys import isin
+from scar_dagster.selection.arrow_keys import duplicated, isin
 from scar_dagster.selection.candidates import (
     build_candidates,
     cross_source_duplicates,
@@ -174,7 +174,7 @@ def curate(
     lazy = not isinstance(pairs, pd.DataFrame)
     if lazy:
         keys = read_parts(pairs, PAIR_KEY_COLUMNS)
-        streaming = run.streams(len(keys) - int(keys["id"].duplicated().sum()))
+        streaming = run.streams(len(keys) - int(duplicated(keys["id"]).sum()))
         if not streaming:
             pairs, features, keys = read_parts(pairs), _frame(features), None
     else:

@@ -37,6 +37,7 @@ import pandas as pd
 from scar_dagster import schema
 from scar_dagster.progress import Progress
 from scar_dagster.schema import DECISION_COLUMNS
+from scar_dagster.selection.arrow_keys import duplicated
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.dedup import (
     DEDUP_KEEPS,
@@ -198,7 +199,7 @@ def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.Dat
     keep = list(candidates.columns) if with_texts else ["id", "source", "score"]
     pool = candidates[keep].copy()
     pool["id"] = pool["id"].astype(str)
-    repeated = sorted(set(pool["id"][pool["id"].duplicated()]))
+    repeated = sorted(set(pool["id"][duplicated(pool["id"])]))
     if repeated:
         raise ValueError(
             f"candidate ids must be unique (one row per pair); repeated: {repeated[:3]}"

@@ -21,6 +21,7 @@ from typing import TypeVar, overload
 import numpy as np
 import pandas as pd
 
+from scar_dagster.selection.arrow_keys import sort_order
 from scar_dagster.selection.dedup import DedupOn, dedup_text
 
 DEFAULT_CHUNK_ROWS = 2000
@@ -169,7 +170,7 @@ def input_order(frame: pd.DataFrame) -> np.ndarray:
         keys = frame[list(INPUT_ORDER_COLUMNS)].reset_index(drop=True)
         keys = keys.assign(origin_line=pd.to_numeric(keys["origin_line"]).fillna(-1))
         keys = keys.astype({"source": "str", "origin_file": "str"})
-        ordered = keys.sort_values(list(INPUT_ORDER_COLUMNS), kind="mergesort").index.to_numpy()
+        ordered = sort_order(keys, INPUT_ORDER_COLUMNS)
     else:
         ordered = np.arange(len(frame))
     order = np.empty(len(frame), dtype=np.int64)

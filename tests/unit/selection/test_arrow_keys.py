@@ -1,10 +1,11 @@
-"""arrow_keys.isin agrees with pandas' isin on string keys, without Python objects per key."""
+"""arrow_keys agrees with pandas' isin, duplicated and stable sorts on string keys, without
+Python objects per key."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scar_dagster.selection.arrow_keys import isin, row_positions
+from scar_dagster.selection.arrow_keys import duplicated, isin, row_positions, sort_order
 
 VALUES = pd.Series(["a", "b", None, "é", "a"], dtype="str")
 
@@ -59,3 +60,24 @@ def test_row_positions_give_the_first_occurrence_or_minus_one():
     assert row_positions(keys, among).tolist() == [1, 0, -1, -1]
     assert row_positions(keys, pd.Series([], dtype="str")).tolist() == [-1] * 4
     assert row_positions(keys.iloc[:0], among).tolist() == []
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_duplicated_same_as_pandas(dtype):
+    keys = pd.Series(["b", "a", "b", None, "é", None, "a", "e\u0301"], dtype=dtype)
+    assert duplicated(keys).tolist() == keys.duplicated().tolist()
+    assert duplicated(keys.iloc[:0]).tolist() == []
+
+
+def test_sort_order_is_the_stable_mergesort_of_pandas():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "source": pd.Series(rng.choice(["b", "a", "é", "Z"], 200), dtype="str"),
+            "file": pd.Series(rng.choice(["x.jsonl", "y.json", None], 200), dtype="str"),
+            "line": rng.integers(0, 5, 200),  # many ties: stability decides their order
+        }
+    )
+    expected = frame.sort_values(["source", "file", "line"], kind="mergesort").index
+    assert sort_order(frame, ["source", "file", "line"]).tolist() == expected.tolist()
+    assert sort_order(frame.iloc[:0], ["source"]).tolist() == []
