@@ -163,8 +163,7 @@ def _write_features(
 
     def written(writer: FrameParquetWriter) -> Iterator[pd.DataFrame]:
         nonlocal truncated
-        for frame in itertools.chain([first], computed):
-            writer.write(frame)
+        for frame in writer.passing(itertools.chain([first], computed)):
             stats.append(frame[list(STAT_COLUMNS)].copy())
             truncated += int(frame["truncated"].fillna(False).astype(bool).sum())
             degenerate.update(frame["degenerate_reason"].dropna().value_counts().to_dict())

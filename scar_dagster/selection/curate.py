@@ -272,7 +272,7 @@ def _curate(
     folder = tempfile.TemporaryDirectory(prefix="scar-subset-")
     subset_file = Path(folder.name) / "selected_subset.parquet"
     with FrameParquetWriter(subset_file) as writer:
-        stream = _writing(chunks, writer)
+        stream = writer.passing(chunks)
         export = export_subset(stream, store, prefix, version)
         for _ in stream:  # the chunks the export did not read (a version exported before)
             pass
@@ -320,13 +320,6 @@ def _subset_chunks(
         part = chosen.iloc[start : start + chunk_rows]
         with_texts = _texts_frame(texts, part["pair_id"].tolist())
         yield subset_table(part, with_texts).merge(metrics, on="id", how="left")
-
-
-def _writing(chunks: Iterator[pd.DataFrame], writer: FrameParquetWriter) -> Iterator[pd.DataFrame]:
-    """``chunks``, each written to ``writer`` as it passes."""
-    for chunk in chunks:
-        writer.write(chunk)
-        yield chunk
 
 
 def _head(path: Path, rows: int = 5) -> pd.DataFrame:

@@ -7,6 +7,7 @@ and holds none of the earlier ones; the IO manager then copies the finished file
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -54,6 +55,13 @@ class FrameParquetWriter:
         if table.num_rows:
             self._writer.write_table(table)
         self.rows += table.num_rows
+
+    def passing(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """``frames``, each written (``write``) as it passes: a consumer of the stream (a
+        hasher, an exporter) and the file see the same frames, and none is held."""
+        for frame in frames:
+            self.write(frame)
+            yield frame
 
     def close(self) -> None:
         """Finish the file; a writer that got no frame writes none."""

@@ -31,6 +31,17 @@ def test_frames_read_back_as_their_concatenation_one_row_group_each(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected)
 
 
+def test_passing_writes_each_frame_before_handing_it_on(tmp_path):
+    frames = [_frame(0, 2), _frame(2, 3)]
+    with FrameParquetWriter(tmp_path / "out.parquet") as writer:
+        seen = []
+        for frame in writer.passing(iter(frames)):
+            seen.append((len(frame), writer.rows))  # already written when it is handed on
+    assert seen == [(2, 2), (3, 5)]
+    expected = pd.concat(frames, ignore_index=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out.parquet"), expected)
+
+
 def test_an_empty_first_frame_still_writes_the_columns(tmp_path):
     with FrameParquetWriter(tmp_path / "empty.parquet") as writer:
         writer.write(_frame(0, 0))
