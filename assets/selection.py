@@ -150,6 +150,7 @@ selected_subset_integrity = build_gx_asset_check(
     name="integrity",
     specs_fn=_integrity_specs,
     columns=("id", "instruction", "response"),
+    coded_columns=("id", "instruction", "response"),  # GX hashes codes, not the texts
     description="Unique ids, no null instruction or response, no duplicate responses, and a "
     "row count between 1 and the configured selection size.",
 )

@@ -50,6 +50,7 @@ from scar_dagster.quality.expectations import (
     ValidationOutcome,
     run_expectations,
 )
+from scar_dagster.quality.value_codes import check_codable, coded
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,6 +80,7 @@ def build_gx_asset_check(
     to_frame: Callable[[Any], pd.DataFrame] | None = None,
     columns: Sequence[str] | None = None,
     io_manager_key: str = "io_manager",
+    coded_columns: Sequence[str] = (),
 ) -> AssetChecksDefinition:
     """An asset check validating the asset's DataFrame against a GX suite built per run.
 
@@ -95,6 +97,9 @@ def build_gx_asset_check(
         columns: read only these columns of the stored asset (partition) instead of loading
             it whole: the IO manager at ``io_manager_key`` must have ``read_columns`` (as
             ``ParquetIOManager``); the check then depends on the asset without an input.
+        coded_columns: columns GX gets as exact value codes (``quality.value_codes``): for
+            uniqueness and null checks on long texts, which GX would otherwise hash and
+            factorize into a Python string per row; the failing examples show the values.
     """
     key = _asset_key(asset)
     check_name = _check_name(key, name)
@@ -102,8 +107,15 @@ def build_gx_asset_check(
     def _check(context: AssetCheckExecutionContext, **inputs: Any) -> AssetCheckResult:
         df = _checked_frame(context, inputs, key, columns, io_manager_key, to_frame, check_name)
         specs = list(specs_fn(df, context, **inputs))
-        outcome = run_expectations(df, specs, suite_name=check_name)
-        return gx_check_result(outcome, severity=severity, row_count=len(df))
+        rows = len(df)
+        if coded_columns:
+            check_codable(specs, coded_columns)
+            codes = coded(df, coded_columns)
+            del df  # GX sees only the codes; the values live on in codes.values (Arrow)
+            outcome = codes.decode(run_expectations(codes.frame, specs, suite_name=check_name))
+        else:
+            outcome = run_expectations(df, specs, suite_name=check_name)
+        return gx_check_result(outcome, severity=severity, row_count=rows)
 
     _check.__signature__ = _signature(additional_ins, columns)  # type: ignore[attr-defined]
     return _decorate(

@@ -263,3 +263,61 @@ def _shards():
     from dagster import StaticPartitionsDefinition
 
     return StaticPartitionsDefinition(["0", "1"])
+
+
+def test_a_check_on_value_codes_fails_on_duplicate_texts_and_shows_them(tmp_path):
+    """``coded_columns``: GX gets codes, the verdict and the failing examples are the texts'."""
+    from scar_dagster.dagster.io_managers import ParquetIOManager
+    from scar_dagster.dagster.resources import StorageResource
+    from scar_dagster.quality.expectations import values_not_null
+
+    texts = ["same answer é", "other", "same answer é", "third"]
+
+    @asset
+    def selected_subset() -> pd.DataFrame:
+        return pd.DataFrame({"id": ["a", "b", "c", "d"], "response": texts, "n": range(4)})
+
+    seen = {}
+
+    def specs_fn(df, context):
+        seen["dtype"] = str(df["response"].dtype)  # specs_fn still sees the values
+        return [values_unique("id"), values_unique("response"), values_not_null("response")]
+
+    check = build_gx_asset_check(
+        asset=selected_subset,
+        name="integrity",
+        specs_fn=specs_fn,
+        columns=["id", "response"],
+        coded_columns=["id", "response"],
+    )
+    storage = StorageResource(root=str(tmp_path / "home"), landing_zone=str(tmp_path / "in"))
+    result = materialize(
+        [selected_subset, check],
+        resources={"io_manager": ParquetIOManager(storage=storage)},
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed and seen["dtype"] == "str"
+    assert evaluation.description == "1 of 3 failed: unique_response"
+    outcome = evaluation.metadata["expectations"].value["results"][1]
+    assert outcome["observed_value"]["unexpected_count"] == 2
+    assert outcome["observed_value"]["partial_unexpected_list"] == ["same answer é"] * 2
+    assert evaluation.metadata["row_count"].value == 4
+
+
+def test_a_coded_column_refuses_an_expectation_on_its_values(io_manager):
+    from scar_dagster.quality.expectations import values_between
+
+    @asset
+    def selected_subset() -> pd.DataFrame:
+        return CONSISTENT
+
+    check = build_gx_asset_check(
+        asset=selected_subset,
+        name="range",
+        specs_fn=lambda df, context: [values_between("ttr", min_value=0, max_value=1)],
+        coded_columns=["ttr"],
+    )
+    result = materialize([selected_subset, check], resources=io_manager, raise_on_error=False)
+    assert not result.success
+    assert "needs the values" in str(result.all_events)
