@@ -171,86 +171,123 @@ def curate(
     texts (default: a lookup over ``pairs``, or a spool of the parts' texts).
     """
     run = run or SelectionRun()
-    lazy = not isinstance(pairs, pd.DataFrame)
-    if lazy:
-        keys = read_parts(pairs, PAIR_KEY_COLUMNS)
-        streaming = run.streams(len(keys) - int(duplicated(keys["id"]).sum()))
-        if not streaming:
-            pairs, features, keys = read_parts(pairs), _frame(features), None
-    else:
-        keys, streaming = None, False
-    spool = None
+    decided = _decided(pairs, features, ranker_version, params, engine, log, run, texts)
+    # the pairs' keys and the features read for deciding are gone here: only the pool is kept
     try:
-        if keys is not None:
-            unique_pairs, cross_dups = cross_source_duplicates(keys)
-            features = read_parts(features, FEATURE_COLUMNS)
-            spool = None if texts is not None else spool_texts(pairs)
-            texts = texts or spool
-        else:
-            unique_pairs, cross_dups = cross_source_duplicates(pairs)
-            streaming = run.streams(len(unique_pairs))
-        return _curate(
-            unique_pairs=unique_pairs,
-            cross_dups=cross_dups,
+        return _finish(
+            decided,
             quarantine=quarantine,
-            features=features,
             ranker_version=ranker_version,
             params=params,
             engine=engine,
             store=store,
             prefix=prefix,
-            log=log,
             run=run,
-            texts=texts,
-            streaming=streaming,
+            texts=texts or decided.spool,
         )
     finally:
+        if decided.spool is not None:
+            decided.spool.close()
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """What deciding leaves for the rest of a run: the pool and every decision."""
+
+    candidates: pd.DataFrame  # scored pairs with features (and texts on the memory path)
+    decisions: pd.DataFrame  # the pool's, as select_pairs
+    unscored: pd.DataFrame  # select_unscored decisions
+    cross_dups: pd.DataFrame  # dedup_exact decisions of ids repeated across sources
+    pair_texts: pd.DataFrame | None  # the unique pairs when they hold texts, else None
+    streaming: bool
+    spool: SpooledTexts | None  # the texts spooled from lazy parts (closed by the caller)
+
+
+def _decided(
+    pairs: pd.DataFrame | Parts,
+    features: pd.DataFrame | Parts,
+    ranker_version: str,
+    params: SelectionParams,
+    engine: Any,
+    log: Any,
+    run: SelectionRun,
+    texts: TextLookup | None,
+) -> _Decided:
+    """Read what the chosen path needs and decide every pool row."""
+    keys, streaming = None, False
+    if not isinstance(pairs, pd.DataFrame):
+        keys = read_parts(pairs, PAIR_KEY_COLUMNS)
+        streaming = run.streams(len(keys) - int(duplicated(keys["id"]).sum()))
+        if not streaming:
+            pairs, keys = read_parts(pairs), None
+    spool = None
+    if keys is not None:
+        unique_pairs, cross_dups = cross_source_duplicates(keys)
+        del keys
+        features = read_parts(features, FEATURE_COLUMNS)
+        spool = None if texts is not None else spool_texts(pairs)
+    else:
+        unique_pairs, cross_dups = cross_source_duplicates(pairs)
+        streaming = run.streams(len(unique_pairs))
+        features = _frame(features)
+    try:
+        if streaming:
+            streamed = streaming_decisions(
+                engine,
+                ranker_version,
+                unique_pairs,
+                features,
+                params,
+                texts or spool,
+                chunk_rows=run.chunk_rows,
+                log=log,
+            )
+            candidates, unscored = streamed.candidates, streamed.unscored
+            decisions = streamed.decisions
+        else:
+            scores = tables.read_scores(engine, ranker_version)
+            candidates, unscored = build_candidates(unique_pairs, features, scores)
+            decisions = select_pairs(candidates, params, log)
+    except BaseException:
         if spool is not None:
             spool.close()
+        raise
+    has_texts = "instruction" in unique_pairs.columns
+    return _Decided(
+        candidates=candidates,
+        decisions=decisions,
+        unscored=unscored,
+        cross_dups=cross_dups,
+        pair_texts=unique_pairs if has_texts else None,
+        streaming=streaming,
+        spool=spool,
+    )
 
 
 def _frame(frame: pd.DataFrame | Parts) -> pd.DataFrame:
     return frame if isinstance(frame, pd.DataFrame) else read_parts(frame)
 
 
-def _curate(
+def _finish(
+    decided: _Decided,
     *,
-    unique_pairs: pd.DataFrame,
-    cross_dups: pd.DataFrame,
     quarantine: pd.DataFrame,
-    features: pd.DataFrame | Parts,
     ranker_version: str,
     params: SelectionParams,
     engine: Any,
     store: BlobStore,
     prefix: str,
-    log: Any,
     run: SelectionRun,
     texts: TextLookup | None,
-    streaming: bool,
 ) -> CurationResult:
-    features = _frame(features)
-    if streaming:
-        streamed = streaming_decisions(
-            engine,
-            ranker_version,
-            unique_pairs,
-            features,
-            params,
-            texts,
-            chunk_rows=run.chunk_rows,
-            log=log,
-        )
-        candidates, unscored, decisions = streamed.candidates, streamed.unscored, streamed.decisions
-    else:
-        scores = tables.read_scores(engine, ranker_version)
-        candidates, unscored = build_candidates(unique_pairs, features, scores)
-        decisions = select_pairs(candidates, params, log)
+    """Version, SQL decisions, exports, report and the subset file of decided rows."""
+    candidates, decisions = decided.candidates, decided.decisions
     version = subset_version(
         decisions.loc[decisions["selected"], "pair_id"], ranker_version, params
     )
     explained = pd.concat(
-        [decisions, unscored, cross_dups, upstream_decisions(quarantine)], ignore_index=True
+        [decisions, decided.unscored, decided.cross_dups, upstream_decisions(quarantine)],
+        ignore_index=True,
     )
     previous = _previous_version(engine, version)
     tables.write_decisions(
@@ -268,7 +305,7 @@ def _curate(
     png = score_histogram_png(decisions)
     chosen = decisions.loc[decisions["selected"]].sort_values(["rank", "pair_id"], kind="mergesort")
     metrics = candidates.loc[isin(candidates["id"], chosen["pair_id"]), ["id", *STYLE_METRICS]]
-    chunks = _subset_chunks(chosen, metrics, unique_pairs, texts, run.chunk_rows)
+    chunks = _subset_chunks(chosen, metrics, decided.pair_texts, texts, run.chunk_rows)
     folder = tempfile.TemporaryDirectory(prefix="scar-subset-")
     subset_file = Path(folder.name) / "selected_subset.parquet"
     with FrameParquetWriter(subset_file) as writer:
@@ -297,7 +334,7 @@ def _curate(
         reason_counts={
             str(k): int(v) for k, v in explained["reason"].value_counts().sort_index().items()
         },
-        path="streaming" if streaming else "memory",
+        path="streaming" if decided.streaming else "memory",
         _folder=folder,
     )
 
@@ -305,14 +342,14 @@ def _curate(
 def _subset_chunks(
     chosen: pd.DataFrame,
     metrics: pd.DataFrame,
-    unique_pairs: pd.DataFrame,
+    pair_texts: pd.DataFrame | None,
     texts: TextLookup | None,
     chunk_rows: int,
 ) -> Iterator[pd.DataFrame]:
     """The subset table in rank order, ``chunk_rows`` rows at a time (at least one chunk, maybe
-    empty): texts from ``unique_pairs`` when it has them, else read chunk by chunk."""
-    if "instruction" in unique_pairs.columns or texts is None:
-        whole = subset_table(chosen, unique_pairs).merge(metrics, on="id", how="left")
+    empty): texts from ``pair_texts`` when given, else read chunk by chunk from ``texts``."""
+    if pair_texts is not None or texts is None:
+        whole = subset_table(chosen, pair_texts).merge(metrics, on="id", how="left")
         for start in range(0, max(len(whole), 1), chunk_rows):
             yield whole.iloc[start : start + chunk_rows]
         return

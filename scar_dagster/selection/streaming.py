@@ -222,6 +222,7 @@ def streaming_decisions(
     """
     scores = ranked_scores(engine, ranker_version, chunk_rows)
     candidates, unscored = build_candidates(pairs, features, scores, with_texts=False)
+    del scores  # the pool has them
     pool = prepare_pool(candidates, with_texts=False)
     counted = _Counted(texts or frame_lookup(pairs))
     decisions = decide(pool, counted, params, log, chunk_rows=chunk_rows)
