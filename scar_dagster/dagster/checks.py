@@ -50,7 +50,7 @@ from scar_dagster.quality.expectations import (
     ValidationOutcome,
     run_expectations,
 )
-from scar_dagster.quality.value_codes import check_codable, coded
+from scar_dagster.quality.value_codes import Batches, check_codable, coded, frame_batches
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,25 +97,29 @@ def build_gx_asset_check(
         columns: read only these columns of the stored asset (partition) instead of loading
             it whole: the IO manager at ``io_manager_key`` must have ``read_columns`` (as
             ``ParquetIOManager``); the check then depends on the asset without an input.
-        coded_columns: columns GX gets as exact value codes (``quality.value_codes``): for
+        coded_columns: columns GX gets as value codes (``quality.value_codes``): for
             uniqueness and null checks on long texts, which GX would otherwise hash and
-            factorize into a Python string per row; the failing examples show the values.
+            factorize into a Python string per row. With ``columns``, the stored asset is read
+            a row group at a time (the IO manager needs ``read_batches``); ``specs_fn`` gets
+            the coded frame, and the failing examples show the values.
     """
     key = _asset_key(asset)
     check_name = _check_name(key, name)
 
     def _check(context: AssetCheckExecutionContext, **inputs: Any) -> AssetCheckResult:
+        if coded_columns:
+            read, names = _batches(
+                context, inputs, key, columns, io_manager_key, to_frame, check_name
+            )
+            codes = coded(read, names, coded_columns)
+            specs = list(specs_fn(codes.frame, context, **inputs))
+            check_codable(specs, coded_columns)
+            outcome = codes.decode(run_expectations(codes.frame, specs, suite_name=check_name))
+            return gx_check_result(outcome, severity=severity, row_count=len(codes.frame))
         df = _checked_frame(context, inputs, key, columns, io_manager_key, to_frame, check_name)
         specs = list(specs_fn(df, context, **inputs))
-        rows = len(df)
-        if coded_columns:
-            check_codable(specs, coded_columns)
-            codes = coded(df, coded_columns)
-            del df  # GX sees only the codes; the values live on in codes.values (Arrow)
-            outcome = codes.decode(run_expectations(codes.frame, specs, suite_name=check_name))
-        else:
-            outcome = run_expectations(df, specs, suite_name=check_name)
-        return gx_check_result(outcome, severity=severity, row_count=rows)
+        outcome = run_expectations(df, specs, suite_name=check_name)
+        return gx_check_result(outcome, severity=severity, row_count=len(df))
 
     _check.__signature__ = _signature(additional_ins, columns)  # type: ignore[attr-defined]
     return _decorate(
@@ -339,6 +343,31 @@ def _checked_frame(
         )
     partition = context.partition_key if context.has_partition_key else None
     return _as_frame(reader(key, partition, list(columns)), to_frame, check_name)
+
+
+def _batches(
+    context: AssetCheckExecutionContext,
+    inputs: dict[str, Any],
+    key: AssetKey,
+    columns: Sequence[str] | None,
+    io_manager_key: str,
+    to_frame: Callable[[Any], pd.DataFrame] | None,
+    check_name: str,
+) -> tuple[Batches, list[str]]:
+    """A reader of the checked rows, a batch at a time, and their columns: the loaded input as
+    one batch, or ``columns`` of the stored asset read by row group (on every call: for the
+    codes, then for their examples)."""
+    if columns is None:
+        frame = _as_frame(inputs.pop(_ASSET_PARAM), to_frame, check_name)
+        return frame_batches(frame), list(frame.columns)
+    manager = getattr(context.resources, io_manager_key)
+    if getattr(manager, "read_batches", None) is None:
+        raise TypeError(
+            f"check {check_name} reads columns {list(columns)} in batches but the IO manager "
+            f"{io_manager_key!r} ({type(manager).__name__}) has no read_batches"
+        )
+    partition = context.partition_key if context.has_partition_key else None
+    return (lambda names: manager.read_batches(key, partition, list(names))), list(columns)
 
 
 def _as_frame(

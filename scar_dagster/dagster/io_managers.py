@@ -8,7 +8,7 @@ keys are validated so that no write can escape the storage root.
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,11 +119,20 @@ class ParquetStoreIOManager(_StoreIOManager):
     ) -> pd.DataFrame:
         """``columns`` of a stored asset (partition), read without the rest of the file: what an
         asset check that needs a few columns of a large partition loads."""
+        return self.part(asset_key, partition_key).read(columns)
+
+    def read_batches(
+        self, asset_key: AssetKey, partition_key: str | None, columns: Sequence[str]
+    ) -> Iterator[pd.DataFrame]:
+        """``columns`` of a stored asset (partition), a row group's worth at a time."""
+        return self.part(asset_key, partition_key).iter_batches(columns)
+
+    def part(self, asset_key: AssetKey, partition_key: str | None) -> ParquetPart:
+        """The stored file of an asset (partition), opened lazily."""
         path = self.root.joinpath(*asset_key.path)
         if partition_key is not None:
             path = self.make_safe_partition_path(path, str(partition_key))
-        key = self.existing_key(path.as_posix() + self.extension)
-        return ParquetPart(self.store, key).read(columns)
+        return ParquetPart(self.store, self.existing_key(path.as_posix() + self.extension))
 
     def dump_to_path(self, context: OutputContext, obj: Any, path: UPath) -> None:
         if isinstance(obj, ParquetFileOutput):

@@ -4,9 +4,12 @@ GX's pandas engine fingerprints every batch with ``pandas.util.hash_pandas_objec
 turns an Arrow-backed text column into one Python string per row, and its uniqueness metrics
 factorize the values again: for a subset of 100k responses that is hundreds of MB of transient
 objects for checks that only ask "are these values distinct, are any missing". Replacing each
-value by its index in the column's Arrow dictionary (``pyarrow.compute.dictionary_encode``:
-equal values get equal codes, nulls stay null) answers those questions identically with one
-integer per row. The failing examples GX reports are mapped back to the values.
+value by a code answers those questions identically with one integer per row. The frame is
+read a batch at a time (a Parquet row group, say), each value reduced to its 16-byte BLAKE2b
+digest, and the codes are the ranks of the distinct digests: equal values get equal codes,
+nulls stay null, and distinct values share a code only if their 128-bit digests collide (odds
+below 1e-26 for a million values). Memory: one batch of values plus 16 bytes per row. The
+failing examples GX reports are mapped back to the values by a second read of the rows needed.
 
 Only expectations that compare values for equality or test nulls give the same verdict on
 codes (``CODABLE_KINDS``); ``check_codable`` refuses any other expectation on a coded column.
@@ -14,7 +17,8 @@ codes (``CODABLE_KINDS``); ``check_codable`` refuses any other expectation on a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +28,9 @@ from scar_dagster.quality.expectations import ExpectationSpec, ValidationOutcome
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
+
+# the rows of the given columns, a batch at a time, in the same order on every call
+Batches = Callable[[Sequence[str]], Iterable["pd.DataFrame"]]
 
 # expectations whose verdict on a column depends only on which values are equal or null
 CODABLE_KINDS = frozenset(
@@ -57,50 +63,107 @@ def check_codable(specs: Sequence[ExpectationSpec], columns: Sequence[str]) -> N
 
 @dataclass(frozen=True)
 class CodedFrame:
-    """``frame`` with ``columns`` replaced by nullable Int64 codes; ``values[column][code]``
-    is the value a code stands for."""
+    """The checked frame with the coded columns as nullable Int64 codes; ``first_rows[column]
+    [code]`` is the row where a code's value first appears (re-read by ``decode``)."""
 
     frame: pd.DataFrame
-    values: Mapping[str, pa.Array]
+    first_rows: Mapping[str, np.ndarray]
+    read: Batches
 
     def decode(self, outcome: ValidationOutcome) -> ValidationOutcome:
         """``outcome`` with the failing examples of coded columns shown as their values."""
-        results = []
-        for result in outcome.results:
+        examples = dict(self._examples(outcome))
+        wanted: dict[str, set[int]] = {}
+        for columns, listed in examples.values():
+            for item in listed:
+                pairs = item.items() if isinstance(item, dict) else [(columns[0], item)]
+                for column, code in pairs:
+                    if column in self.first_rows and code is not None:
+                        wanted.setdefault(column, set()).add(int(code))
+        values = self._values(wanted)
+        results = list(outcome.results)
+        for index, (columns, listed) in examples.items():
+            observed = {
+                **results[index].observed_value,
+                "partial_unexpected_list": [_decoded(item, columns, values) for item in listed],
+            }
+            results[index] = replace(results[index], observed_value=observed)
+        return replace(outcome, results=results)
+
+    def _examples(self, outcome: ValidationOutcome) -> Iterable[tuple[int, tuple[list[str], list]]]:
+        """``(result index, (its columns, its failing examples))`` of coded columns."""
+        for index, result in enumerate(outcome.results):
             observed = result.observed_value
             listed = isinstance(observed, dict) and observed.get("partial_unexpected_list")
             columns = _spec_columns(ExpectationSpec(result.kind, result.kwargs))
-            if listed and any(c in self.values for c in columns):
-                decoded = [self._example(item, columns) for item in listed]
-                observed = {**observed, "partial_unexpected_list": decoded}
-                result = replace(result, observed_value=observed)
-            results.append(result)
-        return replace(outcome, results=results)
+            if listed and any(c in self.first_rows for c in columns):
+                yield index, (columns, listed)
 
-    def _example(self, item: Any, columns: list[str]) -> Any:
-        if isinstance(item, dict):  # a compound example: {column: value}
-            return {k: self._value(k, v) for k, v in item.items()}
-        return self._value(columns[0], item)
+    def _values(self, wanted: Mapping[str, set[int]]) -> dict[str, dict[int, Any]]:
+        """``{column: {code: value}}`` for the wanted codes, in one read of those columns."""
+        if not wanted:
+            return {}
+        rows = {
+            c: {int(self.first_rows[c][code]): code for code in codes}
+            for c, codes in wanted.items()
+        }
+        found: dict[str, dict[int, Any]] = {c: {} for c in wanted}
+        start = 0
+        for batch in self.read(list(wanted)):
+            for column, at in rows.items():
+                for row in [r for r in at if start <= r < start + len(batch)]:
+                    found[column][at[row]] = json_safe(batch[column].iloc[row - start])
+            start += len(batch)
+        return found
 
-    def _value(self, column: str, code: Any) -> Any:
-        if column not in self.values or code is None:
+
+def _decoded(item: Any, columns: list[str], values: Mapping[str, Mapping[int, Any]]) -> Any:
+    def value(column: str, code: Any) -> Any:
+        if column not in values or code is None:
             return code
-        return json_safe(self.values[column][int(code)].as_py())
+        return values[column].get(int(code), code)
+
+    if isinstance(item, dict):  # a compound example: {column: value}
+        return {k: value(k, v) for k, v in item.items()}
+    return value(columns[0], item)
 
 
-def coded(df: pd.DataFrame, columns: Sequence[str]) -> CodedFrame:
-    """``df`` with each of ``columns`` replaced by its exact value codes (see the module)."""
+def _digest(value: Any) -> bytes:
+    data = (
+        value.encode("utf-8", "surrogatepass") if isinstance(value, str) else repr(value).encode()
+    )
+    prefix = b"s" if isinstance(value, str) else type(value).__name__.encode()
+    return hashlib.blake2b(prefix + b"\0" + data, digest_size=16).digest()
+
+
+def coded(read: Batches, columns: Sequence[str], coded_columns: Sequence[str]) -> CodedFrame:
+    """The rows of ``columns`` (read by ``read``, batch by batch) with each of
+    ``coded_columns`` replaced by its value codes (see the module)."""
     import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    replaced, values = {}, {}
-    for column in columns:
-        encoded = pc.dictionary_encode(pa.array(df[column], from_pandas=True))
-        codes = encoded.indices.cast(pa.int64()).to_numpy(zero_copy_only=False)
-        missing = encoded.indices.is_null().to_numpy(zero_copy_only=False)
-        replaced[column] = pd.Series(
-            pd.arrays.IntegerArray(np.nan_to_num(codes).astype(np.int64), missing), index=df.index
-        )
-        values[column] = encoded.dictionary
-    return CodedFrame(frame=df.assign(**replaced), values=values)
+    codable = [c for c in columns if c in set(coded_columns)]
+    plain: list[pd.DataFrame] = []
+    digests: dict[str, list[np.ndarray]] = {c: [] for c in codable}
+    missing: dict[str, list[np.ndarray]] = {c: [] for c in codable}
+    for batch in read(list(columns)):
+        plain.append(batch[[c for c in columns if c not in codable]].reset_index(drop=True))
+        for column in codable:
+            nulls = batch[column].isna().to_numpy(dtype=bool)
+            values = batch[column].tolist()
+            hashed = [b"" if null else _digest(v) for v, null in zip(values, nulls, strict=True)]
+            digests[column].append(np.array(hashed, dtype="S16"))
+            missing[column].append(nulls)
+    frame = pd.concat(plain, ignore_index=True) if plain else pd.DataFrame({c: [] for c in columns})
+    first_rows = {}
+    for column in codable:
+        hashed = np.concatenate(digests.pop(column)) if plain else np.zeros(0, dtype="S16")
+        nulls = np.concatenate(missing.pop(column)) if plain else np.zeros(0, dtype=bool)
+        _, first, codes = np.unique(hashed, return_index=True, return_inverse=True)
+        frame[column] = pd.arrays.IntegerArray(codes.reshape(-1).astype(np.int64), nulls)
+        first_rows[column] = first
+    return CodedFrame(frame=frame[list(columns)], first_rows=first_rows, read=read)
+
+
+def frame_batches(df: pd.DataFrame) -> Batches:
+    """``Batches`` over a frame in memory: one batch."""
+    return lambda columns: [df[list(columns)]]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from scar_dagster import schema
 from scar_dagster.schema import STYLE_METRICS
-from scar_dagster.selection.arrow_keys import isin
+from scar_dagster.selection.arrow_keys import duplicated, isin, sort_order
 from scar_dagster.style.consistency import style_consistency
 
 UNKNOWN_SOURCE = "(not a candidate)"
@@ -55,12 +55,14 @@ def random_subset_ids(ids: Iterable[str] | pd.Series, size: int, seed: int) -> l
     """A seeded uniform sample of ``size`` ids (order-independent of the input)."""
     # a Series stays one (Arrow strings, no Python string per id); any other iterable as before
     population = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
-    population = population.drop_duplicates().sort_values(ignore_index=True)
+    population = population[~duplicated(population)].reset_index(drop=True)
     size = min(size, len(population))
     if size <= 0:
         return []
+    # positions in the sorted population, without a sorted copy of every id
+    order = sort_order(population.to_frame("id"), ["id"])
     picks = np.random.default_rng(seed).choice(len(population), size=size, replace=False)
-    return sorted(population.take(picks).tolist())
+    return sorted(population.take(order[picks]).tolist())
 
 
 def style_comparison(
@@ -75,7 +77,8 @@ def style_comparison(
     ``features`` holds ``pair_id`` (or ``id``) and the metric columns (e.g. ``read_scores``).
     """
     key = "pair_id" if "pair_id" in features.columns else "id"
-    table = features.drop_duplicates(key)
+    repeated = duplicated(features[key])
+    table = features[~repeated] if repeated.any() else features
     selected = decisions.loc[decisions["selected"], "pair_id"]
     eligible = decisions.loc[decisions["rank"].notna(), "pair_id"]
     groups = {
@@ -86,7 +89,8 @@ def style_comparison(
     parts = []
     for name, ids in groups.items():
         # the statistics do not depend on row order: the rows of ``ids`` (Arrow-native isin)
-        stats = spread(table[isin(table[key], ids)], columns)
+        present = [c for c in columns if c in table.columns]  # only the metrics are copied
+        stats = spread(table.loc[isin(table[key], ids), present], columns)
         parts.append(stats[["std", "cv"]].add_prefix(f"{name}_"))
     return pd.concat(parts, axis=1)
 

@@ -280,7 +280,7 @@ def test_a_check_on_value_codes_fails_on_duplicate_texts_and_shows_them(tmp_path
     seen = {}
 
     def specs_fn(df, context):
-        seen["dtype"] = str(df["response"].dtype)  # specs_fn still sees the values
+        seen["dtype"] = str(df["response"].dtype)  # specs_fn gets the codes
         return [values_unique("id"), values_unique("response"), values_not_null("response")]
 
     check = build_gx_asset_check(
@@ -297,7 +297,7 @@ def test_a_check_on_value_codes_fails_on_duplicate_texts_and_shows_them(tmp_path
         raise_on_error=False,
     )
     (evaluation,) = result.get_asset_check_evaluations()
-    assert not evaluation.passed and seen["dtype"] == "str"
+    assert not evaluation.passed and seen["dtype"] == "Int64"
     assert evaluation.description == "1 of 3 failed: unique_response"
     outcome = evaluation.metadata["expectations"].value["results"][1]
     assert outcome["observed_value"]["unexpected_count"] == 2
