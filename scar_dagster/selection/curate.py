@@ -24,7 +24,8 @@ written to the subset file one chunk at a time.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -94,7 +95,7 @@ class CurationResult:
     subset_file: Path
     subset_head: pd.DataFrame  # the first rows, for previews
     subset_rows: int
-    decisions: pd.DataFrame
+    decision_parts: tuple[pd.DataFrame, ...]  # decided pool, unscored, cross-source, upstream
     uri: str
     report_uri: str
     report: SelectionReport
@@ -109,6 +110,12 @@ class CurationResult:
     def subset(self) -> pd.DataFrame:
         """The whole subset table, read from ``subset_file``."""
         return pd.read_parquet(self.subset_file)
+
+    @property
+    def decisions(self) -> pd.DataFrame:
+        """Every input row's decision, as written to ``selection_decisions`` (concatenated on
+        each read: the run itself never holds the concatenation)."""
+        return pd.concat(self.decision_parts, ignore_index=True)
 
 
 def max_rows(params: SelectionParams, eligible: int) -> int:
@@ -285,10 +292,7 @@ def _finish(
     version = subset_version(
         decisions.loc[decisions["selected"], "pair_id"], ranker_version, params
     )
-    explained = pd.concat(
-        [decisions, decided.unscored, decided.cross_dups, upstream_decisions(quarantine)],
-        ignore_index=True,
-    )
+    explained = (decisions, decided.unscored, decided.cross_dups, upstream_decisions(quarantine))
     previous = _previous_version(engine, version)
     tables.write_decisions(
         engine, version, explained, {"ranker_version": ranker_version, "config": params.to_dict()}
@@ -324,19 +328,25 @@ def _finish(
         subset_file=subset_file,
         subset_head=_head(subset_file),
         subset_rows=writer.rows,
-        decisions=explained,
+        decision_parts=explained,
         uri=export.directory,
         report_uri=store.uri(report_key),
         report=report,
         pool_stats=style_consistency(valid, STYLE_METRICS),
         max_rows=max_rows(params, eligible),
         histogram_png=png,
-        reason_counts={
-            str(k): int(v) for k, v in explained["reason"].value_counts().sort_index().items()
-        },
+        reason_counts=_reason_counts(explained),
         path="streaming" if decided.streaming else "memory",
         _folder=folder,
     )
+
+
+def _reason_counts(frames: Sequence[pd.DataFrame]) -> dict[str, int]:
+    """Decisions per reason over ``frames``, by reason name."""
+    counts: Counter[str] = Counter()
+    for frame in frames:
+        counts.update({str(k): int(v) for k, v in frame["reason"].value_counts().items()})
+    return dict(sorted(counts.items()))
 
 
 def _subset_chunks(

@@ -416,25 +416,26 @@ def decide(
     )
     rank = np.zeros(len(pool), dtype=np.int64)
     rank[ranked] = np.arange(1, len(ranked) + 1)
+    # rows by rank, then the ineligible rows by id (the pool is sorted by id): each column is
+    # built in this order, so the frame is not copied once more to reorder it
+    order = np.concatenate([ranked, np.flatnonzero(rank == 0)])
     ids = pool["id"].array
+    related, rank = related[order], rank[order]
     has_related = related >= 0
     related_id = np.full(len(pool), None, dtype=object)
     related_id[has_related] = ids.take(related[has_related]).to_numpy(dtype=object)
     frame = pd.DataFrame(
         {
-            "pair_id": pd.Series(ids, dtype="str"),
-            "source": pd.Series(pool["source"].array, dtype="str"),
-            "selected": pd.Series(chosen, dtype="bool"),
-            "reason": pd.Series(np.asarray(REASON_CODES, dtype=object)[reason], dtype="str"),
+            "pair_id": pd.Series(ids.take(order), dtype="str"),
+            "source": pd.Series(pool["source"].array.take(order), dtype="str"),
+            "selected": pd.Series(chosen[order], dtype="bool"),
+            "reason": pd.Series(np.asarray(REASON_CODES, dtype=object)[reason[order]], dtype="str"),
             "rank": pd.Series(pd.arrays.IntegerArray(rank, rank == 0), dtype="Int64"),
-            "score": pd.Series(scores, dtype="float64"),
+            "score": pd.Series(scores[order], dtype="float64"),
             "related_id": pd.Series(related_id, dtype="object"),
         },
         columns=list(DECISION_COLUMNS),
     )
-    # by rank, then the ineligible rows by id: the pool is sorted by id (no string sort here)
-    order = np.concatenate([ranked, np.flatnonzero(rank == 0)])
-    frame = frame.take(order).reset_index(drop=True)
     frame.attrs["notes"] = notes
     return frame
 

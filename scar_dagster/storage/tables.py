@@ -415,39 +415,50 @@ def top_scores(engine: Engine, ranker_version: str, k: int) -> pd.DataFrame:
 
 
 def _decision_rows(
-    frame: pd.DataFrame, version: str, at: datetime
+    frames: Sequence[pd.DataFrame], version: str, at: datetime
 ) -> Iterator[list[dict[str, Any]]]:
-    """Insert rows of ``frame``, ``CHUNK_ROWS`` at a time (a million decisions as dicts at once
-    would cost ~1 GB)."""
-    _require(frame, ("pair_id", "source", "selected", "reason"), "write_decisions")
-    duplicated = frame["pair_id"][frame["pair_id"].duplicated()].tolist()
+    """Insert rows of ``frames``, ``CHUNK_ROWS`` at a time (a million decisions as dicts at once
+    would cost ~1 GB); a pair id in two rows of any of them raises ``ValueError``."""
+    for frame in frames:
+        _require(frame, ("pair_id", "source", "selected", "reason"), "write_decisions")
+    ids = [frame["pair_id"] for frame in frames]
+    ids = ids[0] if len(ids) == 1 else pd.concat(ids, ignore_index=True)
+    duplicated = ids[ids.duplicated()].tolist()
     if duplicated:
         raise ValueError(f"decisions must have one row per pair_id; repeated: {duplicated[:3]}")
-    for start in range(0, len(frame), CHUNK_ROWS):
-        part = frame.iloc[start : start + CHUNK_ROWS]
-        columns = {
-            "subset_version": [version] * len(part),
-            "pair_id": _values(part, "pair_id", str),
-            "source": _values(part, "source", str),
-            "selected": _values(part, "selected", bool),
-            "reason": _values(part, "reason", str),
-            "rank": _values(part, "rank", int),
-            "score": _values(part, "score", float),
-            "related_id": _values(part, "related_id", str),
-            "decided_at": [at] * len(part),
-        }
-        names = list(columns)
-        yield [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    del ids
+    for frame in frames:
+        for start in range(0, len(frame), CHUNK_ROWS):
+            part = frame.iloc[start : start + CHUNK_ROWS]
+            columns = {
+                "subset_version": [version] * len(part),
+                "pair_id": _values(part, "pair_id", str),
+                "source": _values(part, "source", str),
+                "selected": _values(part, "selected", bool),
+                "reason": _values(part, "reason", str),
+                "rank": _values(part, "rank", int),
+                "score": _values(part, "score", float),
+                "related_id": _values(part, "related_id", str),
+                "decided_at": [at] * len(part),
+            }
+            names = list(columns)
+            yield [
+                dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)
+            ]
 
 
 @_masked_errors
 def write_decisions(
-    engine: Engine, subset_version: str, decisions: pd.DataFrame, meta: Mapping[str, Any]
+    engine: Engine,
+    subset_version: str,
+    decisions: pd.DataFrame | Sequence[pd.DataFrame],
+    meta: Mapping[str, Any],
 ) -> int:
     """Replace all decisions of ``subset_version`` (and its subset_versions row) atomically.
 
-    ``decisions`` has the columns of ``select_pairs`` output (pair_id, source, selected, reason,
-    rank, score, related_id). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
+    ``decisions`` (a frame, or frames written one after another without being concatenated)
+    has the columns of ``select_pairs`` output (pair_id, source, selected, reason, rank,
+    score, related_id). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
     JSON-serialisable mapping or a JSON string) and ``created_at``. Returns rows written.
     """
     if not isinstance(subset_version, str) or not subset_version:
@@ -458,12 +469,13 @@ def write_decisions(
     config = meta.get("config", {})
     if not isinstance(config, str):
         config = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    chunks = _decision_rows(decisions, subset_version, created_at)
-    first = next(chunks, [])  # validates the frame before anything is written
+    frames = [decisions] if isinstance(decisions, pd.DataFrame) else list(decisions)
+    chunks = _decision_rows(frames, subset_version, created_at)
+    first = next(chunks, [])  # validates the frames before anything is written
     version_row = {
         "subset_version": subset_version,
         "created_at": created_at,
-        "n_selected": sum(bool(v) for v in _values(decisions, "selected", bool)),
+        "n_selected": sum(int(f["selected"].fillna(False).astype(bool).sum()) for f in frames),
         "ranker_version": str(meta["ranker_version"]),
         "config_json": config,
     }
@@ -475,7 +487,7 @@ def write_decisions(
         for chunk in itertools.chain([first], chunks):
             if chunk:
                 conn.execute(insert(table), chunk)
-    return len(decisions)
+    return sum(len(frame) for frame in frames)
 
 
 @_masked_errors
