@@ -334,15 +334,8 @@ def _checked_frame(
     """The checked frame: the loaded asset input, or only ``columns`` of the stored asset."""
     if columns is None:
         return _as_frame(inputs.pop(_ASSET_PARAM), to_frame, check_name)
-    manager = getattr(context.resources, io_manager_key)
-    reader = getattr(manager, "read_columns", None)
-    if reader is None:
-        raise TypeError(
-            f"check {check_name} reads columns {list(columns)} but the IO manager "
-            f"{io_manager_key!r} ({type(manager).__name__}) has no read_columns"
-        )
-    partition = context.partition_key if context.has_partition_key else None
-    return _as_frame(reader(key, partition, list(columns)), to_frame, check_name)
+    read = _stored_reader(context, key, columns, io_manager_key, "read_columns", check_name)
+    return _as_frame(read(columns), to_frame, check_name)
 
 
 def _batches(
@@ -360,14 +353,29 @@ def _batches(
     if columns is None:
         frame = _as_frame(inputs.pop(_ASSET_PARAM), to_frame, check_name)
         return frame_batches(frame), list(frame.columns)
+    read = _stored_reader(context, key, columns, io_manager_key, "read_batches", check_name)
+    return read, list(columns)
+
+
+def _stored_reader(
+    context: AssetCheckExecutionContext,
+    key: AssetKey,
+    columns: Sequence[str],
+    io_manager_key: str,
+    method: str,
+    check_name: str,
+) -> Callable[[Sequence[str]], Any]:
+    """``names -> manager.<method>(asset, partition, names)`` for the checked asset (partition);
+    ``TypeError`` when the IO manager has no such method."""
     manager = getattr(context.resources, io_manager_key)
-    if getattr(manager, "read_batches", None) is None:
+    reader = getattr(manager, method, None)
+    if reader is None:
         raise TypeError(
-            f"check {check_name} reads columns {list(columns)} in batches but the IO manager "
-            f"{io_manager_key!r} ({type(manager).__name__}) has no read_batches"
+            f"check {check_name} reads columns {list(columns)} but the IO manager "
+            f"{io_manager_key!r} ({type(manager).__name__}) has no {method}"
         )
     partition = context.partition_key if context.has_partition_key else None
-    return (lambda names: manager.read_batches(key, partition, list(names))), list(columns)
+    return lambda names: reader(key, partition, list(names))
 
 
 def _as_frame(
