@@ -43,8 +43,8 @@ from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.export import export_subset, subset_table
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
 from scar_dagster.selection.select import SelectionParams, select_pairs, subset_version
-from scar_dagster.selection.streaming import streaming_decisions
-from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, SpooledTexts, TextLookup
+from scar_dagster.selection.streaming import decide_streamed, streaming_pool
+from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, SpooledTexts, TextLookup, frame_lookup
 from scar_dagster.storage import tables
 from scar_dagster.storage.frame_writer import FrameParquetWriter
 from scar_dagster.storage.parquet_parts import ParquetPart, parts_in_order, read_parts
@@ -237,18 +237,14 @@ def _decided(
         unique_pairs, cross_dups = cross_source_duplicates(pairs)
         streaming = run.streams(len(unique_pairs))
         features = _frame(features)
+    pair_texts = unique_pairs if "instruction" in unique_pairs.columns else None
     try:
         if streaming:
-            streamed = streaming_decisions(
-                engine,
-                ranker_version,
-                unique_pairs,
-                features,
-                params,
-                texts or spool,
-                chunk_rows=run.chunk_rows,
-                log=log,
-            )
+            chunk_rows = run.chunk_rows
+            pool = streaming_pool(engine, ranker_version, unique_pairs, features, chunk_rows)
+            lookup = texts or spool or frame_lookup(unique_pairs)
+            del unique_pairs, features  # the pool has what deciding needs
+            streamed = decide_streamed(*pool, lookup, params, chunk_rows=chunk_rows, log=log)
             candidates, unscored = streamed.candidates, streamed.unscored
             decisions = streamed.decisions
         else:
@@ -259,13 +255,12 @@ def _decided(
         if spool is not None:
             spool.close()
         raise
-    has_texts = "instruction" in unique_pairs.columns
     return _Decided(
         candidates=candidates,
         decisions=decisions,
         unscored=unscored,
         cross_dups=cross_dups,
-        pair_texts=unique_pairs if has_texts else None,
+        pair_texts=pair_texts,
         streaming=streaming,
         spool=spool,
     )

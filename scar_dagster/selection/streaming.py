@@ -219,12 +219,38 @@ def streaming_decisions(
     ``pairs`` needs ``id, source`` (and ``origin_file, origin_line`` for the input order);
     its ``instruction, response`` are read only through ``texts`` (default: a lookup over
     ``pairs`` itself). Same decisions as ``select_pairs`` on ``build_candidates``' pool.
+    ``streaming_pool`` then ``decide_streamed``, for a caller that drops the inputs between.
     """
+    candidates, unscored = streaming_pool(engine, ranker_version, pairs, features, chunk_rows)
+    lookup = texts or frame_lookup(pairs)
+    return decide_streamed(candidates, unscored, lookup, params, chunk_rows=chunk_rows, log=log)
+
+
+def streaming_pool(
+    engine: Engine,
+    ranker_version: str,
+    pairs: pd.DataFrame,
+    features: pd.DataFrame,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(candidates, unscored)``: the kept pairs joined with their features and their scores
+    (read from SQL in rank order), without texts, and the decisions of the unscored pairs."""
     scores = ranked_scores(engine, ranker_version, chunk_rows)
-    candidates, unscored = build_candidates(pairs, features, scores, with_texts=False)
-    del scores  # the pool has them
+    return build_candidates(pairs, features, scores, with_texts=False)
+
+
+def decide_streamed(
+    candidates: pd.DataFrame,
+    unscored: pd.DataFrame,
+    texts: TextLookup,
+    params: SelectionParams,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    log: Any = None,
+) -> StreamedSelection:
+    """Decide the text-free pool of ``streaming_pool``, its texts read through ``texts``."""
     pool = prepare_pool(candidates, with_texts=False)
-    counted = _Counted(texts or frame_lookup(pairs))
+    counted = _Counted(texts)
     decisions = decide(pool, counted, params, log, chunk_rows=chunk_rows)
     return StreamedSelection(decisions, candidates, unscored, counted.fetched, counted.calls)
 
