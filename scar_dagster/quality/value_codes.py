@@ -1,4 +1,4 @@
-"""Columns handed to GX as exact value codes: equality and nulls kept, long texts never hashed.
+"""Columns handed to GX as value codes: equality and nulls kept, long texts never hashed.
 
 GX's pandas engine fingerprints every batch with ``pandas.util.hash_pandas_object``, which
 turns an Arrow-backed text column into one Python string per row, and its uniqueness metrics
@@ -129,6 +129,7 @@ def _decoded(item: Any, columns: list[str], values: Mapping[str, Mapping[int, An
 
 
 def _digest(value: Any) -> bytes:
+    """16 bytes naming ``value`` and its type (the string "1" and the number 1 differ)."""
     data = (
         value.encode("utf-8", "surrogatepass") if isinstance(value, str) else repr(value).encode()
     )
@@ -155,9 +156,9 @@ def coded(read: Batches, columns: Sequence[str], coded_columns: Sequence[str]) -
             missing[column].append(nulls)
     frame = pd.concat(plain, ignore_index=True) if plain else pd.DataFrame({c: [] for c in columns})
     first_rows = {}
-    for column in codable:
-        hashed = np.concatenate(digests.pop(column)) if plain else np.zeros(0, dtype="S16")
-        nulls = np.concatenate(missing.pop(column)) if plain else np.zeros(0, dtype=bool)
+    for column in codable:  # an empty first array: no batch at all gives no rows
+        hashed = np.concatenate([np.zeros(0, dtype="S16"), *digests.pop(column)])
+        nulls = np.concatenate([np.zeros(0, dtype=bool), *missing.pop(column)])
         _, first, codes = np.unique(hashed, return_index=True, return_inverse=True)
         frame[column] = pd.arrays.IntegerArray(codes.reshape(-1).astype(np.int64), nulls)
         first_rows[column] = first

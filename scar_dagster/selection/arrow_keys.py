@@ -57,6 +57,13 @@ def duplicated(keys: pd.Series) -> np.ndarray:
     return row_positions(keys, keys) != np.arange(len(keys))
 
 
+def without_repeats(values: pd.DataFrame | pd.Series, key: str | None = None):
+    """``values`` without the later rows of a repeated key (``values[key]``, or the Series
+    itself), as ``drop_duplicates`` keeps them; ``values`` itself when nothing repeats."""
+    repeated = duplicated(values if key is None else values[key])
+    return values[~repeated] if repeated.any() else values
+
+
 def sort_order(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     """Row positions of ``frame`` in a stable ascending sort by ``columns`` (strings in code
     point order, as Python's; nulls last), as ``sort_values(kind="mergesort")`` gives them."""

@@ -12,7 +12,12 @@ import pandas as pd
 
 from scar_dagster import schema as r
 from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
-from scar_dagster.selection.arrow_keys import duplicated, row_positions, sort_order
+from scar_dagster.selection.arrow_keys import (
+    duplicated,
+    row_positions,
+    sort_order,
+    without_repeats,
+)
 
 ORIGIN_COLUMNS = ("origin_file", "origin_line")
 
@@ -34,8 +39,7 @@ def build_candidates(
     columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
     if with_texts:
         columns += ["instruction", "response"]
-    repeated = duplicated(pairs["id"])
-    pool = (pairs[columns][~repeated] if repeated.any() else pairs[columns]).reset_index(drop=True)
+    pool = without_repeats(pairs[columns], "id").reset_index(drop=True)
     feature_columns = ["degenerate_reason", *STYLE_METRICS]
     pool = pool.assign(**_looked_up(pool["id"], features, "id", feature_columns))
     pool = pool.assign(**_looked_up(pool["id"], scores, "pair_id", ["score"]))

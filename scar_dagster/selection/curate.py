@@ -241,12 +241,14 @@ def _decided(
     try:
         if streaming:
             chunk_rows = run.chunk_rows
-            pool = streaming_pool(engine, ranker_version, unique_pairs, features, chunk_rows)
+            candidates, unscored = streaming_pool(
+                engine, ranker_version, unique_pairs, features, chunk_rows
+            )
             lookup = texts or spool or frame_lookup(unique_pairs)
-            del unique_pairs, features  # the pool has what deciding needs
-            streamed = decide_streamed(*pool, lookup, params, chunk_rows=chunk_rows, log=log)
-            candidates, unscored = streamed.candidates, streamed.unscored
-            decisions = streamed.decisions
+            del unique_pairs, features  # the candidates have what deciding needs
+            decisions = decide_streamed(
+                candidates, unscored, lookup, params, chunk_rows=chunk_rows, log=log
+            ).decisions
         else:
             scores = tables.read_scores(engine, ranker_version)
             candidates, unscored = build_candidates(unique_pairs, features, scores)

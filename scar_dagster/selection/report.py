@@ -18,7 +18,7 @@ import pandas as pd
 
 from scar_dagster import schema
 from scar_dagster.schema import STYLE_METRICS
-from scar_dagster.selection.arrow_keys import duplicated, isin, sort_order
+from scar_dagster.selection.arrow_keys import isin, sort_order, without_repeats
 from scar_dagster.style.consistency import style_consistency
 
 UNKNOWN_SOURCE = "(not a candidate)"
@@ -55,7 +55,7 @@ def random_subset_ids(ids: Iterable[str] | pd.Series, size: int, seed: int) -> l
     """A seeded uniform sample of ``size`` ids (order-independent of the input)."""
     # a Series stays one (Arrow strings, no Python string per id); any other iterable as before
     population = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
-    population = population[~duplicated(population)].reset_index(drop=True)
+    population = without_repeats(population).reset_index(drop=True)
     size = min(size, len(population))
     if size <= 0:
         return []
@@ -77,8 +77,7 @@ def style_comparison(
     ``features`` holds ``pair_id`` (or ``id``) and the metric columns (e.g. ``read_scores``).
     """
     key = "pair_id" if "pair_id" in features.columns else "id"
-    repeated = duplicated(features[key])
-    table = features[~repeated] if repeated.any() else features
+    table = without_repeats(features, key)
     selected = decisions.loc[decisions["selected"], "pair_id"]
     eligible = decisions.loc[decisions["rank"].notna(), "pair_id"]
     groups = {

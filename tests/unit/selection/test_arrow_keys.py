@@ -5,7 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scar_dagster.selection.arrow_keys import duplicated, isin, row_positions, sort_order
+from scar_dagster.selection.arrow_keys import (
+    duplicated,
+    isin,
+    row_positions,
+    sort_order,
+    without_repeats,
+)
 
 VALUES = pd.Series(["a", "b", None, "é", "a"], dtype="str")
 
@@ -81,3 +87,12 @@ def test_sort_order_is_the_stable_mergesort_of_pandas():
     expected = frame.sort_values(["source", "file", "line"], kind="mergesort").index
     assert sort_order(frame, ["source", "file", "line"]).tolist() == expected.tolist()
     assert sort_order(frame.iloc[:0], ["source"]).tolist() == []
+
+
+def test_without_repeats_is_drop_duplicates_and_no_copy_without_repeats():
+    frame = pd.DataFrame({"id": pd.Series(["b", "a", "b", "c"], dtype="str"), "n": range(4)})
+    pd.testing.assert_frame_equal(without_repeats(frame, "id"), frame.drop_duplicates("id"))
+    series = frame["id"]
+    pd.testing.assert_series_equal(without_repeats(series), series.drop_duplicates())
+    unique = frame.iloc[1:]
+    assert without_repeats(unique, "id") is unique
