@@ -57,6 +57,20 @@ def duplicated(keys: pd.Series) -> np.ndarray:
     return row_positions(keys, keys) != np.arange(len(keys))
 
 
+def repeats_in_sorted(keys: pd.Series) -> np.ndarray:
+    """For keys already sorted, a bool array: True where a key equals the one before it (a
+    comparison of neighbours: no hash table, unlike ``duplicated``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.zeros(len(keys), dtype=bool)
+    if len(keys) > 1:
+        values = pa.array(keys, from_pandas=True)
+        same = pc.equal(values[1:], values[:-1]).fill_null(False)
+        out[1:] = same.to_numpy(zero_copy_only=False)
+    return out
+
+
 def without_repeats(values: pd.DataFrame | pd.Series, key: str | None = None):
     """``values`` without the later rows of a repeated key (``values[key]``, or the Series
     itself), as ``drop_duplicates`` keeps them; ``values`` itself when nothing repeats."""

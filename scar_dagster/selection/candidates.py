@@ -7,6 +7,8 @@ version. Pairs without a score and rows quarantined upstream get decision rows t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,7 @@ from scar_dagster.selection.arrow_keys import (
     sort_order,
     without_repeats,
 )
+from scar_dagster.selection.texts import input_order
 
 ORIGIN_COLUMNS = ("origin_file", "origin_line")
 
@@ -30,22 +33,53 @@ def _decisions(rows: dict[str, list]) -> pd.DataFrame:
     return frame.astype({**types, "selected": "bool", "rank": "Int64", "score": "float64"})
 
 
+Frame = pd.DataFrame | Callable[[], pd.DataFrame]  # a frame, or a reader called when needed
+FEATURE_VALUE_COLUMNS = ("degenerate_reason", *STYLE_METRICS)
+
+
+def keys_by_id(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``id, source, _order, _row`` of ``pairs`` (ids unique), sorted by id: ``_order`` is
+    the input position (``input_order``: source, origin file and line), ``_row`` the row in
+    ``pairs``. The origin strings are not copied: a text-free pool needs only their order."""
+    by_id = sort_order(pairs, ["id"])
+    order = input_order(pairs)
+    return pd.DataFrame(
+        {
+            "id": pd.Series(pairs["id"].astype("str").array.take(by_id), dtype="str"),
+            "source": pd.Series(pairs["source"].astype("str").array.take(by_id), dtype="str"),
+            "_order": order[by_id],
+            "_row": by_id,
+        }
+    )
+
+
 def build_candidates(
-    pairs: pd.DataFrame, features: pd.DataFrame, scores: pd.DataFrame, *, with_texts: bool = True
+    pairs: pd.DataFrame, features: Frame, scores: Frame, *, with_texts: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return ``(candidates, unscored)``: scored pairs with their input position (source,
-    origin file and line), features and texts (unless ``with_texts`` is False), and decisions
-    (reason ``select_unscored``) for kept pairs the ranker has not scored."""
-    columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
+    """Return ``(candidates, unscored)``: scored pairs with their input position, features
+    and texts, and decisions (reason ``select_unscored``, in the row order of ``pairs``) for
+    kept pairs the ranker has not scored.
+
+    With texts the candidates keep the rows of ``pairs`` in order with their origin columns.
+    ``with_texts=False`` gives the text-free pool of the streaming path: ``keys_by_id``'s
+    columns (``pairs`` may already be that) joined with the features and the score, sorted by
+    id. ``features`` and ``scores`` may be readers, called one after the other, so that each
+    table is dropped once joined.
+    """
     if with_texts:
-        columns += ["instruction", "response"]
-    pool = without_repeats(pairs[columns], "id").reset_index(drop=True)
-    feature_columns = ["degenerate_reason", *STYLE_METRICS]
-    pool = pool.assign(**_looked_up(pool["id"], features, "id", feature_columns))
-    pool = pool.assign(**_looked_up(pool["id"], scores, "pair_id", ["score"]))
-    missing = pool["score"].isna()
+        columns = ["id", "source", *(c for c in ORIGIN_COLUMNS if c in pairs.columns)]
+        pool = without_repeats(pairs[[*columns, "instruction", "response"]], "id")
+        pool = pool.reset_index(drop=True)
+    else:
+        pool = pairs if "_row" in pairs.columns else keys_by_id(without_repeats(pairs, "id"))
+    pool = pool.assign(**_looked_up(pool["id"], _read(features), "id", FEATURE_VALUE_COLUMNS))
+    pool = pool.assign(**_looked_up(pool["id"], _read(scores), "pair_id", ["score"]))
+    missing = pool["score"].isna().to_numpy()
     unscored = pool[missing]
-    return pool[~missing].reset_index(drop=True), _decisions(
+    if "_row" in pool.columns:
+        unscored = unscored.sort_values("_row", kind="stable")
+        pool = pool.drop(columns="_row")
+    decisions = _decisions(
         {
             "pair_id": unscored["id"].tolist(),
             "source": unscored["source"].tolist(),
@@ -56,10 +90,16 @@ def build_candidates(
             "related_id": [None] * len(unscored),
         }
     )
+    # boolean indexing copies every column: only when a pair is unscored
+    return (pool[~missing] if missing.any() else pool).reset_index(drop=True), decisions
+
+
+def _read(table: Frame) -> pd.DataFrame:
+    return table() if callable(table) else table
 
 
 def _looked_up(
-    ids: pd.Series, table: pd.DataFrame, key: str, columns: list[str]
+    ids: pd.Series, table: pd.DataFrame, key: str, columns: Sequence[str]
 ) -> dict[str, pd.Series]:
     """``columns`` of ``table`` aligned to ``ids`` by ``table[key]`` (first row of a repeated
     key; missing: null), as a left merge would give them."""

@@ -27,23 +27,31 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
 from scar_dagster.schema import STYLE_METRICS
-from scar_dagster.selection.arrow_keys import duplicated, isin
 from scar_dagster.selection.candidates import (
     build_candidates,
     cross_source_duplicates,
+    keys_by_id,
     upstream_decisions,
 )
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.export import export_subset, subset_table
-from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
-from scar_dagster.selection.select import SelectionParams, select_pairs, subset_version
-from scar_dagster.selection.streaming import decide_streamed, streaming_pool
+from scar_dagster.selection.report import SelectionReport, build_pool_report, pool_histogram_png
+from scar_dagster.selection.select import (
+    PoolDecisions,
+    SelectionParams,
+    decide_rows,
+    decisions_frame,
+    prepare_pool,
+    subset_version,
+)
+from scar_dagster.selection.streaming import streaming_pool
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, SpooledTexts, TextLookup, frame_lookup
 from scar_dagster.storage import tables
 from scar_dagster.storage.frame_writer import FrameParquetWriter
@@ -58,6 +66,7 @@ PAIR_KEY_COLUMNS = ("id", "source", "origin_file", "origin_line")
 FEATURE_COLUMNS = ("id", "degenerate_reason", *STYLE_METRICS)
 TEXT_COLUMNS = ("id", "instruction", "response")
 Parts = Mapping[str, ParquetPart | None]
+DECISION_CHUNK_ROWS = 50_000  # pool decisions made into a frame and written at a time
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,6 @@ class CurationResult:
     subset_file: Path
     subset_head: pd.DataFrame  # the first rows, for previews
     subset_rows: int
-    decision_parts: tuple[pd.DataFrame, ...]  # decided pool, unscored, cross-source, upstream
     uri: str
     report_uri: str
     report: SelectionReport
@@ -104,6 +112,7 @@ class CurationResult:
     histogram_png: bytes
     reason_counts: dict[str, int]
     path: str = "memory"  # the path taken: memory or streaming
+    _engine: Any = field(default=None, repr=False, compare=False)  # holds the decisions
     _folder: Any = field(default=None, repr=False, compare=False)  # owns subset_file
 
     @property
@@ -113,9 +122,9 @@ class CurationResult:
 
     @property
     def decisions(self) -> pd.DataFrame:
-        """Every input row's decision, as written to ``selection_decisions`` (concatenated on
-        each read: the run itself never holds the concatenation)."""
-        return pd.concat(self.decision_parts, ignore_index=True)
+        """Every input row's decision, read back from ``selection_decisions`` (the run itself
+        never holds them all: the pool's are written as they are made into frames)."""
+        return tables.read_decisions(self._engine, self.version)
 
 
 def max_rows(params: SelectionParams, eligible: int) -> int:
@@ -199,10 +208,10 @@ def curate(
 
 @dataclass(frozen=True)
 class _Decided:
-    """What deciding leaves for the rest of a run: the pool and every decision."""
+    """What deciding leaves for the rest of a run: the pool and its decisions as arrays."""
 
-    candidates: pd.DataFrame  # scored pairs with features (and texts on the memory path)
-    decisions: pd.DataFrame  # the pool's, as select_pairs
+    pool: pd.DataFrame  # prepare_pool's: sorted by id, with the style metrics
+    rows: PoolDecisions  # every pool row's decision
     unscored: pd.DataFrame  # select_unscored decisions
     cross_dups: pd.DataFrame  # dedup_exact decisions of ids repeated across sources
     pair_texts: pd.DataFrame | None  # the unique pairs when they hold texts, else None
@@ -221,45 +230,47 @@ def _decided(
     texts: TextLookup | None,
 ) -> _Decided:
     """Read what the chosen path needs and decide every pool row."""
-    keys, streaming = None, False
+    spool, unique_pairs = None, None
     if not isinstance(pairs, pd.DataFrame):
-        keys = read_parts(pairs, PAIR_KEY_COLUMNS)
-        streaming = run.streams(len(keys) - int(duplicated(keys["id"]).sum()))
-        if not streaming:
-            pairs, keys = read_parts(pairs), None
-    spool = None
-    if keys is not None:
-        unique_pairs, cross_dups = cross_source_duplicates(keys)
-        del keys
-        features = read_parts(features, FEATURE_COLUMNS)
-        spool = None if texts is not None else spool_texts(pairs)
-    else:
+        # the keys decide the path; the memory path then reads the parts whole
+        unique_pairs, cross_dups = cross_source_duplicates(read_parts(pairs, PAIR_KEY_COLUMNS))
+        if run.streams(len(unique_pairs)):
+            spool = None if texts is not None else spool_texts(pairs)
+        else:
+            pairs, unique_pairs = read_parts(pairs), None
+    if unique_pairs is None:
         unique_pairs, cross_dups = cross_source_duplicates(pairs)
-        streaming = run.streams(len(unique_pairs))
-        features = _frame(features)
+    streaming = run.streams(len(unique_pairs))
     pair_texts = unique_pairs if "instruction" in unique_pairs.columns else None
     try:
         if streaming:
-            chunk_rows = run.chunk_rows
-            candidates, unscored = streaming_pool(
-                engine, ranker_version, unique_pairs, features, chunk_rows
-            )
             lookup = texts or spool or frame_lookup(unique_pairs)
-            del unique_pairs, features  # the candidates have what deciding needs
-            decisions = decide_streamed(
-                candidates, unscored, lookup, params, chunk_rows=chunk_rows, log=log
-            ).decisions
+            # the narrow id-sorted keys, then the features, then the scores: each input is
+            # dropped once joined, so the pool never coexists with all of them
+            pool_keys = keys_by_id(unique_pairs)  # ids unique across sources now
+            del unique_pairs
+            candidates, unscored = streaming_pool(
+                engine, ranker_version, pool_keys, partial(_frame, features), run.chunk_rows
+            )
+            del pool_keys, features
+            pool = prepare_pool(candidates, with_texts=False)
+            del candidates
+            chunk_rows = run.chunk_rows
         else:
             scores = tables.read_scores(engine, ranker_version)
-            candidates, unscored = build_candidates(unique_pairs, features, scores)
-            decisions = select_pairs(candidates, params, log)
+            candidates, unscored = build_candidates(unique_pairs, _frame(features), scores)
+            del scores
+            pool = prepare_pool(candidates)
+            del candidates
+            lookup, chunk_rows = frame_lookup(pool), max(1, len(pool))
+        rows = decide_rows(pool, lookup, params, log, chunk_rows=chunk_rows)
     except BaseException:
         if spool is not None:
             spool.close()
         raise
     return _Decided(
-        candidates=candidates,
-        decisions=decisions,
+        pool=pool,
+        rows=rows,
         unscored=unscored,
         cross_dups=cross_dups,
         pair_texts=pair_texts,
@@ -268,8 +279,20 @@ def _decided(
     )
 
 
-def _frame(frame: pd.DataFrame | Parts) -> pd.DataFrame:
-    return frame if isinstance(frame, pd.DataFrame) else read_parts(frame)
+def _frame(frame: pd.DataFrame | Parts, columns: Sequence[str] = FEATURE_COLUMNS) -> pd.DataFrame:
+    """A frame as given, or the ``columns`` of lazy parts."""
+    return frame if isinstance(frame, pd.DataFrame) else read_parts(frame, columns)
+
+
+def _decision_frames(
+    decided: _Decided, others: Sequence[pd.DataFrame], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Every decision of a run, the pool's made ``chunk_rows`` rows at a time (in rank
+    order, then the ineligible rows by id), then ``others``."""
+    order = decided.rows.order
+    for start in range(0, len(order), chunk_rows):
+        yield decisions_frame(decided.pool, decided.rows, order[start : start + chunk_rows])
+    yield from others
 
 
 def _finish(
@@ -285,27 +308,28 @@ def _finish(
     texts: TextLookup | None,
 ) -> CurationResult:
     """Version, SQL decisions, exports, report and the subset file of decided rows."""
-    candidates, decisions = decided.candidates, decided.decisions
-    version = subset_version(
-        decisions.loc[decisions["selected"], "pair_id"], ranker_version, params
-    )
-    explained = (decisions, decided.unscored, decided.cross_dups, upstream_decisions(quarantine))
+    pool, rows = decided.pool, decided.rows
+    chosen_rows = rows.selected_rows
+    chosen = decisions_frame(pool, rows, chosen_rows)  # the subset's decisions, in rank order
+    version = subset_version(chosen["pair_id"], ranker_version, params)
+    others = (decided.unscored, decided.cross_dups, upstream_decisions(quarantine))
     previous = _previous_version(engine, version)
     tables.write_decisions(
-        engine, version, explained, {"ranker_version": ranker_version, "config": params.to_dict()}
+        engine,
+        version,
+        _decision_frames(decided, others, DECISION_CHUNK_ROWS),
+        {"ranker_version": ranker_version, "config": params.to_dict()},
     )
-    styled = candidates.rename(columns={"id": "pair_id"})
-    report = build_report(
-        decisions,
-        styled,
+    report = build_pool_report(
+        pool,
+        rows,
         subset_version=version,
         # the previous subset only (its selected rows), not every decision of that version
         previous=tables.read_decisions(engine, previous, selected_only=True) if previous else None,
         seed=params.seed,
     )
-    png = score_histogram_png(decisions)
-    chosen = decisions.loc[decisions["selected"]].sort_values(["rank", "pair_id"], kind="mergesort")
-    metrics = candidates.loc[isin(candidates["id"], chosen["pair_id"]), ["id", *STYLE_METRICS]]
+    png = pool_histogram_png(pool, rows)
+    metrics = pool.iloc[chosen_rows][["id", *STYLE_METRICS]]
     chunks = _subset_chunks(chosen, metrics, decided.pair_texts, texts, run.chunk_rows)
     folder = tempfile.TemporaryDirectory(prefix="scar-subset-")
     subset_file = Path(folder.name) / "selected_subset.parquet"
@@ -318,29 +342,29 @@ def _finish(
     if export.written or not store.exists(report_key):
         store.write_bytes(report_key, report.to_markdown().encode())
         store.write_bytes(f"{prefix}/{version}/scores.png", png)
-    valid = candidates[candidates["degenerate_reason"].isna()]
-    eligible = int(decisions["rank"].notna().sum())
+    valid = pool.loc[~pool["_degenerate"].to_numpy(dtype=bool), list(STYLE_METRICS)]
+    eligible = int(rows.eligible.sum())
     return CurationResult(
         version=version,
         subset_file=subset_file,
         subset_head=_head(subset_file),
         subset_rows=writer.rows,
-        decision_parts=explained,
         uri=export.directory,
         report_uri=store.uri(report_key),
         report=report,
         pool_stats=style_consistency(valid, STYLE_METRICS),
         max_rows=max_rows(params, eligible),
         histogram_png=png,
-        reason_counts=_reason_counts(explained),
+        reason_counts=_reason_counts(rows, others),
         path="streaming" if decided.streaming else "memory",
+        _engine=engine,
         _folder=folder,
     )
 
 
-def _reason_counts(frames: Sequence[pd.DataFrame]) -> dict[str, int]:
-    """Decisions per reason over ``frames``, by reason name."""
-    counts: Counter[str] = Counter()
+def _reason_counts(rows: PoolDecisions, frames: Sequence[pd.DataFrame]) -> dict[str, int]:
+    """Decisions per reason: the pool's and those of ``frames``, by reason name."""
+    counts: Counter[str] = Counter(rows.reason_counts())
     for frame in frames:
         counts.update({str(k): int(v) for k, v in frame["reason"].value_counts().items()})
     return dict(sorted(counts.items()))

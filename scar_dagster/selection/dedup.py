@@ -62,8 +62,9 @@ def exact_key(text: str) -> str:
 
 
 def exact_digest(text: str) -> bytes:
-    """The 32-byte sha256 of the normalised text (``exact_key`` in half the memory)."""
-    return hashlib.sha256(fold_for_dedup(text).encode("utf-8")).digest()
+    """A 16-byte BLAKE2b digest of the normalised text: ``exact_key``'s equality in a quarter
+    of the memory (a collision among 10^9 texts has odds of about 10^-21)."""
+    return hashlib.blake2b(fold_for_dedup(text).encode("utf-8"), digest_size=16).digest()
 
 
 def priority_order(ids: Sequence[str], scores: Sequence[float]) -> list[int]:

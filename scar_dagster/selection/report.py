@@ -19,6 +19,7 @@ import pandas as pd
 from scar_dagster import schema
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.arrow_keys import isin, sort_order, without_repeats
+from scar_dagster.selection.select import REASON_CODES, PoolDecisions, decisions_frame
 from scar_dagster.style.consistency import style_consistency
 
 UNKNOWN_SOURCE = "(not a candidate)"
@@ -39,14 +40,47 @@ def spread(frame: pd.DataFrame, columns: Sequence[str] = STYLE_METRICS) -> pd.Da
 
 def source_counts(decisions: pd.DataFrame) -> pd.DataFrame:
     """Per source: pool, eligible and selected rows plus one column per drop reason."""
-    frame = decisions.assign(eligible=decisions["rank"].notna())
-    counts = frame.groupby("source", sort=True).agg(
-        pool=("pair_id", "size"), eligible=("eligible", "sum"), selected=("selected", "sum")
+    source_code, sources = pd.factorize(decisions["source"], sort=True)
+    reason_code, reasons = pd.factorize(decisions["reason"], sort=True)
+    return _source_counts(
+        source_code,
+        sources,
+        reason_code,
+        list(reasons),
+        decisions["rank"].notna().to_numpy(),
+        decisions["selected"].to_numpy(dtype=bool),
     )
-    reasons = pd.crosstab(frame["source"], frame["reason"]).drop(
-        columns=[schema.SELECTED], errors="ignore"
+
+
+def _source_counts(
+    source_code: np.ndarray,
+    sources: Sequence[str],
+    reason_code: np.ndarray,
+    reasons: Sequence[str],
+    eligible: np.ndarray,
+    selected: np.ndarray,
+) -> pd.DataFrame:
+    """``source_counts`` from integer codes (a few bytes per row, no string per row)."""
+    n_sources, n_reasons = len(sources), len(reasons)
+    cells = np.bincount(
+        source_code.astype(np.int64) * n_reasons + reason_code, minlength=n_sources * n_reasons
+    ).reshape(n_sources, n_reasons)
+    counts = pd.DataFrame(
+        {
+            "pool": cells.sum(axis=1),
+            "eligible": np.bincount(source_code[eligible], minlength=n_sources),
+            "selected": np.bincount(source_code[selected], minlength=n_sources),
+        },
+        index=pd.Index(list(sources), name="source"),
     )
-    counts = counts.join(reasons, how="left").fillna(0).astype("int64")
+    present = sorted(
+        (name, code)
+        for code, name in enumerate(reasons)
+        if cells[:, code].any() and name != schema.SELECTED
+    )
+    for name, code in present:  # the drop reasons met, by name
+        counts[name] = cells[:, code]
+    counts = counts.astype("int64")
     counts.loc["(all)"] = counts.sum()
     return counts
 
@@ -56,13 +90,21 @@ def random_subset_ids(ids: Iterable[str] | pd.Series, size: int, seed: int) -> l
     # a Series stays one (Arrow strings, no Python string per id); any other iterable as before
     population = ids if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
     population = without_repeats(population).reset_index(drop=True)
-    size = min(size, len(population))
-    if size <= 0:
+    picks = random_picks(len(population), size, seed)
+    if len(picks) == 0:
         return []
     # positions in the sorted population, without a sorted copy of every id
     order = sort_order(population.to_frame("id"), ["id"])
-    picks = np.random.default_rng(seed).choice(len(population), size=size, replace=False)
     return sorted(population.take(order[picks]).tolist())
+
+
+def random_picks(population: int, size: int, seed: int) -> np.ndarray:
+    """Positions of a seeded uniform sample of ``size`` out of ``population`` sorted items
+    (``random_subset_ids`` over positions)."""
+    size = min(size, population)
+    if size <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.random.default_rng(seed).choice(population, size=size, replace=False)
 
 
 def style_comparison(
@@ -85,12 +127,20 @@ def style_comparison(
         "subset": selected,
         "random": pd.Series(random_subset_ids(eligible, len(selected), seed), dtype="str"),
     }
-    parts = []
-    for name, ids in groups.items():
-        # the statistics do not depend on row order: the rows of ``ids`` (Arrow-native isin)
-        present = [c for c in columns if c in table.columns]  # only the metrics are copied
-        stats = spread(table.loc[isin(table[key], ids), present], columns)
-        parts.append(stats[["std", "cv"]].add_prefix(f"{name}_"))
+    # the statistics do not depend on row order: the rows of ``ids`` (Arrow-native isin)
+    masks = {name: isin(table[key], ids) for name, ids in groups.items()}
+    return _style_table(table, masks, columns)
+
+
+def _style_table(
+    table: pd.DataFrame, masks: Mapping[str, np.ndarray], columns: Sequence[str]
+) -> pd.DataFrame:
+    """Std and CV of ``columns`` over the rows of each mask of ``table``, side by side."""
+    present = [c for c in columns if c in table.columns]  # only the metrics are copied
+    parts = [
+        spread(table.loc[mask, present], columns)[["std", "cv"]].add_prefix(f"{name}_")
+        for name, mask in masks.items()
+    ]
     return pd.concat(parts, axis=1)
 
 
@@ -202,6 +252,35 @@ def build_report(
     )
 
 
+def build_pool_report(
+    pool: pd.DataFrame,
+    rows: PoolDecisions,
+    *,
+    subset_version: str,
+    previous: pd.DataFrame | Mapping[str, str] | Iterable[str] | None = None,
+    seed: int = 0,
+) -> SelectionReport:
+    """``build_report`` of a decided pool (``prepare_pool``'s frame, sorted by id, and
+    ``decide_rows``' arrays): the same report from integer codes and row masks, without a
+    decision frame of the whole pool."""
+    source_code, sources = pd.factorize(pool["source"], sort=True)
+    counts = _source_counts(
+        source_code, list(sources), rows.reason, REASON_CODES, rows.eligible, rows.chosen
+    )
+    eligible = np.flatnonzero(rows.eligible)  # in pool order, i.e. by id
+    random = np.zeros(len(pool), dtype=bool)
+    random[eligible[random_picks(len(eligible), int(rows.chosen.sum()), seed)]] = True
+    masks = {"pool": np.ones(len(pool), dtype=bool), "subset": rows.chosen, "random": random}
+    chosen = decisions_frame(pool, rows, rows.selected_rows)
+    return SelectionReport(
+        subset_version=subset_version,
+        counts=counts,
+        style=_style_table(pool, masks, STYLE_METRICS),
+        diff=None if previous is None else diff_subsets(chosen, previous),
+        notes=list(rows.notes),
+    )
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return "" if math.isnan(value) else f"{value:.4g}"
@@ -217,11 +296,21 @@ def _markdown_table(frame: pd.DataFrame) -> str:
 
 def score_histogram_png(decisions: pd.DataFrame, *, bins: int = 30) -> bytes:
     """PNG bytes of the eligible pool's score histogram with the selected rows overlaid."""
-    from scar_dagster.plots import figure_png
-
     eligible = decisions[decisions["rank"].notna()]
     scores = eligible["score"].to_numpy(dtype="float64")
     chosen = eligible.loc[eligible["selected"], "score"].to_numpy(dtype="float64")
+    return _histogram_png(scores, chosen, bins)
+
+
+def pool_histogram_png(pool: pd.DataFrame, rows: PoolDecisions, *, bins: int = 30) -> bytes:
+    """``score_histogram_png`` of a decided pool (``decide_rows``), from its arrays."""
+    scores = pool["score"].to_numpy(dtype="float64")
+    return _histogram_png(scores[rows.eligible], scores[rows.chosen], bins)
+
+
+def _histogram_png(scores: np.ndarray, chosen: np.ndarray, bins: int) -> bytes:
+    from scar_dagster.plots import figure_png
+
     edges = np.histogram_bin_edges(scores, bins=bins) if len(scores) else bins
 
     def draw(axes: Any) -> None:

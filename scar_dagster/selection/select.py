@@ -36,8 +36,8 @@ import pandas as pd
 
 from scar_dagster import schema
 from scar_dagster.progress import Progress
-from scar_dagster.schema import DECISION_COLUMNS
-from scar_dagster.selection.arrow_keys import duplicated
+from scar_dagster.schema import DECISION_COLUMNS, STYLE_METRICS
+from scar_dagster.selection.arrow_keys import repeats_in_sorted, sort_order
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.dedup import (
     DEDUP_KEEPS,
@@ -187,23 +187,21 @@ def _is_real(value: Any) -> bool:
 
 
 def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.DataFrame:
-    """Checked candidates sorted by id, with ``_degenerate`` and ``_order`` (input position).
+    """Checked candidates sorted by id, with ``_degenerate`` and ``_order`` (input position:
+    a given ``_order`` column, else from the origin columns, else the row order).
 
-    ``with_texts=False``: a pool for ``decide`` whose texts come from a ``TextLookup``.
+    ``with_texts=False``: a pool for ``decide`` whose texts come from a ``TextLookup``; it
+    keeps ``id, source, score`` and the style metrics, sharing their arrays with
+    ``candidates`` (no copy when they are already sorted by id).
     """
     needed = CANDIDATE_COLUMNS if with_texts else CANDIDATE_COLUMNS[:3]
     missing = [c for c in needed if c not in candidates.columns]
     if missing:
         raise ValueError(f"select_pairs needs columns {list(needed)}; missing {missing}")
-    # a text-free pool keeps only what ``decide`` reads: no copy of origins or metrics
-    keep = list(candidates.columns) if with_texts else ["id", "source", "score"]
-    pool = candidates[keep].copy()
+    metrics = [c for c in STYLE_METRICS if c in candidates.columns]
+    keep = list(candidates.columns) if with_texts else [*needed, *metrics]
+    pool = candidates[[c for c in keep if c != "_order"]]  # copy-on-write: no copy yet
     pool["id"] = pool["id"].astype(str)
-    repeated = sorted(set(pool["id"][duplicated(pool["id"])]))
-    if repeated:
-        raise ValueError(
-            f"candidate ids must be unique (one row per pair); repeated: {repeated[:3]}"
-        )
     pool["score"] = pd.to_numeric(pool["score"], errors="raise").astype("float64")
     bad = pool["id"][~np.isfinite(pool["score"].to_numpy())].tolist()
     if bad:
@@ -216,8 +214,17 @@ def prepare_pool(candidates: pd.DataFrame, *, with_texts: bool = True) -> pd.Dat
     else:
         flag = pd.Series(False, index=pool.index)
     pool["_degenerate"] = flag.to_numpy()
-    pool["_order"] = input_order(candidates)
-    return pool.sort_values("id", kind="mergesort", ignore_index=True)
+    given = candidates["_order"] if "_order" in candidates.columns else None
+    pool["_order"] = input_order(candidates) if given is None else given.to_numpy(np.int64)
+    by_id = sort_order(pool, ["id"])
+    pool = pool if np.array_equal(by_id, np.arange(len(pool))) else pool.take(by_id)
+    pool = pool.reset_index(drop=True)
+    repeated = sorted(set(pool["id"][repeats_in_sorted(pool["id"])]))
+    if repeated:
+        raise ValueError(
+            f"candidate ids must be unique (one row per pair); repeated: {repeated[:3]}"
+        )
+    return pool
 
 
 class _IdsAt(Sequence[str]):
@@ -274,7 +281,7 @@ def _filter(
     reason[degenerate] = _CODE[schema.FEATURES_DEGENERATE]
     walk = _priority(pool, np.flatnonzero(~degenerate), params.dedup_keep)
     rows = ChunkedTexts(_IdsAt(ids, walk), texts, chunk_rows)
-    digests = np.empty(len(walk), dtype="S32")
+    digests = np.empty(len(walk), dtype="S16")
     english = np.ones(len(walk), dtype=bool)
     threshold = params.english_threshold
     progress = Progress("selection: exact dedup and language filter", len(walk), log, unit="pairs")
@@ -390,20 +397,43 @@ def select_pairs(
     return decide(pool, frame_lookup(pool), params, log, chunk_rows=max(1, len(pool)))
 
 
-def decide(
+@dataclass(frozen=True)
+class PoolDecisions:
+    """Every pool row's decision as numpy arrays over pool rows (the pool sorted by id): a few
+    bytes per pair, where a decision frame holds strings. ``decisions_frame`` makes frames."""
+
+    order: np.ndarray  # pool rows by rank, then the ineligible rows by id
+    reason: np.ndarray  # int8 code into REASON_CODES, per pool row
+    related: np.ndarray  # int64 pool row of the kept copy (-1: none), per pool row
+    rank: np.ndarray  # int64 rank (0: ineligible), per pool row
+    chosen: np.ndarray  # bool: selected, per pool row
+    notes: list[str]
+
+    @property
+    def selected_rows(self) -> np.ndarray:
+        """The selected pool rows in rank order."""
+        return self.order[self.chosen[self.order]]
+
+    @property
+    def eligible(self) -> np.ndarray:
+        """A bool mask of the ranked (eligible) pool rows."""
+        return self.rank > 0
+
+    def reason_counts(self) -> dict[str, int]:
+        """Pool rows per reason name."""
+        counts = np.bincount(self.reason, minlength=len(REASON_CODES))
+        return {REASON_CODES[code]: int(n) for code, n in enumerate(counts) if n}
+
+
+def decide_rows(
     pool: pd.DataFrame,
     texts: TextLookup,
     params: SelectionParams,
     log: Any = None,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
-) -> pd.DataFrame:
-    """``select_pairs`` on a pool without texts: ``texts`` fetches them ``chunk_rows`` at a time.
-
-    ``pool`` has one row per pair, sorted by id: ``id, source, score, _degenerate`` (bool) and
-    ``_order`` (input position). The state is numpy arrays over pool rows (a reason code, the
-    related row, the rank), so deciding costs a few bytes per pair beyond the pool itself.
-    """
+) -> PoolDecisions:
+    """``decide`` without the frame: every pool row's decision as arrays (``PoolDecisions``)."""
     reason, related = _filter(pool, texts, params, log, chunk_rows)
     scores = pool["score"].to_numpy(dtype="float64")
     source_code, sources = pd.factorize(pool["source"], sort=True)
@@ -416,28 +446,56 @@ def decide(
     )
     rank = np.zeros(len(pool), dtype=np.int64)
     rank[ranked] = np.arange(1, len(ranked) + 1)
-    # rows by rank, then the ineligible rows by id (the pool is sorted by id): each column is
-    # built in this order, so the frame is not copied once more to reorder it
     order = np.concatenate([ranked, np.flatnonzero(rank == 0)])
+    return PoolDecisions(order, reason, related, rank, chosen, notes)
+
+
+def decisions_frame(
+    pool: pd.DataFrame, decided: PoolDecisions, rows: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The decision frame (``DECISION_COLUMNS``) of pool ``rows`` in that order (default:
+    every row, ``decided.order``); ``attrs["notes"]`` holds the run's notes."""
+    rows = decided.order if rows is None else rows
     ids = pool["id"].array
-    related, rank = related[order], rank[order]
+    related = decided.related[rows]
     has_related = related >= 0
-    related_id = np.full(len(pool), None, dtype=object)
+    related_id = np.full(len(rows), None, dtype=object)
     related_id[has_related] = ids.take(related[has_related]).to_numpy(dtype=object)
+    rank = decided.rank[rows]
     frame = pd.DataFrame(
         {
-            "pair_id": pd.Series(ids.take(order), dtype="str"),
-            "source": pd.Series(pool["source"].array.take(order), dtype="str"),
-            "selected": pd.Series(chosen[order], dtype="bool"),
-            "reason": pd.Series(np.asarray(REASON_CODES, dtype=object)[reason[order]], dtype="str"),
+            "pair_id": pd.Series(ids.take(rows), dtype="str"),
+            "source": pd.Series(pool["source"].array.take(rows), dtype="str"),
+            "selected": pd.Series(decided.chosen[rows], dtype="bool"),
+            "reason": pd.Series(
+                np.asarray(REASON_CODES, dtype=object)[decided.reason[rows]], dtype="str"
+            ),
             "rank": pd.Series(pd.arrays.IntegerArray(rank, rank == 0), dtype="Int64"),
-            "score": pd.Series(scores[order], dtype="float64"),
+            "score": pd.Series(pool["score"].to_numpy(dtype="float64")[rows], dtype="float64"),
             "related_id": pd.Series(related_id, dtype="object"),
         },
         columns=list(DECISION_COLUMNS),
     )
-    frame.attrs["notes"] = notes
+    frame.attrs["notes"] = list(decided.notes)
     return frame
+
+
+def decide(
+    pool: pd.DataFrame,
+    texts: TextLookup,
+    params: SelectionParams,
+    log: Any = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> pd.DataFrame:
+    """``select_pairs`` on a pool without texts: ``texts`` fetches them ``chunk_rows`` at a time.
+
+    ``pool`` has one row per pair, sorted by id: ``id, source, score, _degenerate`` (bool) and
+    ``_order`` (input position). The state is numpy arrays over pool rows (a reason code, the
+    related row, the rank: ``decide_rows``), so deciding costs a few bytes per pair beyond the
+    pool itself; the frame is built once, in rank order.
+    """
+    return decisions_frame(pool, decide_rows(pool, texts, params, log, chunk_rows=chunk_rows))
 
 
 def subset_version(

@@ -43,13 +43,14 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, select
 
 from scar_dagster import schema
-from scar_dagster.selection.candidates import build_candidates
+from scar_dagster.selection.candidates import Frame, build_candidates
 from scar_dagster.selection.dedup import dedup_text, exact_key
 from scar_dagster.selection.language import is_english
 from scar_dagster.selection.select import SelectionParams, decide, prepare_pool
@@ -230,12 +231,14 @@ def streaming_pool(
     engine: Engine,
     ranker_version: str,
     pairs: pd.DataFrame,
-    features: pd.DataFrame,
+    features: Frame,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(candidates, unscored)``: the kept pairs joined with their features and their scores
-    (read from SQL in rank order), without texts, and the decisions of the unscored pairs."""
-    scores = ranked_scores(engine, ranker_version, chunk_rows)
+    (read from SQL in rank order), without texts and sorted by id, and the decisions of the
+    unscored pairs. ``pairs`` may be ``keys_by_id``'s narrow frame and ``features`` a reader:
+    each input is then dropped once joined (the scores are read after the features)."""
+    scores = partial(ranked_scores, engine, ranker_version, chunk_rows)
     return build_candidates(pairs, features, scores, with_texts=False)
 
 

@@ -45,6 +45,7 @@ from sqlalchemy import (
     insert,
     make_url,
     select,
+    update,
 )
 from sqlalchemy.engine import Connection
 
@@ -415,19 +416,13 @@ def top_scores(engine: Engine, ranker_version: str, k: int) -> pd.DataFrame:
 
 
 def _decision_rows(
-    frames: Sequence[pd.DataFrame], version: str, at: datetime
+    frames: Iterable[pd.DataFrame], version: str, at: datetime, selected: list[int]
 ) -> Iterator[list[dict[str, Any]]]:
-    """Insert rows of ``frames``, ``CHUNK_ROWS`` at a time (a million decisions as dicts at once
-    would cost ~1 GB); a pair id in two rows of any of them raises ``ValueError``."""
+    """Insert rows of ``frames`` (read one at a time), ``CHUNK_ROWS`` at a time (a million
+    decisions as dicts at once would cost ~1 GB); ``selected[0]`` counts the selected rows."""
     for frame in frames:
         _require(frame, ("pair_id", "source", "selected", "reason"), "write_decisions")
-    ids = [frame["pair_id"] for frame in frames]
-    ids = ids[0] if len(ids) == 1 else pd.concat(ids, ignore_index=True)
-    duplicated = ids[ids.duplicated()].tolist()
-    if duplicated:
-        raise ValueError(f"decisions must have one row per pair_id; repeated: {duplicated[:3]}")
-    del ids
-    for frame in frames:
+        selected[0] += int(frame["selected"].fillna(False).astype(bool).sum())
         for start in range(0, len(frame), CHUNK_ROWS):
             part = frame.iloc[start : start + CHUNK_ROWS]
             columns = {
@@ -447,18 +442,26 @@ def _decision_rows(
             ]
 
 
+def _repeated_ids(frames: Iterable[pd.DataFrame]) -> list[str]:
+    """Pair ids in more than one row of ``frames`` (for the error message only)."""
+    ids = pd.concat([frame["pair_id"].astype(str) for frame in frames], ignore_index=True)
+    return ids[ids.duplicated()].drop_duplicates().tolist()
+
+
 @_masked_errors
 def write_decisions(
     engine: Engine,
     subset_version: str,
-    decisions: pd.DataFrame | Sequence[pd.DataFrame],
+    decisions: pd.DataFrame | Iterable[pd.DataFrame],
     meta: Mapping[str, Any],
 ) -> int:
     """Replace all decisions of ``subset_version`` (and its subset_versions row) atomically.
 
-    ``decisions`` (a frame, or frames written one after another without being concatenated)
-    has the columns of ``select_pairs`` output (pair_id, source, selected, reason, rank,
-    score, related_id). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
+    ``decisions`` (a frame, or frames, e.g. a generator, written one after another without
+    being concatenated or held together) has the columns of ``select_pairs`` output
+    (pair_id, source, selected, reason, rank, score, related_id). A pair id in two rows
+    raises ``ValueError`` and writes nothing (the table's primary key finds it, so no set
+    of every id is held here). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
     JSON-serialisable mapping or a JSON string) and ``created_at``. Returns rows written.
     """
     if not isinstance(subset_version, str) or not subset_version:
@@ -469,25 +472,48 @@ def write_decisions(
     config = meta.get("config", {})
     if not isinstance(config, str):
         config = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
-    frames = [decisions] if isinstance(decisions, pd.DataFrame) else list(decisions)
-    chunks = _decision_rows(frames, subset_version, created_at)
-    first = next(chunks, [])  # validates the frames before anything is written
+    frames = [decisions] if isinstance(decisions, pd.DataFrame) else decisions
+    selected = [0]
+    chunks = _decision_rows(frames, subset_version, created_at, selected)
+    first = next(chunks, [])  # validates the first frame before anything is written
     version_row = {
         "subset_version": subset_version,
         "created_at": created_at,
-        "n_selected": sum(int(f["selected"].fillna(False).astype(bool).sum()) for f in frames),
+        "n_selected": 0,  # counted while the decisions are written, set at the end
         "ranker_version": str(meta["ranker_version"]),
         "config_json": config,
     }
-    with _write(engine) as conn:
-        # The version row first: on PostgreSQL its row lock serialises writers of one version.
-        _upsert(conn, subset_versions, ("subset_version",), [version_row])
-        table = selection_decisions
-        conn.execute(delete(table).where(table.c.subset_version == subset_version))
-        for chunk in itertools.chain([first], chunks):
-            if chunk:
-                conn.execute(insert(table), chunk)
-    return sum(len(frame) for frame in frames)
+    written = 0
+    try:
+        with _write(engine) as conn:
+            # The version row first: on PostgreSQL its row lock serialises writers of a version.
+            _upsert(conn, subset_versions, ("subset_version",), [version_row])
+            table = selection_decisions
+            conn.execute(delete(table).where(table.c.subset_version == subset_version))
+            for chunk in itertools.chain([first], chunks):
+                if chunk:
+                    conn.execute(insert(table), chunk)
+                    written += len(chunk)
+            versions = subset_versions.c
+            conn.execute(
+                update(subset_versions)
+                .where(versions.subset_version == subset_version)
+                .values(n_selected=selected[0])
+            )
+    except exc.IntegrityError as error:
+        if isinstance(frames, Iterator):  # read once: the frames cannot be looked at again
+            detail = str(getattr(error, "orig", None) or error).strip()
+            raise ValueError(
+                "decisions must have one row per pair_id and a source, selected and reason "
+                f"in every row: {detail}"
+            ) from None
+        repeated = _repeated_ids(frames)
+        if not repeated:
+            raise
+        raise ValueError(
+            f"decisions must have one row per pair_id; repeated: {repeated[:3]}"
+        ) from None
+    return written
 
 
 @_masked_errors
