@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import exc, func, inspect, select, text
 
 from scar_dagster import schema
 from scar_dagster.selection.select import SelectionParams, select_pairs
@@ -178,6 +178,33 @@ def test_write_decisions_replaces_one_version(engine) -> None:
         write_decisions(engine, "v3", pd.concat([first, first]), meta)
     with pytest.raises(ValueError, match="ranker_version"):
         write_decisions(engine, "v3", first, {})
+
+
+def test_write_decisions_from_a_generator_of_frames(engine) -> None:
+    """Frames made one at a time are written without being held together; a pair id in two
+    of them (or a missing reason) raises, and the version keeps its earlier decisions."""
+    meta = {"ranker_version": "rv1"}
+    batches = [[("a", True, "selected"), ("b", False, "x")], [("c", True, "selected")]]
+    made: list[int] = []
+
+    def frames(groups):
+        for group in groups:
+            made.append(len(group))
+            yield decisions(group)
+
+    assert write_decisions(engine, "g1", frames(batches), meta) == 3 and made == [2, 1]
+    assert sorted(read_decisions(engine, "g1")["pair_id"]) == ["a", "b", "c"]
+    assert list_subset_versions(engine).set_index("subset_version").loc["g1", "n_selected"] == 2
+    repeated = [[("a", True, "selected")], [("z", False, "x"), ("a", False, "x")]]
+    with pytest.raises(ValueError, match="one row per pair_id"):
+        write_decisions(engine, "g1", frames(repeated), meta)
+    with pytest.raises(ValueError, match="repeated: \\['a'\\]"):
+        write_decisions(engine, "g1", [decisions(g) for g in repeated], meta)
+    missing = decisions([("q", False, "x")]).assign(reason=None)
+    with pytest.raises(exc.IntegrityError):  # not a repeat: the database's own error
+        write_decisions(engine, "g1", [missing], meta)
+    assert sorted(read_decisions(engine, "g1")["pair_id"]) == ["a", "b", "c"]
+    assert list_subset_versions(engine).set_index("subset_version").loc["g1", "n_selected"] == 2
 
 
 def every_reason_candidates() -> pd.DataFrame:

@@ -96,3 +96,12 @@ def test_without_repeats_is_drop_duplicates_and_no_copy_without_repeats():
     pd.testing.assert_series_equal(without_repeats(series), series.drop_duplicates())
     unique = frame.iloc[1:]
     assert without_repeats(unique, "id") is unique
+
+
+def test_repeats_in_sorted_are_pandas_duplicated_of_sorted_keys():
+    from scar_dagster.selection.arrow_keys import repeats_in_sorted
+
+    keys = pd.Series(sorted(["b", "a", "c", "a", "b", "b", "d"]), dtype="str")
+    assert repeats_in_sorted(keys).tolist() == keys.duplicated().tolist()
+    assert repeats_in_sorted(keys.iloc[:1]).tolist() == [False]
+    assert repeats_in_sorted(keys.iloc[:0]).tolist() == []

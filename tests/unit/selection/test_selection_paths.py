@@ -187,3 +187,38 @@ def test_cross_source_duplicates_keep_the_first_source_and_the_row_order():
     assert copies[["pair_id", "related_id"]].values.tolist() == [["duplicate:b:x", "x"]]
     same, none = cross_source_duplicates(pairs.iloc[[1, 2, 3]])
     assert same["id"].tolist() == ["y", "x", "z"] and none.empty
+
+
+@pytest.mark.parametrize("dedup_keep", ["score", "first"])
+def test_the_pool_report_equals_the_frame_report(pool, dedup_keep):
+    """``build_pool_report`` (codes and masks of ``decide_rows``) gives ``build_report``'s
+    report of the decision frame: counts, style spread, diff and notes."""
+    from scar_dagster.selection.report import (
+        build_pool_report,
+        build_report,
+        pool_histogram_png,
+        score_histogram_png,
+    )
+    from scar_dagster.selection.select import decide_rows, decisions_frame, prepare_pool
+    from scar_dagster.selection.texts import frame_lookup
+
+    pairs, features, scores, _ = pool
+    params = SelectionParams(ratio=0.3, max_per_source={"a": 4}, dedup_keep=dedup_keep)
+    candidates, _ = build_candidates(pairs, features, scores)
+    decided_pool = prepare_pool(candidates)
+    rows = decide_rows(decided_pool, frame_lookup(decided_pool), params, chunk_rows=5)
+    frame = decisions_frame(decided_pool, rows)
+    pd.testing.assert_frame_equal(frame, select_pairs(candidates, params))
+    previous = frame.loc[frame["selected"]].iloc[2:].assign(pair_id=lambda f: f["pair_id"] + "x")
+    expected = build_report(frame, candidates, subset_version="v", previous=previous, seed=3)
+    got = build_pool_report(decided_pool, rows, subset_version="v", previous=previous, seed=3)
+    pd.testing.assert_frame_equal(got.counts, expected.counts)
+    pd.testing.assert_frame_equal(got.style, expected.style, rtol=1e-12)
+    pd.testing.assert_frame_equal(got.diff.per_source, expected.diff.per_source)
+    for name in ("added", "removed", "kept", "added_sample", "removed_sample"):
+        assert getattr(got.diff, name) == getattr(expected.diff, name), name
+    assert got.diff.added > 0 and got.diff.removed > 0
+    assert got.notes == expected.notes
+    assert pool_histogram_png(decided_pool, rows) == score_histogram_png(frame)
+    counts = frame["reason"].value_counts().to_dict()
+    assert rows.reason_counts() == counts and len(counts) >= 4
