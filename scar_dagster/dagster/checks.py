@@ -38,6 +38,7 @@ from dagster import (
     asset_check,
 )
 
+from scar_dagster.memory import release_unused_memory
 from scar_dagster.quality.drift import (
     DEFAULT_MAX_SHIFT_IN_STD,
     DriftResult,
@@ -112,6 +113,7 @@ def build_gx_asset_check(
                 context, inputs, key, columns, io_manager_key, to_frame, check_name
             )
             codes = coded(read, names, coded_columns)
+            release_unused_memory()  # the batches' pages, before GX loads and runs
             specs = list(specs_fn(codes.frame, context, **inputs))
             check_codable(specs, coded_columns)
             outcome = codes.decode(run_expectations(codes.frame, specs, suite_name=check_name))

@@ -7,7 +7,7 @@ version. Pairs without a score and rows quarantined upstream get decision rows t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,9 @@ def _decisions(rows: dict[str, list]) -> pd.DataFrame:
     return frame.astype({**types, "selected": "bool", "rank": "Int64", "score": "float64"})
 
 
-Frame = pd.DataFrame | Callable[[], pd.DataFrame]  # a frame, or a reader called when needed
+# a frame, frames read one after the other (e.g. per partition), or a reader of either
+Tables = pd.DataFrame | Iterable[pd.DataFrame]
+Frame = Tables | Callable[[], Tables]
 FEATURE_VALUE_COLUMNS = ("degenerate_reason", *STYLE_METRICS)
 
 
@@ -72,8 +74,8 @@ def build_candidates(
         pool = pool.reset_index(drop=True)
     else:
         pool = pairs if "_row" in pairs.columns else keys_by_id(without_repeats(pairs, "id"))
-    pool = pool.assign(**_looked_up(pool["id"], _read(features), "id", FEATURE_VALUE_COLUMNS))
-    pool = pool.assign(**_looked_up(pool["id"], _read(scores), "pair_id", ["score"]))
+    pool = pool.assign(**_looked_up(pool["id"], _tables(features), "id", FEATURE_VALUE_COLUMNS))
+    pool = pool.assign(**_looked_up(pool["id"], _tables(scores), "pair_id", ["score"]))
     missing = pool["score"].isna().to_numpy()
     unscored = pool[missing]
     if "_row" in pool.columns:
@@ -94,27 +96,45 @@ def build_candidates(
     return (pool[~missing] if missing.any() else pool).reset_index(drop=True), decisions
 
 
-def _read(table: Frame) -> pd.DataFrame:
-    return table() if callable(table) else table
+def _tables(table: Frame) -> Iterable[pd.DataFrame]:
+    table = table() if callable(table) else table
+    return [table] if isinstance(table, pd.DataFrame) else table
 
 
 def _looked_up(
-    ids: pd.Series, table: pd.DataFrame, key: str, columns: Sequence[str]
+    ids: pd.Series, tables: Iterable[pd.DataFrame], key: str, columns: Sequence[str]
 ) -> dict[str, pd.Series]:
-    """``columns`` of ``table`` aligned to ``ids`` by ``table[key]`` (first row of a repeated
-    key; missing: null), as a left merge would give them."""
-    at = row_positions(ids, table[key])
-    found = at >= 0
-    taken = np.where(found, at, 0)
-    out = {}
-    for column in columns:
-        values = table[column]
-        if len(values) == 0:
-            out[column] = pd.Series(np.full(len(ids), np.nan), index=ids.index).astype(values.dtype)
-            continue
-        picked = values.take(taken).reset_index(drop=True).where(found)
-        out[column] = picked.set_axis(ids.index)
-    return out
+    """``columns`` of ``tables`` aligned to ``ids`` by their ``key`` column, as a left merge
+    on the tables' concatenation would give them (the first row of a repeated key, earliest
+    table first; missing: null). The tables are read one after the other (e.g. the parts of
+    a partitioned asset): one table and the rows found so far are held, and each hash table
+    is over one table's keys."""
+    at_found = np.full(len(ids), -1, dtype=np.int64)  # row in the concatenated found rows
+    found_parts: list[pd.DataFrame] = []
+    empty: pd.DataFrame | None = None
+    for table in tables:
+        at = row_positions(ids, table[key])
+        new = np.flatnonzero((at >= 0) & (at_found < 0))
+        chosen = table[list(columns)]
+        empty = chosen.iloc[:0] if empty is None else empty
+        if len(new):
+            at_found[new] = np.arange(len(new)) + sum(len(part) for part in found_parts)
+            found_parts.append(chosen.take(at[new]))
+        del table, chosen, at
+    found = at_found >= 0
+    if not found_parts:
+        none = empty if empty is not None else pd.DataFrame(columns=list(columns), dtype=float)
+        return {
+            c: none[c].reset_index(drop=True).reindex(range(len(ids))).set_axis(ids.index)
+            for c in columns
+        }
+    values = found_parts[0] if len(found_parts) == 1 else pd.concat(found_parts, ignore_index=True)
+    del found_parts
+    taken = np.where(found, at_found, 0)
+    return {
+        c: values[c].take(taken).reset_index(drop=True).where(found).set_axis(ids.index)
+        for c in columns
+    }
 
 
 def cross_source_duplicates(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -1,8 +1,9 @@
 """One selection run end to end: pool -> decisions -> version -> SQL -> exports -> report.
 
 Two paths give the same decisions (hence the same subset version): ``memory`` joins every
-text into one candidate frame and runs ``select_pairs``; ``streaming`` walks the scores in SQL
-order and reads texts one chunk at a time (``streaming_decisions``). ``auto`` streams when the
+text into one candidate frame and decides it as ``select_pairs`` does (``prepare_pool``, then
+``decide_rows``); ``streaming`` builds a text-free pool with the scores in SQL order
+(``streaming_pool``) and reads texts one chunk at a time. ``auto`` streams when the
 pool has at least ``streaming_min_rows`` kept pairs.
 
 Inputs are frames or lazy Parquet parts (``{partition key: ParquetPart}``, as the
@@ -13,19 +14,23 @@ once, a row group at a time, into a temporary SQLite file (``SpooledTexts``) fro
 walk fetches each chunk and each block of near-duplicate confirmations, and the export the
 selected rows' texts.
 
-Still O(pool) in memory on the streaming path (narrow columns, no texts): the pool frame
-(ids, sources, origins, scores, degenerate reason, 4 style metrics), ``decide``'s numpy arrays
-over pool rows (rank order, reason code, related row, rank, 32-byte exact-dedup digests), the
-decision frame (written to SQL in chunks) and the LSH band keys (``8 * bands`` bytes per pair).
-The selected rows' ids, scores and metrics are O(subset); their texts are read, exported and
-written to the subset file one chunk at a time.
+Still O(pool) in memory on the streaming path (narrow columns, no texts): the pool frame,
+sorted by id (ids, sources, scores, input positions, the degenerate flag and the 4 style
+metrics), ``decide_rows``' numpy arrays over pool rows (rank order, reason code, related row,
+rank, selected flag, and while the walk runs the 16-byte exact-dedup digests) and the LSH band
+keys (``8 * bands`` bytes per pair). The pool is built from narrow id-sorted keys, then the
+features, then the scores, each dropped once joined; decisions are made into frames and
+written to SQL ``DECISION_CHUNK_ROWS`` at a time, and the report is computed from the codes
+and masks, so no decision frame of the whole pool exists. The selected rows' ids, scores and
+metrics are O(subset); their texts are read, exported and written to the subset file one
+chunk at a time.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,6 +38,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from scar_dagster.memory import release_unused_memory, released
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.candidates import (
     build_candidates,
@@ -189,6 +195,7 @@ def curate(
     run = run or SelectionRun()
     decided = _decided(pairs, features, ranker_version, params, engine, log, run, texts)
     # the pairs' keys and the features read for deciding are gone here: only the pool is kept
+    release_unused_memory()
     try:
         return _finish(
             decided,
@@ -204,6 +211,8 @@ def curate(
     finally:
         if decided.spool is not None:
             decided.spool.close()
+        del decided
+        release_unused_memory()  # what the asset's checks run on top of
 
 
 @dataclass(frozen=True)
@@ -236,6 +245,7 @@ def _decided(
         unique_pairs, cross_dups = cross_source_duplicates(read_parts(pairs, PAIR_KEY_COLUMNS))
         if run.streams(len(unique_pairs)):
             spool = None if texts is not None else spool_texts(pairs)
+            release_unused_memory()  # the spooled batches' pages
         else:
             pairs, unique_pairs = read_parts(pairs), None
     if unique_pairs is None:
@@ -249,12 +259,14 @@ def _decided(
             # dropped once joined, so the pool never coexists with all of them
             pool_keys = keys_by_id(unique_pairs)  # ids unique across sources now
             del unique_pairs
+            read_features = released(partial(_part_frames, features))
             candidates, unscored = streaming_pool(
-                engine, ranker_version, pool_keys, partial(_frame, features), run.chunk_rows
+                engine, ranker_version, pool_keys, read_features, run.chunk_rows
             )
             del pool_keys, features
             pool = prepare_pool(candidates, with_texts=False)
             del candidates
+            release_unused_memory()  # the inputs' freed pages, before the walk's state
             chunk_rows = run.chunk_rows
         else:
             scores = tables.read_scores(engine, ranker_version)
@@ -282,6 +294,15 @@ def _decided(
 def _frame(frame: pd.DataFrame | Parts, columns: Sequence[str] = FEATURE_COLUMNS) -> pd.DataFrame:
     """A frame as given, or the ``columns`` of lazy parts."""
     return frame if isinstance(frame, pd.DataFrame) else read_parts(frame, columns)
+
+
+def _part_frames(
+    frame: pd.DataFrame | Parts, columns: Sequence[str] = FEATURE_COLUMNS
+) -> Iterable[pd.DataFrame]:
+    """A frame as given, or the ``columns`` of lazy parts read one at a time."""
+    if isinstance(frame, pd.DataFrame):
+        return [frame]
+    return (part.read(list(columns)) for part in parts_in_order(frame))
 
 
 def _decision_frames(
@@ -333,8 +354,9 @@ def _finish(
     chunks = _subset_chunks(chosen, metrics, decided.pair_texts, texts, run.chunk_rows)
     folder = tempfile.TemporaryDirectory(prefix="scar-subset-")
     subset_file = Path(folder.name) / "selected_subset.parquet"
+    heads: list[pd.DataFrame] = []
     with FrameParquetWriter(subset_file) as writer:
-        stream = writer.passing(chunks)
+        stream = writer.passing(_keeping_head(chunks, heads))
         export = export_subset(stream, store, prefix, version)
         for _ in stream:  # the chunks the export did not read (a version exported before)
             pass
@@ -347,7 +369,7 @@ def _finish(
     return CurationResult(
         version=version,
         subset_file=subset_file,
-        subset_head=_head(subset_file),
+        subset_head=heads[0],
         subset_rows=writer.rows,
         uri=export.directory,
         report_uri=store.uri(report_key),
@@ -390,9 +412,12 @@ def _subset_chunks(
         yield subset_table(part, with_texts).merge(metrics, on="id", how="left")
 
 
-def _head(path: Path, rows: int = 5) -> pd.DataFrame:
-    """The first ``rows`` rows of a Parquet file, read without the rest."""
-    import pyarrow.parquet as pq
-
-    batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
-    return pd.read_parquet(path) if batch is None else batch.to_pandas()
+def _keeping_head(
+    chunks: Iterable[pd.DataFrame], heads: list[pd.DataFrame], rows: int = 5
+) -> Iterator[pd.DataFrame]:
+    """``chunks`` unchanged; the first ``rows`` rows of the first chunk are appended to
+    ``heads`` (the preview, without reading the file's first row group back)."""
+    for chunk in chunks:
+        if not heads:
+            heads.append(chunk.head(rows).reset_index(drop=True).copy())
+        yield chunk

@@ -50,6 +50,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from scar_dagster import schema
+from scar_dagster.memory import released
 from scar_dagster.selection.candidates import Frame, build_candidates
 from scar_dagster.selection.dedup import dedup_text, exact_key
 from scar_dagster.selection.language import is_english
@@ -237,8 +238,9 @@ def streaming_pool(
     """``(candidates, unscored)``: the kept pairs joined with their features and their scores
     (read from SQL in rank order), without texts and sorted by id, and the decisions of the
     unscored pairs. ``pairs`` may be ``keys_by_id``'s narrow frame and ``features`` a reader:
-    each input is then dropped once joined (the scores are read after the features)."""
-    scores = partial(ranked_scores, engine, ranker_version, chunk_rows)
+    each input is then dropped once joined (the scores are read after the features, once the
+    memory freed so far is given back: ``memory.released``)."""
+    scores = released(partial(ranked_scores, engine, ranker_version, chunk_rows))
     return build_candidates(pairs, features, scores, with_texts=False)
 
 
