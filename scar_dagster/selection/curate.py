@@ -264,6 +264,7 @@ def _decided(
                 engine, ranker_version, pool_keys, read_features, run.chunk_rows
             )
             del pool_keys, features
+            release_unused_memory()  # the joins' pages
             pool = prepare_pool(candidates, with_texts=False)
             del candidates
             release_unused_memory()  # the inputs' freed pages, before the walk's state
@@ -409,7 +410,9 @@ def _subset_chunks(
     for start in range(0, max(len(chosen), 1), chunk_rows):
         part = chosen.iloc[start : start + chunk_rows]
         with_texts = _texts_frame(texts, part["pair_id"].tolist())
-        yield subset_table(part, with_texts).merge(metrics, on="id", how="left")
+        # ``metrics`` has the rows of ``chosen`` in its order: the chunk's rows are its slice
+        rows = metrics.iloc[start : start + chunk_rows]
+        yield subset_table(part, with_texts).merge(rows, on="id", how="left")
 
 
 def _keeping_head(

@@ -365,7 +365,28 @@ def _cut(
         if source in code_of:
             cap[code_of[source]] = limit
     if remaining is None or remaining > 0:
-        for row, code in zip(walk.tolist(), source_code[walk].tolist(), strict=True):
+        _fill(walk, source_code, chosen, capped, count, cap, remaining)
+    return chosen, capped | (within_cutoff & ~chosen), notes
+
+
+FILL_BLOCK = 10_000  # ranked rows turned into Python ints at a time
+
+
+def _fill(
+    walk: np.ndarray,
+    source_code: np.ndarray,
+    chosen: np.ndarray,
+    capped: np.ndarray,
+    count: np.ndarray,
+    cap: np.ndarray,
+    remaining: int | None,
+) -> None:
+    """Choose rows of ``walk`` in order until ``remaining`` are added (None: all), skipping
+    chosen rows and marking rows whose source is at its cap; a block of rows at a time, so
+    the walk never becomes a Python list whole."""
+    for start in range(0, len(walk), FILL_BLOCK):
+        block = walk[start : start + FILL_BLOCK]
+        for row, code in zip(block.tolist(), source_code[block].tolist(), strict=True):
             if chosen[row]:
                 continue
             if count[code] >= cap[code]:
@@ -376,8 +397,7 @@ def _cut(
             if remaining is not None:
                 remaining -= 1
                 if remaining <= 0:
-                    break
-    return chosen, capped | (within_cutoff & ~chosen), notes
+                    return
 
 
 def select_pairs(

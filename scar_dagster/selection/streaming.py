@@ -186,23 +186,45 @@ class StreamedSelection:
     lookups: int  # lookup calls (chunks and single confirmations)
 
 
+SCORE_TABLE_ROWS = 200_000  # score rows per table joined into the pool
+
+
 def ranked_scores(
     engine: Engine, ranker_version: str, chunk_rows: int = DEFAULT_CHUNK_ROWS
 ) -> pd.DataFrame:
     """``pair_id, score`` of one ranker version in rank order, sorted by the database (each
     chunk's ids become Arrow strings at once: no Python string per pair is kept)."""
-    chunks = [
-        pd.DataFrame(
-            {
-                "pair_id": pd.Series([p for p, _, _ in chunk], dtype="str"),
-                "score": pd.Series([v for _, _, v in chunk], dtype="float64"),
-            }
-        )
-        for chunk in iter_score_chunks(engine, ranker_version, chunk_rows)
-    ]
-    if not chunks:
+    tables = list(score_tables(engine, ranker_version, chunk_rows))
+    if not tables:
         return pd.DataFrame({"pair_id": pd.Series([], dtype="str"), "score": []})
-    return pd.concat(chunks, ignore_index=True)
+    return pd.concat(tables, ignore_index=True)
+
+
+def score_tables(
+    engine: Engine,
+    ranker_version: str,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    table_rows: int = SCORE_TABLE_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """``ranked_scores`` as consecutive frames of at most about ``table_rows`` rows, made as
+    the query is read (a join over them holds one frame and a hash table of its ids)."""
+    chunks: list[pd.DataFrame] = []
+    rows = 0
+    for chunk in iter_score_chunks(engine, ranker_version, chunk_rows):
+        chunks.append(
+            pd.DataFrame(
+                {
+                    "pair_id": pd.Series([p for p, _, _ in chunk], dtype="str"),
+                    "score": pd.Series([v for _, _, v in chunk], dtype="float64"),
+                }
+            )
+        )
+        rows += len(chunk)
+        if rows >= table_rows:
+            yield pd.concat(chunks, ignore_index=True)
+            chunks, rows = [], 0
+    if chunks:
+        yield pd.concat(chunks, ignore_index=True)
 
 
 def streaming_decisions(
@@ -240,7 +262,7 @@ def streaming_pool(
     unscored pairs. ``pairs`` may be ``keys_by_id``'s narrow frame and ``features`` a reader:
     each input is then dropped once joined (the scores are read after the features, once the
     memory freed so far is given back: ``memory.released``)."""
-    scores = released(partial(ranked_scores, engine, ranker_version, chunk_rows))
+    scores = released(partial(score_tables, engine, ranker_version, chunk_rows))
     return build_candidates(pairs, features, scores, with_texts=False)
 
 
