@@ -158,6 +158,7 @@ def _texts_frame(lookup: TextLookup, ids: list[str]) -> pd.DataFrame:
             "response": [t.response for t in found.values()],
         },
         columns=list(TEXT_COLUMNS),
+        dtype="str",  # typed when empty: an empty subset merges on str ids
     )
 
 
