@@ -17,8 +17,7 @@ import pandas as pd
 import pytest
 
 from scar_dagster import schema
-from scar_dagster.selection.curate import SelectionRun, curate
-from scar_dagster.selection.select import SelectionParams
+from scar_dagster.selection import SelectionParams, SelectionRun, curate
 from scar_dagster.storage import tables
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore
@@ -165,6 +164,7 @@ def _select(inputs, tmp_path: Path, scenario: str, kind: str, mode: str) -> tupl
         engine=inputs["engine"],
         store=LocalStore(tmp_path / f"{kind}-{mode}"),
         prefix="subsets",
+        folder=tmp_path / "work",
         run=SelectionRun(mode=mode, chunk_rows=7),
     )
     assert result.path == mode

@@ -7,14 +7,13 @@ import itertools
 import pandas as pd
 import pytest
 
-from scar_dagster.selection.select import SelectionParams, select_pairs
+from scar_dagster.selection import SelectionParams
 from tests.selection_oracle import oracle_decisions
-from tests.selection_pool import planted_pairs
+from tests.selection_pool import decide_frame, planted_pairs, tied_pool
 
 
 def production(candidates: pd.DataFrame, params: SelectionParams) -> pd.DataFrame:
-    decided = select_pairs(candidates, params)
-    return decided.sort_values("pair_id", ignore_index=True)
+    return decide_frame(candidates, params, chunk_rows=7).sort_values("pair_id", ignore_index=True)
 
 
 def planted_candidates() -> pd.DataFrame:
@@ -85,3 +84,23 @@ def test_the_oracle_comparison_is_not_vacuous(candidates):
     assert {"selected", "select_quota", "select_below_cutoff"} <= reasons
     first = oracle_decisions(candidates, SelectionParams(top_k=20, dedup_keep="first"))
     assert not first.equals(oracle_decisions(candidates, SelectionParams(top_k=20)))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"top_k": 25},
+        {"threshold": 0.5, "dedup_on": "response"},
+        {"ratio": 0.5, "max_per_source": {"a": 3}, "min_per_source": {"d": 9}},
+        {"top_k": 1000, "english_rule": "reference", "english_threshold": 0.1},
+        {"top_k": 40, "dedup_keep": "first", "near_dedup": False},
+    ],
+)
+def test_ties_and_a_non_english_best_copy_are_decided_as_the_oracle_decides(options):
+    """Ties broken by id across chunks; an English copy of a non-English pair is its exact
+    duplicate, not eligible."""
+    candidates = tied_pool()
+    params = SelectionParams(**options)
+    expected = oracle_decisions(candidates, params)
+    pd.testing.assert_frame_equal(production(candidates, params), expected)
+    assert (expected["score"] == 0.5).sum() > 20
