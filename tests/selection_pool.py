@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -12,6 +13,8 @@ from scar_dagster.selection.decisions import PoolDecisions, decide, decisions_fr
 from scar_dagster.selection.params import SelectionParams
 from scar_dagster.selection.pool import FEATURE_VALUE_COLUMNS, pool_keys, with_features, with_scores
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, frame_lookup
+from scar_dagster.storage.parquet_parts import ParquetPart
+from scar_dagster.storage.stores import LocalStore
 
 RANKER = "rv-paths"
 
@@ -67,6 +70,25 @@ def planted_pairs(n: int = 150, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFra
         }
     )
     return pairs, features, scores
+
+
+def write_parts(
+    root: Path, pairs: pd.DataFrame, features: pd.DataFrame
+) -> tuple[dict[str, ParquetPart], dict[str, ParquetPart]]:
+    """``pairs`` and the features of each source's ids as per-source Parquet parts (row groups
+    of 10) under ``root``: the lazy inputs the ``selected_subset`` asset receives."""
+    store = LocalStore(root)
+    pair_parts, feature_parts = {}, {}
+    for source, group in pairs.groupby("source"):
+        for name, frame, parts in (
+            ("raw_pairs", group, pair_parts),
+            ("style_features", features[features["id"].isin(group["id"])], feature_parts),
+        ):
+            path = store.root / name / f"{source}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame.to_parquet(path, index=False, row_group_size=10)
+            parts[source] = ParquetPart(store, f"{name}/{source}.parquet", source)
+    return pair_parts, feature_parts
 
 
 def tied_pool(n: int = 120, seed: int = 3) -> pd.DataFrame:

@@ -94,16 +94,6 @@ def sharegpt_lines(subset: pd.DataFrame) -> Iterator[str]:
         yield json.dumps({"id": pair_id, "conversations": turns}, ensure_ascii=False) + "\n"
 
 
-def alpaca_jsonl(subset: pd.DataFrame) -> bytes:
-    """The Alpaca JSONL file of ``subset`` as bytes."""
-    return "".join(alpaca_lines(subset)).encode("utf-8")
-
-
-def sharegpt_jsonl(subset: pd.DataFrame) -> bytes:
-    """The ShareGPT JSONL file of ``subset`` as bytes."""
-    return "".join(sharegpt_lines(subset)).encode("utf-8")
-
-
 class SubsetFiles:
     """The three export files of one subset, written into a local folder chunk by chunk.
 

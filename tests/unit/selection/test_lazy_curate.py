@@ -16,7 +16,7 @@ from scar_dagster.selection.texts import ChunkedTexts, DedupTexts, frame_lookup
 from scar_dagster.storage import tables
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore
-from tests.selection_pool import RANKER, planted_pairs
+from tests.selection_pool import RANKER, planted_pairs, write_parts
 
 TEXTS = {"instruction", "response"}
 CHUNK = 9
@@ -28,17 +28,7 @@ def lazy_pool(tmp_path_factory):
     root = tmp_path_factory.mktemp("lazy")
     pairs, features, scores = planted_pairs()
     pairs = pd.concat([group for _, group in pairs.groupby("source")], ignore_index=True)
-    store = LocalStore(root / "assets")
-    pair_parts, feature_parts = {}, {}
-    for source, group in pairs.groupby("source"):
-        for name, frame, parts in (
-            ("raw_pairs", group, pair_parts),
-            ("style_features", features[features["id"].isin(group["id"])], feature_parts),
-        ):
-            path = store.root / name / f"{source}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_parquet(path, index=False, row_group_size=10)
-            parts[source] = ParquetPart(store, f"{name}/{source}.parquet", source)
+    pair_parts, feature_parts = write_parts(root / "assets", pairs, features)
     engine = tables.create_engine_for(f"sqlite:///{root / 'scores.db'}")
     tables.ensure_schema(engine)
     tables.upsert_scores(engine, scores.iloc[1:].assign(ranker_version=RANKER))

@@ -19,9 +19,8 @@ import pytest
 from scar_dagster import schema
 from scar_dagster.selection import SelectionParams, SelectionRun, curate
 from scar_dagster.storage import tables
-from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore
-from tests.selection_pool import RANKER, planted_pairs
+from tests.selection_pool import RANKER, planted_pairs, write_parts
 
 SCENARIOS: dict[str, dict] = {
     "ratio-default": {"ratio": 0.25},
@@ -98,17 +97,7 @@ def inputs(tmp_path_factory):
     """Frames, their lazy Parquet parts (per source, row groups of 10) and the SQL scores."""
     root = tmp_path_factory.mktemp("pinned")
     pairs, features, scores, quarantine = _inputs()
-    store = LocalStore(root / "assets")
-    pair_parts, feature_parts = {}, {}
-    for source, group in pairs.groupby("source"):
-        for name, frame, parts in (
-            ("raw_pairs", group, pair_parts),
-            ("style_features", features[features["id"].isin(group["id"])], feature_parts),
-        ):
-            path = store.root / name / f"{source}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_parquet(path, index=False, row_group_size=10)
-            parts[source] = ParquetPart(store, f"{name}/{source}.parquet", source)
+    pair_parts, feature_parts = write_parts(root / "assets", pairs, features)
     engine = tables.create_engine_for(f"sqlite:///{root / 'scores.db'}")
     tables.ensure_schema(engine)
     tables.upsert_scores(engine, scores.assign(ranker_version=RANKER))
