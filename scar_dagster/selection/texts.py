@@ -204,7 +204,7 @@ class SpooledTexts:
             start, end = end, end + len(batch)
             if rows is not None:  # the wanted rows of this batch, as positions in it
                 wanted = rows[np.searchsorted(rows, start) : np.searchsorted(rows, end)]
-                batch = batch.iloc[wanted - start]
+                batch = batch if len(wanted) == len(batch) else batch.iloc[wanted - start]
             values = zip(
                 batch["id"].astype(str).tolist(),
                 map(_text, batch["instruction"].tolist()),

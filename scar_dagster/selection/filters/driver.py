@@ -74,25 +74,40 @@ def run_filters(
     reason = np.zeros(len(pool), dtype=np.int8)
     related = np.full(len(pool), -1, dtype=np.int64)
     walk = visit_order(pool, keep)
-    ids = pool["id"].array
     start = 0
     while start < len(steps):
         walk = walk[reason[walk] == 0]  # the rows still eligible, in visiting order
         group = _leading_measures(steps[start:]) or [steps[start]]
         start += len(group)
-        if isinstance(group[0], MeasureFilter):
-            measured = _measure(group, ChunkedTexts(_IdsAt(ids, walk), texts, chunk_rows), log)
-            for step, measures in zip(group, measured, strict=True):
-                alive = np.flatnonzero(reason[walk] == 0)
-                _record(reason, related, walk[alive], step, step.drop(measures[alive]))
-        elif isinstance(group[0], ColumnFilter):
-            _record(reason, related, walk, group[0], group[0].drop(pool, walk))
-        elif isinstance(group[0], TextsFilter):
-            rows = ChunkedTexts(_IdsAt(ids, walk), texts, chunk_rows)
-            _record(reason, related, walk, group[0], group[0].drop(rows, log))
-        else:
-            raise TypeError(f"not a selection filter: {group[0]!r}")
+        _run(group, pool, walk, texts, reason, related, chunk_rows, log)
     return reason, related
+
+
+def _run(
+    group: Sequence[PoolFilter],
+    pool: pd.DataFrame,
+    walk: np.ndarray,
+    texts: TextLookup,
+    reason: np.ndarray,
+    related: np.ndarray,
+    chunk_rows: int,
+    log: Any,
+) -> None:
+    """One step (or a group of measure filters sharing a pass) over the rows of ``walk``; what
+    it builds (measures, a chunk of texts) is freed on return."""
+    step = group[0]
+    if isinstance(step, ColumnFilter):
+        _record(reason, related, walk, step, step.drop(pool, walk))
+        return
+    rows = ChunkedTexts(_IdsAt(pool["id"].array, walk), texts, chunk_rows)
+    if isinstance(step, TextsFilter):
+        _record(reason, related, walk, step, step.drop(rows, log))
+    elif isinstance(step, MeasureFilter):
+        for measure_step, measures in zip(group, _measure(group, rows, log), strict=True):
+            alive = np.flatnonzero(reason[walk] == 0)
+            _record(reason, related, walk[alive], measure_step, measure_step.drop(measures[alive]))
+    else:
+        raise TypeError(f"not a selection filter: {step!r}")
 
 
 def _leading_measures(steps: Sequence[PoolFilter]) -> list[MeasureFilter]:
