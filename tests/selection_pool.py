@@ -10,9 +10,10 @@ import pandas as pd
 
 from scar_dagster import schema
 from scar_dagster.selection.decisions import PoolDecisions, decide, decisions_frame
+from scar_dagster.selection.outside_pool import cross_source_duplicates
 from scar_dagster.selection.params import SelectionParams
 from scar_dagster.selection.pool import FEATURE_VALUE_COLUMNS, pool_keys, with_features, with_scores
-from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, frame_lookup
+from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, TextLookup, frame_lookup
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore
 
@@ -120,6 +121,20 @@ def tied_pool(n: int = 120, seed: int = 3) -> pd.DataFrame:
     return pool
 
 
+def frame_pool(candidates: pd.DataFrame) -> tuple[pd.DataFrame, TextLookup]:
+    """The pool of one frame (``id, source, score, instruction, response``, optionally
+    ``degenerate_reason``, style metrics, ``origin_file, origin_line``) as ``curate`` builds
+    it, and a lookup of its texts. Later copies of an id and unscored rows are not in it."""
+    kept, _ = cross_source_duplicates(candidates)
+    keys = pool_keys(candidates, kept)
+    features = candidates.reindex(columns=["id", *FEATURE_VALUE_COLUMNS])  # absent: null
+    if "degenerate_reason" not in candidates.columns:
+        features["degenerate_reason"] = pd.Series([None] * len(features), dtype=object)
+    scores = candidates[["id", "score"]].rename(columns={"id": "pair_id"})
+    pool, _ = with_scores(with_features(keys, [features]), [scores])
+    return pool, frame_lookup(candidates, kept)
+
+
 def decided_pool(
     candidates: pd.DataFrame,
     params: SelectionParams,
@@ -127,17 +142,8 @@ def decided_pool(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> tuple[pd.DataFrame, PoolDecisions]:
-    """What ``curate`` decides for the pool of one frame (``id, source, score, instruction,
-    response``, optionally ``degenerate_reason``, style metrics, ``origin_file, origin_line``),
-    built by the production pool builder and ``decide``: ``(pool, decisions)``. Later copies
-    of an id and unscored rows are not in the pool."""
-    keys, _ = pool_keys(candidates)
-    features = candidates.reindex(columns=["id", *FEATURE_VALUE_COLUMNS])  # absent: null
-    if "degenerate_reason" not in candidates.columns:
-        features["degenerate_reason"] = pd.Series([None] * len(features), dtype=object)
-    scores = candidates[["id", "score"]].rename(columns={"id": "pair_id"})
-    pool, _ = with_scores(with_features(keys, [features]), [scores])
-    lookup = frame_lookup(candidates, keys["_row"].to_numpy())
+    """``frame_pool`` decided by ``decide``: ``(pool, decisions)``."""
+    pool, lookup = frame_pool(candidates)
     return pool, decide(pool, lookup, params, log, chunk_rows=chunk_rows)
 
 

@@ -4,8 +4,10 @@
 ``memory.release_unused_memory`` gives the pages freed so far back to the OS (so the next
 phase's peak does not land on them):
 
-1. the pool's keys (``pool.pool_keys``): the first copy of every id, key columns only;
-2. the texts' lookup (``inputs.pool_texts``): in memory, or spooled to disk (``SelectionRun``);
+1. the pairs' key columns, and which row is the first copy of every id
+   (``outside_pool.cross_source_duplicates``);
+2. the texts' lookup over those rows (``inputs.pool_texts``): in memory, or spooled to disk
+   (``SelectionRun``); then the pool's keys (``pool.pool_keys``), sorted by id;
 3. the features, then the scores, joined into the text-free pool (``pool``);
 4. every pool row decided as arrays (``decisions.decide``);
 5. the version, the decisions written to SQL a chunk at a time, the report, and the subset
@@ -40,7 +42,7 @@ from scar_dagster.selection.decisions import (
 )
 from scar_dagster.selection.export import export_report
 from scar_dagster.selection.inputs import Parts, feature_tables, pair_keys, pool_texts
-from scar_dagster.selection.outside_pool import upstream_decisions
+from scar_dagster.selection.outside_pool import cross_source_duplicates, upstream_decisions
 from scar_dagster.selection.params import SelectionParams, SelectionRun
 from scar_dagster.selection.pool import pool_keys, score_tables, with_features, with_scores
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
@@ -105,10 +107,44 @@ def curate(
     Dagster's ``context.log``) gets progress lines of the long filters. ``run`` says where
     texts are read from (default: auto); ``texts`` replaces that lookup.
     """
-    run = run or SelectionRun()
-    pool, copies = pool_keys(pair_keys(pairs))
-    streaming = run.streams(len(pool))
-    with pool_texts(pairs, pool["_row"].to_numpy(), spool=streaming, given=texts) as lookup:
+    result = _curated(
+        pairs=pairs,
+        quarantine=quarantine,
+        features=features,
+        ranker_version=ranker_version,
+        params=params,
+        engine=engine,
+        log=log,
+        run=run or SelectionRun(),
+        texts=texts,
+        store=store,
+        prefix=prefix,
+        folder=folder,
+    )
+    release_unused_memory()  # the run's pool and decisions are gone: the caller runs on top
+    return result
+
+
+def _curated(
+    *,
+    pairs: pd.DataFrame | Parts,
+    quarantine: pd.DataFrame,
+    features: pd.DataFrame | Parts,
+    ranker_version: str,
+    params: SelectionParams,
+    engine: Any,
+    log: Any,
+    run: SelectionRun,
+    texts: TextLookup | None,
+    **publish: Any,
+) -> CurationResult:
+    """``curate``'s phases (``publish``: ``_publish``'s store, prefix and folder); what they
+    hold is freed when this returns."""
+    pool = pair_keys(pairs)
+    kept, copies = cross_source_duplicates(pool)  # the first copy of every id
+    streaming = run.streams(len(kept))
+    with pool_texts(pairs, kept, spool=streaming, given=texts) as lookup:
+        pool = pool_keys(pool, kept)
         release_unused_memory()  # the keys as read, and the spooled batches
         pool = with_features(pool, feature_tables(features))
         release_unused_memory()  # the feature tables, before the scores are read
@@ -124,12 +160,9 @@ def curate(
             ranker_version=ranker_version,
             params=params,
             engine=engine,
-            store=store,
-            prefix=prefix,
-            folder=folder,
             chunk_rows=run.chunk_rows,
+            **publish,
         )
-    release_unused_memory()  # what the caller (the asset's checks) runs on top of
     return CurationResult(**result, path="streaming" if streaming else "memory")
 
 

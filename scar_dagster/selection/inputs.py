@@ -9,7 +9,6 @@ the texts are streamed into once, a row group at a time (``streaming`` mode).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -37,25 +36,35 @@ def feature_tables(features: pd.DataFrame | Parts) -> Iterator[pd.DataFrame]:
         yield part.read(list(FEATURE_COLUMNS))
 
 
-@contextmanager
+class PoolTexts:
+    """The texts of a run's pool as a context manager: entering gives the ``TextLookup``,
+    leaving removes the spool file it owns (if any)."""
+
+    def __init__(self, lookup: TextLookup, spool: SpooledTexts | None = None) -> None:
+        self.lookup, self._spool = lookup, spool
+
+    def __enter__(self) -> TextLookup:
+        return self.lookup
+
+    def __exit__(self, *exc: object) -> None:
+        if self._spool is not None:
+            self._spool.close()
+
+
 def pool_texts(
     pairs: pd.DataFrame | Parts, rows: np.ndarray, *, spool: bool, given: TextLookup | None
-) -> Iterator[TextLookup]:
+) -> PoolTexts:
     """The texts of the pairs at ``rows`` (positions in ``pair_keys(pairs)``): ``given``, a
     lookup over the frame, over every text of the parts read at once, or (``spool``) over
-    the parts' texts spooled to disk (removed on exit)."""
+    the parts' texts spooled to disk."""
     if given is not None:
-        yield given
-    elif isinstance(pairs, pd.DataFrame):
-        yield frame_lookup(pairs, rows)
-    elif not spool:
-        yield frame_lookup(read_parts(pairs, TEXT_COLUMNS), rows)
-    else:
-        spooled = spool_texts(pairs, rows)
-        try:
-            yield spooled
-        finally:
-            spooled.close()
+        return PoolTexts(given)
+    if isinstance(pairs, pd.DataFrame):
+        return PoolTexts(frame_lookup(pairs, rows))
+    if not spool:
+        return PoolTexts(frame_lookup(read_parts(pairs, TEXT_COLUMNS), rows))
+    spooled = spool_texts(pairs, rows)
+    return PoolTexts(spooled, spooled)
 
 
 def spool_texts(parts: Parts, rows: np.ndarray | None = None) -> SpooledTexts:

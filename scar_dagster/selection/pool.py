@@ -2,12 +2,11 @@
 
 The pool holds no texts (they are read through a ``TextLookup``) and is sorted by id. It is
 built in three steps, each input dropped once joined, so that the pool never coexists with
-all of them: ``pool_keys`` (the first copy of every id), ``with_features`` (feature tables
-joined one after the other, e.g. per partition), ``with_scores`` (score tables likewise; the
-unscored pairs leave with their decisions). Columns: ``id, source, score``, the style metrics,
-``_degenerate`` (bool: the feature stage set a ``degenerate_reason``) and ``_order`` (input
-position: source, origin file and line).
-"""
+all of them: ``pool_keys`` (the keys of the first copy of every id), ``with_features``
+(feature tables joined one after the other, e.g. per partition), ``with_scores`` (score tables
+likewise; the unscored pairs leave with their decisions). Columns: ``id, source, score``, the
+style metrics, ``_degenerate`` (bool: the feature stage set a ``degenerate_reason``) and
+``_order`` (input position: source, origin file and line)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from sqlalchemy import Engine, select
 
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.arrow_keys import repeats_in_sorted, row_positions, sort_order
-from scar_dagster.selection.outside_pool import cross_source_duplicates, unscored_decisions
+from scar_dagster.selection.outside_pool import unscored_decisions
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS
 from scar_dagster.storage.tables import scored_pairs
 
@@ -30,18 +29,17 @@ INPUT_ORDER_COLUMNS = ("source", "origin_file", "origin_line")
 SCORE_TABLE_ROWS = 200_000  # score rows per table joined into the pool
 
 
-def pool_keys(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(keys, copies)``: ``id, source, _order, _row`` of the first copy of every id in
-    ``pairs`` (``cross_source_duplicates``), sorted by id, and the decisions of the later
-    copies. ``_order`` is the input position (``input_order``), ``_row`` the row in ``pairs``.
-    Only the key columns are read; the origin strings are not copied (only their order)."""
-    kept, copies = cross_source_duplicates(pairs)
+def pool_keys(pairs: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    """``id, source, _order, _row`` of the rows ``kept`` of ``pairs`` (the first copy of every
+    id: ``cross_source_duplicates``), sorted by id. ``_order`` is the input position
+    (``input_order``), ``_row`` the row in ``pairs``. Only the key columns are read; the
+    origin strings are not copied (only their order)."""
     narrow = pairs[[c for c in PAIR_KEY_COLUMNS if c in pairs.columns]]
     if len(kept) < len(pairs):
         narrow = narrow.iloc[kept]
     by_id = sort_order(narrow, ["id"])
     order = input_order(narrow)
-    keys = pd.DataFrame(
+    return pd.DataFrame(
         {
             "id": pd.Series(narrow["id"].astype("str").array.take(by_id), dtype="str"),
             "source": pd.Series(narrow["source"].astype("str").array.take(by_id), dtype="str"),
@@ -49,7 +47,6 @@ def pool_keys(pairs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "_row": kept[by_id],
         }
     )
-    return keys, copies
 
 
 def input_order(frame: pd.DataFrame) -> np.ndarray:

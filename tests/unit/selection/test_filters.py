@@ -17,9 +17,9 @@ from scar_dagster.selection.filters import (
     run_filters,
 )
 from scar_dagster.selection.filters.exact_dedup import exact_digest, fold_for_dedup
-from scar_dagster.selection.pool import FEATURE_VALUE_COLUMNS, pool_keys, with_features, with_scores
 from scar_dagster.selection.reason_codes import REASON_CODES
-from scar_dagster.selection.texts import dedup_text, frame_lookup
+from scar_dagster.selection.texts import dedup_text
+from tests.selection_pool import frame_pool
 
 ESSAY = " ".join(f"word{i}" for i in range(40))
 
@@ -33,11 +33,7 @@ def frame(rows: list[tuple]) -> pd.DataFrame:
 
 def dropped(candidates: pd.DataFrame, steps, keep="score", chunk_rows=2) -> dict[str, tuple]:
     """Pair id -> (reason, related id) of the rows ``steps`` drop, run by the driver."""
-    keys, _ = pool_keys(candidates)
-    features = candidates.reindex(columns=["id", *FEATURE_VALUE_COLUMNS])
-    scores = candidates[["id", "score"]].rename(columns={"id": "pair_id"})
-    pool, _ = with_scores(with_features(keys, [features]), [scores])
-    lookup = frame_lookup(candidates, keys["_row"].to_numpy())
+    pool, lookup = frame_pool(candidates)
     reason, related = run_filters(pool, lookup, steps, keep=keep, chunk_rows=chunk_rows)
     ids = pool["id"].tolist()
     return {
@@ -125,11 +121,7 @@ def test_the_driver_runs_steps_in_order_over_the_survivors() -> None:
 
 def test_exact_dedup_and_language_share_one_pass_over_the_texts() -> None:
     rows = frame([(f"p{i}", "s", float(i), f"Question {i}", f"answer {i}") for i in range(10)])
-    keys, _ = pool_keys(rows)
-    features = rows.reindex(columns=["id", *FEATURE_VALUE_COLUMNS])
-    scores = rows[["id", "score"]].rename(columns={"id": "pair_id"})
-    pool, _ = with_scores(with_features(keys, [features]), [scores])
-    base = frame_lookup(rows, keys["_row"].to_numpy())
+    pool, base = frame_pool(rows)
     calls: list[int] = []
 
     def lookup(ids):

@@ -61,7 +61,8 @@ PAIRS = pd.DataFrame(
 
 
 def test_the_pool_is_sorted_by_id_and_unscored_pairs_keep_the_input_order():
-    keys, copies = pool_keys(PAIRS)
+    kept, copies = cross_source_duplicates(PAIRS)
+    keys = pool_keys(PAIRS, kept)
     assert keys["id"].tolist() == ["a", "b", "c", "d"]
     # input order: source s1 (a line 1, d line 3), then s2 (b line 2, c line 4)
     assert keys["_order"].tolist() == [0, 2, 3, 1] and keys["_row"].tolist() == [1, 3, 0, 2]
