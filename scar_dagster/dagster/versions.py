@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import BetaWarning, DataVersion
 
+from scar_dagster.storage.frame_digest import frames_digest
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import hash_file
 
@@ -36,14 +37,8 @@ def frames_data_version(
     dtypes: pd.Series, frames: Iterable[pd.DataFrame], *context: str
 ) -> DataVersion:
     """``frame_data_version`` of the concatenation of ``frames`` (each with ``dtypes``), hashed
-    one frame at a time: rows hash on their own, so the version is that of the whole."""
-    columns = [[str(name), str(dtype)] for name, dtype in dtypes.items()]
-    digest = hashlib.sha256(json.dumps([list(context), columns]).encode())
-    for frame in frames:
-        if [[str(n), str(d)] for n, d in frame.dtypes.items()] != columns:
-            raise ValueError(f"a frame's columns differ from {columns}")
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return DataVersion(digest.hexdigest()[:24])
+    one frame at a time (``scar_dagster.storage.frame_digest.frames_digest``)."""
+    return DataVersion(frames_digest(dtypes, frames, *context))
 
 
 def part_data_version(part: ParquetPart, *context: str) -> DataVersion:

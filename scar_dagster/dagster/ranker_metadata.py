@@ -1,0 +1,87 @@
+"""What the ranker stage shows in the UI: the training data's format, provenance, judge and
+rejected rows (``ranker_training_data``); the champion/challenger decision, accuracies, what they
+measure and the training curves (``style_ranker``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from dagster import MetadataValue
+
+from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_metadata
+from scar_dagster.dagster.training_backends import TrainingBackends
+
+if TYPE_CHECKING:
+    from scar_dagster.ranker.service import RankerDecision
+    from scar_dagster.ranker.sourcing import TrainingData
+
+QUADRUPLE_PREVIEW = ("instruction", "human", "direct")
+PREFERENCE_PREVIEW = ("instruction", "chosen", "rejected")
+UNKNOWN_ORIGIN = "unknown origin"
+
+
+def training_data_metadata(
+    data: TrainingData,
+    frame: pd.DataFrame,
+    backends: TrainingBackends,
+    *,
+    provenance: str,
+    failure_share: float | None = None,
+) -> dict[str, Any]:
+    """The metadata of ``ranker_training_data``: ``frame`` is ``data.frame()``, ``provenance``
+    what the UI says the data is, ``failure_share`` the share of generation requests lost (only
+    when generated)."""
+    preview = PREFERENCE_PREVIEW if "chosen" in frame else QUADRUPLE_PREVIEW
+    generated = {} if failure_share is None else {"failure_share": failure_share}
+    return {
+        **frame_metadata(frame, [c for c in preview if c in frame]),
+        "format": data.format,
+        "origin": data.origin,
+        "provenance": provenance,
+        "judge": backends.judge_label(),
+        "judge_is_fallback": backends.judge_is_fallback,
+        "rejected": len(data.rejected),
+        "rejected_by_reason": counts_table(data.rejected_by_reason()),
+        "allowed_pairs": MetadataValue.json(data.summary()["allowed_pairs"]),
+        **generated,
+        **backends.usage_metadata(),
+    }
+
+
+def training_data_origin(instance: Any) -> str:
+    """The ``provenance`` of the latest ``ranker_training_data`` (``unknown origin`` without)."""
+    upstream = latest_metadata(instance, "ranker_training_data") or {}
+    return upstream.get("provenance", UNKNOWN_ORIGIN)
+
+
+def style_ranker_metadata(
+    decision: RankerDecision, value: dict, *, origin: str, pretrained: str | None
+) -> dict[str, Any]:
+    """The metadata of ``style_ranker``: ``value`` is the asset's value
+    (``service.decision_summary``), ``origin`` the training data's provenance, ``pretrained``
+    the published ranker imported (None: trained)."""
+    from scar_dagster.plots import markdown_image, training_curves_png
+    from scar_dagster.ranker.service import evaluation_note
+
+    metrics = decision.metrics
+    metadata = {
+        "trained_version": decision.trained_version,
+        "champion_version": decision.champion_version or "none",
+        "promoted": decision.promoted,
+        "decision": decision.reason,
+        "source": f"imported {pretrained}" if pretrained else "trained",
+        "training_data" if not pretrained else "validation_data": origin,
+        "val_accuracy": decision.challenger_val_accuracy,
+        "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],
+        "test_accuracy": metrics["test"]["reference_accuracy"],
+        "test_accuracy_quality_filtered": metrics["test"]["overall"],
+        "what_these_measure": evaluation_note(origin, pretrained),
+        "metrics": MetadataValue.json(metrics),
+        "checkpoint": MetadataValue.path(decision.uri),
+        **{f"training_{k}": v for k, v in metrics.get("precision", {}).items()},
+    }
+    if metrics["history"]:
+        png = training_curves_png(metrics["history"])
+        metadata["training_curves"] = MetadataValue.md(markdown_image(png, "loss and accuracy"))
+    return metadata
