@@ -22,7 +22,7 @@ CHATML = (
 
 @pytest.fixture(scope="module")
 def encoder(one_torch_thread):
-    from scar_dagster.pretrained import load_encoder
+    from scar_dagster.base_models import load_encoder
 
     return load_encoder()
 
