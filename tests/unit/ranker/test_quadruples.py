@@ -277,7 +277,7 @@ def smollm2():
 
     cache = model_cache_dir(Path(__file__).resolve().parents[3])
 
-    def no_conversion(*args: object) -> None:
+    def no_conversion(*args: object, **kwargs: object) -> None:
         pytest.skip(f"SmolLM2 not converted in {cache}; run scripts/generate_quadruples.py first")
 
     with pytest.MonkeyPatch.context() as patch:
