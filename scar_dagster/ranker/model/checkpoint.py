@@ -4,7 +4,8 @@ A checkpoint folder holds ``model.safetensors``, ``config.json`` (ranker config,
 own config, code version, training-data fingerprint, version and the weights' sha256) and
 ``metrics.json``. Loads are strict: a missing or unexpected key, a wrong shape, a corrupt or
 tampered file, or a config whose version does not match its contents raise
-``CheckpointError`` and nothing is returned. No pickle anywhere.
+``CheckpointError`` and nothing is returned. No pickle anywhere. ``encoder_skeleton`` builds
+the empty encoder that both this loader and the import of published SCAR rankers fill.
 """
 
 from __future__ import annotations
