@@ -86,7 +86,7 @@ def ranker_training_data(
     kinds={"pytorch", "safetensors"},
     io_manager_key="json_io_manager",
     description="A StyleRanker trained with SCAR's losses on ranker_training_data, or a "
-    "published SCAR ranker imported with `pretrained`; its checkpoint is versioned (config, "
+    "published SCAR ranker imported with `published_ranker`; its checkpoint is versioned (config, "
     "data and code; imported: weights and config). It becomes the champion that scoring uses "
     "only if its validation accuracy passes the bar and beats the current champion's on the "
     "same validation split (in-distribution; see ranker_evaluation.pairs_path).",
@@ -101,8 +101,8 @@ def style_ranker(
     check_thresholds: CheckThresholdsResource,
 ) -> Output[dict]:
     """Train (or import) a challenger and run the champion/challenger decision."""
-    from scar_dagster.ranker.service import decision_summary
-    from scar_dagster.ranker.sourcing import records_from_frame
+    from scar_dagster.ranker.data.records import records_from_frame
+    from scar_dagster.ranker.model.service import decision_summary
 
     decision = train_or_import_ranker(
         config,
@@ -118,7 +118,7 @@ def style_ranker(
         decision,
         value,
         origin=training_data_origin(context.instance),
-        pretrained=config.pretrained,
+        published_ranker=config.published_ranker,
     )
     return Output(value, metadata=metadata)
 

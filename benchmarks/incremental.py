@@ -57,9 +57,9 @@ def publish_ranker(store: Any, work: Path, tiny: bool, max_length: int | None = 
     ``max_length`` (tokens per text) defaults to ``RankerConfig``'s."""
     import torch
 
-    from scar_dagster.ranker import registry
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_ranker, build_tiny_ranker
+    from scar_dagster.ranker.model import registry
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker, build_tiny_ranker
+    from scar_dagster.ranker.model.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     config = RankerConfig() if max_length is None else RankerConfig(max_length=max_length)
@@ -91,7 +91,7 @@ def score_source(
     """
     from scar_dagster.ingest.pipeline import ingest_source
     from scar_dagster.precision import Precision
-    from scar_dagster.ranker.incremental import score_new_pairs
+    from scar_dagster.ranker.inference.incremental import score_new_pairs
 
     pairs = ingest_source(landing, source).pairs
     result = score_new_pairs(

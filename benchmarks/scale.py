@@ -72,12 +72,17 @@ STAGE_IMPORTS = {
     "ingest": ("pandas", "pyarrow.parquet", "scar_dagster.ingest.pipeline"),
     "features": ("pandas", "pyarrow.parquet", "scar_dagster.style.features"),
     "text_index": ("pyarrow.parquet", "scar_dagster.style.features"),
-    "score_sample": ("torch", "transformers", "pyarrow.parquet", "scar_dagster.ranker.scoring"),
+    "score_sample": (
+        "torch",
+        "transformers",
+        "pyarrow.parquet",
+        "scar_dagster.ranker.inference.scoring",
+    ),
     "score_sample_bf16": (
         "torch",
         "transformers",
         "pyarrow.parquet",
-        "scar_dagster.ranker.scoring",
+        "scar_dagster.ranker.inference.scoring",
     ),
     "score_write": ("pandas", "pyarrow.parquet", "scar_dagster.storage.tables"),
     "select": ("pandas", "scar_dagster.selection.streaming"),
@@ -233,7 +238,7 @@ def _sample_pairs(work: Path, n: int) -> tuple[list[str], list[str]]:
 def _ranker(tiny: bool) -> tuple[Any, Any]:
     import torch
 
-    from scar_dagster.ranker.model import RankerConfig, build_ranker, build_tiny_ranker
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker, build_tiny_ranker
 
     torch.manual_seed(0)
     return build_tiny_ranker(RankerConfig()) if tiny else build_ranker(RankerConfig())
@@ -244,7 +249,7 @@ def stage_score_sample(
 ) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
-    from scar_dagster.ranker.scoring import for_inference, score_pairs
+    from scar_dagster.ranker.inference.scoring import for_inference, score_pairs
 
     model, tokenizer = _ranker(args.tiny_encoder)
     model = for_inference(model, "cpu", dtype)  # converted once, as the scoring service does

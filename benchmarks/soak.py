@@ -55,9 +55,9 @@ def _rows(source: str, tick: int, n: int) -> list[dict[str, str]]:
 def _publish_champion(home: Path, work: Path) -> str:
     import torch
 
-    from scar_dagster.ranker import registry
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
+    from scar_dagster.ranker.model import registry
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
+    from scar_dagster.ranker.model.checkpoint import save_checkpoint
     from scar_dagster.storage.stores import LocalStore
 
     torch.manual_seed(0)

@@ -13,8 +13,8 @@ from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_m
 from scar_dagster.dagster.training_backends import TrainingBackends
 
 if TYPE_CHECKING:
-    from scar_dagster.ranker.service import RankerDecision
-    from scar_dagster.ranker.sourcing import TrainingData
+    from scar_dagster.ranker.data.sourcing import TrainingData
+    from scar_dagster.ranker.model.service import RankerDecision
 
 QUADRUPLE_PREVIEW = ("instruction", "human", "direct")
 PREFERENCE_PREVIEW = ("instruction", "chosen", "rejected")
@@ -56,13 +56,13 @@ def training_data_origin(instance: Any) -> str:
 
 
 def style_ranker_metadata(
-    decision: RankerDecision, value: dict, *, origin: str, pretrained: str | None
+    decision: RankerDecision, value: dict, *, origin: str, published_ranker: str | None
 ) -> dict[str, Any]:
     """The metadata of ``style_ranker``: ``value`` is the asset's value
-    (``service.decision_summary``), ``origin`` the training data's provenance, ``pretrained``
+    (``service.decision_summary``), ``origin`` the training data's provenance, ``published_ranker``
     the published ranker imported (None: trained)."""
     from scar_dagster.plots import markdown_image, training_curves_png
-    from scar_dagster.ranker.service import evaluation_note
+    from scar_dagster.ranker.model.service import evaluation_note
 
     metrics = decision.metrics
     metadata = {
@@ -70,13 +70,13 @@ def style_ranker_metadata(
         "champion_version": decision.champion_version or "none",
         "promoted": decision.promoted,
         "decision": decision.reason,
-        "source": f"imported {pretrained}" if pretrained else "trained",
-        "training_data" if not pretrained else "validation_data": origin,
+        "source": f"imported {published_ranker}" if published_ranker else "trained",
+        "training_data" if not published_ranker else "validation_data": origin,
         "val_accuracy": decision.challenger_val_accuracy,
         "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],
         "test_accuracy": metrics["test"]["reference_accuracy"],
         "test_accuracy_quality_filtered": metrics["test"]["overall"],
-        "what_these_measure": evaluation_note(origin, pretrained),
+        "what_these_measure": evaluation_note(origin, published_ranker),
         "metrics": MetadataValue.json(metrics),
         "checkpoint": MetadataValue.path(decision.uri),
         **{f"training_{k}": v for k, v in metrics.get("precision", {}).items()},

@@ -16,8 +16,8 @@ from scar_dagster.dagster.training_backends import TrainingBackends
 from scar_dagster.storage.stores import BlobStore
 
 if TYPE_CHECKING:
-    from scar_dagster.ranker.service import RankerDecision
-    from scar_dagster.ranker.sourcing import TrainingData
+    from scar_dagster.ranker.data.sourcing import TrainingData
+    from scar_dagster.ranker.model.service import RankerDecision
 
 
 def read_or_generate_training_data(
@@ -32,8 +32,8 @@ def read_or_generate_training_data(
     source's) with ``backends`` (a ``Failure`` with the endpoint's usage when too many requests
     failed), else the data at the configured location (``default_location`` when unset; s3://
     read with the client of ``backends.storage``) with ``failure_share`` None."""
-    from scar_dagster.ranker.sourcing import generate_training_data, load_training_data
-    from scar_dagster.ranker.training_data import TooManyFailures, check_failure_share
+    from scar_dagster.ranker.data.sourcing import generate_training_data, load_training_data
+    from scar_dagster.ranker.data.training_data import TooManyFailures, check_failure_share
 
     if config.generate:
         data, build = generate_training_data(
@@ -67,9 +67,9 @@ def train_or_import_ranker(
     min_accuracy: float,
     log: Any,
 ) -> RankerDecision:
-    """Import the published ranker ``config.pretrained`` or train one on ``records`` (with the
+    """Import the published ranker ``config.published_ranker`` or train one on ``records`` (with the
     encoder ``encoder_model``), publish it to ``store`` and run the champion/challenger gate."""
-    from scar_dagster.ranker import service
+    from scar_dagster.ranker.model import service
 
     common = {
         "params": config.to_params(),
@@ -77,10 +77,10 @@ def train_or_import_ranker(
         "min_accuracy": min_accuracy,
         "log": log.info,
     }
-    if config.pretrained:
+    if config.published_ranker:
         return service.import_and_promote(
             store,
-            config.pretrained,
+            config.published_ranker,
             records,
             encoder=config.encoder,
             trust_remote_code=config.trust_remote_code,

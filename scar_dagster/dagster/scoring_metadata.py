@@ -9,7 +9,7 @@ from dagster import MetadataValue
 
 if TYPE_CHECKING:
     from scar_dagster.precision import Precision
-    from scar_dagster.ranker.incremental import IncrementalScores
+    from scar_dagster.ranker.inference.incremental import IncrementalScores
 
 
 def scored_pairs_metadata(
