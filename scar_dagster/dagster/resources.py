@@ -254,6 +254,22 @@ class FineTuneResource(ConfigurableResource):
             params=replace(self.to_params(), **overrides),
         )
 
+    def settings(self) -> dict[str, Any]:
+        """What a fine-tune's result depends on (not where it is written nor its time limit)."""
+        return self.model_dump(exclude={"output_root", "timeout_s"})
+
+    def trainer_for(self, base_model_path: str) -> Any:
+        """``(arm, subset_path, version, output_dir) -> FineTuneRecord``: one fine-tune of
+        ``base_model_path`` with these settings into ``output_dir`` (the subset evaluation's
+        training sets: no eval split, its held-out instructions are the evaluation)."""
+
+        def train(arm: str, subset_path: Any, version: str, output_dir: Any) -> Any:
+            return self.launch(
+                str(subset_path), version, base_model_path, str(output_dir), eval_fraction=0.0
+            )
+
+        return train
+
 
 class LLMEndpointResource(ConfigurableResource):
     """An OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp, TGI, transformers
