@@ -81,6 +81,7 @@ class ArmResult:
     lengths: dict[str, float]
     answers_generated: int
     answers_cached: int
+    answers: list[str] = field(repr=False)
     record: dict[str, Any] = field(repr=False)
 
 
@@ -162,6 +163,7 @@ def evaluate_subset(
             lengths=answer_lengths(answers[arm].texts, answers[arm].capped),
             answers_generated=answers[arm].generated,
             answers_cached=answers[arm].cached,
+            answers=answers[arm].texts,
             record=json.loads(record.to_json()),
         )
     instructions = [i for i, _ in heldout]

@@ -124,8 +124,9 @@ def response_loss(
     the trainer may write into (nothing is saved there).
     """
     dataset = to_dataset(pairs)
+    measure = replace(params, lora=None)  # the model is measured as it is: no new adapter
     with torch_threads(params.num_threads):
-        trainer = _trainer(model, tokenizer, dataset, dataset, params, Path(scratch))
+        trainer = _trainer(model, tokenizer, dataset, dataset, measure, Path(scratch))
         return float(trainer.evaluate()["eval_loss"])
 
 
@@ -218,6 +219,7 @@ def _trainer(
 ) -> Any:
     """An ``SFTTrainer`` for ``params`` (the loss on completions: TRL's default for
     prompt-completion data), logging each step to ``log`` when given."""
+    from transformers.trainer_callback import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
     precision = params.precision
@@ -247,7 +249,7 @@ def _trainer(
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    return SFTTrainer(
+    trainer = SFTTrainer(
         model=model,
         args=config,
         train_dataset=train,
@@ -256,6 +258,8 @@ def _trainer(
         peft_config=params.lora.to_peft() if params.lora else None,
         callbacks=[_step_logger(log)] if log is not None else None,
     )
+    trainer.remove_callback(PrinterCallback)  # with tqdm off it prints every log to stdout
+    return trainer
 
 
 def _eval_loss(trainer: Any) -> float:
