@@ -46,7 +46,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import machine_line, publish_champion, rss_mb, start_stage
+from benchmarks.harness import Stage, machine_line, publish_champion, rss_mb
 from benchmarks.synthetic import SOURCES, write_damaged_dump, write_landing_zone
 
 DAMAGED = "damaged_dump"
@@ -163,7 +163,7 @@ def run_stage(folder: Path, case: dict, stage: str, workers: int) -> dict[str, A
     shares = [share for share in shares if share] or [[]]
     start = time.perf_counter()
     running = [
-        start_stage(
+        Stage(
             worker,
             {"case": case, "stage": stage, "keys": share},
             threads=1,

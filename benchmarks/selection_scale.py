@@ -34,6 +34,7 @@ from benchmarks.harness import (
     generate_landing,
     ingest_landing,
     machine_line,
+    materialize_ingest,
     raw_files,
     rss_mb,
     run_stage,
@@ -43,6 +44,7 @@ from benchmarks.synthetic import cut_dump, synthetic_features, synthetic_scores,
 RANKER_VERSION = "bench-selection"
 SCORE_WRITE_ROWS = 20_000
 MODES = ("streaming", "memory")
+DAGSTER_IMPORTS = ("dagster", "assets.ingest", "definitions")  # before the baseline RSS
 
 
 def selection_config(rows: int, mode: str, near_dedup: bool = True) -> dict[str, Any]:
@@ -145,10 +147,7 @@ def stage_select(work: str, rows: int, mode: str, near_dedup: bool) -> dict[str,
 
 def stage_ingest_damaged(work: str, dump_mb: int, seed: int) -> dict[str, Any]:
     """A JSON array cut mid-record through the real ingest asset."""
-    from dagster import DagsterInstance, materialize
-
-    from assets import ingest
-    from definitions import build_resources
+    import pandas as pd
 
     work = Path(work)
     landing = work / "damaged_landing"
@@ -159,22 +158,13 @@ def stage_ingest_damaged(work: str, dump_mb: int, seed: int) -> dict[str, Any]:
     size_mb = dump.stat().st_size / 1e6
     baseline = rss_mb()
     started = time.perf_counter()
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", ["dump"])
-        result = materialize(
-            [ingest.ingest_source_assets],
-            partition_key="dump",
-            instance=instance,
-            resources=build_resources(str(work / "damaged_home"), str(landing)),
-        )
+    result = materialize_ingest(work / "damaged_home", landing, "dump")
     seconds = time.perf_counter() - started
     checks = [(c.check_name, c.passed) for c in result.get_asset_check_evaluations()]
     meta = {
         m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
         for m in result.asset_materializations_for_node("ingest_source")
     }
-    import pandas as pd
-
     quarantine = pd.read_parquet(
         work / "damaged_home" / "assets" / "raw_quarantine" / "dump.parquet"
     )
@@ -237,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"same subset version on every path: {len(versions) == 1} {sorted(versions)}\n")
         if not args.skip_damaged:
             damaged = {"work": base, "dump_mb": args.dump_mb, "seed": args.seed}
-            out = run_stage(stage_ingest_damaged, damaged)
+            out = run_stage(stage_ingest_damaged, damaged, imports=DAGSTER_IMPORTS)
             print(
                 f"damaged dump ({out['file_mb']:.0f} MB JSON array of {out['records_written']} "
                 f"records cut at byte {out['cut_offset']}, mid-record) through the raw_pairs "

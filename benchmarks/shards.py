@@ -28,30 +28,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import bench_env, machine_line, publish_champion, start_stage
+from benchmarks.harness import Stage, bench_env, machine_line, materialize_ingest, publish_champion
+from benchmarks.synthetic import SOURCES, Vocabulary, write_source
 
 
 def prepare(work: Path, rows: int, seed: int) -> tuple[Path, Path, str]:
     """Landing zone with one source, its raw_pairs, and a champion ranker; returns
     ``(landing, home, source)``."""
-    from dagster import DagsterInstance, materialize
-
-    from assets import ingest
-    from benchmarks.synthetic import SOURCES, Vocabulary, write_source
-    from definitions import build_resources
-
     spec = SOURCES[0]
     landing, home = work / "landing", work / "home"
     write_source(landing, spec, rows, Vocabulary(seed), seed, 50_000)
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", [spec.name])
-        result = materialize(
-            [ingest.ingest_source_assets],
-            partition_key=spec.name,
-            instance=instance,
-            resources=build_resources(str(home), str(landing)),
-        )
-    if not result.success:
+    if not materialize_ingest(home, landing, spec.name).success:
         raise SystemExit("ingest failed")
     publish_champion(home, work, tiny=False)
     return landing, home, spec.name
@@ -105,7 +92,7 @@ def run_case(
     args = {"home": case, "landing": landing, "database": f"sqlite:///{case / 'scar.db'}"}
     args.update(source=source, shards=shards, dtype=dtype)
     start = time.perf_counter()
-    running = [start_stage(worker, {**args, "shard": k}, threads=threads) for k in range(shards)]
+    running = [Stage(worker, {**args, "shard": k}, threads=threads) for k in range(shards)]
     workers = [process.result() for process in running]
     return time.perf_counter() - start, workers
 

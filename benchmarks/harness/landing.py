@@ -1,7 +1,8 @@
 """The data several benchmarks start from: a seeded synthetic landing zone in ``work/landing``
 (``benchmarks/synthetic.py``, 4 sources) ingested by the library's streaming ``SourceReader``
 (the parser, normalizer and duplicate check the ``raw_pairs`` asset uses) into one Parquet file
-per source in ``work/raw_pairs`` (row groups of 10,000 rows) and ``work/quarantine``."""
+per source in ``work/raw_pairs`` (row groups of 10,000 rows) and ``work/quarantine``; or one
+source of a landing zone materialized through the ``raw_pairs`` asset itself."""
 
 from __future__ import annotations
 
@@ -61,3 +62,21 @@ def ingest_landing(work: str | Path) -> dict[str, Any]:
 def raw_files(work: str | Path) -> list[Path]:
     """The per-source ``raw_pairs`` Parquet files, sorted."""
     return sorted((Path(work) / "raw_pairs").glob("*.parquet"))
+
+
+def materialize_ingest(home: str | Path, landing: str | Path, source: str) -> Any:
+    """Materialize ``raw_pairs`` + ``raw_quarantine`` of one source (and their checks) into the
+    storage root ``home``, on an ephemeral instance; the ``materialize`` result."""
+    from dagster import DagsterInstance, materialize
+
+    from assets import ingest
+    from definitions import build_resources
+
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("data_source", [source])
+        return materialize(
+            [ingest.ingest_source_assets],
+            partition_key=source,
+            instance=instance,
+            resources=build_resources(str(home), str(landing)),
+        )

@@ -15,6 +15,8 @@ The child measures its own peak because a parent's view of a child (``wait4``'s
 
     out = run_stage(stage_ingest, {"work": work}, imports=("pandas",))
     print(out["kept"], out["seconds"], out["peak_rss_mb"])
+    workers = [Stage(worker, {"keys": keys}, threads=1) for keys in shares]  # at once
+    reports = [process.result() for process in workers]
 """
 
 from __future__ import annotations
@@ -94,7 +96,12 @@ def _stderr_file(log: Path | None) -> IO[str]:
 
 
 class Stage:
-    """A stage's running process; ``result()`` waits for it."""
+    """A stage started in a fresh interpreter (several can run at once); ``result()`` waits.
+
+    ``imports``: modules the child imports before its baseline RSS; ``threads`` sets
+    ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` (default: inherited); ``log`` keeps the child's
+    stderr in that file (default: a temporary file).
+    """
 
     def __init__(
         self,
@@ -142,31 +149,11 @@ class Stage:
             ) from None
 
 
-def start_stage(
-    stage: Callable[..., Any] | str,
-    args: Mapping[str, Any],
-    *,
-    imports: Sequence[str] = (),
-    threads: int | None = None,
-    log: Path | None = None,
-) -> Stage:
-    """Start a stage in a fresh interpreter (several can run at once); see the module doc.
-
-    ``threads`` sets ``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` (default: inherited); ``log``
-    keeps the child's stderr in that file (default: a temporary file)."""
-    return Stage(stage, args, imports=imports, threads=threads, log=log)
-
-
 def run_stage(
-    stage: Callable[..., Any] | str,
-    args: Mapping[str, Any],
-    *,
-    imports: Sequence[str] = (),
-    threads: int | None = None,
-    log: Path | None = None,
+    stage: Callable[..., Any] | str, args: Mapping[str, Any], **options: Any
 ) -> dict[str, Any]:
-    """Run a stage in a fresh interpreter and wait for its result; see ``start_stage``."""
-    return start_stage(stage, args, imports=imports, threads=threads, log=log).result()
+    """Run a stage in a fresh interpreter and wait for its result (``options``: ``Stage``'s)."""
+    return Stage(stage, args, **options).result()
 
 
 def child_main(argv: Sequence[str]) -> None:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from benchmarks.harness import StageFailed, machine_line, run_stage, start_stage
+from benchmarks.harness import Stage, StageFailed, machine_line, run_stage
 from benchmarks.harness.stages import stage_target
 
 HERE = "tests.benchmarks.test_harness"  # how the child imports this module (from the root)
@@ -42,7 +42,7 @@ def test_a_stage_reports_its_json_and_its_own_peak_rss():
 
 def test_stages_run_at_once_each_with_its_own_threads(tmp_path):
     running = [
-        start_stage(f"{HERE}:hold_memory", {"mb": 1, "label": str(i)}, threads=1) for i in range(2)
+        Stage(f"{HERE}:hold_memory", {"mb": 1, "label": str(i)}, threads=1) for i in range(2)
     ]
     results = [stage.result() for stage in running]
     assert [r["label"] for r in results] == ["0", "1"]
