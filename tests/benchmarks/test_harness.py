@@ -17,7 +17,8 @@ def hold_memory(mb: int, label: str) -> dict:
     """A stage: touch ``mb`` MB, print noise, return facts about its process."""
     block = b"x" * (mb * 2**20)
     print("progress noise that must not break the JSON on stdout")
-    return {"label": label, "held": len(block) // 2**20, "pid": os.getpid()}
+    env = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "HF_HUB_OFFLINE")}
+    return {"label": label, "held": len(block) // 2**20, "pid": os.getpid(), "env": env}
 
 
 def fail(message: str) -> dict:
@@ -40,13 +41,17 @@ def test_a_stage_reports_its_json_and_its_own_peak_rss():
     assert large["seconds"] >= 0
 
 
-def test_stages_run_at_once_each_with_its_own_threads(tmp_path):
+def test_stages_run_at_once_offline_with_the_threads_asked():
     running = [
-        Stage(f"{HERE}:hold_memory", {"mb": 1, "label": str(i)}, threads=1) for i in range(2)
+        Stage(f"{HERE}:hold_memory", {"mb": 1, "label": str(i)}, threads=i + 1) for i in range(2)
     ]
     results = [stage.result() for stage in running]
     assert [r["label"] for r in results] == ["0", "1"]
     assert results[0]["pid"] != results[1]["pid"]
+    assert [r["env"] for r in results] == [
+        {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"},
+        {"OMP_NUM_THREADS": "2", "HF_HUB_OFFLINE": "1"},
+    ]
 
 
 def test_a_failing_stage_raises_with_its_exit_code_and_error(tmp_path):
