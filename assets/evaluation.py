@@ -49,8 +49,8 @@ def ranker_evaluation(
 ) -> Output[dict]:
     """Evaluate the champion (``scar_dagster.evaluation.champion``)."""
     from scar_dagster.evaluation.champion import clean_pool, evaluate_champion
-    from scar_dagster.ranker.service import load_from_store
-    from scar_dagster.ranker.sourcing import records_from_frame
+    from scar_dagster.ranker.data.records import records_from_frame
+    from scar_dagster.ranker.model.registry import load_from_store
 
     version = style_ranker["champion_version"]
     model, tokenizer = load_from_store(storage.asset_store(), version, instruct_lm.cache_dir)

@@ -58,8 +58,8 @@ def ranker_training_data(
 ) -> Output[pd.DataFrame]:
     """Load (any of three formats) or generate the data; every rejected row has its reason."""
     from scar_dagster.dagster.training_backends import TrainingBackends
-    from scar_dagster.ranker.sourcing import generate_training_data, load_training_data
-    from scar_dagster.ranker.training_data import TooManyFailures, check_failure_share
+    from scar_dagster.ranker.data.sourcing import generate_training_data, load_training_data
+    from scar_dagster.ranker.data.training_data import TooManyFailures, check_failure_share
 
     backends = TrainingBackends(config, instruct_lm, llm_endpoint, storage)
     extra: dict[str, Any] = {}
@@ -113,7 +113,7 @@ def ranker_training_data(
     kinds={"pytorch", "safetensors"},
     io_manager_key="json_io_manager",
     description="A StyleRanker trained with SCAR's losses on ranker_training_data, or a "
-    "published SCAR ranker imported with `pretrained`; its checkpoint is versioned (config, "
+    "published SCAR ranker imported with `published_ranker`; its checkpoint is versioned (config, "
     "data and code; imported: weights and config). It becomes the champion that scoring uses "
     "only if its validation accuracy passes the bar and beats the current champion's on the "
     "same validation split (in-distribution; see ranker_evaluation.pairs_path).",
@@ -129,8 +129,8 @@ def style_ranker(
 ) -> Output[dict]:
     """Train (or import) a challenger and run the champion/challenger decision."""
     from scar_dagster.plots import markdown_image, training_curves_png
-    from scar_dagster.ranker import service
-    from scar_dagster.ranker.sourcing import records_from_frame
+    from scar_dagster.ranker.data.records import records_from_frame
+    from scar_dagster.ranker.model import service
 
     records = records_from_frame(ranker_training_data)
     common = {
@@ -139,10 +139,10 @@ def style_ranker(
         "min_accuracy": check_thresholds.min_validation_accuracy,
         "log": context.log.info,
     }
-    if config.pretrained:
+    if config.published_ranker:
         decision = service.import_and_promote(
             storage.asset_store(),
-            config.pretrained,
+            config.published_ranker,
             records,
             encoder=config.encoder,
             trust_remote_code=config.trust_remote_code,
@@ -164,13 +164,13 @@ def style_ranker(
         "champion_version": decision.champion_version or "none",
         "promoted": decision.promoted,
         "decision": decision.reason,
-        "source": f"imported {config.pretrained}" if config.pretrained else "trained",
-        "training_data" if not config.pretrained else "validation_data": origin,
+        "source": f"imported {config.published_ranker}" if config.published_ranker else "trained",
+        "training_data" if not config.published_ranker else "validation_data": origin,
         "val_accuracy": decision.challenger_val_accuracy,
         "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],
         "test_accuracy": decision.metrics["test"]["reference_accuracy"],
         "test_accuracy_quality_filtered": decision.metrics["test"]["overall"],
-        "what_these_measure": service.evaluation_note(origin, config.pretrained),
+        "what_these_measure": service.evaluation_note(origin, config.published_ranker),
         "metrics": MetadataValue.json(decision.metrics),
         "checkpoint": MetadataValue.path(decision.uri),
         **{f"training_{k}": v for k, v in decision.metrics.get("precision", {}).items()},

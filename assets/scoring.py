@@ -68,8 +68,8 @@ def score_partition(
     """Score the pairs of one source (shard) that this ranker version has not scored yet,
     streamed batch by batch with the checkpoint loaded once."""
     from scar_dagster.precision import resolve_precision
-    from scar_dagster.ranker.checkpoint import CheckpointError
-    from scar_dagster.ranker.incremental import score_new_batches
+    from scar_dagster.ranker.inference.incremental import score_new_batches
+    from scar_dagster.ranker.model.checkpoint import CheckpointError
     from scar_dagster.storage import tables
 
     version = style_ranker["champion_version"]

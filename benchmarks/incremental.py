@@ -58,7 +58,7 @@ def score_source(
     """
     from scar_dagster.ingest.pipeline import ingest_source
     from scar_dagster.precision import Precision
-    from scar_dagster.ranker.incremental import score_new_pairs
+    from scar_dagster.ranker.inference.incremental import score_new_pairs
 
     pairs = ingest_source(landing, source).pairs
     result = score_new_pairs(

@@ -106,8 +106,8 @@ def stage_score_sample(
     import pyarrow.parquet as pq
     import torch
 
-    from scar_dagster.ranker.model import RankerConfig, build_ranker, build_tiny_ranker
-    from scar_dagster.ranker.scoring import for_inference, score_pairs
+    from scar_dagster.ranker.inference.scoring import for_inference, score_pairs
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker, build_tiny_ranker
 
     torch.manual_seed(0)
     model, tokenizer = (build_tiny_ranker if tiny_encoder else build_ranker)(RankerConfig())
@@ -157,7 +157,12 @@ class StageSpec(NamedTuple):
     imports: tuple[str, ...]
 
 
-SCORING_IMPORTS = ("torch", "transformers", "pyarrow.parquet", "scar_dagster.ranker.scoring")
+SCORING_IMPORTS = (
+    "torch",
+    "transformers",
+    "pyarrow.parquet",
+    "scar_dagster.ranker.inference.scoring",
+)
 STAGES: dict[str, StageSpec] = {
     "generate": StageSpec(generate_landing, ("rows", "seed"), ("numpy",)),
     "ingest": StageSpec(

@@ -125,8 +125,8 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.scoring import DEFAULT_MAX_TOKENS, for_inference, score_pairs
+    from scar_dagster.ranker.inference.scoring import DEFAULT_MAX_TOKENS, for_inference, score_pairs
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -116,7 +116,7 @@ def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int
     baselines; the bf16-vs-fp32 agreement of ours at batch size 8."""
     import numpy as np
 
-    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
+    from scar_dagster.base_models import instruct_lm_path, load_causal_lm
     from scar_dagster.style.surprisal import build_perplexity_inputs, response_perplexity
 
     path = instruct_lm_path(None, cache_dir)
@@ -180,8 +180,8 @@ def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int
 
 def bench_generation(cache_dir: str, seed: int, prompts: int, new_tokens: int) -> list[tuple]:
     """New tokens/s of greedy generation (``generate_chat``) with the LM in fp32 and in bf16."""
+    from scar_dagster.base_models import instruct_lm_path, load_causal_lm
     from scar_dagster.llm.local import generate_chat
-    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
 
     path = instruct_lm_path(None, cache_dir)
     rng = random.Random(seed)

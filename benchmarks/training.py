@@ -25,8 +25,8 @@ DTYPES = ("float32", "bfloat16")
 
 def bench_ranker(quads: list, epochs: int, limit: int | None) -> dict[str, dict]:
     """Per-epoch seconds and best validation accuracy of ``train_ranker`` per dtype."""
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.train import TrainParams, train_ranker
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
+    from scar_dagster.ranker.model.train import TrainParams, train_ranker
     from scar_dagster.torch_env import seed_everything
 
     quads = quads[:limit] if limit else quads
@@ -50,8 +50,8 @@ def bench_ranker(quads: list, epochs: int, limit: int | None) -> dict[str, dict]
 
 def bench_sft(quads: list, steps: int, cache_dir: str) -> dict[str, dict]:
     """Seconds per SFT step and eval loss per dtype (same seed, data and steps)."""
+    from scar_dagster.base_models import instruct_lm_path
     from scar_dagster.finetune import SFTParams, run_local_sft
-    from scar_dagster.pretrained import instruct_lm_path
 
     base = instruct_lm_path(None, cache_dir)
     rows = [{"instruction": q.instruction, "input": "", "output": q.human} for q in quads]
@@ -84,7 +84,7 @@ def main() -> None:
 
     import torch
 
-    from scar_dagster.ranker.training_data import as_quadruples, load_quadruples
+    from scar_dagster.ranker.data.training_data import as_quadruples, load_quadruples
     from settings import model_cache_dir
 
     if args.threads:

@@ -22,6 +22,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from scar_dagster.cli_options import precision_options, ranker_options, run
+from scar_dagster.evaluation.cli import add_evaluations
+
 PROG = "scar-dagster"
 
 
@@ -54,35 +57,9 @@ def _json_line(value: Any) -> None:
 # --- rank -------------------------------------------------------------------------------------
 
 
-def read_pairs_any_format(path: Path) -> tuple[list[Any], dict[str, int]]:
-    """Instruction/response pairs of any file the ingest reads; rejected rows counted by reason."""
-    from scar_dagster.ingest.normalize import Rejected, normalize_record
-    from scar_dagster.ingest.readers import read_records
-
-    pairs, rejected = [], {}
-    with path.open("rb") as stream:
-        for record in read_records(path.name, stream):
-            reason = record.reason
-            if reason is None:
-                try:
-                    pairs.append(
-                        normalize_record(
-                            record.payload,
-                            source=path.stem,
-                            origin_file=path.name,
-                            origin_line=record.line,
-                        )
-                    )
-                    continue
-                except Rejected as error:
-                    reason = error.reason
-            rejected[reason] = rejected.get(reason, 0) + 1
-    return pairs, dict(sorted(rejected.items()))
-
-
 def _scores_with_progress(model: Any, tokenizer: Any, pairs: list[Any], args) -> list[float]:
     from scar_dagster.progress import Progress
-    from scar_dagster.ranker.scoring import iter_scores
+    from scar_dagster.ranker.inference.scoring import iter_scores
 
     progress = Progress("scoring", total=len(pairs), log=_logger(), unit="pairs")
     chunks: Iterator = iter_scores(
@@ -103,8 +80,9 @@ def _scores_with_progress(model: Any, tokenizer: Any, pairs: list[Any], args) ->
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
-    from scar_dagster.ranker.published import load_ranker
-    from scar_dagster.ranker.toolkit import check_selection, filter_ranked, rank_order
+    from scar_dagster.ingest.pairs_file import read_pairs_any_format
+    from scar_dagster.ranker.inference.toolkit import check_selection, filter_ranked, rank_order
+    from scar_dagster.ranker.model.published import load_ranker
 
     check_selection(topk=args.topk, ratio=args.ratio, threshold=args.threshold)
     pairs, rejected = read_pairs_any_format(Path(args.input))
@@ -135,11 +113,11 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from scar_dagster.progress import Progress
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.quadruple import fingerprint_quadruples
-    from scar_dagster.ranker.sourcing import load_training_data
-    from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+    from scar_dagster.ranker.data.quadruple import fingerprint_quadruples
+    from scar_dagster.ranker.data.sourcing import load_training_data
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
+    from scar_dagster.ranker.model.checkpoint import save_checkpoint
+    from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 
     log = _logger()
     data = load_training_data(args.data, s3_client=_s3_client(args.data), quality=args.quality)
@@ -200,98 +178,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from scar_dagster.ranker.sourcing import load_training_data
+    from scar_dagster.ranker.data.sourcing import load_training_data
 
     data = load_training_data(args.path, s3_client=_s3_client(args.path), quality=args.quality)
     _json_line(data.summary(args.quality_threshold))
     return 0
 
 
-# --- evaluate ---------------------------------------------------------------------------------
-
-
-def _format(frame: Any, *, index: bool = True) -> str:
-    return frame.to_string(index=index, float_format=lambda v: f"{v:.4f}")
-
-
-def _cmd_evaluate_pairs(args: argparse.Namespace) -> int:
-    from scar_dagster.evaluation.accuracy import evaluate_pair_rows, read_pairs
-    from scar_dagster.ranker.published import load_ranker
-
-    rows = read_pairs(args.file)
-    model, tokenizer, info = load_ranker(
-        args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
-    )
-    from scar_dagster.ranker.scoring import for_inference
-
-    model = for_inference(model, args.device, args.dtype)
-    result = evaluate_pair_rows(rows, model, tokenizer, batch_size=args.batch_size)
-    print(f"ranker {info['version']} on {args.file} (ties count as wrong)")
-    print(_format(result.to_frame(), index=False))
-    return 0
-
-
-def _cmd_evaluate_consistency(args: argparse.Namespace) -> int:
-    from scar_dagster.evaluation.consistency import (
-        consistency_vs_random,
-        read_table,
-        select_ratio,
-    )
-    from scar_dagster.schema import STYLE_METRICS
-
-    pool = read_table(args.pool)
-    columns = tuple(args.columns) if args.columns else STYLE_METRICS
-    chosen = select_ratio(
-        pool, args.ratio, scores_column=args.score_column, id_column=args.id_column
-    )
-    table = consistency_vs_random(
-        pool, chosen, seeds=tuple(args.seeds), columns=columns, id_column=args.id_column
-    )
-    print(
-        f"subset: top {args.ratio:g} by {args.score_column} = {len(chosen)} of "
-        f"{pool[args.id_column].nunique()} rows; random: seeds {list(args.seeds)}"
-    )
-    print(_format(table))
-    return 0
-
-
 # --- parser -----------------------------------------------------------------------------------
-
-
-def _precision_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--device", default="auto", help="auto (a GPU when torch sees one), cpu, cuda or cuda:N"
-    )
-    parser.add_argument(
-        "--dtype",
-        default="auto",
-        help="auto (bfloat16 where the CPU has AMX/AVX512-BF16 or the GPU supports it), "
-        "float32 or bfloat16",
-    )
-
-
-def _model_options(parser: argparse.ArgumentParser) -> None:
-    _precision_options(parser)
-    parser.add_argument(
-        "--model",
-        "--ranker",
-        dest="model",
-        required=True,
-        help="ranker folder: a checkpoint of this package or a published SCAR ranker "
-        "(config.json with model_type style_ranker), or a hub id (needs hub access)",
-    )
-    parser.add_argument(
-        "--encoder",
-        default=None,
-        help="published SCAR ranker: local encoder folder overriding its encoder_name",
-    )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="allow an encoder that runs its own Python code (gte-*-en-v1.5); only for code "
-        "you trust",
-    )
-    parser.add_argument("--batch-size", type=int, default=32, help="texts per encoder batch")
 
 
 def _data_options(parser: argparse.ArgumentParser) -> None:
@@ -316,7 +210,7 @@ def _add_rank(commands: Any) -> None:
         description="Score every pair of FILE (JSONL, JSON array or Parquet in any layout the "
         "ingest reads) and write the kept rows as JSONL, best first, with their score.",
     )
-    _model_options(rank)
+    ranker_options(rank)
     rank.add_argument("--input", required=True, help="pairs to rank")
     rank.add_argument("--output", required=True, help="JSONL to write")
     how = rank.add_mutually_exclusive_group(required=True)
@@ -351,7 +245,7 @@ def _add_train(commands: Any) -> None:
         "--early-stopping", type=int, default=None, help="patience in epochs (default off)"
     )
     train.add_argument("--num-threads", type=int, default=None, help="torch threads")
-    _precision_options(train)
+    precision_options(train)
     _data_options(train)
     train.set_defaults(run=_cmd_train)
 
@@ -374,26 +268,7 @@ def _add_evaluate(commands: Any) -> None:
     evaluate = commands.add_parser(
         "evaluate", help="pairwise accuracy of a ranker, or a subset's style consistency"
     )
-    kinds = evaluate.add_subparsers(dest="evaluation", required=True)
-    pairs = kinds.add_parser(
-        "pairs",
-        help="pairwise accuracy (Wilson 95%% CI) on a preference file",
-        description="FILE: JSONL or JSON array of {instruction, preferred, other} or "
-        "{instruction|prompt, chosen, rejected}. Use held-out pairs you trust.",
-    )
-    pairs.add_argument("file", help="preference pairs")
-    _model_options(pairs)
-    pairs.set_defaults(run=_cmd_evaluate_pairs)
-    consistency = kinds.add_parser(
-        "consistency", help="style spread of the top-ratio subset vs random subsets"
-    )
-    consistency.add_argument("pool", help="Parquet/CSV with id, score and metric columns")
-    consistency.add_argument("--ratio", type=float, required=True, help="share kept")
-    consistency.add_argument("--score-column", default="score", help="score column")
-    consistency.add_argument("--id-column", default="id", help="id column")
-    consistency.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    consistency.add_argument("--columns", nargs="+", default=None, help="metric columns")
-    consistency.set_defaults(run=_cmd_evaluate_consistency)
+    add_evaluations(evaluate.add_subparsers(dest="evaluation", required=True))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,12 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; 0 on success, 1 on a data, file or checkpoint error."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except (ValueError, KeyError, OSError, RuntimeError) as error:  # CheckpointError is one
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return run(build_parser(), argv)
 
 
 if __name__ == "__main__":

@@ -28,9 +28,9 @@ def publish_champion(
     """
     import torch
 
-    from scar_dagster.ranker import registry
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_ranker, build_tiny_ranker
+    from scar_dagster.ranker.model import registry
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker, build_tiny_ranker
+    from scar_dagster.ranker.model.checkpoint import save_checkpoint
     from scar_dagster.storage.stores import LocalStore
 
     torch.manual_seed(0)

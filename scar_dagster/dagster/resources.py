@@ -66,13 +66,13 @@ class EncoderResource(ModelPrecisionResource):
 
     def get_path(self) -> str:
         """Local folder of the encoder."""
-        from scar_dagster.pretrained import encoder_path
+        from scar_dagster.base_models import encoder_path
 
         return encoder_path(self.model)
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""
-        from scar_dagster.pretrained import load_encoder
+        from scar_dagster.base_models import load_encoder
 
         return load_encoder(self.model, device=self.device, dtype=self.dtype)
 
@@ -89,13 +89,13 @@ class InstructLMResource(ModelPrecisionResource):
 
     def get_path(self) -> str:
         """Local folder of the LM, converting the default GGUF on first use."""
-        from scar_dagster.pretrained import instruct_lm_path
+        from scar_dagster.base_models import instruct_lm_path
 
         return instruct_lm_path(self.model, self.cache_dir)
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""
-        from scar_dagster.pretrained import load_causal_lm
+        from scar_dagster.base_models import load_causal_lm
 
         return load_causal_lm(self.get_path(), device=self.device, dtype=self.dtype)
 

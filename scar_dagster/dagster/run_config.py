@@ -1,15 +1,15 @@
 """Run configuration of the assets: each ``Config`` mirrors one core params class."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dagster import Config
-from pydantic import Field
+from dagster import Config, get_dagster_logger
+from pydantic import Field, model_validator
 
 from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
 
 if TYPE_CHECKING:
-    from scar_dagster.ranker.model import RankerConfig
-    from scar_dagster.ranker.train import TrainParams
+    from scar_dagster.ranker.model.architecture import RankerConfig
+    from scar_dagster.ranker.model.train import TrainParams
     from scar_dagster.selection.curate import SelectionRun
     from scar_dagster.selection.select import SelectionParams
     from scar_dagster.style.features import StyleFeatureParams
@@ -211,23 +211,29 @@ class TrainingDataConfig(Config):
 
 class RankerTrainingConfig(Config):
     """How ``style_ranker`` is trained (mirrors ``TrainParams`` and ``RankerConfig``), or which
-    published SCAR ranker it imports instead (``pretrained``)."""
+    published SCAR ranker it imports instead (``published_ranker``; ``pretrained`` is its
+    deprecated old name, still read, with a warning)."""
 
-    pretrained: str | None = Field(
+    published_ranker: str | None = Field(
         default=None,
         description="Import this published SCAR ranker instead of training: a folder in their "
         "layout (config.json with model_type style_ranker, pytorch_model.bin or "
         "model.safetensors, tokenizer files) or a hub id such as lizhuang144/scar-gte-base (needs "
         "hub access). It is published and gated like a trained ranker.",
     )
+    pretrained: str | None = Field(
+        default=None,
+        description="Deprecated: the old name of published_ranker (it never meant a base "
+        "model). Still read, with a warning in the run's log; set published_ranker instead.",
+    )
     encoder: str | None = Field(
         default=None,
-        description="pretrained: local folder (or id) of the encoder, overriding the "
+        description="published_ranker: local folder (or id) of the encoder, overriding the "
         "checkpoint's encoder_name (offline use). Only the architecture is read from it.",
     )
     trust_remote_code: bool = Field(
         default=False,
-        description="pretrained: allow an encoder that ships its own Python code "
+        description="published_ranker: allow an encoder that ships its own Python code "
         "(gte-*-en-v1.5). That code runs on this machine: enable only for code you trust.",
     )
     epochs: int = Field(default=20, description="Maximum epochs (paper: up to 20).")
@@ -251,8 +257,26 @@ class RankerTrainingConfig(Config):
         description="auto, float32 or bfloat16 (bf16 autocast with fp32 master weights).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_deprecated_pretrained(cls, data: Any) -> Any:
+        """``pretrained`` (deprecated) becomes ``published_ranker``, with a warning."""
+        if not isinstance(data, dict) or data.get("pretrained") is None:
+            return data
+        old, new = data["pretrained"], data.get("published_ranker")
+        if new is not None and new != old:
+            raise ValueError(
+                f"style_ranker config: published_ranker={new!r} and its deprecated alias "
+                f"pretrained={old!r} disagree; set published_ranker only"
+            )
+        get_dagster_logger().warning(
+            "style_ranker config: `pretrained` is deprecated (it names a published SCAR "
+            f"ranker, not a base model); read as published_ranker={old!r}. Rename the key."
+        )
+        return {**data, "published_ranker": old, "pretrained": None}
+
     def to_params(self) -> "TrainParams":
-        from scar_dagster.ranker.train import TrainParams
+        from scar_dagster.ranker.model.train import TrainParams
 
         return TrainParams(
             epochs=self.epochs,
@@ -267,7 +291,7 @@ class RankerTrainingConfig(Config):
         )
 
     def to_ranker_config(self, encoder: str) -> "RankerConfig":
-        from scar_dagster.ranker.model import RankerConfig
+        from scar_dagster.ranker.model.architecture import RankerConfig
 
         return RankerConfig(encoder=encoder, hidden_dim=self.hidden_dim, max_length=self.max_length)
 

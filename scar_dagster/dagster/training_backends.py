@@ -23,7 +23,7 @@ class TrainingBackends:
         llm_endpoint: LLMEndpointResource,
         storage: StorageResource,
     ) -> None:
-        from scar_dagster.ranker.judge import ChatJudge, HeuristicJudge
+        from scar_dagster.ranker.data.judge import ChatJudge, HeuristicJudge
 
         self.config, self.instruct_lm = config, instruct_lm
         self.llm_endpoint, self.storage = llm_endpoint, storage

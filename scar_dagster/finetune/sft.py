@@ -186,7 +186,7 @@ def run_local_sft(
 ) -> FineTuneRecord:
     """Fine-tune the causal LM in ``base_model_path`` on ``subset``; save it to ``output_dir``.
 
-    ``base_model_path`` is a local folder (e.g. ``pretrained.instruct_lm_path(None, cache)``);
+    ``base_model_path`` is a local folder (e.g. ``base_models.instruct_lm_path(None, cache)``);
     ``subset_version`` defaults to a hash of the subset's content. The result folder holds
     ``model.safetensors``, config, tokenizer, ``train.log`` and ``run.json`` (the returned
     record). Errors raise and leave no output folder; an existing one raises

@@ -7,11 +7,11 @@ from dagster import DagsterInstance
 from transformers import AutoModel, AutoTokenizer
 
 from definitions import build_resources
-from scar_dagster.ranker import registry
-from scar_dagster.ranker.model import StyleRanker, build_tiny_ranker
-from scar_dagster.ranker.quadruple import Quadruple
-from scar_dagster.ranker.service import score_with_checkpoint
-from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+from scar_dagster.ranker.data.quadruple import Quadruple
+from scar_dagster.ranker.inference.store_scoring import score_with_checkpoint
+from scar_dagster.ranker.model import registry
+from scar_dagster.ranker.model.architecture import StyleRanker, build_tiny_ranker
+from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 from scar_dagster.storage.stores import LocalStore
 from tests.pipeline import materialize_group
 from tests.planted import TOPICS, forum, guide, quadruple_rows
@@ -92,7 +92,7 @@ def test_pretrained_mode_imports_gates_and_becomes_champion(tmp_path, published)
 
 
 def test_scar_data_folder_and_preference_pairs_train_through_the_asset(tmp_path, monkeypatch):
-    import scar_dagster.ranker.model as model_module
+    import scar_dagster.ranker.model.architecture as model_module
 
     monkeypatch.setattr(model_module, "build_ranker", lambda config, **_: build_tiny_ranker(config))
     folder = write_scar_data(tmp_path / "scar", quadruple_rows(15))

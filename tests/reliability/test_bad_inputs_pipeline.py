@@ -20,7 +20,7 @@ from dagster import DagsterInstance, build_sensor_context
 
 from assets.jobs import landing_zone_sensor
 from scar_dagster import schema as r
-from scar_dagster.ranker.training_data import (
+from scar_dagster.ranker.data.training_data import (
     QUADRUPLE_QUALITY_NON_NUMERIC,
     QUADRUPLE_QUALITY_OUT_OF_RANGE,
 )

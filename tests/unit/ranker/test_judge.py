@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scar_dagster.llm.types import ChatResult
-from scar_dagster.ranker.judge import (
+from scar_dagster.ranker.data.judge import (
     ChatJudge,
     HeuristicJudge,
     LMJudge,
@@ -223,7 +223,7 @@ def test_malformed_judge_replies_are_unrated_with_a_reason_never_zero():
 
 
 def test_rows_with_malformed_ratings_are_excluded_from_training_data():
-    from scar_dagster.ranker.training_data import build_quadruples
+    from scar_dagster.ranker.data.training_data import build_quadruples
 
     def reply(request):
         text = request.messages[-1]["content"]

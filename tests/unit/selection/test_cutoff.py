@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scar_dagster.evaluation.consistency import select_ratio
-from scar_dagster.ranker.toolkit import filter_ranked
+from scar_dagster.ranker.inference.toolkit import filter_ranked
 from scar_dagster.selection.curate import max_rows
 from scar_dagster.selection.cutoff import rows_for_ratio
 from scar_dagster.selection.select import SelectionParams, select_pairs

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scar_dagster.ranker.quadruple import PAIR_TYPES
+from scar_dagster.ranker.data.quadruple import PAIR_TYPES
 
 if TYPE_CHECKING:
     import torch

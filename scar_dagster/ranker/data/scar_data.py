@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from scar_dagster import schema as r
-from scar_dagster.ranker.quadruple import score_problem
+from scar_dagster.ranker.data.quadruple import score_problem
 from scar_dagster.storage.stores import BlobStore
 
 KINDS: tuple[str, ...] = ("human", "referenced", "direct")

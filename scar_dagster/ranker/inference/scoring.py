@@ -39,7 +39,7 @@ from scar_dagster.torch_env import torch_threads
 if TYPE_CHECKING:
     import torch
 
-    from scar_dagster.ranker.model import StyleRanker
+    from scar_dagster.ranker.model.architecture import StyleRanker
 
 DEFAULT_CHUNK_SIZE = 4096
 DEFAULT_MAX_TOKENS = 2048

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from scar_dagster.progress import Progress
-from scar_dagster.ranker.service import load_scorer
+from scar_dagster.ranker.inference.scoring import iter_pair_scores
+from scar_dagster.ranker.inference.store_scoring import load_scorer
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import BlobStore
@@ -117,8 +118,6 @@ def score_new_batches(
     first = next(texts, None)
     scores: list[np.ndarray] = []
     if first is not None:
-        from scar_dagster.ranker.scoring import iter_pair_scores
-
         model, tokenizer = load_scorer(
             store,
             version,

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.ranker.checkpoint import CheckpointError
+from scar_dagster.base_models import encoder_path
+from scar_dagster.ranker.model.architecture import RankerConfig, StyleRanker
+from scar_dagster.ranker.model.checkpoint import (
+    CONFIG,
+    CheckpointError,
+    encoder_skeleton,
+    load_checkpoint,
+    read_json_object,
+    save_checkpoint,
+)
 
 SCAR_MODEL_TYPE = "style_ranker"
 SAFETENSORS = "model.safetensors"
@@ -75,16 +84,6 @@ def _folder(path_or_id: str | os.PathLike[str]) -> Path:
         ) from error
 
 
-def _json(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CheckpointError(f"{path}: unreadable JSON ({error})") from error
-    if not isinstance(document, dict):
-        raise CheckpointError(f"{path}: expected a JSON object")
-    return document
-
-
 def is_scar_checkpoint(path: str | os.PathLike[str]) -> bool:
     """True when ``path`` is a folder whose config.json says ``model_type: style_ranker``."""
     config = Path(path) / "config.json"
@@ -104,7 +103,7 @@ def resolve_scar_checkpoint(
 ) -> ScarCheckpoint:
     """Check the published layout (config fields, a weights file) without loading weights."""
     folder = _folder(path_or_id)
-    config = _json(folder / "config.json")
+    config = read_json_object(folder / "config.json")
     if config.get("model_type") != SCAR_MODEL_TYPE:
         raise CheckpointError(
             f"{folder / 'config.json'}: model_type is {config.get('model_type')!r}, "
@@ -166,31 +165,6 @@ def read_checkpoint_weights(checkpoint: ScarCheckpoint) -> dict[str, Any]:
     return state
 
 
-def _encoder_skeleton(source: str, trust_remote_code: bool) -> Any:
-    """The encoder architecture of ``source`` with random weights (all are loaded afterwards)."""
-    from transformers import AutoConfig, AutoModel
-
-    from scar_dagster.pretrained import encoder_path
-
-    location = encoder_path(source)
-    config_file = Path(location) / "config.json"
-    if config_file.is_file() and "auto_map" in _json(config_file) and not trust_remote_code:
-        raise CheckpointError(
-            f"encoder {source} needs its own Python code (auto_map in {config_file}); it runs "
-            "only with trust_remote_code: true, which executes that code: set it only for an "
-            "encoder whose code you trust"
-        )
-    try:
-        config = AutoConfig.from_pretrained(location, trust_remote_code=trust_remote_code)
-        return AutoModel.from_config(config, trust_remote_code=trust_remote_code)
-    except (OSError, ValueError, KeyError) as error:
-        hint = "" if trust_remote_code else " (or it needs trust_remote_code: true)"
-        raise CheckpointError(
-            f"cannot build the encoder {source}: {error}; pass `encoder` pointing at a local "
-            f"folder with its config.json{hint}"
-        ) from error
-
-
 def map_state(state: dict[str, Any], model: Any, where: Path) -> dict[str, Any]:
     """Rename SCAR's keys to ours and check them strictly against ``model``.
 
@@ -246,13 +220,10 @@ def load_scar_checkpoint(
     """``(model, tokenizer, checkpoint)`` of a published SCAR ranker, strict, in eval mode."""
     from transformers import AutoTokenizer
 
-    from scar_dagster.pretrained import encoder_path
-    from scar_dagster.ranker.model import StyleRanker
-
     checkpoint = resolve_scar_checkpoint(
         path_or_id, encoder=encoder, trust_remote_code=trust_remote_code
     )
-    skeleton = _encoder_skeleton(checkpoint.encoder_source, trust_remote_code)
+    skeleton = encoder_skeleton(checkpoint.encoder_source, trust_remote_code)
     hidden = int(skeleton.config.hidden_size)
     if hidden != checkpoint.config["hidden_dim"]:
         raise CheckpointError(
@@ -295,9 +266,6 @@ def import_scar_checkpoint(
     The version hashes the published weights file and config.json (with our ranker config and
     import code version), so the same published ranker always gets the same version.
     """
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig
-
     model, tokenizer, checkpoint = load_scar_checkpoint(
         path_or_id, encoder=encoder, trust_remote_code=trust_remote_code, max_length=max_length
     )
@@ -329,8 +297,6 @@ def load_ranker(
 ) -> tuple[Any, Any, dict[str, Any]]:
     """``(model, tokenizer, info)`` of a SCAR-published ranker folder (or hub id) or of a
     checkpoint this package wrote; ``info`` has ``format`` and ``version``."""
-    from scar_dagster.ranker.checkpoint import CONFIG, load_checkpoint
-
     path = Path(path_or_id)
     if path.is_dir() and (path / CONFIG).is_file() and not is_scar_checkpoint(path):
         model, tokenizer, document = load_checkpoint(path, trust_remote_code=trust_remote_code)

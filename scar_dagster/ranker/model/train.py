@@ -23,17 +23,17 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from scar_dagster.precision import Precision, resolve_precision
-from scar_dagster.ranker.preference import PAIR_NAME, PreferencePair, allowed_mask
-from scar_dagster.ranker.quadruple import (
+from scar_dagster.ranker.data.preference import PAIR_NAME, PreferencePair, allowed_mask
+from scar_dagster.ranker.data.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
     KINDS,
     PAIR_NAMES,
     PAIR_TYPES,
     Quadruple,
-    excluded_counts,
     pair_mask,
     split_quadruples,
 )
+from scar_dagster.ranker.data.records import TrainingRecord, excluded_pairs, is_pairs_data
 from scar_dagster.torch_env import seed_everything
 
 
@@ -102,14 +102,6 @@ def _forward(model: Any, tokenizer: Any, quads: Sequence[Quadruple]) -> tuple[di
         scores[kind], v_c[kind] = model.head(e_x, e_y, form)
         v_p[kind] = form
     return scores, v_c, v_p
-
-
-TrainingRecord = Quadruple | PreferencePair
-
-
-def is_pairs_data(records: Sequence[TrainingRecord]) -> bool:
-    """True when the records are preference pairs (else quadruples)."""
-    return bool(records) and isinstance(records[0], PreferencePair)
 
 
 def _forward_pairs(
@@ -206,19 +198,12 @@ def pairwise_accuracy(
     return result
 
 
-def excluded_pairs(records: Sequence[TrainingRecord], threshold: float) -> dict[str, int]:
-    """Comparisons of each type the quality constraint excludes from training."""
-    if is_pairs_data(records):
-        return {PAIR_NAME: sum(not ok for ok in allowed_mask(records, threshold))}
-    return excluded_counts(records, threshold)
-
-
 def batch_loss(model: Any, tokenizer: Any, batch: Sequence[TrainingRecord], params: TrainParams):
     """SCAR's loss of one batch (``LossTerms``): pairs get the ranking term only. Forward passes
     run under ``params.precision``'s autocast; the loss is computed in float32."""
     import torch
 
-    from scar_dagster.ranker.losses import LossTerms, ranking_loss, scar_loss
+    from scar_dagster.ranker.model.losses import LossTerms, ranking_loss, scar_loss
 
     precision, device = params.precision, params.resolved().device
     if is_pairs_data(batch):

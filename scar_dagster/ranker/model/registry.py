@@ -2,7 +2,8 @@
 
 Layout under the storage root: ``rankers/<version>/<files>`` with a ``_SUCCESS`` marker
 written last, and ``rankers/champion.json`` naming the promoted version. Loading copies a
-version into a local cache folder (verified against the marker's sha256 list) first.
+version into a local cache folder (verified against the marker's sha256 list) first, then
+loads it once per process. Importing this module does not import torch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +51,7 @@ def fetch_checkpoint(store: BlobStore, version: str, cache_dir: str | Path) -> P
         for name, entry in sorted(manifest["files"].items()):
             data = store.read_bytes(f"{folder}/{name}")
             if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-                from scar_dagster.ranker.checkpoint import CheckpointError
+                from scar_dagster.ranker.model.checkpoint import CheckpointError
 
                 raise CheckpointError(f"checkpoint file {store.uri(f'{folder}/{name}')} is corrupt")
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +65,22 @@ def fetch_checkpoint(store: BlobStore, version: str, cache_dir: str | Path) -> P
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+@lru_cache(maxsize=4)
+def load_fetched_checkpoint(folder: str) -> tuple[Any, Any, dict]:
+    """``load_checkpoint`` of a folder ``fetch_checkpoint`` made, once per process."""
+    from scar_dagster.ranker.model.checkpoint import load_checkpoint  # imports torch
+
+    # Only imports run with an explicit trust_remote_code write a checkpoint that needs it.
+    return load_checkpoint(folder, trust_remote_code=True)
+
+
+def load_from_store(store: BlobStore, version: str, cache_dir: str | Path) -> tuple[Any, Any]:
+    """``(model, tokenizer)`` of a published checkpoint, fetched and verified once per process."""
+    folder = fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
+    model, tokenizer, _ = load_fetched_checkpoint(str(folder))
+    return model, tokenizer
 
 
 def read_champion(store: BlobStore) -> dict[str, Any] | None:

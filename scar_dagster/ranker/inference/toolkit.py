@@ -2,7 +2,7 @@
 
 Example::
 
-    from scar_dagster.ranker.toolkit import rank_and_filter
+    from scar_dagster.ranker.inference.toolkit import rank_and_filter
 
     kept = rank_and_filter("checkpoints/ranker", instructions, answers, ratio=0.25)
     for instruction, answer, score in kept: ...
@@ -102,8 +102,8 @@ def rank_and_filter(
     best first; equal scores keep input order. ``device`` (``auto``, ``cpu``, ``cuda[:N]``) and
     ``dtype`` (``auto``, ``float32``, ``bfloat16``) choose where and how the encoder runs.
     """
-    from scar_dagster.ranker.published import load_ranker
-    from scar_dagster.ranker.scoring import score_pairs
+    from scar_dagster.ranker.inference.scoring import score_pairs
+    from scar_dagster.ranker.model.published import load_ranker
 
     check_selection(topk=topk, ratio=ratio, threshold=threshold)
     instructions, answers = list(instructions), list(answers)

@@ -30,7 +30,7 @@ POOLINGS: tuple[str, ...] = ("pooler", "cls", "mean")
 class RankerConfig:
     """Architecture of a StyleRanker; defaults from the paper (L = 512, 512 tokens).
 
-    ``encoder`` is a model id understood by ``pretrained.encoder_path`` or a local folder.
+    ``encoder`` is a model id understood by ``base_models.encoder_path`` or a local folder.
     """
 
     encoder: str = "all-MiniLM-L6-v2"
@@ -143,13 +143,14 @@ class StyleRanker(nn.Module):
         return score, (v_c, v_p)
 
 
-def _load_tokenizer(path: str) -> Any:
+def load_tokenizer(path: str) -> Any:
+    """The tokenizer in a local folder (nothing is downloaded)."""
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path, local_files_only=True)
 
 
-def _encoder_from_config(encoder_config: Mapping[str, Any]) -> nn.Module:
+def encoder_from_config(encoder_config: Mapping[str, Any]) -> nn.Module:
     """Randomly initialised encoder from a config dict (needs ``model_type``)."""
     from transformers import AutoConfig, AutoModel
 
@@ -169,14 +170,14 @@ def build_ranker(
     """
     from transformers import AutoModel
 
-    from scar_dagster.pretrained import encoder_path as resolve
+    from scar_dagster.base_models import encoder_path as resolve
 
     path = resolve(encoder_path or config.encoder)
     encoder = AutoModel.from_pretrained(path, local_files_only=True)
     model = StyleRanker(
         encoder, hidden_dim=config.hidden_dim, pooling=config.pooling, max_length=config.max_length
     )
-    return model, _load_tokenizer(path)
+    return model, load_tokenizer(path)
 
 
 def build_tiny_ranker(
@@ -189,9 +190,9 @@ def build_tiny_ranker(
     tokenizer_path: str | None = None,
 ) -> tuple[StyleRanker, Any]:
     """Build a small randomly initialised BERT ranker (tests, smoke runs) with a real tokenizer."""
-    from scar_dagster.pretrained import encoder_path as resolve
+    from scar_dagster.base_models import encoder_path as resolve
 
-    tokenizer = _load_tokenizer(resolve(tokenizer_path or config.encoder))
+    tokenizer = load_tokenizer(resolve(tokenizer_path or config.encoder))
     encoder_config = {
         "model_type": "bert",
         "vocab_size": len(tokenizer),
@@ -202,7 +203,7 @@ def build_tiny_ranker(
         "max_position_embeddings": max(config.max_length, 8),
     }
     model = StyleRanker(
-        _encoder_from_config(encoder_config),
+        encoder_from_config(encoder_config),
         hidden_dim=config.hidden_dim,
         pooling=config.pooling,
         max_length=config.max_length,

@@ -4,7 +4,7 @@ Formats (detected, never guessed silently: a file whose records fit no format is
 by row with reasons):
 
 - ``quadruples``: our JSONL (instruction, human, referenced, direct, optional quality_*);
-- ``scar_folder``: SCAR's released data folder (see ``scar_dagster.ranker.scar_data``);
+- ``scar_folder``: SCAR's released data folder (see ``scar_dagster.ranker.data.scar_data``);
 - ``preference_pairs``: JSONL or a JSON array of ``{instruction|prompt, chosen, rejected}``.
 
 Locations are local paths or ``s3://bucket/key`` (folders: ``s3://bucket/prefix``).
@@ -15,19 +15,21 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from scar_dagster.ranker.data.preference import load_preference_pairs, looks_like_pairs
+from scar_dagster.ranker.data.records import excluded_pairs, records_from_rows
 from scar_dagster.schema import Dropped
 from scar_dagster.storage.stores import BlobStore, LocalStore, S3Store, parse_s3_uri
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scar_dagster.ranker.judge import QualityJudge
-    from scar_dagster.ranker.training_data import QuadrupleBuild
+    from scar_dagster.ranker.data.judge import QualityJudge
+    from scar_dagster.ranker.data.training_data import QuadrupleBuild
 
 QUADRUPLES, SCAR_FOLDER, PREFERENCE_PAIRS = "quadruples", "scar_folder", "preference_pairs"
 FORMATS: tuple[str, ...] = (QUADRUPLES, SCAR_FOLDER, PREFERENCE_PAIRS)
@@ -82,8 +84,6 @@ class TrainingData:
 
     def summary(self, threshold: float = 5.0) -> dict[str, Any]:
         """Format, row count, rejections by reason, comparisons the quality constraint allows."""
-        from scar_dagster.ranker.train import excluded_pairs
-
         records = self.records()
         excluded = excluded_pairs(records, threshold) if records else {}
         per_record = 1 if self.format == PREFERENCE_PAIRS else 3
@@ -102,22 +102,6 @@ class TrainingData:
         }
 
 
-def records_from_rows(rows: Sequence[Mapping[str, Any]], *, pairs: bool) -> list[Any]:
-    """Training records of rows (``ranker_training_data``'s frame as dicts)."""
-    if pairs:
-        from scar_dagster.ranker.preference import as_pairs
-
-        return as_pairs(rows)
-    from scar_dagster.ranker.training_data import as_quadruples
-
-    return as_quadruples(rows)
-
-
-def records_from_frame(frame: pd.DataFrame) -> list[Any]:
-    """Training records of ``ranker_training_data``: pairs when it has a ``chosen`` column."""
-    return records_from_rows(frame.to_dict("records"), pairs="chosen" in frame.columns)
-
-
 def open_location(location: str, s3_client: Any = None) -> tuple[BlobStore, str | None]:
     """``(store, key)`` of a file location, or ``(store, None)`` for a folder."""
     if location.startswith("s3://"):
@@ -125,7 +109,7 @@ def open_location(location: str, s3_client: Any = None) -> tuple[BlobStore, str 
             raise ValueError(f"{location} needs an S3 client (configure the S3Resource)")
         bucket, prefix = parse_s3_uri(location)
         folder = S3Store(s3_client, bucket, prefix)
-        from scar_dagster.ranker.scar_data import is_scar_data
+        from scar_dagster.ranker.data.scar_data import is_scar_data
 
         if is_scar_data(folder):
             return folder, None
@@ -141,8 +125,6 @@ def open_location(location: str, s3_client: Any = None) -> tuple[BlobStore, str 
 
 def detect_file_format(data: bytes) -> str:
     """``preference_pairs`` when the first parseable record has chosen and rejected fields."""
-    from scar_dagster.ranker.preference import looks_like_pairs
-
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
     if text.lstrip().startswith("["):
         try:
@@ -171,9 +153,8 @@ def load_training_data(
     ``quality`` picks SCAR's score files (``help_correct``: their mean; ``help``;
     ``correct``). Quadruples without qualities are rated by ``judge`` (default the heuristic).
     """
-    from scar_dagster.ranker.preference import load_preference_pairs
-    from scar_dagster.ranker.scar_data import read_scar_data
-    from scar_dagster.ranker.training_data import load_quadruples, rate_quadruples
+    from scar_dagster.ranker.data.scar_data import read_scar_data
+    from scar_dagster.ranker.data.training_data import load_quadruples, rate_quadruples
 
     store, key = open_location(location, s3_client)
     if key is None:
@@ -187,7 +168,7 @@ def load_training_data(
     stream.name = key
     rows, rejected = load_quadruples(stream)
     if judge is None:
-        from scar_dagster.ranker.judge import HeuristicJudge
+        from scar_dagster.ranker.data.judge import HeuristicJudge
 
         judge = HeuristicJudge()
     unrated_before = sum(not _has_qualities(row) for row in rows)
@@ -215,7 +196,7 @@ def generate_training_data(
     OpenAI-compatible endpoint), ``judge`` any quality judge (default the heuristic). Returns the
     data and the build (its failure share and drop reasons); see ``build_quadruples``.
     """
-    from scar_dagster.ranker.training_data import build_quadruples, sample_pairs_for_training
+    from scar_dagster.ranker.data.training_data import build_quadruples, sample_pairs_for_training
 
     if pool.empty:
         raise ValueError("generate: true needs raw_pairs: ingest at least one source first")

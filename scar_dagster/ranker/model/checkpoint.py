@@ -4,7 +4,8 @@ A checkpoint folder holds ``model.safetensors``, ``config.json`` (ranker config,
 own config, code version, training-data fingerprint, version and the weights' sha256) and
 ``metrics.json``. Loads are strict: a missing or unexpected key, a wrong shape, a corrupt or
 tampered file, or a config whose version does not match its contents raise
-``CheckpointError`` and nothing is returned. No pickle anywhere.
+``CheckpointError`` and nothing is returned. No pickle anywhere. ``encoder_skeleton`` builds
+the empty encoder that both this loader and the import of published SCAR rankers fill.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.ranker.model import RankerConfig
+from scar_dagster.base_models import encoder_path
+from scar_dagster.ranker.model.architecture import (
+    RankerConfig,
+    StyleRanker,
+    encoder_from_config,
+    load_tokenizer,
+)
 
 CODE_VERSION = "scar-ranker-1"
 WEIGHTS = "model.safetensors"
@@ -105,21 +112,55 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return document
 
 
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; ``CheckpointError`` when unreadable or not an object."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path}: unreadable JSON ({error})") from error
+    if not isinstance(document, dict):
+        raise CheckpointError(f"{path}: expected a JSON object")
+    return document
+
+
+def encoder_skeleton(source: str, trust_remote_code: bool) -> Any:
+    """The encoder architecture of ``source`` with random weights (all are loaded afterwards)."""
+    from transformers import AutoConfig, AutoModel
+
+    location = encoder_path(source)
+    config_file = Path(location) / "config.json"
+    if (
+        config_file.is_file()
+        and "auto_map" in read_json_object(config_file)
+        and not trust_remote_code
+    ):
+        raise CheckpointError(
+            f"encoder {source} needs its own Python code (auto_map in {config_file}); it runs "
+            "only with trust_remote_code: true, which executes that code: set it only for an "
+            "encoder whose code you trust"
+        )
+    try:
+        config = AutoConfig.from_pretrained(location, trust_remote_code=trust_remote_code)
+        return AutoModel.from_config(config, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, KeyError) as error:
+        hint = "" if trust_remote_code else " (or it needs trust_remote_code: true)"
+        raise CheckpointError(
+            f"cannot build the encoder {source}: {error}; pass `encoder` pointing at a local "
+            f"folder with its config.json{hint}"
+        ) from error
+
+
 def _encoder(document: dict, where: Path, trust_remote_code: bool) -> Any:
     """The encoder skeleton of a checkpoint document (its weights come from the checkpoint)."""
-    from scar_dagster.ranker.model import _encoder_from_config
-
     code = document.get("remote_code_encoder")
     if not code:
-        return _encoder_from_config(document["encoder_config"])
+        return encoder_from_config(document["encoder_config"])
     if not trust_remote_code:
         raise CheckpointError(
             f"{where}: its encoder {code['source']} runs its own Python code; load it only "
             "with trust_remote_code=True"
         )
-    from scar_dagster.ranker.published import _encoder_skeleton
-
-    return _encoder_skeleton(code["source"], True)
+    return encoder_skeleton(code["source"], True)
 
 
 def load_checkpoint(
@@ -128,9 +169,6 @@ def load_checkpoint(
     """Return ``(model, tokenizer, config document)`` of a verified checkpoint, in eval mode."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-
-    from scar_dagster.pretrained import encoder_path
-    from scar_dagster.ranker.model import StyleRanker, _load_tokenizer
 
     folder = Path(directory)
     document = read_config(folder)
@@ -159,7 +197,7 @@ def load_checkpoint(
     model.eval()
     saved = folder / TOKENIZER
     if tokenizer_path is None and saved.is_dir():
-        tokenizer = _load_tokenizer(str(saved))
+        tokenizer = load_tokenizer(str(saved))
     else:
-        tokenizer = _load_tokenizer(encoder_path(tokenizer_path or config.encoder))
+        tokenizer = load_tokenizer(encoder_path(tokenizer_path or config.encoder))
     return model, tokenizer, document

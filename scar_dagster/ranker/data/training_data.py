@@ -5,7 +5,7 @@ A quadruple (SCAR, arXiv 2406.10882, section 3) holds an instruction, the human 
 content) and a *direct* response (the LLM's own answer), each with a 0-9 quality. The
 generator is any :class:`~scar_dagster.llm.types.ChatBackend`: an OpenAI-compatible endpoint
 (``scar_dagster.llm.client``) or the local instruct LM (``scar_dagster.llm.local``). Qualities
-come from the input when present, else from a :class:`~scar_dagster.ranker.judge.QualityJudge`.
+come from the input when present, else from a :class:`~scar_dagster.ranker.data.judge.QualityJudge`.
 Every rejected row carries a ``quadruple_*`` reason code; nothing is silently fixed.
 """
 
@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scar_dagster.llm.types import ChatBackend, ChatRequest, ChatResult
-from scar_dagster.ranker.judge import HeuristicJudge, QualityJudge, Rating, rate_many, score_many
+from scar_dagster.ranker.data.judge import (
+    HeuristicJudge,
+    QualityJudge,
+    Rating,
+    rate_many,
+    score_many,
+)
 from scar_dagster.schema import (
     QUADRUPLE_GENERATION_EMPTY,
     QUADRUPLE_GENERATION_FAILED,
@@ -33,7 +39,7 @@ from scar_dagster.schema import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from scar_dagster.ranker.quadruple import Quadruple
+    from scar_dagster.ranker.data.quadruple import Quadruple
 
 TEXT_FIELDS: tuple[str, ...] = ("instruction", "human", "referenced", "direct")
 RESPONSE_KINDS: tuple[str, ...] = ("human", "referenced", "direct")
@@ -174,8 +180,8 @@ def rate_quadruples(
 
 
 def as_quadruples(rows: Iterable[Mapping[str, Any]]) -> list[Quadruple]:
-    """Convert rated rows into the training record of ``scar_dagster.ranker.quadruple``."""
-    from scar_dagster.ranker.quadruple import Quadruple
+    """Convert rated rows into the training record of ``scar_dagster.ranker.data.quadruple``."""
+    from scar_dagster.ranker.data.quadruple import Quadruple
 
     out = []
     for row in rows:

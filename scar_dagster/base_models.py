@@ -1,7 +1,9 @@
-"""Resolve and lazily load the offline models (sentence encoder, instruct LM).
+"""Base models: resolve and lazily load the offline sentence encoder and instruct LM.
 
-Every model is a path or a model id; the defaults come from PyPI packages so nothing
-is downloaded from a model hub at run time.
+These are the models SCAR builds on (the ranker's encoder, the LM that writes and judges
+training answers, measures surprisal and is fine-tuned), not SCAR rankers: a published SCAR
+ranker is imported by ``scar_dagster.ranker.model.published``. Every model is a path or a model
+id; the defaults come from PyPI packages so nothing is downloaded from a model hub at run time.
 """
 
 from __future__ import annotations

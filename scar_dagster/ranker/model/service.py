@@ -1,5 +1,5 @@
-"""Ranker life cycle over a store: train (or import a published SCAR ranker) and publish, pick
-the champion, score with it.
+"""Ranker life cycle over a store: train (or import a published SCAR ranker), publish, and
+promote the champion that scoring uses (``scar_dagster.ranker.inference.store_scoring``).
 
 Trained and imported rankers go through the same gate: the challenger's validation accuracy
 (``reference_accuracy``: the reference trainer's metric, on the validation split of this
@@ -11,17 +11,15 @@ import json
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from scar_dagster.ranker import registry
-from scar_dagster.ranker.checkpoint import load_checkpoint, save_checkpoint
-from scar_dagster.ranker.model import RankerConfig
-from scar_dagster.ranker.quadruple import fingerprint_quadruples, split_quadruples
-from scar_dagster.ranker.train import TrainingRecord, TrainParams, pairwise_accuracy, train_ranker
+from scar_dagster.ranker.data.quadruple import fingerprint_quadruples, split_quadruples
+from scar_dagster.ranker.data.records import TrainingRecord
+from scar_dagster.ranker.model import registry
+from scar_dagster.ranker.model.architecture import RankerConfig
+from scar_dagster.ranker.model.checkpoint import save_checkpoint
+from scar_dagster.ranker.model.train import TrainParams, pairwise_accuracy, train_ranker
 from scar_dagster.storage.stores import BlobStore
 
 
@@ -37,80 +35,6 @@ class RankerDecision:
     champion_val_accuracy: float | None
     metrics: dict[str, Any]
     uri: str
-
-
-@lru_cache(maxsize=4)
-def _cached_checkpoint(folder: str) -> tuple[Any, Any, dict]:
-    # Only imports run with an explicit trust_remote_code write a checkpoint that needs it.
-    return load_checkpoint(folder, trust_remote_code=True)
-
-
-def load_from_store(store: BlobStore, version: str, cache_dir: str | Path) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` of a published checkpoint, fetched and verified once per process."""
-    folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
-    model, tokenizer, _ = _cached_checkpoint(str(folder))
-    return model, tokenizer
-
-
-@lru_cache(maxsize=4)
-def _cached_scorer(folder: str, device: str, dtype: str) -> Any:
-    from scar_dagster.ranker.scoring import for_inference
-
-    model, _, _ = _cached_checkpoint(folder)
-    return for_inference(model, device, dtype)
-
-
-def load_scorer(
-    store: BlobStore,
-    version: str,
-    cache_dir: str | Path,
-    *,
-    device: str = "cpu",
-    dtype: str = "float32",
-) -> tuple[Any, Any]:
-    """``(model, tokenizer)`` of ranker ``version`` converted for inference on ``device`` in
-    ``dtype``; fetched, verified and converted once per process (then cached)."""
-    from scar_dagster.precision import resolve_precision
-
-    precision = resolve_precision(device, dtype)
-    folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
-    _, tokenizer, _ = _cached_checkpoint(str(folder))
-    return _cached_scorer(str(folder), precision.device, precision.dtype), tokenizer
-
-
-def score_with_checkpoint(
-    store: BlobStore,
-    version: str,
-    instructions: Sequence[str],
-    responses: Sequence[str],
-    *,
-    cache_dir: str | Path,
-    batch_size: int = 32,
-    num_threads: int | None = None,
-    log: Any = None,
-    device: str = "cpu",
-    dtype: str = "float32",
-) -> np.ndarray:
-    """Scores of the pairs under the published ranker ``version`` (empty input: no load).
-
-    ``log`` gets progress lines (e.g. Dagster's ``context.log``). ``device``/``dtype`` as in
-    ``scar_dagster.precision``; the converted model is kept per process, so a version's scores
-    for one resolved device and dtype are always the same.
-    """
-    if not len(instructions):
-        return np.empty(0, dtype=np.float32)
-    from scar_dagster.ranker.scoring import score_pairs
-
-    model, tokenizer = load_scorer(store, version, cache_dir, device=device, dtype=dtype)
-    return score_pairs(
-        model,
-        tokenizer,
-        instructions,
-        responses,
-        batch_size=batch_size,
-        num_threads=num_threads,
-        log=log,
-    )
 
 
 def train_and_promote(
@@ -129,7 +53,7 @@ def train_and_promote(
     Both are compared on the validation split of this training data, so the comparison is
     fair even when the champion was trained on other data.
     """
-    from scar_dagster.ranker.model import build_ranker
+    from scar_dagster.ranker.model.architecture import build_ranker
     from scar_dagster.torch_env import seed_everything
 
     params = params.resolved()  # the fingerprint names the device and dtype actually used
@@ -154,7 +78,7 @@ def train_and_promote(
 
 def import_and_promote(
     store: BlobStore,
-    pretrained: str,
+    published_ranker: str,
     records: Sequence[TrainingRecord],
     *,
     params: TrainParams,
@@ -168,19 +92,19 @@ def import_and_promote(
     """Import a published SCAR ranker instead of training one, publish it (version = hash of
     its weights and config) and run the same gate and champion/challenger decision on the
     validation split of ``records``."""
-    from scar_dagster.ranker.published import import_scar_checkpoint
+    from scar_dagster.ranker.model.published import import_scar_checkpoint
 
     split = split_quadruples(records, seed=params.seed)
     with tempfile.TemporaryDirectory() as tmp:
         version, model, tokenizer = import_scar_checkpoint(
-            pretrained,
+            published_ranker,
             Path(tmp) / "ckpt",
             encoder=encoder,
             trust_remote_code=trust_remote_code,
             max_length=max_length,
         )
         metrics: dict[str, Any] = {
-            "pretrained": str(pretrained),
+            "published_ranker": str(published_ranker),
             "history": [],
             "selection_metric": "reference_accuracy",
             "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
@@ -193,7 +117,7 @@ def import_and_promote(
             json.dumps(metrics, sort_keys=True, indent=2)
         )
         uri = registry.publish_checkpoint(store, Path(tmp) / "ckpt", version)
-    log(f"imported {pretrained} as ranker {version}")
+    log(f"imported {published_ranker} as ranker {version}")
     return _promote(store, version, uri, metrics, records, params, cache_dir, min_accuracy, log)
 
 
@@ -214,7 +138,7 @@ def _promote(
     champion = registry.read_champion(store)
     champion_acc = None
     if champion and champion["version"] != version:
-        old_model, old_tokenizer = load_from_store(store, champion["version"], cache_dir)
+        old_model, old_tokenizer = registry.load_from_store(store, champion["version"], cache_dir)
         champion_acc = pairwise_accuracy(
             old_model,
             old_tokenizer,
@@ -256,15 +180,15 @@ def _decide(
     return True, f"promoted: {challenger:.3f} beats champion's {champion_acc}"
 
 
-def evaluation_note(data_origin: str, pretrained: str | None = None) -> str:
+def evaluation_note(data_origin: str, published_ranker: str | None = None) -> str:
     """What the validation and test figures of a trained or imported ranker measure."""
     trust = (
         "The figure to trust: ranker_evaluation with pairs_path, a held-out preference file "
         "you trust."
     )
-    if pretrained:
+    if published_ranker:
         return (
-            f"imported {pretrained}: val and test are splits of ranker_training_data "
+            f"imported {published_ranker}: val and test are splits of ranker_training_data "
             f"({data_origin}), which this ranker was not trained on; they are only as "
             f"representative of your data as that data is. {trust}"
         )
@@ -286,7 +210,7 @@ def decision_summary(decision: RankerDecision, *, split_seed: int, threshold: fl
         "val_accuracy_quality_filtered": decision.metrics["val"]["overall"],
         "champion_val_accuracy": decision.champion_val_accuracy,
         "test": decision.metrics["test"],
-        "pretrained": decision.metrics.get("pretrained"),
+        "published_ranker": decision.metrics.get("published_ranker"),
         "uri": decision.uri,
         "split_seed": split_seed,
         "quality_threshold": threshold,
