@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
+import assets.subset_evaluation as subset_evaluation
 import settings
 from assets import evaluation, features, finetune, ingest, jobs, ranker, scoring, selection
 from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
@@ -21,7 +22,7 @@ from scar_dagster.dagster.resources import (
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
-STAGES = [ingest, features, ranker, scoring, selection, evaluation, finetune]
+STAGES = [ingest, features, ranker, scoring, selection, evaluation, finetune, subset_evaluation]
 SHARDED_STAGES = [features, scoring]  # partitioned by source x shard with SCAR_SHARDS > 1
 
 

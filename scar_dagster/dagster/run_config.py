@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
 
 if TYPE_CHECKING:
+    from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
     from scar_dagster.ranker.model.architecture import RankerConfig
     from scar_dagster.ranker.model.train import TrainParams
     from scar_dagster.selection.curate import SelectionRun
@@ -310,3 +311,38 @@ class EvaluationConfig(Config):
         default=[0, 1, 2, 3, 4], description="Seeds of the random subsets compared with the subset."
     )
     batch_size: int = Field(default=32, description="Pairs per encoder batch.")
+
+
+class SubsetEvaluationConfig(Config):
+    """What ``subset_evaluation`` compares (mirrors ``SubsetEvaluationParams``)."""
+
+    heldout_size: int = Field(
+        default=16,
+        description="Held-out instructions drawn (seeded) from the eligible pool; every pair "
+        "with one of them leaves every training set.",
+    )
+    heldout_path: str | None = Field(
+        default=None,
+        description="Your own held-out set instead (Alpaca JSONL: instruction, input, output; "
+        "or instruction/response): the pool's pairs with these instructions leave every "
+        "training set.",
+    )
+    seed: int = Field(default=0, description="Seed of the held-out draw and the random subset.")
+    include_full: bool = Field(
+        default=True, description="Also fine-tune on the whole eligible pool (SCAR vs full)."
+    )
+    max_new_tokens: int = Field(default=64, description="Token cap of each model's answer.")
+    generation_batch_size: int = Field(default=8, description="Answers generated per batch.")
+    judge_max_tokens: int = Field(
+        default=8, description="Token cap of the judge's verdict (one letter is asked for)."
+    )
+    max_failure_share: float = Field(
+        default=0.1,
+        description="Fail when more than this share of comparisons is lost to judge requests "
+        "that failed after every retry (received replies are cached for the rerun).",
+    )
+
+    def to_params(self) -> "SubsetEvaluationParams":
+        from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
+
+        return SubsetEvaluationParams(**self.model_dump(exclude={"heldout_path"}))
