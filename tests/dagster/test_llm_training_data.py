@@ -1,4 +1,5 @@
-"""ranker_training_data -> style_ranker with an endpoint generator and the paper's judge.
+"""ranker_training_data -> style_ranker with an endpoint generator and the LLM judge; the same
+with prompts from a file, the SCAR toolkit's parse rule and policy, and a SCAR-layout export.
 
 A loopback fake of ``/v1/chat/completions`` answers the generation prompts and the judge's
 helpfulness/correctness prompts (some with malformed ratings), so the whole Dagster path runs
@@ -86,3 +87,89 @@ def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance
     assert MALFORMED not in " ".join(frame["instruction"])
     assert set(frame["quality_direct"]) == {7.0} and set(frame["helpfulness_human"]) == {8.0}
     assert result.asset_materializations_for_node("style_ranker")  # trained on the judged rows
+
+
+TOOLKIT_LIKE = """
+[direct]
+user = 'DIRECT {instruction}'
+[referenced]
+user = 'REFERENCED {reference_answer} FOR {instruction}'
+[helpfulness]
+user = 'RATE-H Instruction: {PROBLEM} Response: {OUTPUT}'
+[correctness]
+user = 'RATE-C Instruction: {PROBLEM} Response: {OUTPUT}'
+"""
+
+
+def _toolkit_reply(body: dict) -> tuple[int, dict]:
+    (message,) = body["messages"]  # the file's templates have no system message
+    text = message["content"]
+    topic = next(t for t in TOPICS if t in text)
+    if text.startswith("RATE-H"):  # ours would read 8 (the last number); the toolkit's rule 6
+        return 200, completion("Helpfulness: 6\nI'd say 6/9.\nFinal Helpfulness Score (0-9): 8")
+    if text.startswith("RATE-C"):
+        reply = "I would rather not say." if topic == MALFORMED else "Final Correctness Score: 7"
+        return 200, completion(reply)
+    return 200, completion(f"To {topic}: prepare, then do it ({text.split()[0].lower()}).")
+
+
+def test_prompt_file_toolkit_parsing_and_scar_export(tmp_path, instance):
+    from scar_dagster.ranker.data.scar_data import read_scar_data
+    from scar_dagster.storage.stores import LocalStore
+
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    rows = [{"instruction": f"How do I {t}?", "output": f"just {t} carefully"} for t in TOPICS]
+    write_jsonl(landing / "howto" / "a.jsonl", rows)
+    prompts = tmp_path / "prompts.toml"
+    prompts.write_text(TOOLKIT_LIKE)
+    with FakeChatServer(_toolkit_reply) as server:
+        endpoint = LLMEndpointResource(base_url=server.url + "/v1", model="fake", api_key="sk-x")
+        res = {**resources(home, landing), "llm_endpoint": endpoint}
+        instance.add_dynamic_partitions("data_source", ["howto"])
+        everything = list(definitions.defs.assets) + list(definitions.defs.asset_checks)
+        materialize(
+            everything,
+            selection=AssetSelection.groups("ingest"),
+            partition_key="howto",
+            instance=instance,
+            resources=res,
+        )
+        config = {
+            "generate": True,
+            "sample_size": len(TOPICS),
+            "generation_backend": "endpoint",
+            "judge_backend": "endpoint",
+            "prompts_path": str(prompts),
+            "judge_parse": "most_common_number",
+            "judge_unparseable": "zero",
+            "judge_max_tokens": 1024,
+            "export_scar_path": str(tmp_path / "exported"),
+            "export_scar_generator": "fake_gen",
+        }
+        result = materialize(
+            everything,
+            selection=AssetSelection.assets("ranker_training_data"),
+            instance=instance,
+            resources=res,
+            run_config={"ops": {"ranker_training_data": {"config": config}}},
+        )
+    (event,) = result.asset_materializations_for_node("ranker_training_data")
+    meta = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
+    n = len(TOPICS)
+    assert meta["dagster/row_count"] == n  # the malformed ratings scored 0 instead of dropping
+    assert meta["judge_unparseable_scored_zero"] == 3  # its human, referenced, direct answers
+    assert meta["prompts"].endswith(f"({prompts})")
+    assert "parse=most_common_number" in meta["judge"] and "unparseable=zero" in meta["judge"]
+    judged = [b for b in server.requests if b["messages"][0]["content"].startswith("RATE")]
+    assert len(judged) == 6 * n and {b["max_tokens"] for b in judged} == {1024}
+    asked = [b["messages"][0]["content"] for b in server.requests]
+    assert any(a.startswith("REFERENCED just tie a tie carefully FOR") for a in asked)
+    folder = tmp_path / "exported" / "ranker_data" / "open" / "fake_gen"
+    assert meta["scar_export"]["folder"] == str(folder) and meta["scar_export"]["written"] == n
+    back, rejected = read_scar_data(LocalStore(folder))
+    assert rejected == [] and len(back) == n
+    by_topic = {next(t for t in TOPICS if t in r["instruction"]): r for r in back}
+    assert by_topic["tie a tie"]["helpfulness_direct"] == 6.0
+    assert by_topic["tie a tie"]["quality_direct"] == 6.5
+    assert by_topic[MALFORMED]["correctness_human"] == 0.0
+    assert by_topic[MALFORMED]["quality_human"] == 3.0

@@ -132,7 +132,7 @@ def _broken(tmp_path: Path, name: str, **changes: tuple[str, str | None]) -> Pat
         ({"direct": ("Answer {question}", None)}, r"unknown placeholder\(s\) \{question\}"),
         ({"direct": ("Answer {instruction}", "Hi {name}")}, r"system message.*\{name\}"),
         ({"referenced": ("Answer {instruction}", None)}, r"never uses human.*\{reference_answer\}"),
-        ({"helpfulness": ("Rate {response}", None)}, r"never uses instruction: add \{instruction\}"),
+        ({"helpfulness": ("Rate {response}", None)}, r"never uses instruction: add \{instruc"),
         ({"direct": ("   ", None)}, "user message is empty"),
         ({"direct": ("Answer {instruction", None)}, r"write a literal brace as \{\{"),
         ({"direct": ("Answer {instruction!r}", None)}, "format spec or conversion"),

@@ -159,10 +159,11 @@ def test_lm_judge_is_unrated_when_digits_are_not_single_tokens(tiny_lm, monkeypa
     assert judge.score(Q, GOOD) is None
 
 
-def _judge_replies(*replies: ChatResult) -> ChatJudge:
+def _judge_replies(*replies: ChatResult, **options: str) -> ChatJudge:
     """A ChatJudge whose backend answers ``replies`` in turn (helpfulness, correctness, ...)."""
     queue = list(replies)
-    return ChatJudge(ScriptedChat(lambda request: queue.pop(0), name="fake"), max_tokens=32)
+    chat = ScriptedChat(lambda request: queue.pop(0), name="fake")
+    return ChatJudge(chat, max_tokens=32, **options)
 
 
 def _said(text: str, finish: str = "stop") -> ChatResult:
@@ -246,8 +247,7 @@ def test_chat_judge_asks_with_the_given_prompts_and_names_its_options(tmp_path):
 def test_parse_rule_most_common_number_reads_the_toolkits_way():
     reply = "Helpfulness: 6\nI'd say 6/9.\nFinal Helpfulness Score (0-9): 8"
     ours = _judge_replies(_said(reply), _said("Score: 8"))
-    toolkit = _judge_replies(_said(reply), _said("Score: 8"))
-    toolkit.parse = "most_common_number"
+    toolkit = _judge_replies(_said(reply), _said("Score: 8"), parse="most_common_number")
     assert ours.rate_batch([Q], [GOOD])[0].helpfulness == 8.0
     assert toolkit.rate_batch([Q], [GOOD])[0].helpfulness == 6.0
 
@@ -255,10 +255,7 @@ def test_parse_rule_most_common_number_reads_the_toolkits_way():
 def test_a_reply_cut_at_the_cap_is_unparseable_by_last_score_but_read_by_the_toolkits_rule():
     cut = _said("The score is 7 so far, and then", finish="length")
     ours = _judge_replies(cut, _said("Score: 6"))
-    toolkit = ChatJudge(
-        ScriptedChat(lambda r, q=[cut, _said("Score: 6")]: q.pop(0), name="f"),
-        parse="most_common_number",
-    )
+    toolkit = _judge_replies(cut, _said("Score: 6"), parse="most_common_number")
     assert ours.rate_batch([Q], [GOOD])[0].reason == QUADRUPLE_JUDGE_UNPARSEABLE
     assert toolkit.rate_batch([Q], [GOOD])[0].quality == 6.5
 
@@ -270,8 +267,7 @@ def test_unparseable_zero_scores_an_unreadable_rating_0_but_never_a_failed_reque
         ChatResult(error="llm_timeout", detail="timed out"),  # failed, not zeroed
         _said("Score: 5"),
     ]
-    judge = _judge_replies(*replies)
-    judge.unparseable = "zero"
+    judge = _judge_replies(*replies, unparseable="zero")
     zeroed, failed = judge.rate_batch([Q, Q], [GOOD, GOOD])
     assert (zeroed.quality, zeroed.helpfulness, zeroed.correctness) == (3.5, 0.0, 7.0)
     assert zeroed.reason is None and "scored 0: unparseable=zero" in zeroed.detail
