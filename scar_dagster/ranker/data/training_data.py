@@ -307,14 +307,14 @@ def build_quadruples(
     ``direct`` = ``generator``'s answer to the instruction; ``referenced`` = its answer given
     the human response as a reference, with the templates of ``prompts`` (default: ours,
     ``scar_dagster.llm.prompts.DEFAULT_PROMPTS``); ``max_tokens`` caps each answer (default:
-    the backend's cap). A pair whose generation
-    failed, stopped at the token cap or came back empty is dropped with a
-    ``quadruple_generation_*`` reason (nothing is trimmed); the rest are rated by ``judge``
-    (default :class:`HeuristicJudge`), and a pair with any unrated response is dropped with the
-    judge's reason. Pairs are mappings with ``instruction`` and ``response`` (or ``human``) and
-    optional keys such as ``id`` (copied), or ``(instruction, response)`` tuples. Each row
-    records its ``generator``, ``judge`` and ``prompts`` (``PromptSet.label``). Progress and
-    ETA of both steps go to ``log`` (any logger) through :class:`~scar_dagster.progress.Progress`.
+    the backend's cap). A pair whose generation failed, stopped at the token cap or came back
+    empty is dropped with a ``quadruple_generation_*`` reason (nothing is trimmed); the rest
+    are rated by ``judge`` (default :class:`HeuristicJudge`), and a pair with any unrated
+    response is dropped with the judge's reason. Pairs are mappings with ``instruction`` and
+    ``response`` (or ``human``) and optional keys such as ``id`` (copied), or
+    ``(instruction, response)`` tuples. Each row records its ``generator``, ``judge`` and
+    ``prompts`` (``PromptSet.label``). Progress and ETA of both steps go to ``log`` (any
+    logger) through :class:`~scar_dagster.progress.Progress`.
     """
     from scar_dagster.llm.prompts import DEFAULT_PROMPTS
     from scar_dagster.progress import Progress
