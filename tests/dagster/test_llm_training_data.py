@@ -37,11 +37,20 @@ def _reply(body: dict) -> tuple[int, dict]:
     return 200, completion(f"Here is how to {topic}: prepare, do it slowly, then check it.")
 
 
-def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance):
+def _generate(tmp_path, instance, reply, ops: dict, selection: AssetSelection):
+    """Ingest one source of TOPICS, then materialize ``selection`` with generation and judging
+    on a fake endpoint answering ``reply``; returns the result and the server."""
     home, landing = tmp_path / "home", tmp_path / "landing"
     rows = [{"instruction": f"How do I {t}?", "output": f"just {t} carefully"} for t in TOPICS]
     write_jsonl(landing / "howto" / "a.jsonl", rows)
-    with FakeChatServer(_reply) as server:
+    base = {
+        "generate": True,
+        "sample_size": len(TOPICS),
+        "generation_backend": "endpoint",
+        "judge_backend": "endpoint",
+    }
+    ops = {**ops, "ranker_training_data": {"config": {**base, **ops["ranker_training_data"]}}}
+    with FakeChatServer(reply) as server:
         endpoint = LLMEndpointResource(base_url=server.url + "/v1", model="fake", api_key="sk-x")
         res = {**resources(home, landing), "llm_endpoint": endpoint}
         instance.add_dynamic_partitions("data_source", ["howto"])
@@ -53,25 +62,20 @@ def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance
             instance=instance,
             resources=res,
         )
-        config = {
-            "generate": True,
-            "sample_size": len(TOPICS),
-            "generation_backend": "endpoint",
-            "judge_backend": "endpoint",
-        }
-        ranker = {"epochs": 1, "max_length": 32, "hidden_dim": 32, "batch_size": 4}
         result = materialize(
             everything,
-            selection=AssetSelection.groups("ranker"),
+            selection=selection,
             instance=instance,
             resources=res,
-            run_config={
-                "ops": {
-                    "ranker_training_data": {"config": config},
-                    "style_ranker": {"config": ranker},
-                }
-            },
+            run_config={"ops": ops},
         )
+    return result, server
+
+
+def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance):
+    ranker = {"epochs": 1, "max_length": 32, "hidden_dim": 32, "batch_size": 4}
+    ops = {"ranker_training_data": {}, "style_ranker": {"config": ranker}}
+    result, server = _generate(tmp_path, instance, _reply, ops, AssetSelection.groups("ranker"))
     (event,) = result.asset_materializations_for_node("ranker_training_data")
     meta = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
     n = len(TOPICS)
@@ -82,7 +86,7 @@ def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance
         (QUADRUPLE_JUDGE_UNPARSEABLE, "1")
     ]
     assert "sk-x" not in str(meta)
-    (stored,) = home.rglob("ranker_training_data.parquet")
+    (stored,) = (tmp_path / "home").rglob("ranker_training_data.parquet")
     frame = pd.read_parquet(stored)
     assert MALFORMED not in " ".join(frame["instruction"])
     assert set(frame["quality_direct"]) == {7.0} and set(frame["helpfulness_human"]) == {8.0}
@@ -117,42 +121,19 @@ def test_prompt_file_toolkit_parsing_and_scar_export(tmp_path, instance):
     from scar_dagster.ranker.data.scar_data import read_scar_data
     from scar_dagster.storage.stores import LocalStore
 
-    home, landing = tmp_path / "home", tmp_path / "landing"
-    rows = [{"instruction": f"How do I {t}?", "output": f"just {t} carefully"} for t in TOPICS]
-    write_jsonl(landing / "howto" / "a.jsonl", rows)
     prompts = tmp_path / "prompts.toml"
     prompts.write_text(TOOLKIT_LIKE)
-    with FakeChatServer(_toolkit_reply) as server:
-        endpoint = LLMEndpointResource(base_url=server.url + "/v1", model="fake", api_key="sk-x")
-        res = {**resources(home, landing), "llm_endpoint": endpoint}
-        instance.add_dynamic_partitions("data_source", ["howto"])
-        everything = list(definitions.defs.assets) + list(definitions.defs.asset_checks)
-        materialize(
-            everything,
-            selection=AssetSelection.groups("ingest"),
-            partition_key="howto",
-            instance=instance,
-            resources=res,
-        )
-        config = {
-            "generate": True,
-            "sample_size": len(TOPICS),
-            "generation_backend": "endpoint",
-            "judge_backend": "endpoint",
-            "prompts_path": str(prompts),
-            "judge_parse": "most_common_number",
-            "judge_unparseable": "zero",
-            "judge_max_tokens": 1024,
-            "export_scar_path": str(tmp_path / "exported"),
-            "export_scar_generator": "fake_gen",
-        }
-        result = materialize(
-            everything,
-            selection=AssetSelection.assets("ranker_training_data"),
-            instance=instance,
-            resources=res,
-            run_config={"ops": {"ranker_training_data": {"config": config}}},
-        )
+    config = {
+        "prompts_path": str(prompts),
+        "judge_parse": "most_common_number",
+        "judge_unparseable": "zero",
+        "judge_max_tokens": 1024,
+        "export_scar_path": str(tmp_path / "exported"),
+        "export_scar_generator": "fake_gen",
+    }
+    ops = {"ranker_training_data": config}
+    selection = AssetSelection.assets("ranker_training_data")
+    result, server = _generate(tmp_path, instance, _toolkit_reply, ops, selection)
     (event,) = result.asset_materializations_for_node("ranker_training_data")
     meta = {k: getattr(v, "value", v) for k, v in event.metadata.items()}
     n = len(TOPICS)

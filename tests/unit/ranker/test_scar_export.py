@@ -141,16 +141,8 @@ def test_preference_pairs_cannot_be_exported_as_quadruples(tmp_path):
         export_scar_layout(load_training_data(str(pairs)), str(tmp_path / "out"))
 
 
-def test_export_to_s3_reads_back(s3_endpoint):
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+def test_export_to_s3_reads_back(s3_client):
+    client = s3_client
     client.create_bucket(Bucket="exports")
     rows = quadruple_rows(3)
     export = export_scar_data(rows, "s3://exports/data", generator="gen", s3_client=client)
