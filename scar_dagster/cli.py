@@ -219,6 +219,8 @@ def _cmd_data_export(args: argparse.Namespace) -> int:
 
     if data.format == "preference_pairs":
         raise ValueError(f"{args.path}: preference pairs are not quadruples")
+    if args.out.startswith("s3://"):
+        raise ValueError("--format quadruples writes a local JSONL file; OUT is an s3:// URI")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     _json_line({"read": read, "out": args.out, "written": write_quadruples(data.rows, args.out)})
     return 0
@@ -227,13 +229,17 @@ def _cmd_data_export(args: argparse.Namespace) -> int:
 # --- parser -----------------------------------------------------------------------------------
 
 
-def _data_options(parser: argparse.ArgumentParser) -> None:
+def _data_options(parser: argparse.ArgumentParser, *, constraint: bool = True) -> None:
+    """``--quality`` (how a SCAR folder is read) and, with ``constraint``, the quality
+    constraint's options."""
     parser.add_argument(
         "--quality",
         default="help_correct",
         choices=["help_correct", "help", "correct"],
         help="SCAR data folder: quality = mean of help and correct scores, or one alone",
     )
+    if not constraint:
+        return
     parser.add_argument(
         "--quality-threshold",
         type=float,
@@ -345,7 +351,7 @@ def _add_data(commands: Any) -> None:
     export.add_argument(
         "--generator", default=None, help="scar: the <generator> folder (default: the rows')"
     )
-    _data_options(export)
+    _data_options(export, constraint=False)
     export.set_defaults(run=_cmd_data_export)
 
 

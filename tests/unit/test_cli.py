@@ -205,6 +205,8 @@ def test_data_export_writes_the_toolkits_layout_and_back(tmp_path, capsys):
     assert _out_json(capsys)["written"] == 6
     assert main(["data", str(back)]) == 0
     assert _out_json(capsys)["allowed_pairs"] == ours["allowed_pairs"]
+    assert main(["data", "export", "--format", "quadruples", str(folder), "s3://b/q.jsonl"]) == 1
+    assert "writes a local JSONL file" in capsys.readouterr().err
     argv = ["data", "export", "--format", "scar", str(_pairs_file(tmp_path / "p.jsonl", 2))]
     assert main([*argv, str(tmp_path / "x")]) == 1
     assert "preference pairs have no referenced" in capsys.readouterr().err
