@@ -18,10 +18,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scar_dagster.ranker.data.score_parsing import MAX_QUALITY, PARSE_RULES, parse_score
 from scar_dagster.selection.language import ascii_letter_share
+
+if TYPE_CHECKING:
+    from scar_dagster.llm.prompts import PromptSet
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _ALPHA_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -334,7 +337,7 @@ class ChatJudge:
         chat: Any,
         *,
         max_tokens: int = 256,
-        prompts: Any | None = None,
+        prompts: PromptSet | None = None,
         parse: str = "last_score",
         unparseable: str = "exclude",
     ) -> None:
