@@ -57,7 +57,7 @@ def ranker_training_data(
     storage: StorageResource,
 ) -> Output[pd.DataFrame]:
     """Load (any of three formats) or generate the data; every rejected row has its reason."""
-    from scar_dagster.dagster.training_backends import TrainingBackends
+    from scar_dagster.dagster.training_backends import TrainingBackends, export_training_data
     from scar_dagster.ranker.data.sourcing import generate_training_data, load_training_data
     from scar_dagster.ranker.data.training_data import TooManyFailures, check_failure_share
 
@@ -70,6 +70,7 @@ def ranker_training_data(
             backends.judge,
             sample_size=config.sample_size,
             seed=config.seed,
+            prompts=backends.prompts,
             log=context.log,
         )
         try:
@@ -83,6 +84,8 @@ def ranker_training_data(
         data = load_training_data(
             location, s3_client=client, quality=config.quality, judge=backends.judge
         )
+    if config.export_scar_path:
+        extra["scar_export"] = MetadataValue.json(export_training_data(config, data, storage))
     bundled = not config.generate and data.origin == str(BUNDLED_QUADRUPLES)
     frame, summary = data.frame(), data.summary()
     preview = (
@@ -103,6 +106,7 @@ def ranker_training_data(
             "rejected_by_reason": counts_table(data.rejected_by_reason()),
             "allowed_pairs": MetadataValue.json(summary["allowed_pairs"]),
             **extra,
+            **backends.judge_metadata(),
             **backends.usage_metadata(),
         },
     )
@@ -152,7 +156,11 @@ def style_ranker(
     else:
         ranker_config = config.to_ranker_config(encoder.model)
         decision = service.train_and_promote(
-            storage.asset_store(), records, config=ranker_config, **common
+            storage.asset_store(),
+            records,
+            config=ranker_config,
+            trust_remote_code=config.trust_remote_code,
+            **common,
         )
     value = service.decision_summary(
         decision, split_seed=config.seed, threshold=config.quality_threshold
