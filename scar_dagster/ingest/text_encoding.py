@@ -1,0 +1,78 @@
+"""Text files in any encoding, read as bytes a line or a JSON parser can use.
+
+The default, ``utf-8``, also reads a UTF-8 BOM (dropped) and UTF-16 by its BOM. Other
+encodings come from the source's ``scar_source.toml``: one that keeps ASCII as ASCII
+(``latin-1``, ``cp1252``, ``shift_jis``, ...) is decoded line by line, so one bad line stays
+one bad row; any other (``utf-16-le``, ``utf-32``) is transcoded to UTF-8 as it streams.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from typing import IO, Any
+
+from scar_dagster.ingest.compression import READ_SIZE
+
+_ASCII_PROBE = '\n\r\t {}[]",:\\abcXYZ019'
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    try:
+        return _ASCII_PROBE.encode(encoding) == _ASCII_PROBE.encode("ascii")
+    except UnicodeError:
+        return False
+
+
+def _sniffed_utf8(stream: io.BufferedReader) -> io.BufferedReader:
+    """``stream`` as UTF-8 bytes without a BOM; a UTF-16 file (by its BOM) is transcoded."""
+    head = stream.peek(3)[:3]
+    if head.startswith(codecs.BOM_UTF8):
+        stream.read(len(codecs.BOM_UTF8))
+        return stream
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return transcoded(stream, "utf-16")
+    return stream
+
+
+def transcoded(stream: IO[bytes], encoding: str) -> io.BufferedReader:
+    """UTF-8 bytes of ``stream`` decoded as ``encoding``; bytes it cannot decode raise
+    ``UnicodeDecodeError`` when reached (the rows before them are read first)."""
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]
+    return io.BufferedReader(_Utf8Encoder(text), READ_SIZE)
+
+
+def line_bytes(stream: io.BufferedReader, encoding: str) -> tuple[io.BufferedReader, str]:
+    """``(bytes, encoding)``: bytes whose lines split on ``\\n`` and the encoding that
+    decodes each line (``utf-8`` unless ``encoding`` keeps ASCII as ASCII)."""
+    name = codecs.lookup(encoding).name
+    if name in ("utf-8", "utf-8-sig"):
+        return _sniffed_utf8(stream), "utf-8"
+    if _ascii_compatible(name):
+        return stream, name
+    return transcoded(stream, name), "utf-8"
+
+
+def utf8_bytes(stream: io.BufferedReader, encoding: str) -> io.BufferedReader:
+    """``stream`` as UTF-8 bytes (for the JSON parser), whatever ``encoding`` it is in."""
+    data, decoded_as = line_bytes(stream, encoding)
+    return data if decoded_as == "utf-8" else transcoded(data, decoded_as)
+
+
+class _Utf8Encoder(io.RawIOBase):
+    """UTF-8 bytes of a text stream (a file decoded by ``io.TextIOWrapper``)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._pending:
+            self._pending = self._text.read(READ_SIZE // 4).encode("utf-8")
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
