@@ -3,6 +3,7 @@
 scar-dagster rank --model RANKER --input FILE (--topk N | --ratio R | --threshold T) --output OUT
 scar-dagster train --data PATH --out DIR [--epochs 20 --encoder all-MiniLM-L6-v2 ...]
 scar-dagster data PATH
+scar-dagster inspect PATH [PATH ...] [--json]
 scar-dagster evaluate pairs FILE --model RANKER
 scar-dagster evaluate consistency POOL.parquet --ratio 0.25
 
@@ -396,6 +397,12 @@ def _add_evaluate(commands: Any) -> None:
     consistency.set_defaults(run=_cmd_evaluate_consistency)
 
 
+def _add_inspect(commands: Any) -> None:
+    from scar_dagster.ingest.inspect import add_inspect_command
+
+    add_inspect_command(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``scar-dagster`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -403,7 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Style-consistency ranking of instruction data (SCAR) outside Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_rank, _add_train, _add_data, _add_evaluate):
+    for add in (_add_rank, _add_train, _add_data, _add_evaluate, _add_inspect):
         add(commands)
     return parser
 

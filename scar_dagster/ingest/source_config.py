@@ -23,6 +23,7 @@ nothing of the source is ingested half-way.
 from __future__ import annotations
 
 import codecs
+import difflib
 import hashlib
 import tomllib
 from typing import Any, Literal
@@ -117,7 +118,9 @@ def _problem(error: dict[str, Any]) -> str:
         known = sorted(SourceConfig.model_fields)
         if error["loc"][:1] == ("fields",):
             known = sorted(FieldMapping.model_fields)
-        return f"key {key!r}: unknown key (known keys: {', '.join(known)})"
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return f"key {key!r}: unknown key ({hint}known keys: {', '.join(known)})"
     message = error["msg"].removeprefix("Value error, ")
     return f"key {key!r}: {message} (got {error.get('input')!r})"
 
