@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import threading
 from typing import IO, Any
 
 from scar_dagster.ingest.compression import READ_SIZE
@@ -38,8 +39,7 @@ def _sniffed_utf8(stream: io.BufferedReader) -> io.BufferedReader:
 def transcoded(stream: IO[bytes], encoding: str) -> io.BufferedReader:
     """UTF-8 bytes of ``stream`` decoded as ``encoding``; bytes it cannot decode raise
     ``UnicodeDecodeError`` when reached (the rows before them are read first)."""
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # type: ignore[arg-type]
-    return io.BufferedReader(_Utf8Encoder(text), READ_SIZE)
+    return io.BufferedReader(_Transcoder(stream, encoding), READ_SIZE)
 
 
 def line_bytes(stream: io.BufferedReader, encoding: str) -> tuple[io.BufferedReader, str]:
@@ -59,19 +59,46 @@ def utf8_bytes(stream: io.BufferedReader, encoding: str) -> io.BufferedReader:
     return data if decoded_as == "utf-8" else transcoded(data, decoded_as)
 
 
-class _Utf8Encoder(io.RawIOBase):
-    """UTF-8 bytes of a text stream (a file decoded by ``io.TextIOWrapper``)."""
+_STOP = "scar_ingest_stop"  # the error handler that marks where undecodable bytes start
+_MARK = "\udfff"  # a lone surrogate: no strict decoder of valid input yields one
+_last_error = threading.local()
 
-    def __init__(self, text: IO[str]) -> None:
-        self._text = text
+
+def _stop_at_bad_bytes(error: UnicodeError) -> tuple[str, int]:
+    _last_error.error = error
+    return _MARK, len(error.object)  # type: ignore[attr-defined]
+
+
+codecs.register_error(_STOP, _stop_at_bad_bytes)
+
+
+class _Transcoder(io.RawIOBase):
+    """UTF-8 bytes of ``stream`` decoded as ``encoding`` block by block. At bytes it cannot
+    decode, the text before them is handed out first, then their ``UnicodeDecodeError``."""
+
+    def __init__(self, stream: IO[bytes], encoding: str) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder(encoding)(_STOP)
         self._pending = b""
+        self._error: BaseException | None = None
+        self._ended = False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        if not self._pending:
-            self._pending = self._text.read(READ_SIZE // 4).encode("utf-8")
+        while not self._pending:
+            if self._error is not None:
+                raise self._error
+            if self._ended:
+                return 0
+            data = self._stream.read(READ_SIZE)
+            self._ended = not data
+            text = self._decoder.decode(data, final=self._ended)
+            if _MARK in text:
+                text = text[: text.index(_MARK)]
+                self._error = _last_error.error
+            self._pending = text.encode("utf-8")
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
