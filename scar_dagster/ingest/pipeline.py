@@ -333,7 +333,8 @@ def _top_up(head: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([head, frame.head(HEAD_ROWS - len(head))], ignore_index=True)
 
 
-def _arrow_schema(columns: tuple[str, ...]) -> Any:
+def arrow_schema(columns: tuple[str, ...]) -> Any:
+    """The Arrow schema ingest writes: line and turn as int64, every other column a string."""
     import pyarrow as pa
 
     return pa.schema(
@@ -361,8 +362,8 @@ def write_source(
     import pyarrow.parquet as pq
 
     reader = SourceReader(store, source, params, chunk_rows, log=log)
-    pairs_schema = _arrow_schema(r.PAIR_COLUMNS)
-    dropped_schema = _arrow_schema(r.QUARANTINE_COLUMNS)
+    pairs_schema = arrow_schema(r.PAIR_COLUMNS)
+    dropped_schema = arrow_schema(r.QUARANTINE_COLUMNS)
     kept, reasons = 0, Counter[str]()
     heads = [_pairs_frame([]), _dropped_frame([])]
     with (
