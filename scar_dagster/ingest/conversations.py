@@ -15,7 +15,7 @@ A pair's ``turn`` is the 1-based position of its response turn in the conversati
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,53 +57,77 @@ class ConversationPairs:
         return self.turns - self.used
 
 
-def _turn_list(value: Any, field: str) -> list[Mapping[str, Any]]:
-    """The turns of ``value``: a list of objects, or a Hugging Face ``Sequence`` of a dict
-    (one list per key, e.g. ``{"from": [...], "value": [...]}``)."""
-    if isinstance(value, Mapping) and value and all(isinstance(v, list) for v in value.values()):
-        lengths = {len(v) for v in value.values()}
-        if len(lengths) == 1:
-            keys = list(value)
-            return [dict(zip(keys, row, strict=True)) for row in zip(*value.values(), strict=True)]
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # dict first: the common case
+
+
+def _turn_list(value: Any, field: str) -> list[Any]:
+    """The turns of ``value``: a list, or a Hugging Face ``Sequence`` of a dict (one list per
+    key, e.g. ``{"from": [...], "value": [...]}``)."""
+    if type(value) is list:
+        return value
+    columns = _is_mapping(value) and value and all(isinstance(v, list) for v in value.values())
+    if columns and len({len(v) for v in value.values()}) == 1:
+        keys = list(value)
+        return [dict(zip(keys, row, strict=True)) for row in zip(*value.values(), strict=True)]
     if not isinstance(value, list):
         kind = type(value).__name__
         raise Rejected(r.INGEST_NON_STRING, f"conversation {field!r} is {kind}, not a list")
-    for number, turn in enumerate(value, start=1):
-        if not isinstance(turn, Mapping):
-            detail = f"turn {number} of {field!r} is {type(turn).__name__}, not an object"
-            raise Rejected(r.INGEST_NON_STRING, detail)
     return value
 
 
-def _role(turn: Mapping[str, Any]) -> str:
-    raw = next((turn[key] for key in ROLE_KEYS if key in turn), "")
+def _role(turn: Any, number: int, field: str) -> str:
+    """The turn's role (``user``, ``assistant``, ``system`` or its own name, lowercased)."""
+    if not _is_mapping(turn):
+        detail = f"turn {number} of {field!r} is {type(turn).__name__}, not an object"
+        raise Rejected(r.INGEST_NON_STRING, detail)
+    raw = turn.get(ROLE_KEYS[0])
+    if raw is None:
+        raw = turn.get(ROLE_KEYS[1], "")
     name = str(raw).strip().lower()
     return ROLES.get(name, name or "unknown")
 
 
-def _texts(turns: list[Mapping[str, Any]], field: str) -> Callable[[int], str]:
-    """Turn ``i``'s canonical text, read on first use (unused turns are never judged)."""
-    cache: dict[int, str] = {}
+def _roles(messages: list[Any], field: str, turns: str) -> tuple[list[str], int, list[int]]:
+    """``(roles, first user turn, answer turns)``; for ``first`` only as far as its answer."""
+    roles: list[str] = []
+    start, answers = -1, []
+    for i, turn in enumerate(messages):
+        role = _role(turn, i + 1, field)
+        roles.append(role)
+        if role == USER and start < 0:
+            start = i
+        elif role == ASSISTANT and start >= 0:
+            answers.append(i)
+            if turns == "first":
+                break
+    if start < 0:
+        raise Rejected(r.INGEST_MISSING_FIELD, "conversation has no human turn")
+    if not answers:
+        detail = "conversation has no assistant turn after the first human turn"
+        raise Rejected(r.INGEST_MISSING_FIELD, detail)
+    return roles, start, answers
 
-    def text(i: int) -> str:
-        if i not in cache:
-            turn = turns[i]
-            key = next((k for k in TEXT_KEYS if k in turn), None)
-            if key is None:
-                detail = f"turn {i + 1} of {field!r} has no {' or '.join(map(repr, TEXT_KEYS))}"
-                raise Rejected(r.INGEST_MISSING_FIELD, detail)
-            cache[i] = canonical_text(text_value(turn[key], f"{field}[{i + 1}].{key}"))
-        return cache[i]
 
-    return text
+def _text(messages: list[Any], i: int, field: str) -> str:
+    """Turn ``i``'s text (read only for the turns a pair uses: unused turns are never judged)."""
+    turn = messages[i]
+    for key in TEXT_KEYS:
+        if key in turn:
+            return text_value(turn[key], f"{field}[{i + 1}].{key}")
+    detail = f"turn {i + 1} of {field!r} has no {' or '.join(map(repr, TEXT_KEYS))}"
+    raise Rejected(r.INGEST_MISSING_FIELD, detail)
 
 
 def render(history: list[tuple[str, str]]) -> str:
     """The instruction for a response after ``history`` (``(role, text)`` from the first user
-    turn on): a lone user turn as it is, else ``Role: text`` blocks (the module's template)."""
+    turn on): a lone user turn as it is, else ``Role: text`` blocks of canonical text (the
+    module's template)."""
     if len(history) == 1 and history[0][0] == USER:
         return history[0][1]
-    return "\n\n".join(f"{LABELS.get(role, role.capitalize())}: {text}" for role, text in history)
+    return "\n\n".join(
+        f"{LABELS.get(role, role.capitalize())}: {canonical_text(text)}" for role, text in history
+    )
 
 
 def conversation_pairs(
@@ -115,28 +139,21 @@ def conversation_pairs(
     assistant turn after a user turn; a bad text rejects only the pairs that use it.
     """
     messages = _turn_list(value, field)
-    roles = [_role(turn) for turn in messages]
-    if USER not in roles:
-        raise Rejected(r.INGEST_MISSING_FIELD, "conversation has no human turn")
-    start = roles.index(USER)
-    answers = [i for i in range(start + 1, len(roles)) if roles[i] == ASSISTANT]
-    if not answers:
-        detail = "conversation has no assistant turn after the first human turn"
-        raise Rejected(r.INGEST_MISSING_FIELD, detail)
-    chosen = {"first": answers[:1], "last": answers[-1:], "all": answers}[turns]
-    text = _texts(messages, field)
-    systems = [i for i, role in enumerate(roles) if role == SYSTEM and system_prompt == "prepend"]
+    roles, start, answers = _roles(messages, field, turns)
+    chosen = answers[-1:] if turns == "last" else answers[:1] if turns == "first" else answers
+    prepend = system_prompt == "prepend"
     pairs: list[RawPair | Rejected] = []
     used: set[int] = set()
     for answer in chosen:
         history = [i for i in range(start, answer) if roles[i] != SYSTEM]
-        system = [i for i in systems if i < answer]
-        used.update(history, system, [answer])
+        system = [i for i in range(answer) if roles[i] == SYSTEM] if prepend else []
+        used.update(history, system, (answer,))
         try:
-            instruction = render([(roles[i], text(i)) for i in history])
+            instruction = render([(roles[i], _text(messages, i, field)) for i in history])
             if system:
-                instruction = "\n\n".join([*(text(i) for i in system), instruction])
-            pairs.append(RawPair(answer + 1, instruction, text(answer)))
+                prompts = [_text(messages, i, field) for i in system]
+                instruction = "\n\n".join([*prompts, instruction])
+            pairs.append(RawPair(answer + 1, instruction, _text(messages, answer, field)))
         except Rejected as rejected:
             pairs.append(Rejected(rejected.reason, rejected.detail, turn=answer + 1))
     return ConversationPairs(pairs=pairs, turns=len(messages), used=len(used))

@@ -9,6 +9,7 @@ is rejected with both named: nothing is guessed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,9 +27,9 @@ class FlatLayout:
     response: str
     input: str | None = None
 
-    def present(self, record: Mapping[str, Any]) -> frozenset[str]:
-        fields = (self.instruction, self.response, self.input)
-        return frozenset(name for name in fields if name is not None and name in record)
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(f for f in (self.instruction, self.response, self.input) if f is not None)
 
     def matches(self, record: Mapping[str, Any]) -> bool:
         return self.instruction in record and self.response in record
@@ -53,25 +54,39 @@ def detect_layout(record: Mapping[str, Any]) -> FlatLayout | str:
     Raises ``Rejected``: ``ingest_ambiguous_layout`` naming the candidates,
     ``ingest_missing_field`` when a layout is only half there, else ``ingest_unknown_format``.
     """
-    flat = [layout for layout in FLAT_LAYOUTS if layout.matches(record)]
-    flat = [a for a in flat if not any(a.present(record) < b.present(record) for b in flat)]
-    talks = [name for name, field in CONVERSATION_LAYOUTS.items() if field in record]
+    found = _layout_of(frozenset(record))
+    if found is None:
+        raise Rejected(r.INGEST_UNKNOWN_FORMAT, _unknown_detail(record))
+    if isinstance(found, tuple):
+        raise Rejected(*found)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _layout_of(keys: frozenset[str]) -> FlatLayout | str | tuple[str, str] | None:
+    """``detect_layout`` by field names alone (the records of a file mostly share them): the
+    layout, ``(reason, detail)`` of a rejection, or None for no layout at all."""
+    flat = [x for x in FLAT_LAYOUTS if x.instruction in keys and x.response in keys]
+    if len(flat) > 1:  # a match whose present fields are all part of another's gives way
+        present = {layout.name: layout.fields & keys for layout in flat}
+        flat = [a for a in flat if not any(present[a.name] < present[b.name] for b in flat)]
+    talks = [name for name, field in CONVERSATION_LAYOUTS.items() if field in keys]
     candidates: list[FlatLayout | str] = [*flat, *talks]
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
         names = ", ".join(_describe(candidate) for candidate in candidates)
         detail = f"the fields fit several layouts ({names}); choose with [fields] in {_CONFIG}"
-        raise Rejected(r.INGEST_AMBIGUOUS_LAYOUT, detail)
+        return r.INGEST_AMBIGUOUS_LAYOUT, detail
     half = [
         layout
         for layout in FLAT_LAYOUTS
-        if (layout.instruction in record) != (layout.response in record)
+        if (layout.instruction in keys) != (layout.response in keys)
     ]
     if half:
-        missing = sorted({f"{_missing(layout, record)!r}" for layout in half})
-        raise Rejected(r.INGEST_MISSING_FIELD, f"field {' or '.join(missing)} is missing")
-    raise Rejected(r.INGEST_UNKNOWN_FORMAT, _unknown_detail(record))
+        missing = sorted({f"{_missing(layout, keys)!r}" for layout in half})
+        return r.INGEST_MISSING_FIELD, f"field {' or '.join(missing)} is missing"
+    return None
 
 
 _CONFIG = "scar_source.toml"
@@ -83,8 +98,8 @@ def _describe(layout: FlatLayout | str) -> str:
     return f"{layout.name}: {layout.instruction}/{layout.response}"
 
 
-def _missing(layout: FlatLayout, record: Mapping[str, Any]) -> str:
-    return layout.response if layout.instruction in record else layout.instruction
+def _missing(layout: FlatLayout, keys: frozenset[str]) -> str:
+    return layout.response if layout.instruction in keys else layout.instruction
 
 
 def _unknown_detail(record: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ INT_COLUMNS = frozenset({"origin_line", "origin_turn"})
 
 def _typed_frame(rows: list[Any], columns: tuple[str, ...]) -> pd.DataFrame:
     """Text columns as ``str``, line and turn as int64, however few rows (0, all None)."""
-    frame = pd.DataFrame(rows, columns=list(columns))
+    fields = attrgetter(*columns)  # tuples, not dataclasses.asdict: no deep copy per field
+    frame = pd.DataFrame([fields(row) for row in rows], columns=list(columns))
     return frame.astype({name: "int64" if name in INT_COLUMNS else "str" for name in columns})
 
 
@@ -223,14 +225,15 @@ class SourceReader:
 
     def _accept(
         self, record: RawRecord, file: str, first_seen: FirstCopies
-    ) -> Iterator[r.Pair | r.Dropped]:
+    ) -> list[r.Pair | r.Dropped]:
         """The record's new pairs, and a row saying why for each of its rows not kept."""
         source = self.source
         if record.reason is not None:
-            yield r.Dropped(
-                source, file, record.line, record.reason, record.detail, None, record.excerpt
-            )
-            return
+            return [
+                r.Dropped(
+                    source, file, record.line, record.reason, record.detail, None, record.excerpt
+                )
+            ]
         assert record.payload is not None
         try:
             result = record_pairs(
@@ -242,30 +245,27 @@ class SourceReader:
                 config=self.config,
             )
         except Rejected as rejected:
-            yield self._rejected(record, file, rejected)
-            return
+            return [self._rejected(record, file, rejected)]
         self.stats.count_record(
             file, result.layout, len(result.rows), result.turns, result.unused_turns
         )
+        rows: list[r.Pair | r.Dropped] = []
         for row in result.rows:
             if isinstance(row, Rejected):
-                yield self._rejected(record, file, row)
+                rows.append(self._rejected(record, file, row))
                 continue
             first = first_seen.get(row.id)
             if first is not None:
                 detail = f"same pair as {first[0]}:{first[1]}"
-                yield r.Dropped(
-                    source,
-                    file,
-                    record.line,
-                    r.INGEST_DUPLICATE,
-                    detail,
-                    row.id,
+                duplicate = r.Dropped(
+                    source, file, record.line, r.INGEST_DUPLICATE, detail, row.id,
                     origin_turn=row.origin_turn,
-                )
+                )  # fmt: skip
+                rows.append(duplicate)
                 continue
             first_seen.add(row.id, row.origin_file, row.origin_line)
-            yield row
+            rows.append(row)
+        return rows
 
     def _rejected(self, record: RawRecord, file: str, rejected: Rejected) -> r.Dropped:
         return r.Dropped(
