@@ -38,13 +38,10 @@ DEFAULT_CHUNK_ROWS = 10_000  # rows per Parquet row group when a source is writt
 HEAD_ROWS = 5  # rows of each output kept for the preview
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """Kept pairs, dropped rows (quarantined and duplicates), and what reading found."""
+class _ReadCounts:
+    """What both results tell from ``read``: the files, records and rows read."""
 
-    pairs: pd.DataFrame
-    dropped: pd.DataFrame
-    read: SourceRead  # counted while reading, independently of the two frames
+    read: SourceRead
 
     @property
     def files(self) -> list[ObjectInfo]:
@@ -57,6 +54,15 @@ class IngestResult:
     @property
     def input_rows(self) -> int:
         return self.read.stats.input_rows
+
+
+@dataclass(frozen=True)
+class IngestResult(_ReadCounts):
+    """Kept pairs, dropped rows (quarantined and duplicates), and what reading found."""
+
+    pairs: pd.DataFrame
+    dropped: pd.DataFrame
+    read: SourceRead  # counted while reading, independently of the two frames
 
     @property
     def duplicates(self) -> int:
@@ -295,7 +301,7 @@ def ingest_source(
 
 
 @dataclass(frozen=True)
-class WrittenSource:
+class WrittenSource(_ReadCounts):
     """What ``write_source`` wrote: counts by reason, the first rows of each file, and what
     reading found (listing, config, stats)."""
 
@@ -304,18 +310,6 @@ class WrittenSource:
     pairs_head: pd.DataFrame
     dropped_head: pd.DataFrame
     read: SourceRead
-
-    @property
-    def files(self) -> list[ObjectInfo]:
-        return self.read.listing.files
-
-    @property
-    def input_records(self) -> int:
-        return self.read.stats.input_records
-
-    @property
-    def input_rows(self) -> int:
-        return self.read.stats.input_rows
 
     @property
     def duplicates(self) -> int:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import codecs
 import io
 import threading
-from typing import IO, Any
+from typing import IO
 
-from scar_dagster.ingest.compression import READ_SIZE
+from scar_dagster.ingest.compression import READ_SIZE, BlockReader
 
 _ASCII_PROBE = '\n\r\t {}[]",:\\abcXYZ019'
 
@@ -72,34 +72,23 @@ def _stop_at_bad_bytes(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_STOP, _stop_at_bad_bytes)
 
 
-class _Transcoder(io.RawIOBase):
+class _Transcoder(BlockReader):
     """UTF-8 bytes of ``stream`` decoded as ``encoding`` block by block. At bytes it cannot
     decode, the text before them is handed out first, then their ``UnicodeDecodeError``."""
 
     def __init__(self, stream: IO[bytes], encoding: str) -> None:
+        super().__init__()
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder(encoding)(_STOP)
-        self._pending = b""
-        self._error: BaseException | None = None
         self._ended = False
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            if self._error is not None:
-                raise self._error
-            if self._ended:
-                return 0
-            data = self._stream.read(READ_SIZE)
-            self._ended = not data
-            text = self._decoder.decode(data, final=self._ended)
-            if _MARK in text:
-                text = text[: text.index(_MARK)]
-                self._error = _last_error.error
-            self._pending = text.encode("utf-8")
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+    def next_block(self) -> bytes | None:
+        if self._ended:
+            return None
+        data = self._stream.read(READ_SIZE)
+        self._ended = not data
+        text = self._decoder.decode(data, final=self._ended)
+        if _MARK in text:
+            text = text[: text.index(_MARK)]
+            self._error = _last_error.error
+        return text.encode("utf-8")
