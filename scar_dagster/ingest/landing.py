@@ -174,7 +174,10 @@ def scan_landing_zone(store: BlobStore) -> LandingScan:
     for key, entry in entries:
         source, sep, rest = key.partition("/")
         if not sep:
-            stray.append(key)
+            if isinstance(entry, Skipped):  # a source folder that is a link: not followed
+                rejected[source] = f"{source!r} is a {entry.detail}"
+            else:
+                stray.append(key)
             continue
         problem = source_name_problem(source)
         if problem:

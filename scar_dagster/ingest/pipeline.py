@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -180,15 +181,15 @@ class SourceReader:
         first_seen = FirstCopies()
         kept: list[r.Pair] = []
         dropped: list[r.Dropped] = []
-        for rows in (self._unread_rows(), *(self._read_file(f, first_seen) for f in self.files)):
-            for row in rows:
-                if isinstance(row, r.Pair):
-                    kept.append(row)
-                else:
-                    dropped.append(row)
-                if self.chunk_rows and max(len(kept), len(dropped)) >= self.chunk_rows:
-                    yield _pairs_frame(kept), _dropped_frame(dropped)
-                    kept, dropped = [], []
+        files = chain.from_iterable(self._read_file(info, first_seen) for info in self.files)
+        for row in chain(self._unread_rows(), files):
+            if isinstance(row, r.Pair):
+                kept.append(row)
+            else:
+                dropped.append(row)
+            if self.chunk_rows and max(len(kept), len(dropped)) >= self.chunk_rows:
+                yield _pairs_frame(kept), _dropped_frame(dropped)
+                kept, dropped = [], []
         self.progress.done()
         yield _pairs_frame(kept), _dropped_frame(dropped)
 

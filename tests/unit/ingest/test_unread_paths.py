@@ -65,8 +65,11 @@ def test_the_scan_sees_the_same_paths(zone):
     (zone / "zone" / "only_links" / "x.jsonl").symlink_to(zone / "outside" / "secret.jsonl")
     (zone / "zone" / "only_hidden").mkdir()
     (zone / "zone" / "only_hidden" / ".keep").write_text("")
+    (zone / "zone" / "linked").symlink_to(zone / "outside", target_is_directory=True)
     scan = scan_landing_zone(LocalStore(zone / "zone"))
     assert sorted(scan.sources) == ["only_links", "src"]  # hidden files alone make no source
+    assert "outside the landing zone: not followed" in scan.rejected["linked"]
+    assert scan.stray == []
     assert scan.sources["src"] == list_source(LocalStore(zone / "zone"), "src")
     assert [item.key for item in scan.sources["only_links"].skipped] == ["x.jsonl"]
 
