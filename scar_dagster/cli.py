@@ -4,6 +4,7 @@ scar-dagster rank --model RANKER --input FILE (--topk N | --ratio R | --threshol
 scar-dagster train --data PATH --out DIR [--epochs 20 --encoder all-MiniLM-L6-v2 ...]
 scar-dagster data PATH
 scar-dagster data export --format scar PATH OUT [--domain open --generator NAME]
+scar-dagster inspect PATH [PATH ...] [--json]
 scar-dagster evaluate pairs FILE --model RANKER
 scar-dagster evaluate consistency POOL.parquet --ratio 0.25
 
@@ -362,6 +363,12 @@ def _add_evaluate(commands: Any) -> None:
     add_evaluations(evaluate.add_subparsers(dest="evaluation", required=True))
 
 
+def _add_inspect(commands: Any) -> None:
+    from scar_dagster.ingest.inspect import add_inspect_command
+
+    add_inspect_command(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``scar-dagster`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -369,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Style-consistency ranking of instruction data (SCAR) outside Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_rank, _add_train, _add_data, _add_evaluate):
+    for add in (_add_rank, _add_train, _add_data, _add_evaluate, _add_inspect):
         add(commands)
     return parser
 

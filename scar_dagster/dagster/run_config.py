@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from dagster import Config, get_dagster_logger
 from pydantic import Field, model_validator
 
-from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
+from scar_dagster.ingest.normalize import NormalizeParams
 
 if TYPE_CHECKING:
     from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
@@ -17,30 +17,16 @@ if TYPE_CHECKING:
 
 
 class IngestConfig(Config):
-    """How ``raw_pairs`` reads a source (mirrors ``NormalizeParams``)."""
+    """How ``raw_pairs`` reads a source (mirrors ``NormalizeParams``). How each source's files
+    are laid out (format, fields, encoding, turns) is in its own ``scar_source.toml``."""
 
     max_text_chars: int = Field(
         default=100_000,
         description="Instructions or responses longer than this are quarantined (ingest_too_long).",
     )
-    instruction_field: str | None = Field(
-        default=None,
-        description="Custom layout: field holding the instruction (set with response_field).",
-    )
-    response_field: str | None = Field(
-        default=None, description="Custom layout: field holding the response."
-    )
-    input_field: str | None = Field(
-        default=None, description="Custom layout: optional field appended to the instruction."
-    )
 
     def to_params(self) -> NormalizeParams:
-        mapping = None
-        if self.instruction_field or self.response_field:
-            if not (self.instruction_field and self.response_field):
-                raise ValueError("set both instruction_field and response_field, or neither")
-            mapping = ColumnMapping(self.instruction_field, self.response_field, self.input_field)
-        return NormalizeParams(max_text_chars=self.max_text_chars, mapping=mapping)
+        return NormalizeParams(max_text_chars=self.max_text_chars)
 
 
 class StyleFeaturesConfig(Config):
