@@ -31,7 +31,7 @@ def ingest_landing(work: str | Path) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     from scar_dagster import schema
-    from scar_dagster.ingest.pipeline import SourceReader
+    from scar_dagster.ingest.pipeline import SourceReader, arrow_schema
     from scar_dagster.storage.stores import LocalStore
 
     work = Path(work)
@@ -39,9 +39,7 @@ def ingest_landing(work: str | Path) -> dict[str, Any]:
     totals = dict.fromkeys(("input", "kept", "duplicates", "quarantined"), 0)
     for folder in ("raw_pairs", "quarantine"):
         (work / folder).mkdir(exist_ok=True)
-    pair_schema = pa.schema(
-        [(c, pa.int64() if c == "origin_line" else pa.string()) for c in schema.PAIR_COLUMNS]
-    )
+    pair_schema = arrow_schema(schema.PAIR_COLUMNS)
     for spec in SOURCES:
         reader = SourceReader(store, spec.name, chunk_rows=ROW_GROUP_ROWS)
         dropped = []
