@@ -27,7 +27,7 @@ from scar_dagster.dagster.resources import (
     StorageResource,
 )
 from scar_dagster.dagster.run_config import RankerTrainingConfig, TrainingDataConfig
-from scar_dagster.dagster.training_backends import TrainingBackends
+from scar_dagster.dagster.training_backends import TrainingBackends, export_training_data
 
 GROUP = "ranker"
 BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "quadruples.jsonl"
@@ -67,6 +67,7 @@ def ranker_training_data(
         default_location=str(BUNDLED_QUADRUPLES),
         log=context.log,
     )
+    export = export_training_data(config, data, storage) if config.export_scar_path else None
     bundled = not config.generate and data.origin == str(BUNDLED_QUADRUPLES)
     frame = data.frame()
     return Output(
@@ -77,6 +78,7 @@ def ranker_training_data(
             backends,
             provenance=BUNDLED_NOTE if bundled else data.describe(),
             failure_share=failure_share,
+            scar_export=export,
         ),
     )
 

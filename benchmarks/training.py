@@ -7,27 +7,19 @@
 * Local SFT of SmolLM2-135M-Instruct (``run_local_sft``) on the same quadruples' human responses:
   seconds per optimizer step and the held-out eval loss after training.
 
-    .venv/bin/python benchmarks/training.py [--epochs 3] [--sft-steps 8] [--threads 1]
+    .venv/bin/python -m benchmarks.training [--epochs 3] [--sft-steps 8] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.harness import ROOT, machine_line
 
-from benchmarks.machine import machine_line  # noqa: E402
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 DTYPES = ("float32", "bfloat16")
 
 
@@ -136,7 +128,7 @@ def main() -> None:
                 f"| {dtype} | {r['step_seconds']:.2f} | {base / r['step_seconds']:.2f}x | "
                 f"{r['eval_before']:.4f} -> {r['eval_after']:.4f} |"
             )
-    print(f"\n{machine_line().replace('load average', 'load average at the end')}")
+    print(f"\n{machine_line('at the end')}")
 
 
 if __name__ == "__main__":

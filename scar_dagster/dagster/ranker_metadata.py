@@ -28,12 +28,15 @@ def training_data_metadata(
     *,
     provenance: str,
     failure_share: float | None = None,
+    scar_export: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The metadata of ``ranker_training_data``: ``frame`` is ``data.frame()``, ``provenance``
     what the UI says the data is, ``failure_share`` the share of generation requests lost (only
-    when generated)."""
+    when generated), ``scar_export`` the summary of its export in SCAR's layout (if any)."""
     preview = PREFERENCE_PREVIEW if "chosen" in frame else QUADRUPLE_PREVIEW
-    generated = {} if failure_share is None else {"failure_share": failure_share}
+    optional: dict[str, Any] = {} if failure_share is None else {"failure_share": failure_share}
+    if scar_export is not None:
+        optional["scar_export"] = MetadataValue.json(scar_export)
     return {
         **frame_metadata(frame, [c for c in preview if c in frame]),
         "format": data.format,
@@ -44,7 +47,8 @@ def training_data_metadata(
         "rejected": len(data.rejected),
         "rejected_by_reason": counts_table(data.rejected_by_reason()),
         "allowed_pairs": MetadataValue.json(data.summary()["allowed_pairs"]),
-        **generated,
+        **optional,
+        **backends.judge_metadata(),
         **backends.usage_metadata(),
     }
 

@@ -42,6 +42,7 @@ def read_or_generate_training_data(
             backends.judge,
             sample_size=config.sample_size,
             seed=config.seed,
+            prompts=backends.prompts,
             log=log,
         )
         try:
@@ -88,7 +89,13 @@ def train_or_import_ranker(
             **common,
         )
     ranker_config = config.to_ranker_config(encoder_model)
-    return service.train_and_promote(store, records, config=ranker_config, **common)
+    return service.train_and_promote(
+        store,
+        records,
+        config=ranker_config,
+        trust_remote_code=config.trust_remote_code,
+        **common,
+    )
 
 
 def champion_version(style_ranker: Mapping[str, Any]) -> str:

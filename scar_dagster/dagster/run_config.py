@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 from dagster import Config, get_dagster_logger
 from pydantic import Field, model_validator
 
-from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
+from scar_dagster.ingest.normalize import NormalizeParams
 
 if TYPE_CHECKING:
     from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
@@ -17,30 +17,16 @@ if TYPE_CHECKING:
 
 
 class IngestConfig(Config):
-    """How ``raw_pairs`` reads a source (mirrors ``NormalizeParams``)."""
+    """How ``raw_pairs`` reads a source (mirrors ``NormalizeParams``). How each source's files
+    are laid out (format, fields, encoding, turns) is in its own ``scar_source.toml``."""
 
     max_text_chars: int = Field(
         default=100_000,
         description="Instructions or responses longer than this are quarantined (ingest_too_long).",
     )
-    instruction_field: str | None = Field(
-        default=None,
-        description="Custom layout: field holding the instruction (set with response_field).",
-    )
-    response_field: str | None = Field(
-        default=None, description="Custom layout: field holding the response."
-    )
-    input_field: str | None = Field(
-        default=None, description="Custom layout: optional field appended to the instruction."
-    )
 
     def to_params(self) -> NormalizeParams:
-        mapping = None
-        if self.instruction_field or self.response_field:
-            if not (self.instruction_field and self.response_field):
-                raise ValueError("set both instruction_field and response_field, or neither")
-            mapping = ColumnMapping(self.instruction_field, self.response_field, self.input_field)
-        return NormalizeParams(max_text_chars=self.max_text_chars, mapping=mapping)
+        return NormalizeParams(max_text_chars=self.max_text_chars)
 
 
 class StyleFeaturesConfig(Config):
@@ -195,7 +181,42 @@ class TrainingDataConfig(Config):
         "helpfulness and correctness separately, 0-9, and average them.",
     )
     judge_max_tokens: int = Field(
-        default=256, description="LLM judges: token cap of one rating (reasoning + Score)."
+        default=256,
+        description="LLM judges: token cap of one rating (reasoning + score); the SCAR "
+        "toolkit's scorer asks for up to 1024.",
+    )
+    prompts_path: str | None = Field(
+        default=None,
+        description="generate and LLM judges: a TOML file or a folder (local path) with the "
+        "four templates direct, referenced, helpfulness, correctness, used instead of ours "
+        "(our prompts after the paper's design): e.g. the SCAR toolkit's own prompts; see "
+        "data/ranker/prompts/ and docs/stages.md. Validated when the run starts.",
+    )
+    judge_parse: str = Field(
+        default="last_score",
+        description="LLM judges: how a rating is read from a reply: 'last_score' (the last "
+        "`Score: N`, else the last number 0-9) or 'most_common_number' (the SCAR toolkit's "
+        "rule: the most frequent 0-9 number near 'score' or the aspect's name).",
+    )
+    judge_unparseable: str = Field(
+        default="exclude",
+        description="LLM judges: a reply without a usable rating drops its quadruple "
+        "('exclude', reason quadruple_judge_unparseable) or scores 0 ('zero', as the SCAR "
+        "toolkit). A failed request is never scored 0.",
+    )
+    export_scar_path: str | None = Field(
+        default=None,
+        description="Also write the rows (quadruples) in the SCAR toolkit's layout under this "
+        "root, local or s3://: <root>/ranker_data/<domain>/<generator>/instruction_response/"
+        "{human,referenced,direct}.json and quality_measure/<kind>_{help,correct}_score.json.",
+    )
+    export_scar_domain: str = Field(
+        default="open", description="export_scar_path: the <domain> folder (e.g. open, code)."
+    )
+    export_scar_generator: str | None = Field(
+        default=None,
+        description="export_scar_path: the <generator> folder; default the rows' generator "
+        "(a safe folder name; 'mixed' or 'unknown' when the rows name several or none).",
     )
     max_failure_share: float = Field(
         default=0.1,
@@ -234,8 +255,9 @@ class RankerTrainingConfig(Config):
     )
     trust_remote_code: bool = Field(
         default=False,
-        description="published_ranker: allow an encoder that ships its own Python code "
-        "(gte-*-en-v1.5). That code runs on this machine: enable only for code you trust.",
+        description="Allow an encoder that ships its own Python code (gte-*-en-v1.5, the "
+        "SCAR toolkit's default encoder), to train on or to import a published ranker with. "
+        "That code runs on this machine: enable only for code you trust.",
     )
     epochs: int = Field(default=20, description="Maximum epochs (paper: up to 20).")
     batch_size: int = Field(default=2, description="Quadruples (or pairs) per step (paper: 2).")
@@ -250,7 +272,22 @@ class RankerTrainingConfig(Config):
     max_length: int = Field(default=512, description="Tokens per text (paper: 512).")
     num_threads: int | None = Field(default=None, description="torch threads; None: default.")
     quality_threshold: float = Field(
-        default=5.0, description="A pair trains only if both qualities exceed this (paper: 5)."
+        default=5.0,
+        description="The minimum of the quality constraint (the toolkit's constraint_min; "
+        "paper: a pair trains only if both qualities exceed 5).",
+    )
+    constraint_mode: str = Field(
+        default="abs",
+        description="Which pairs train, as the SCAR toolkit's modes, with a/b the better/worse "
+        "quality: 'abs' min(a,b) > quality_threshold and max(a,b) < constraint_max; "
+        "'abs_pos' quality_threshold < a < constraint_max; 'diff' |a-b| < constraint_max; "
+        "'abs_diff' |a-b| < constraint_max and min(a,b) > quality_threshold; 'none' all.",
+    )
+    constraint_max: float = Field(
+        default=10.0,
+        description="The toolkit's constraint_max: the upper bound of the qualities (abs, "
+        "abs_pos) or of their difference (diff, abs_diff); 10 (the toolkit's default) bounds "
+        "nothing on 0-9 scores.",
     )
     device: str = Field(default="auto", description="auto (CUDA if present), cpu, cuda, cuda:N.")
     dtype: str = Field(
@@ -287,6 +324,8 @@ class RankerTrainingConfig(Config):
             early_stopping_patience=self.early_stopping_patience,
             num_threads=self.num_threads,
             quality_threshold=self.quality_threshold,
+            constraint_mode=self.constraint_mode,
+            constraint_max=self.constraint_max,
             device=self.device,
             dtype=self.dtype,
         )

@@ -3,11 +3,12 @@
 SCAR rates each training response with GPT-3.5 (mean of helpfulness and correctness, 0-9) and
 trains only on pairs whose two qualities are above 5. Offline there is no strong judge, so the
 default here is :class:`HeuristicJudge`, a transparent rule list whose every penalty is visible
-through ``explain``. :class:`ChatJudge` is the paper's judge: helpfulness and correctness
-rated separately by a chat model (an OpenAI-compatible endpoint or the local LM), reasoning
-first, parsed by :func:`parse_score`. :class:`LMJudge` reads a rating from the local LM's
-next-token digit logits. A 135M model is a weak judge: see ``data/ranker/README.md`` for how
-well each agrees with planted good/broken answers.
+through ``explain``. :class:`ChatJudge` judges as the paper designs it: helpfulness and
+correctness rated separately by a chat model (an OpenAI-compatible endpoint or the local LM),
+with our prompts by default or any prompt set (``scar_dagster.llm.prompts``), read by a parse
+rule of ``scar_dagster.ranker.data.score_parsing``. :class:`LMJudge` reads a rating from the
+local LM's next-token digit logits. A 135M model is a weak judge: see ``data/ranker/README.md``
+for how well each agrees with planted good/broken answers.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from scar_dagster.ranker.data.score_parsing import MAX_QUALITY, PARSE_RULES, parse_score
 from scar_dagster.selection.language import ascii_letter_share
 
-MAX_QUALITY = 9.0
+if TYPE_CHECKING:
+    from scar_dagster.llm.prompts import PromptSet
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 _ALPHA_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
@@ -296,33 +299,7 @@ class LMJudge:
         return out
 
 
-# --- judging with a chat model (the paper's design) ------------------------------------------
-
-_SCORE_LINE = re.compile(r"\bscore\s*\**\s*[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
-_OUT_OF = re.compile(r"\s*(?:/|out of)\s*(?:9|10)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?!\w)")
-
-
-def parse_score(text: str | None) -> tuple[float | None, str]:
-    """A 0-9 rating from a judge's reply, and how it was found.
-
-    The last ``Score: N`` line wins (``"score_line"``); without one, the last number in
-    [0, 9] (``"last_number"``; denominators such as ``/9`` or ``out of 10`` are ignored). An
-    out-of-range ``Score:`` or no number at all gives ``(None, why)``: never a silent 0.
-    """
-    if not text or not text.strip():
-        return None, "empty reply"
-    lines = _SCORE_LINE.findall(text)
-    if lines:
-        value = float(lines[-1])
-        if 0.0 <= value <= MAX_QUALITY:
-            return value, "score_line"
-        return None, f"Score {lines[-1]} outside 0-9"
-    numbers = [float(n) for n in _NUMBER.findall(_OUT_OF.sub(" ", text))]
-    in_range = [n for n in numbers if 0.0 <= n <= MAX_QUALITY]
-    if in_range:
-        return in_range[-1], "last_number"
-    return None, "no Score line and no number in 0-9"
+# --- judging with a chat model -------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,25 +313,64 @@ class Rating:
     detail: str = ""
 
 
-class ChatJudge:
-    """Rates helpfulness and correctness separately (0-9, reasoning first) with a chat model.
+UNPARSEABLE_POLICIES: tuple[str, ...] = ("exclude", "zero")
 
-    ``chat`` is any :class:`~scar_dagster.llm.types.ChatBackend` (an endpoint or the local LM).
-    A failed request is ``quadruple_judge_failed``; a reply without a usable score (or one cut
-    at ``max_tokens`` before its ``Score:`` line) is ``quadruple_judge_unparseable``; both give
-    ``quality=None``, never 0.
+
+class ChatJudge:
+    """Rates helpfulness and correctness separately (0-9) with a chat model; quality = mean.
+
+    ``chat`` is any :class:`~scar_dagster.llm.types.ChatBackend` (an endpoint or the local LM);
+    ``prompts`` a :class:`~scar_dagster.llm.prompts.PromptSet` (default: ours, after the
+    paper's design); ``parse`` a rule of ``score_parsing`` (``last_score``, or the SCAR
+    toolkit's ``most_common_number``); ``max_tokens`` the cap of one rating (the toolkit asks
+    for up to 1024). A failed request is ``quadruple_judge_failed``. A reply without a usable
+    score is ``quadruple_judge_unparseable`` under ``unparseable="exclude"`` (the default:
+    ``quality=None``, the quadruple is dropped), and scores 0 under ``"zero"``, as the
+    toolkit's scorer does; :attr:`zeroed` counts those. Under ``last_score`` a reply cut at
+    ``max_tokens`` before its ``Score:`` line is unparseable; ``most_common_number`` reads a
+    cut reply as it is, as the toolkit does. A failed request is never scored 0 (the toolkit
+    does): it is asked again on a rerun and counts toward ``max_failure_share``.
     """
 
-    def __init__(self, chat: Any, *, max_tokens: int = 256) -> None:
+    def __init__(
+        self,
+        chat: Any,
+        *,
+        max_tokens: int = 256,
+        prompts: PromptSet | None = None,
+        parse: str = "last_score",
+        unparseable: str = "exclude",
+    ) -> None:
+        from scar_dagster.llm.prompts import DEFAULT_PROMPTS
+
+        if parse not in PARSE_RULES:
+            raise ValueError(f"judge parse rule must be one of {PARSE_RULES}, got {parse!r}")
+        if unparseable not in UNPARSEABLE_POLICIES:
+            raise ValueError(
+                f"judge unparseable policy must be one of {UNPARSEABLE_POLICIES}, "
+                f"got {unparseable!r}"
+            )
         self.chat, self.max_tokens = chat, max_tokens
-        self.name = f"llm-judge:{chat.name}"
+        self.prompts = prompts or DEFAULT_PROMPTS
+        self.parse, self.unparseable = parse, unparseable
+        self.zeroed = 0
+        options = [
+            f"prompts={self.prompts.fingerprint}" if self.prompts.label != "default" else "",
+            f"parse={parse}" if parse != "last_score" else "",
+            f"unparseable={unparseable}" if unparseable != "exclude" else "",
+        ]
+        chosen = ",".join(o for o in options if o)
+        self.name = f"llm-judge:{chat.name}" + (f"[{chosen}]" if chosen else "")
 
     def requests(self, instruction: str, response: str) -> list[Any]:
-        from scar_dagster.llm.prompts import JUDGE_ASPECTS, judge_messages
+        from scar_dagster.llm.prompts import JUDGE_ASPECTS
         from scar_dagster.llm.types import ChatRequest
 
         return [
-            ChatRequest.of(judge_messages(aspect, instruction, response), self.max_tokens)
+            ChatRequest.of(
+                self.prompts.messages(aspect, instruction=instruction, response=response),
+                self.max_tokens,
+            )
             for aspect in JUDGE_ASPECTS
         ]
 
@@ -368,7 +384,7 @@ class ChatJudge:
         pairs = list(zip(instructions, responses, strict=True))
         asked = [req for i, r in pairs for req in self.requests(i, r)]
         replies = self.chat.complete_many(asked, progress=progress)
-        return [_rating(replies[2 * n], replies[2 * n + 1]) for n in range(len(pairs))]
+        return [self._rating(replies[2 * n], replies[2 * n + 1]) for n in range(len(pairs))]
 
     def score_batch(
         self, instructions: Sequence[str], responses: Sequence[str]
@@ -378,32 +394,34 @@ class ChatJudge:
     def score(self, instruction: str, response: str) -> float | None:
         return self.score_batch([instruction], [response])[0]
 
+    def _aspect_score(self, reply: Any, aspect: str) -> tuple[float | None, str | None, str]:
+        """``(score, reason, detail)`` of one aspect's reply."""
+        from scar_dagster.schema import QUADRUPLE_JUDGE_FAILED, QUADRUPLE_JUDGE_UNPARSEABLE
 
-def _aspect_score(reply: Any, aspect: str) -> tuple[float | None, str | None, str]:
-    """``(score, reason, detail)`` of one aspect's reply."""
-    from scar_dagster.schema import QUADRUPLE_JUDGE_FAILED, QUADRUPLE_JUDGE_UNPARSEABLE
-
-    if not reply.ok:
-        return None, QUADRUPLE_JUDGE_FAILED, f"{aspect}: {reply.error}: {reply.detail}"
-    value, how = parse_score(reply.content)
-    if value is not None and reply.truncated and how != "score_line":
-        value, how = None, "reply cut at max_tokens before its Score line"
-    if value is None:
+        if not reply.ok:
+            return None, QUADRUPLE_JUDGE_FAILED, f"{aspect}: {reply.error}: {reply.detail}"
+        value, how = parse_score(reply.content, self.parse, aspect)
+        if value is not None and reply.truncated and how == "last_number":
+            value, how = None, "reply cut at max_tokens before its Score line"
+        if value is not None:
+            return value, None, ""
         excerpt = (reply.content or "")[-120:].replace("\n", " ")
-        return None, QUADRUPLE_JUDGE_UNPARSEABLE, f"{aspect}: {how}: ...{excerpt!r}"
-    return value, None, ""
+        detail = f"{aspect}: {how}: ...{excerpt!r}"
+        if self.unparseable == "zero":
+            self.zeroed += 1
+            return 0.0, None, detail + " (scored 0: unparseable=zero)"
+        return None, QUADRUPLE_JUDGE_UNPARSEABLE, detail
 
-
-def _rating(help_reply: Any, correct_reply: Any) -> Rating:
-    helpful, reason_h, detail_h = _aspect_score(help_reply, "helpfulness")
-    correct, reason_c, detail_c = _aspect_score(correct_reply, "correctness")
-    if helpful is None or correct is None:
-        # A failed request outranks an unparseable reply: it counts toward max_failure_share.
-        reasons = [r for r in (reason_h, reason_c) if r]
-        reason = min(reasons, key=lambda r: not r.endswith("_failed"))
+    def _rating(self, help_reply: Any, correct_reply: Any) -> Rating:
+        helpful, reason_h, detail_h = self._aspect_score(help_reply, "helpfulness")
+        correct, reason_c, detail_c = self._aspect_score(correct_reply, "correctness")
         detail = "; ".join(d for d in (detail_h, detail_c) if d)
-        return Rating(None, helpful, correct, reason, detail)
-    return Rating(round((helpful + correct) / 2.0, 4), helpful, correct)
+        if helpful is None or correct is None:
+            # A failed request outranks an unparseable reply: it counts toward max_failure_share.
+            reasons = [r for r in (reason_h, reason_c) if r]
+            reason = min(reasons, key=lambda r: not r.endswith("_failed"))
+            return Rating(None, helpful, correct, reason, detail)
+        return Rating(round((helpful + correct) / 2.0, 4), helpful, correct, detail=detail)
 
 
 def rate_many(

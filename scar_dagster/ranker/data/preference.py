@@ -17,6 +17,8 @@ from typing import Any
 from scar_dagster import schema as r
 from scar_dagster.ranker.data.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
+    Threshold,
+    as_constraint,
     normalize_ws,
     score_problem,
 )
@@ -184,13 +186,16 @@ def as_pairs(rows: Iterable[Mapping[str, Any]]) -> list[PreferencePair]:
     ]
 
 
-def preference_allowed(pair: PreferencePair, threshold: float = DEFAULT_QUALITY_THRESHOLD) -> bool:
-    """SCAR's quality constraint: the texts differ and every given quality > threshold."""
-    given = [q for q in (pair.quality_chosen, pair.quality_rejected) if q is not None]
-    differ = normalize_ws(pair.chosen) != normalize_ws(pair.rejected)
-    return differ and all(q > threshold for q in given)
+def preference_allowed(
+    pair: PreferencePair, threshold: Threshold = DEFAULT_QUALITY_THRESHOLD
+) -> bool:
+    """SCAR's quality constraint (a minimum or a ``QualityConstraint``; chosen is the better
+    response, a quality not given passes) and the texts differ."""
+    allowed = as_constraint(threshold).allows(pair.quality_chosen, pair.quality_rejected)
+    return allowed and normalize_ws(pair.chosen) != normalize_ws(pair.rejected)
 
 
-def allowed_mask(pairs: Sequence[PreferencePair], threshold: float) -> list[bool]:
+def allowed_mask(pairs: Sequence[PreferencePair], threshold: Threshold) -> list[bool]:
     """``preference_allowed`` of each pair."""
-    return [preference_allowed(p, threshold) for p in pairs]
+    constraint = as_constraint(threshold)
+    return [preference_allowed(p, constraint) for p in pairs]

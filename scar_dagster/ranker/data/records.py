@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scar_dagster.ranker.data.preference import PAIR_NAME, PreferencePair, allowed_mask, as_pairs
-from scar_dagster.ranker.data.quadruple import Quadruple, excluded_counts
+from scar_dagster.ranker.data.quadruple import Quadruple, Threshold, excluded_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,7 +23,7 @@ def is_pairs_data(records: Sequence[TrainingRecord]) -> bool:
     return bool(records) and isinstance(records[0], PreferencePair)
 
 
-def excluded_pairs(records: Sequence[TrainingRecord], threshold: float) -> dict[str, int]:
+def excluded_pairs(records: Sequence[TrainingRecord], threshold: Threshold) -> dict[str, int]:
     """Comparisons of each type the quality constraint excludes from training."""
     if is_pairs_data(records):
         return {PAIR_NAME: sum(not ok for ok in allowed_mask(records, threshold))}

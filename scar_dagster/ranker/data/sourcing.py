@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from scar_dagster.ranker.data.preference import load_preference_pairs, looks_like_pairs
+from scar_dagster.ranker.data.quadruple import DEFAULT_QUALITY_THRESHOLD, Threshold, as_constraint
 from scar_dagster.ranker.data.records import excluded_pairs, records_from_rows
 from scar_dagster.schema import Dropped
 from scar_dagster.storage.stores import BlobStore, LocalStore, S3Store, parse_s3_uri
@@ -28,7 +29,9 @@ from scar_dagster.storage.stores import BlobStore, LocalStore, S3Store, parse_s3
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scar_dagster.llm.prompts import PromptSet
     from scar_dagster.ranker.data.judge import QualityJudge
+    from scar_dagster.ranker.data.scar_data import ScarExport
     from scar_dagster.ranker.data.training_data import QuadrupleBuild
 
 QUADRUPLES, SCAR_FOLDER, PREFERENCE_PAIRS = "quadruples", "scar_folder", "preference_pairs"
@@ -82,10 +85,12 @@ class TrainingData:
         """``Quadruple`` or ``PreferencePair`` records for training."""
         return records_from_rows(self.rows, pairs=self.format == PREFERENCE_PAIRS)
 
-    def summary(self, threshold: float = 5.0) -> dict[str, Any]:
-        """Format, row count, rejections by reason, comparisons the quality constraint allows."""
+    def summary(self, threshold: Threshold = DEFAULT_QUALITY_THRESHOLD) -> dict[str, Any]:
+        """Format, row count, rejections by reason, comparisons the quality constraint allows
+        (``threshold``: a minimum quality or a ``QualityConstraint``)."""
+        constraint = as_constraint(threshold)
         records = self.records()
-        excluded = excluded_pairs(records, threshold) if records else {}
+        excluded = excluded_pairs(records, constraint) if records else {}
         per_record = 1 if self.format == PREFERENCE_PAIRS else 3
         allowed = {name: len(records) - n for name, n in excluded.items()}
         count_name = "pairs" if self.format == PREFERENCE_PAIRS else "quadruples"
@@ -98,7 +103,8 @@ class TrainingData:
             "allowed_pairs": allowed,
             "allowed_pairs_total": sum(allowed.values()),
             "comparisons_total": per_record * len(records),
-            "quality_threshold": threshold,
+            "quality_threshold": constraint.min_quality,
+            "quality_constraint": constraint.to_dict(),
         }
 
 
@@ -188,13 +194,15 @@ def generate_training_data(
     *,
     sample_size: int,
     seed: int,
+    prompts: PromptSet | None = None,
     log: Any = None,
 ) -> tuple[TrainingData, QuadrupleBuild]:
-    """Quadruples generated from a seeded sample of the ``pool`` of raw pairs, as SCAR designs them.
+    """Quadruples generated from a seeded sample of the ``pool`` of raw pairs (SCAR's design).
 
     ``generator`` is any chat backend (``scar_dagster.llm``: the local instruct LM or an
-    OpenAI-compatible endpoint), ``judge`` any quality judge (default the heuristic). Returns the
-    data and the build (its failure share and drop reasons); see ``build_quadruples``.
+    OpenAI-compatible endpoint), ``judge`` any quality judge (default the heuristic),
+    ``prompts`` the generation templates (default: ours). Returns the data and the build (its
+    failure share and drop reasons); see ``build_quadruples``.
     """
     from scar_dagster.ranker.data.training_data import build_quadruples, sample_pairs_for_training
 
@@ -202,7 +210,37 @@ def generate_training_data(
         raise ValueError("generate: true needs raw_pairs: ingest at least one source first")
     sample = sample_pairs_for_training(pool, sample_size, seed)
     columns = [c for c in ("id", "source", "instruction", "response") if c in sample]
-    build = build_quadruples(sample[columns].to_dict("records"), generator, judge, log=log)
+    build = build_quadruples(
+        sample[columns].to_dict("records"), generator, judge, prompts=prompts, log=log
+    )
     origin = f"generated from {len(sample)} raw pairs by {build.generator}"
     data = TrainingData(QUADRUPLES, build.rows, build.dropped, origin, judge=build.judge)
     return data, build
+
+
+def export_scar_layout(
+    data: TrainingData,
+    root: str,
+    *,
+    domain: str = "open",
+    generator: str | None = None,
+    s3_client: Any = None,
+) -> ScarExport:
+    """Write quadruple ``data`` in the SCAR toolkit's layout under ``root`` (local or s3://):
+    ``<root>/ranker_data/<domain>/<generator>/``; see ``scar_data.write_scar_data``."""
+    from scar_dagster.ranker.data.scar_data import export_scar_data
+
+    if data.format == PREFERENCE_PAIRS:
+        raise ValueError(
+            f"{data.origin}: preference pairs have no referenced and direct answers; SCAR's "
+            "layout holds quadruples"
+        )
+    return export_scar_data(
+        data.rows,
+        root,
+        domain=domain,
+        generator=generator,
+        s3_client=s3_client,
+        source=data.describe(),
+        judge=data.judge,
+    )

@@ -39,12 +39,20 @@ from scar_dagster.schema import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scar_dagster.llm.prompts import PromptSet
     from scar_dagster.ranker.data.quadruple import Quadruple
 
 TEXT_FIELDS: tuple[str, ...] = ("instruction", "human", "referenced", "direct")
 RESPONSE_KINDS: tuple[str, ...] = ("human", "referenced", "direct")
 QUALITY_FIELDS: tuple[str, ...] = tuple(f"quality_{k}" for k in RESPONSE_KINDS)
-RECORD_FIELDS: tuple[str, ...] = ("id", *TEXT_FIELDS, *QUALITY_FIELDS, "generator", "judge")
+RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    *TEXT_FIELDS,
+    *QUALITY_FIELDS,
+    "generator",
+    "judge",
+    "prompts",
+)
 QUALITY_RANGE = (0.0, 9.0)
 SOURCE = "quadruples"
 
@@ -290,26 +298,41 @@ def build_quadruples(
     generator: ChatBackend,
     judge: QualityJudge | None = None,
     *,
+    prompts: PromptSet | None = None,
+    max_tokens: int | None = None,
     log: Any | None = None,
 ) -> QuadrupleBuild:
-    """Quadruples from (instruction, human response) pairs, as SCAR designs them.
+    """Quadruples from (instruction, human response) pairs, after SCAR's data design.
 
     ``direct`` = ``generator``'s answer to the instruction; ``referenced`` = its answer given
-    the human response as a reference (``scar_dagster.llm.prompts``). A pair whose generation
-    failed, stopped at the token cap or came back empty is dropped with a
-    ``quadruple_generation_*`` reason (nothing is trimmed); the rest are rated by ``judge``
-    (default :class:`HeuristicJudge`), and a pair with any unrated response is dropped with the
-    judge's reason. Pairs are mappings with ``instruction`` and ``response`` (or ``human``) and
-    optional keys such as ``id`` (copied), or ``(instruction, response)`` tuples. Progress and
-    ETA of both steps go to ``log`` (any logger) through :class:`~scar_dagster.progress.Progress`.
+    the human response as a reference, with the templates of ``prompts`` (default: ours,
+    ``scar_dagster.llm.prompts.DEFAULT_PROMPTS``); ``max_tokens`` caps each answer (default:
+    the backend's cap). A pair whose generation failed, stopped at the token cap or came back
+    empty is dropped with a ``quadruple_generation_*`` reason (nothing is trimmed); the rest
+    are rated by ``judge`` (default :class:`HeuristicJudge`), and a pair with any unrated
+    response is dropped with the judge's reason. Pairs are mappings with ``instruction`` and
+    ``response`` (or ``human``) and optional keys such as ``id`` (copied), or
+    ``(instruction, response)`` tuples. Each row records its ``generator``, ``judge`` and
+    ``prompts`` (``PromptSet.label``). Progress and ETA of both steps go to ``log`` (any
+    logger) through :class:`~scar_dagster.progress.Progress`.
     """
-    from scar_dagster.llm.prompts import direct_messages, referenced_messages
+    from scar_dagster.llm.prompts import DEFAULT_PROMPTS
     from scar_dagster.progress import Progress
 
+    prompts = prompts or DEFAULT_PROMPTS
     judge = judge or HeuristicJudge()
     base = [_as_pair(p) for p in pairs]
-    asked = [ChatRequest.of(referenced_messages(p["instruction"], p["human"])) for p in base]
-    asked += [ChatRequest.of(direct_messages(p["instruction"])) for p in base]
+    asked = [
+        ChatRequest.of(
+            prompts.messages("referenced", instruction=p["instruction"], human=p["human"]),
+            max_tokens,
+        )
+        for p in base
+    ]
+    asked += [
+        ChatRequest.of(prompts.messages("direct", instruction=p["instruction"]), max_tokens)
+        for p in base
+    ]
     progress = Progress("training data: generation", len(asked), log, unit="replies")
     replies = generator.complete_many(asked, progress=progress)
     progress.done()
@@ -353,7 +376,7 @@ def build_quadruples(
             if rating.helpfulness is not None:
                 record[f"helpfulness_{kind}"] = rating.helpfulness
                 record[f"correctness_{kind}"] = rating.correctness
-        record.update(generator=generator.name, judge=judge.name)
+        record.update(generator=generator.name, judge=judge.name, prompts=prompts.label)
         rows.append(record)
     dropped.sort(key=lambda d: d.origin_line)
     return QuadrupleBuild(rows, dropped, len(base), generator.name, judge.name)

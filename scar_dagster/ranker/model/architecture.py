@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from pathlib import Path
 from typing import Any, Literal
 
 import torch
@@ -143,11 +144,35 @@ class StyleRanker(nn.Module):
         return score, (v_c, v_p)
 
 
-def load_tokenizer(path: str) -> Any:
+def load_tokenizer(path: str, *, trust_remote_code: bool = False) -> Any:
     """The tokenizer in a local folder (nothing is downloaded)."""
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(path, local_files_only=True)
+    return AutoTokenizer.from_pretrained(
+        path, local_files_only=True, trust_remote_code=trust_remote_code
+    )
+
+
+def needs_remote_code(folder: str) -> bool:
+    """True when the model folder's config.json maps its classes to its own code (auto_map)."""
+    config = Path(folder) / "config.json"
+    if not config.is_file():
+        return False
+    try:
+        document = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # unreadable: transformers' own error says more when it loads
+    return isinstance(document, dict) and "auto_map" in document
+
+
+def remote_code_record(model: StyleRanker) -> dict[str, str] | None:
+    """``{"source": folder}`` when the ranker's encoder runs its own code, for
+    ``save_checkpoint(remote_code_encoder=...)``: loading it then needs that folder and
+    trust_remote_code."""
+    config = model.encoder.config
+    if not getattr(config, "auto_map", None):
+        return None
+    return {"source": str(config._name_or_path)}
 
 
 def encoder_from_config(encoder_config: Mapping[str, Any]) -> nn.Module:
@@ -161,23 +186,33 @@ def encoder_from_config(encoder_config: Mapping[str, Any]) -> nn.Module:
 
 
 def build_ranker(
-    config: RankerConfig, *, encoder_path: str | None = None
+    config: RankerConfig, *, encoder_path: str | None = None, trust_remote_code: bool = False
 ) -> tuple[StyleRanker, Any]:
     """Build ``(model, tokenizer)`` with pretrained encoder weights and a fresh random head.
 
     ``encoder_path`` overrides ``config.encoder`` as the folder to read; nothing is downloaded.
-    Seed torch before calling for a reproducible head.
+    An encoder that ships its own modelling code (``auto_map`` in its config.json, e.g.
+    gte-*-en-v1.5) builds only with ``trust_remote_code=True``: that code runs here, so set it
+    only for code you trust. Seed torch before calling for a reproducible head.
     """
     from transformers import AutoModel
 
     from scar_dagster.base_models import encoder_path as resolve
 
     path = resolve(encoder_path or config.encoder)
-    encoder = AutoModel.from_pretrained(path, local_files_only=True)
+    if needs_remote_code(path) and not trust_remote_code:
+        raise ValueError(
+            f"encoder {path} ships its own Python code (auto_map in its config.json); it "
+            "builds only with trust_remote_code, which runs that code on this machine: set it "
+            "only for an encoder whose code you trust"
+        )
+    encoder = AutoModel.from_pretrained(
+        path, local_files_only=True, trust_remote_code=trust_remote_code
+    )
     model = StyleRanker(
         encoder, hidden_dim=config.hidden_dim, pooling=config.pooling, max_length=config.max_length
     )
-    return model, load_tokenizer(path)
+    return model, load_tokenizer(path, trust_remote_code=trust_remote_code)
 
 
 def build_tiny_ranker(

@@ -24,6 +24,7 @@ from scar_dagster.ranker.model.architecture import (
     StyleRanker,
     encoder_from_config,
     load_tokenizer,
+    needs_remote_code,
 )
 
 CODE_VERSION = "scar-ranker-1"
@@ -129,11 +130,9 @@ def encoder_skeleton(source: str, trust_remote_code: bool) -> Any:
 
     location = encoder_path(source)
     config_file = Path(location) / "config.json"
-    if (
-        config_file.is_file()
-        and "auto_map" in read_json_object(config_file)
-        and not trust_remote_code
-    ):
+    if config_file.is_file():
+        read_json_object(config_file)  # an unreadable config.json is a CheckpointError
+    if needs_remote_code(location) and not trust_remote_code:
         raise CheckpointError(
             f"encoder {source} needs its own Python code (auto_map in {config_file}); it runs "
             "only with trust_remote_code: true, which executes that code: set it only for an "
@@ -196,8 +195,11 @@ def load_checkpoint(
         raise CheckpointError(f"{weights}: weights do not fit the model: {error}") from error
     model.eval()
     saved = folder / TOKENIZER
+    code = trust_remote_code and bool(document.get("remote_code_encoder"))
     if tokenizer_path is None and saved.is_dir():
-        tokenizer = load_tokenizer(str(saved))
+        tokenizer = load_tokenizer(str(saved), trust_remote_code=code)
     else:
-        tokenizer = load_tokenizer(encoder_path(tokenizer_path or config.encoder))
+        tokenizer = load_tokenizer(
+            encoder_path(tokenizer_path or config.encoder), trust_remote_code=code
+        )
     return model, tokenizer, document

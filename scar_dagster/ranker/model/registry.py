@@ -72,7 +72,8 @@ def load_fetched_checkpoint(folder: str) -> tuple[Any, Any, dict]:
     """``load_checkpoint`` of a folder ``fetch_checkpoint`` made, once per process."""
     from scar_dagster.ranker.model.checkpoint import load_checkpoint  # imports torch
 
-    # Only imports run with an explicit trust_remote_code write a checkpoint that needs it.
+    # Only a run with an explicit trust_remote_code (training or import) writes a checkpoint
+    # that needs it.
     return load_checkpoint(folder, trust_remote_code=True)
 
 

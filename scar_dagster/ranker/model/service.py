@@ -45,20 +45,22 @@ def train_and_promote(
     params: TrainParams,
     cache_dir: str | Path,
     min_accuracy: float,
+    trust_remote_code: bool = False,
     log: Callable[[str], None] = print,
 ) -> RankerDecision:
     """Train a challenger on quadruples or preference pairs, publish it, and promote it if it
     passes and beats the champion.
 
     Both are compared on the validation split of this training data, so the comparison is
-    fair even when the champion was trained on other data.
+    fair even when the champion was trained on other data. ``trust_remote_code`` allows an
+    encoder that ships its own code (see ``build_ranker``).
     """
-    from scar_dagster.ranker.model.architecture import build_ranker
+    from scar_dagster.ranker.model.architecture import build_ranker, remote_code_record
     from scar_dagster.torch_env import seed_everything
 
     params = params.resolved()  # the fingerprint names the device and dtype actually used
     seed_everything(params.seed)
-    model, tokenizer = build_ranker(config)
+    model, tokenizer = build_ranker(config, trust_remote_code=trust_remote_code)
     result = train_ranker(model, tokenizer, quadruples, params, log=log)
     fingerprint = fingerprint_quadruples(quadruples, extra=params.__dict__)
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,6 +71,7 @@ def train_and_promote(
             training_fingerprint=fingerprint,
             metrics=result.metrics,
             tokenizer=tokenizer,
+            remote_code_encoder=remote_code_record(result.model),
         )
         uri = registry.publish_checkpoint(store, Path(tmp) / "ckpt", version)
     return _promote(
@@ -110,9 +113,7 @@ def import_and_promote(
             "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
         }
         for name, part in (("val", split.val), ("test", split.test)):
-            metrics[name] = pairwise_accuracy(
-                model, tokenizer, part, threshold=params.quality_threshold
-            )
+            metrics[name] = pairwise_accuracy(model, tokenizer, part, threshold=params.constraint)
         (Path(tmp) / "ckpt" / "metrics.json").write_text(
             json.dumps(metrics, sort_keys=True, indent=2)
         )
@@ -143,7 +144,7 @@ def _promote(
             old_model,
             old_tokenizer,
             val,
-            threshold=params.quality_threshold,
+            threshold=params.constraint,
             precision=params.precision,
         )["reference_accuracy"]
     promoted, reason = _decide(version, challenger, champion, champion_acc, min_accuracy)

@@ -1,12 +1,17 @@
 """Train a StyleRanker with SCAR's losses on quadruples or preference pairs; keep the best epoch.
 
 Defaults follow the paper (arXiv 2406.10882): AdamW lr 2e-5, 10% linear warmup then linear
-decay, gradient clipping at 1.0, batch size 2, up to 20 epochs, a seeded 80/10/10 split, and
+decay, gradient clipping at 1.0, batch size 2, up to 20 epochs, a seeded 80/10/10 split, the
+quality constraint of ``TrainParams.constraint`` (the toolkit's ``constraint_mode``, default
+``abs``: both qualities > 5), and
 the epoch with the best validation accuracy kept, by the reference trainer's metric: the share
 of all three comparisons (direct>referenced, direct>human, referenced>human) of every validation
 quadruple ranked right, ties wrong, without the quality constraint (``reference_accuracy``);
 the accuracy over the pairs the constraint allows (``overall``) is reported beside it. Early
 stopping is off by default, as in the reference (it trains every epoch and keeps the best).
+As the reference trainer, a batch whose loss is zero (no pair the constraint allows, or every
+margin already met) makes no optimizer and no scheduler step; the history counts the
+``steps`` made and the ``skipped_batches``.
 Preference pairs ``(instruction, chosen, rejected)`` train with the margin ranking loss on
 chosen > rejected (no triplet term: there is no referenced response); their metric is the
 share of chosen > rejected. ``device``/``dtype`` (see ``scar_dagster.precision``):
@@ -25,11 +30,14 @@ from typing import Any
 from scar_dagster.precision import Precision, resolve_precision
 from scar_dagster.ranker.data.preference import PAIR_NAME, PreferencePair, allowed_mask
 from scar_dagster.ranker.data.quadruple import (
+    DEFAULT_CONSTRAINT_MAX,
     DEFAULT_QUALITY_THRESHOLD,
     KINDS,
     PAIR_NAMES,
     PAIR_TYPES,
     Quadruple,
+    QualityConstraint,
+    Threshold,
     pair_mask,
     split_quadruples,
 )
@@ -39,7 +47,9 @@ from scar_dagster.torch_env import seed_everything
 
 @dataclass(frozen=True)
 class TrainParams:
-    """Training hyper-parameters; defaults are the paper's."""
+    """Training hyper-parameters; defaults are the paper's. ``quality_threshold``,
+    ``constraint_mode`` and ``constraint_max`` are the toolkit's ``constraint_min``,
+    ``constraint_mode`` and ``constraint_max`` (see ``QualityConstraint``)."""
 
     epochs: int = 20
     batch_size: int = 2
@@ -50,16 +60,26 @@ class TrainParams:
     triplet_margin: float = 1.0
     triplet_weight: float = 0.1
     quality_threshold: float = DEFAULT_QUALITY_THRESHOLD
+    constraint_mode: str = "abs"
+    constraint_max: float = DEFAULT_CONSTRAINT_MAX
     seed: int = 42
     early_stopping_patience: int | None = None
     num_threads: int | None = None
     device: str = "cpu"
     dtype: str = "float32"
 
+    def __post_init__(self) -> None:
+        _ = self.constraint  # an unknown constraint_mode fails here, not mid-training
+
     def resolved(self) -> TrainParams:
         """These params with ``auto`` device/dtype resolved for this machine."""
         precision = resolve_precision(self.device, self.dtype)
         return replace(self, device=precision.device, dtype=precision.dtype)
+
+    @property
+    def constraint(self) -> QualityConstraint:
+        """The quality constraint that decides which pairs train."""
+        return QualityConstraint(self.quality_threshold, self.constraint_mode, self.constraint_max)
 
     @property
     def precision(self) -> Precision:
@@ -76,7 +96,14 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-__all__ = ["TrainParams", "TrainResult", "pairwise_accuracy", "seed_everything", "train_ranker"]
+__all__ = [
+    "TrainParams",
+    "TrainResult",
+    "optimizer_step",
+    "pairwise_accuracy",
+    "seed_everything",
+    "train_ranker",
+]
 
 
 def _tokenize(
@@ -140,7 +167,7 @@ def _batch_outcomes(
     model: Any,
     tokenizer: Any,
     batch: Sequence[TrainingRecord],
-    threshold: float,
+    threshold: Threshold,
     precision: Precision | None = None,
 ) -> list[tuple[str, bool, bool]]:
     """``(pair type, right, allowed by the quality constraint)`` of every comparison."""
@@ -161,7 +188,7 @@ def pairwise_accuracy(
     tokenizer: Any,
     records: Sequence[TrainingRecord],
     *,
-    threshold: float = DEFAULT_QUALITY_THRESHOLD,
+    threshold: Threshold = DEFAULT_QUALITY_THRESHOLD,
     batch_size: int = 16,
     precision: Precision | None = None,
 ) -> dict[str, float | int | None]:
@@ -169,8 +196,9 @@ def pairwise_accuracy(
 
     ``reference_accuracy`` over all ``comparisons`` (ties wrong, no quality constraint: the
     reference trainer's validation metric); ``overall`` over the ``pairs`` the quality
-    constraint allows, and the same per pair type. ``precision``: run the forward passes under
-    its autocast (default: the model as it is).
+    constraint (``threshold``: a minimum or a ``QualityConstraint``) allows, and the same per
+    pair type. ``precision``: run the forward passes under its autocast (default: the model
+    as it is).
     """
     import torch
 
@@ -207,15 +235,13 @@ def batch_loss(model: Any, tokenizer: Any, batch: Sequence[TrainingRecord], para
 
     precision, device = params.precision, params.resolved().device
     if is_pairs_data(batch):
-        allowed = allowed_mask(batch, params.quality_threshold)
+        allowed = allowed_mask(batch, params.constraint)
         mask = torch.tensor(allowed, dtype=torch.bool, device=device)
         chosen, rejected = _forward_pairs(model, tokenizer, batch, precision)
         term = ranking_loss(chosen, rejected, mask, params.margin)
         value = 0.0 if term is None else float(term.detach())
         return LossTerms(total=term, terms={"rank_chosen_rejected": value, "total": value})
-    masks = torch.tensor(
-        pair_mask(batch, params.quality_threshold), dtype=torch.bool, device=device
-    )
+    masks = torch.tensor(pair_mask(batch, params.constraint), dtype=torch.bool, device=device)
     scores, v_c, v_p = _forward_fp32(model, tokenizer, batch, precision)
     return scar_loss(
         scores,
@@ -226,6 +252,24 @@ def batch_loss(model: Any, tokenizer: Any, batch: Sequence[TrainingRecord], para
         triplet_margin=params.triplet_margin,
         triplet_weight=params.triplet_weight,
     )
+
+
+def optimizer_step(loss: Any, model: Any, optimizer: Any, scheduler: Any, grad_clip: float) -> bool:
+    """Back-propagate ``loss`` and step the optimizer and the scheduler; True if it stepped.
+
+    A missing (``None``) or zero loss makes no step at all, as the reference trainer's
+    ``if batch_loss != 0``: AdamW's weight decay and the learning-rate schedule would
+    otherwise move on a batch that has nothing to learn."""
+    import torch
+
+    if loss is None or float(loss.detach()) == 0.0:
+        return False
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    scheduler.step()
+    return True
 
 
 def train_ranker(
@@ -308,21 +352,18 @@ def _train(
         model.train()
         permutation = torch.randperm(len(split.train), generator=order).tolist()
         sums: dict[str, float] = {}
+        steps = 0
         for start in range(0, len(permutation), params.batch_size):
             batch = [split.train[i] for i in permutation[start : start + params.batch_size]]
             loss = batch_loss(model, tokenizer, batch, params)
-            if loss.total is not None:
-                optimizer.zero_grad()
-                loss.total.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), params.grad_clip)
-                optimizer.step()
-                scheduler.step()  # as the reference: a batch without allowed pairs is no step
+            steps += optimizer_step(loss.total, model, optimizer, scheduler, params.grad_clip)
             for name, value in loss.terms.items():
                 sums[name] = sums.get(name, 0.0) + value
         val = pairwise_accuracy(
-            model, tokenizer, split.val, threshold=params.quality_threshold, precision=precision
+            model, tokenizer, split.val, threshold=params.constraint, precision=precision
         )
         entry = {"epoch": epoch, **{k: v / steps_per_epoch for k, v in sums.items()}}
+        entry.update(steps=steps, skipped_batches=steps_per_epoch - steps)
         entry["val_accuracy"] = val["reference_accuracy"]
         entry["val_accuracy_quality_filtered"] = val["overall"]
         history.append(entry)
@@ -355,12 +396,12 @@ def _train(
         "split": {"train": len(split.train), "val": len(split.val), "test": len(split.test)},
         "data": "preference_pairs" if is_pairs_data(quadruples) else "quadruples",
         "selection_metric": "reference_accuracy",
-        "excluded_pairs": excluded_pairs(quadruples, params.quality_threshold),
+        "excluded_pairs": excluded_pairs(quadruples, params.constraint),
         "val": pairwise_accuracy(
-            model, tokenizer, split.val, threshold=params.quality_threshold, precision=precision
+            model, tokenizer, split.val, threshold=params.constraint, precision=precision
         ),
         "test": pairwise_accuracy(
-            model, tokenizer, split.test, threshold=params.quality_threshold, precision=precision
+            model, tokenizer, split.test, threshold=params.constraint, precision=precision
         ),
         "precision": precision.to_metadata(),
     }

@@ -102,16 +102,8 @@ def test_structurally_wrong_scar_folder_is_a_clear_error(tmp_path, fault):
         load_training_data(str(folder))
 
 
-def test_scar_folder_reads_from_s3(s3_endpoint, tmp_path):
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+def test_scar_folder_reads_from_s3(s3_client, tmp_path):
+    client = s3_client
     client.create_bucket(Bucket="scar")
     folder, _ = _faulty_scar_folder(tmp_path)
     for path in folder.rglob("*.json"):
