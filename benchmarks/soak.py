@@ -55,7 +55,6 @@ def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) 
     from dagster import AssetSelection, DagsterInstance, build_sensor_context, materialize
 
     import definitions
-    from assets.jobs import landing_zone_sensor
     from scar_dagster.dagster.resources import CheckThresholdsResource, InstructLMResource
     from scar_dagster.storage import tables
 
@@ -79,6 +78,7 @@ def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) 
         }
     }
     every = list(definitions.defs.assets) + list(definitions.defs.asset_checks)
+    landing_zone_sensor = definitions.defs.resolve_sensor_def("landing_zone_sensor")
 
     def run(groups: list[str], partition: str | None) -> Any:
         ops = {"style_features"} if partition else {"selected_subset"}

@@ -5,9 +5,10 @@ import os
 
 from dagster import build_sensor_context
 
-from assets.jobs import landing_zone_sensor
-from definitions import build_resources
+from definitions import build_resources, defs
 from tests.pipeline import ingest_run, write_jsonl
+
+landing_zone_sensor = defs.resolve_sensor_def("landing_zone_sensor")
 
 
 def _tick(instance, home, landing, cursor=None):

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, build_sensor_context
 
-from assets.jobs import landing_zone_sensor
+from definitions import defs
 from scar_dagster import schema as r
 from scar_dagster.ranker.data.training_data import (
     QUADRUPLE_QUALITY_NON_NUMERIC,
@@ -35,6 +35,7 @@ from tests.pipeline import (
 )
 from tests.planted import TOPICS, guide
 
+landing_zone_sensor = defs.resolve_sensor_def("landing_zone_sensor")
 HUGE_CHARS = 5 * 1024 * 1024  # a 5 MB response, over the 100,000-character default limit
 BAD_FOLDERS = ["a..b", "with space", "back\\slash", "f\u043erum", "cafe\u0301", "zero\u200bw"]
 
