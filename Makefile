@@ -69,7 +69,7 @@ lint: install
 
 # Every benchmark, one torch thread each; writes benchmarks/results.md (machine, date, tables).
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m benchmarks.run_all
 
 # Fresh, unpinned resolution of pyproject.toml in a scratch venv, then `pip freeze` of it becomes
 # $(CONSTRAINTS) (its comment lines kept, torch's +cpu local label dropped). Run `make test` after.

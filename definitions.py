@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
+import assets.subset_evaluation as subset_evaluation
 import settings
 from assets import evaluation, features, finetune, ingest, jobs, ranker, scoring, selection
 from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
@@ -21,8 +22,9 @@ from scar_dagster.dagster.resources import (
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent
-STAGES = [ingest, features, ranker, scoring, selection, evaluation, finetune]
-SHARDED_STAGES = [features, scoring]  # partitioned by source x shard with SCAR_SHARDS > 1
+# Stages whose assets and checks are module-level objects; the per-source features and scores
+# are built for a shard count (features.style_features_asset, scoring.scored_pairs_asset).
+FIXED_STAGES = [ingest, ranker, selection, evaluation, finetune, subset_evaluation]
 
 
 def build_resources(
@@ -49,22 +51,23 @@ def build_resources(
 
 
 def build_definitions(shards: int | None = None, resources: dict | None = None) -> Definitions:
-    """The code location for ``shards`` shards per source (default ``$SCAR_SHARDS``, 1)."""
+    """The code location for ``shards`` shards per source (default ``$SCAR_SHARDS``, 1): the one
+    place the shard count is read; every shard-dependent object is built here for it."""
     shards = settings.shards() if shards is None else shards
-    fixed = [stage for stage in STAGES if stage not in SHARDED_STAGES]
+    job_defs = jobs.build_jobs(shards)
     return Definitions(
         assets=[
-            *load_assets_from_modules(fixed),
+            *load_assets_from_modules(FIXED_STAGES),
             features.style_features_asset(shards),
             scoring.scored_pairs_asset(shards),
         ],
         asset_checks=[
-            *load_asset_checks_from_modules(fixed),
+            *load_asset_checks_from_modules(FIXED_STAGES),
             *features.style_features_checks(shards),
         ],
-        jobs=jobs.build_jobs(shards),
-        sensors=jobs.SENSORS,
-        schedules=jobs.build_schedules(shards),
+        jobs=job_defs,
+        sensors=jobs.build_sensors(job_defs),
+        schedules=jobs.build_schedules(shards, job_defs),
         resources=build_resources() if resources is None else resources,
     )
 

@@ -1,17 +1,12 @@
 """Evaluation stage: held-out ranking accuracy of the champion and the subset's consistency."""
 
 import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    MetadataValue,
-    Output,
-    asset,
-)
+from dagster import AssetExecutionContext, AssetIn, Output, asset
 
 from scar_dagster.dagster.automation import when_inputs_settle
-from scar_dagster.dagster.metadata import latest_metadata
+from scar_dagster.dagster.evaluation_metadata import ranker_evaluation_metadata
 from scar_dagster.dagster.partitions import LAZY, concat_partitions
+from scar_dagster.dagster.ranker_metadata import training_data_origin
 from scar_dagster.dagster.resources import InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import EvaluationConfig
 from scar_dagster.storage.parquet_parts import ParquetPart
@@ -49,12 +44,11 @@ def ranker_evaluation(
 ) -> Output[dict]:
     """Evaluate the champion (``scar_dagster.evaluation.champion``)."""
     from scar_dagster.evaluation.champion import clean_pool, evaluate_champion
-    from scar_dagster.ranker.service import load_from_store
-    from scar_dagster.ranker.sourcing import records_from_frame
+    from scar_dagster.ranker.data.records import records_from_frame
+    from scar_dagster.ranker.model.registry import load_from_store
 
     version = style_ranker["champion_version"]
     model, tokenizer = load_from_store(storage.asset_store(), version, instruct_lm.cache_dir)
-    upstream = latest_metadata(context.instance, "ranker_training_data") or {}
     result = evaluate_champion(
         model,
         tokenizer,
@@ -62,35 +56,16 @@ def ranker_evaluation(
         records=records_from_frame(ranker_training_data),
         split_seed=style_ranker.get("split_seed", 42),
         threshold=style_ranker.get("quality_threshold", 5.0),
-        data_origin=upstream.get("provenance", "unknown origin"),
+        data_origin=training_data_origin(context.instance),
         pool=clean_pool(concat_partitions(style_features)),
         subset_ids=selected_subset.read(["id"])["id"],
         seeds=config.seeds,
         batch_size=config.batch_size,
     )
-    accuracy, spread = result.accuracy, result.spread.reset_index()
-    context.log.info(f"ranker {version}: {result.what_it_measures}: {accuracy.accuracy}")
-    value = {
-        "ranker_version": version,
-        "pairs_origin": result.pairs_origin,
-        "in_distribution": result.in_distribution,
-        "accuracy": accuracy.to_frame().iloc[0].to_dict(),
-        "subset_vs_random": spread.to_dict("records"),
-        "seeds": list(config.seeds),
-    }
+    context.log.info(f"ranker {version}: {result.what_it_measures}: {result.accuracy.accuracy}")
     return Output(
-        value,
-        metadata={
-            "ranker_version": version,
-            "pairs_origin": result.pairs_origin,
-            "in_distribution": result.in_distribution,
-            "what_it_measures": result.what_it_measures,
-            "pairs": accuracy.n,
-            "pairwise_accuracy": accuracy.accuracy,
-            "accuracy_ci95_low": accuracy.ci_low,
-            "accuracy_ci95_high": accuracy.ci_high,
-            "subset_rows": selected_subset.num_rows,
-            "subset_vs_random": MetadataValue.md(spread.to_markdown(index=False, floatfmt=".4f")),
-            **{f"std_ratio_{m}": float(r) for m, r in result.spread["ratio"].items()},
-        },
+        result.summary(version, config.seeds),
+        metadata=ranker_evaluation_metadata(
+            result, version=version, subset_rows=selected_subset.num_rows
+        ),
     )

@@ -1,13 +1,10 @@
 """Features stage: style_features per data source (or source x shard), with range and drift
-checks."""
+checks. Built for a shard count by ``style_features_asset`` and ``style_features_checks``
+(``definitions.build_definitions``)."""
 
-import itertools
 import tempfile
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from dagster import (
@@ -16,49 +13,26 @@ from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
     DataVersion,
-    MetadataValue,
     Output,
     asset,
 )
 
-import settings
 from scar_dagster.dagster.automation import eager_on_new_data
-from scar_dagster.dagster.checks import (
-    build_drift_asset_check,
-    build_gx_asset_check,
-    style_stats_metadata,
-)
+from scar_dagster.dagster.checks import build_drift_asset_check, build_gx_asset_check
+from scar_dagster.dagster.features_metadata import store_histograms, style_features_metadata
 from scar_dagster.dagster.io_managers import ParquetFileOutput
-from scar_dagster.dagster.metadata import counts_table, frame_metadata
 from scar_dagster.dagster.partitions import (
     batches_of_partition,
-    estimated_rows_of_partition,
+    expected_rows_of_partition,
     lazy_source_input,
-    partition_path,
     source_partitions,
 )
 from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
-from scar_dagster.dagster.versions import frames_data_version
-from scar_dagster.plots import histograms_png, markdown_image
-from scar_dagster.progress import Progress
 from scar_dagster.quality.expectations import values_between, values_not_null
-from scar_dagster.storage.frame_writer import FrameParquetWriter
 from scar_dagster.storage.parquet_parts import ParquetPart
 
-if TYPE_CHECKING:
-    from scar_dagster.style.features import StyleFeatureParams
-
 GROUP = "features"
-STAT_COLUMNS = (
-    "n_words",
-    "n_sentences",
-    "ttr",
-    "mtld",
-    "flesch_reading_ease",
-    "perplexity",
-    "relatedness",
-)
 
 
 def style_features_asset(shards: int) -> AssetsDefinition:
@@ -84,102 +58,36 @@ def featurize_partition(
     instruct_lm: InstructLMResource,
     encoder: EncoderResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
-    """Compute the style features of one source's (shard's) pairs, streamed batch by batch:
-    each batch is written as a row group when computed, and memory holds one batch of texts
-    and the numeric feature columns that the metadata summarizes."""
-    from scar_dagster.style.consistency import style_consistency
-    from scar_dagster.style.features import models_precision_metadata
+    """Compute the style features of one source's (shard's) pairs, streamed batch by batch
+    (``scar_dagster.style.feature_writer``): each batch is written as a row group when
+    computed, and memory holds one batch of texts and the numeric columns that the metadata
+    summarizes."""
+    from scar_dagster.style.feature_writer import write_style_features
+    from scar_dagster.style.features import INPUT_COLUMNS
 
     params = config.to_params()
     lm = instruct_lm.load() if params.compute_perplexity else None
     sentence_encoder = encoder.load() if params.compute_relatedness else None
     with tempfile.TemporaryDirectory(prefix="scar-features-") as folder:
         path = Path(folder) / "style_features.parquet"
-        written = _write_features(context, raw_pairs, lm, sentence_encoder, params, path)
-        stats = written.stats
-        png = histograms_png(stats, ["perplexity", "ttr"])
-        plot_key = f"plots/style_features/{partition_path(context.partition_key)}.png"
-        storage.asset_store().write_bytes(plot_key, png)
-        degenerate = pd.Series(written.degenerate, dtype="int64").sort_index()
-        preview = ["id", "n_words", "ttr", "mtld", "perplexity", "relatedness"]
+        written = write_style_features(
+            batches_of_partition(context, raw_pairs, INPUT_COLUMNS),
+            raw_pairs.empty(INPUT_COLUMNS),
+            path,
+            lm=lm,
+            encoder=sentence_encoder,
+            params=params,
+            total=expected_rows_of_partition(context, raw_pairs, "style features"),
+            log=context.log,
+        )
+        histograms = store_histograms(storage.asset_store(), context.partition_key, written.stats)
         yield Output(
             ParquetFileOutput(path),
-            data_version=written.version,
-            metadata={
-                **frame_metadata(written.head, preview),
-                "dagster/row_count": written.rows,
-                **style_stats_metadata(stats),
-                "feature_stats": MetadataValue.json(style_consistency(stats, STAT_COLUMNS)),
-                "truncated_rows": written.truncated,
-                "degenerate_rows": int(degenerate.sum()),
-                "degenerate_by_reason": counts_table(degenerate.to_dict()),
-                "histograms": MetadataValue.md(markdown_image(png, "perplexity and TTR")),
-                "histograms_path": MetadataValue.path(storage.asset_store().uri(plot_key)),
-                **models_precision_metadata(lm=lm, encoder=sentence_encoder),
-            },
+            data_version=DataVersion(written.digest),
+            metadata=style_features_metadata(
+                written, histograms=histograms, lm=lm, encoder=sentence_encoder
+            ),
         )
-
-
-@dataclass
-class _FeaturesFile:
-    """What ``_write_features`` wrote and the summaries its metadata needs."""
-
-    rows: int
-    version: DataVersion
-    head: pd.DataFrame  # the first rows, for the preview and the column schema
-    stats: pd.DataFrame  # STAT_COLUMNS of every row
-    truncated: int
-    degenerate: Counter[str]
-
-
-def _write_features(
-    context: AssetExecutionContext,
-    part: ParquetPart,
-    lm: tuple[Any, Any] | None,
-    sentence_encoder: tuple[Any, Any] | None,
-    params: "StyleFeatureParams",
-    path: Path,
-) -> _FeaturesFile:
-    """``compute_style_features`` over the partition's batches into ``path``, one row group per
-    batch, with one progress line; the data version is that of the whole frame."""
-    from scar_dagster.style.features import INPUT_COLUMNS, compute_style_features
-
-    total, estimated = estimated_rows_of_partition(context, part)
-    if estimated:
-        context.log.info(f"style features: about {total:,} rows (source rows / shards)")
-    progress = Progress("style features", total, context.log)
-    computed = (
-        compute_style_features(
-            batch, lm=lm, encoder=sentence_encoder, params=params, progress=progress
-        )
-        for batch in batches_of_partition(context, part, INPUT_COLUMNS)
-    )
-    first = next(computed, None)
-    if first is None:  # an empty partition still gets a file with the columns
-        empty = part.empty(INPUT_COLUMNS)
-        first = compute_style_features(empty, lm=lm, encoder=sentence_encoder, params=params)
-    stats: list[pd.DataFrame] = []
-    truncated, degenerate = 0, Counter[str]()
-
-    def written(writer: FrameParquetWriter) -> Iterator[pd.DataFrame]:
-        nonlocal truncated
-        for frame in writer.passing(itertools.chain([first], computed)):
-            stats.append(frame[list(STAT_COLUMNS)].copy())
-            truncated += int(frame["truncated"].fillna(False).astype(bool).sum())
-            degenerate.update(frame["degenerate_reason"].dropna().value_counts().to_dict())
-            yield frame
-
-    with FrameParquetWriter(path) as writer:
-        version = frames_data_version(first.dtypes, written(writer))
-    progress.done()
-    return _FeaturesFile(
-        rows=writer.rows,
-        version=version,
-        head=first.head(5),
-        stats=pd.concat(stats, ignore_index=True) if len(stats) > 1 else stats[0],
-        truncated=truncated,
-        degenerate=degenerate,
-    )
 
 
 RANGE_COLUMNS = (
@@ -228,7 +136,3 @@ def style_features_checks(shards: int) -> list[AssetChecksDefinition]:
         "(default 0.5) stds since the previous materialization of this partition (warning).",
     )
     return [value_ranges, drift]
-
-
-style_features = style_features_asset(settings.shards())
-style_features_value_ranges, style_features_drift = style_features_checks(settings.shards())

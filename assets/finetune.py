@@ -2,8 +2,9 @@
 
 import json
 
-from dagster import AssetExecutionContext, AssetIn, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetIn, Output, asset
 
+from scar_dagster.dagster.finetune_metadata import fine_tune_metadata
 from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.partitions import LAZY
 from scar_dagster.dagster.resources import FineTuneResource, InstructLMResource, StorageResource
@@ -14,11 +15,12 @@ GROUP = "finetune"
 
 @asset(
     group_name=GROUP,
-    kinds={"pytorch", "transformers"},
+    kinds={"pytorch", "transformers", "trl"},
     io_manager_key="json_io_manager",
     ins={"selected_subset": AssetIn(metadata={LAZY: True})},  # its row count only
-    description="A model fine-tuned on the latest selected subset (local SFT of the instruct LM, "
-    "or the user's command), recording the subset version, base model, metrics and output.",
+    description="A model fine-tuned on the latest selected subset (TRL SFTTrainer on the instruct "
+    "LM, full or LoRA, or the user's command), recording the subset version, base model, eval "
+    "loss before/after, steps, tokens, time and output folder.",
 )
 def fine_tuned_model(
     context: AssetExecutionContext,
@@ -44,13 +46,5 @@ def fine_tuned_model(
     storage.asset_store().write_bytes(f"finetune/{version}.json", record.to_json().encode())
     return Output(
         json.loads(record.to_json()),
-        metadata={
-            "subset_version": version,
-            "mode": record.mode,
-            "base_model": record.base_model,
-            "output_dir": MetadataValue.path(str(record.output_dir)),
-            "metrics": MetadataValue.json(record.metrics),
-            "rows": selected_subset.num_rows,
-            **record.metrics.get("precision", {}),
-        },
+        metadata=fine_tune_metadata(record, rows=selected_subset.num_rows),
     )

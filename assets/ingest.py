@@ -6,24 +6,29 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetOut,
-    MetadataValue,
     Output,
     multi_asset,
 )
 
+from scar_dagster.dagster.ingest_metadata import (
+    ACCOUNTING_CHECK,
+    accounting_check,
+    ingest_summary,
+    raw_pairs_metadata,
+    raw_quarantine_metadata,
+    source_data_version,
+)
 from scar_dagster.dagster.io_managers import ParquetFileOutput
-from scar_dagster.dagster.metadata import counts_table, frame_metadata
 from scar_dagster.dagster.partitions import data_source_partitions
 from scar_dagster.dagster.resources import StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import IngestConfig
-from scar_dagster.dagster.versions import file_data_version
 from scar_dagster.ingest.landing import validate_source_name
 from scar_dagster.ingest.pipeline import write_source
+from scar_dagster.ingest.source_config import SourceConfigError
 
 GROUP = "ingest"
 
@@ -33,12 +38,13 @@ GROUP = "ingest"
     outs={
         "raw_pairs": AssetOut(
             description="Normalized instruction/response pairs of one data source, one row per "
-            "unique pair, with a stable content id and the file and line it came from.",
+            "unique pair, with a stable content id and the file, line and turn it came from.",
             kinds={"pandas", "parquet"},
         ),
         "raw_quarantine": AssetOut(
-            description="Every input row of the source that was not kept, with its file, line "
-            "and reason code (malformed, missing field, empty, too long, encoding, duplicate).",
+            description="Every input row of the source that was not kept, with its file, line, "
+            "turn and reason code (malformed, missing field, empty, too long, encoding, "
+            "duplicate, a path not read).",
             kinds={"pandas", "parquet"},
         ),
     },
@@ -47,9 +53,9 @@ GROUP = "ingest"
     retry_policy=IO_RETRY_POLICY,
     check_specs=[
         AssetCheckSpec(
-            "raw_pairs_row_accounting",
+            ACCOUNTING_CHECK,
             asset="raw_pairs",
-            description="Every input record is kept, a duplicate, or quarantined.",
+            description="Every input row is kept, a duplicate, or quarantined.",
         )
     ],
 )
@@ -59,56 +65,22 @@ def ingest_source_assets(
     """Read one source's files from the landing zone into pairs and quarantine rows.
 
     Both outputs are written row group by row group while the files stream in, so memory
-    stays flat however large the source is; the IO manager copies the finished files.
+    stays flat however large the source is; the IO manager copies the finished files. A bad
+    ``scar_source.toml`` fails the step at once, before anything is written.
     """
-    with permanent_errors(ValueError):  # an invalid source name or config
+    with permanent_errors(ValueError):  # an invalid source name or run config
         source = validate_source_name(context.partition_key)
         params = config.to_params()
+    store = storage.landing_store()
     with tempfile.TemporaryDirectory(prefix="scar-ingest-") as folder:
         pairs_path, dropped_path = Path(folder) / "pairs.parquet", Path(folder) / "dropped.parquet"
-        result = write_source(
-            storage.landing_store(), source, pairs_path, dropped_path, params, log=context.log
-        )
-        context.log.info(
-            f"{source}: {result.input_records} records -> {result.kept} kept, "
-            f"{result.duplicates} duplicates, {result.quarantined} quarantined"
-        )
-        files = {info.key: info.version for info in result.files}
-        pairs_columns = ["id", "instruction", "response", "origin_file"]
-        yield Output(
-            ParquetFileOutput(pairs_path),
-            output_name="raw_pairs",
-            data_version=file_data_version(pairs_path),
-            metadata={
-                **frame_metadata(result.pairs_head, pairs_columns),
-                "dagster/row_count": result.kept,
-                "input_records": result.input_records,
-                "duplicates": result.duplicates,
-                "quarantined": result.quarantined,
-                "files": MetadataValue.json(files),
-                "file_sizes": MetadataValue.json({info.key: info.size for info in result.files}),
-            },
-        )
-        dropped_columns = ["origin_file", "origin_line", "reason", "detail"]
-        yield Output(
-            ParquetFileOutput(dropped_path),
-            output_name="raw_quarantine",
-            data_version=file_data_version(dropped_path),
-            metadata={
-                **frame_metadata(result.dropped_head, dropped_columns),
-                "dagster/row_count": result.duplicates + result.quarantined,
-                "by_reason": counts_table(result.reasons),
-            },
-        )
-    accounted = result.kept + result.duplicates + result.quarantined
-    yield AssetCheckResult(
-        check_name="raw_pairs_row_accounting",
-        asset_key="raw_pairs",
-        passed=accounted == result.input_records,
-        metadata={
-            "input_records": result.input_records,
-            "kept": result.kept,
-            "duplicates": result.duplicates,
-            "quarantined": result.quarantined,
-        },
-    )
+        with permanent_errors(SourceConfigError):
+            result = write_source(store, source, pairs_path, dropped_path, params, log=context.log)
+        context.log.info(ingest_summary(source, result))
+        for name, path, metadata in (
+            ("raw_pairs", pairs_path, raw_pairs_metadata(result)),
+            ("raw_quarantine", dropped_path, raw_quarantine_metadata(result)),
+        ):
+            version = source_data_version(path, result.read)
+            yield Output(ParquetFileOutput(path), name, data_version=version, metadata=metadata)
+    yield accounting_check(result)

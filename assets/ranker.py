@@ -1,7 +1,6 @@
 """Ranker stage: ranker_training_data and style_ranker (champion/challenger, accuracy gate)."""
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -9,15 +8,17 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     AssetIn,
-    Failure,
-    MetadataValue,
     Output,
     asset,
     asset_check,
 )
 
-from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_metadata
-from scar_dagster.dagster.partitions import concat_partitions
+from scar_dagster.dagster.ranker_metadata import (
+    style_ranker_metadata,
+    training_data_metadata,
+    training_data_origin,
+)
+from scar_dagster.dagster.ranker_stage import read_or_generate_training_data, train_or_import_ranker
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     EncoderResource,
@@ -26,6 +27,7 @@ from scar_dagster.dagster.resources import (
     StorageResource,
 )
 from scar_dagster.dagster.run_config import RankerTrainingConfig, TrainingDataConfig
+from scar_dagster.dagster.training_backends import TrainingBackends, export_training_data
 
 GROUP = "ranker"
 BUNDLED_QUADRUPLES = Path(__file__).resolve().parents[1] / "data" / "ranker" / "quadruples.jsonl"
@@ -57,54 +59,27 @@ def ranker_training_data(
     storage: StorageResource,
 ) -> Output[pd.DataFrame]:
     """Load (any of three formats) or generate the data; every rejected row has its reason."""
-    from scar_dagster.dagster.training_backends import TrainingBackends
-    from scar_dagster.ranker.sourcing import generate_training_data, load_training_data
-    from scar_dagster.ranker.training_data import TooManyFailures, check_failure_share
-
     backends = TrainingBackends(config, instruct_lm, llm_endpoint, storage)
-    extra: dict[str, Any] = {}
-    if config.generate:
-        data, build = generate_training_data(
-            concat_partitions(raw_pairs),
-            backends.chat(config.generation_backend),
-            backends.judge,
-            sample_size=config.sample_size,
-            seed=config.seed,
-            log=context.log,
-        )
-        try:
-            check_failure_share(build, config.max_failure_share)
-        except TooManyFailures as error:
-            raise Failure(str(error), metadata=backends.usage_metadata()) from error
-        extra = {"failure_share": build.failure_share}
-    else:
-        location = config.location(str(BUNDLED_QUADRUPLES))
-        client = storage.s3.get_client() if location.startswith("s3://") else None
-        data = load_training_data(
-            location, s3_client=client, quality=config.quality, judge=backends.judge
-        )
-    bundled = not config.generate and data.origin == str(BUNDLED_QUADRUPLES)
-    frame, summary = data.frame(), data.summary()
-    preview = (
-        ["instruction", "chosen", "rejected"]
-        if "chosen" in frame
-        else ["instruction", "human", "direct"]
+    data, failure_share = read_or_generate_training_data(
+        config,
+        raw_pairs,
+        backends,
+        default_location=str(BUNDLED_QUADRUPLES),
+        log=context.log,
     )
+    export = export_training_data(config, data, storage) if config.export_scar_path else None
+    bundled = not config.generate and data.origin == str(BUNDLED_QUADRUPLES)
+    frame = data.frame()
     return Output(
         frame,
-        metadata={
-            **frame_metadata(frame, [c for c in preview if c in frame]),
-            "format": data.format,
-            "origin": data.origin,
-            "provenance": BUNDLED_NOTE if bundled else data.describe(),
-            "judge": backends.judge_label(),
-            "judge_is_fallback": backends.judge_is_fallback,
-            "rejected": len(data.rejected),
-            "rejected_by_reason": counts_table(data.rejected_by_reason()),
-            "allowed_pairs": MetadataValue.json(summary["allowed_pairs"]),
-            **extra,
-            **backends.usage_metadata(),
-        },
+        metadata=training_data_metadata(
+            data,
+            frame,
+            backends,
+            provenance=BUNDLED_NOTE if bundled else data.describe(),
+            failure_share=failure_share,
+            scar_export=export,
+        ),
     )
 
 
@@ -113,7 +88,7 @@ def ranker_training_data(
     kinds={"pytorch", "safetensors"},
     io_manager_key="json_io_manager",
     description="A StyleRanker trained with SCAR's losses on ranker_training_data, or a "
-    "published SCAR ranker imported with `pretrained`; its checkpoint is versioned (config, "
+    "published SCAR ranker imported with `published_ranker`; its checkpoint is versioned (config, "
     "data and code; imported: weights and config). It becomes the champion that scoring uses "
     "only if its validation accuracy passes the bar and beats the current champion's on the "
     "same validation split (in-distribution; see ranker_evaluation.pairs_path).",
@@ -128,56 +103,25 @@ def style_ranker(
     check_thresholds: CheckThresholdsResource,
 ) -> Output[dict]:
     """Train (or import) a challenger and run the champion/challenger decision."""
-    from scar_dagster.plots import markdown_image, training_curves_png
-    from scar_dagster.ranker import service
-    from scar_dagster.ranker.sourcing import records_from_frame
+    from scar_dagster.ranker.data.records import records_from_frame
+    from scar_dagster.ranker.model.service import decision_summary
 
-    records = records_from_frame(ranker_training_data)
-    common = {
-        "params": config.to_params(),
-        "cache_dir": instruct_lm.cache_dir,
-        "min_accuracy": check_thresholds.min_validation_accuracy,
-        "log": context.log.info,
-    }
-    if config.pretrained:
-        decision = service.import_and_promote(
-            storage.asset_store(),
-            config.pretrained,
-            records,
-            encoder=config.encoder,
-            trust_remote_code=config.trust_remote_code,
-            max_length=config.max_length,
-            **common,
-        )
-    else:
-        ranker_config = config.to_ranker_config(encoder.model)
-        decision = service.train_and_promote(
-            storage.asset_store(), records, config=ranker_config, **common
-        )
-    value = service.decision_summary(
-        decision, split_seed=config.seed, threshold=config.quality_threshold
+    decision = train_or_import_ranker(
+        config,
+        records_from_frame(ranker_training_data),
+        storage.asset_store(),
+        encoder_model=encoder.model,
+        cache_dir=instruct_lm.cache_dir,
+        min_accuracy=check_thresholds.min_validation_accuracy,
+        log=context.log,
     )
-    upstream = latest_metadata(context.instance, "ranker_training_data") or {}
-    origin = upstream.get("provenance", "unknown origin")
-    metadata = {
-        "trained_version": decision.trained_version,
-        "champion_version": decision.champion_version or "none",
-        "promoted": decision.promoted,
-        "decision": decision.reason,
-        "source": f"imported {config.pretrained}" if config.pretrained else "trained",
-        "training_data" if not config.pretrained else "validation_data": origin,
-        "val_accuracy": decision.challenger_val_accuracy,
-        "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],
-        "test_accuracy": decision.metrics["test"]["reference_accuracy"],
-        "test_accuracy_quality_filtered": decision.metrics["test"]["overall"],
-        "what_these_measure": service.evaluation_note(origin, config.pretrained),
-        "metrics": MetadataValue.json(decision.metrics),
-        "checkpoint": MetadataValue.path(decision.uri),
-        **{f"training_{k}": v for k, v in decision.metrics.get("precision", {}).items()},
-    }
-    if decision.metrics["history"]:
-        png = training_curves_png(decision.metrics["history"])
-        metadata["training_curves"] = MetadataValue.md(markdown_image(png, "loss and accuracy"))
+    value = decision_summary(decision, split_seed=config.seed, threshold=config.quality_threshold)
+    metadata = style_ranker_metadata(
+        decision,
+        value,
+        origin=training_data_origin(context.instance),
+        published_ranker=config.published_ranker,
+    )
     return Output(value, metadata=metadata)
 
 

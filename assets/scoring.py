@@ -1,31 +1,22 @@
 """Scoring stage: scored_pairs per data source (or source x shard), written to SQL, incremental
-per ranker."""
+per ranker. Built for a shard count by ``scored_pairs_asset`` (``definitions.build_definitions``).
+"""
 
-from collections.abc import Iterator
+from dagster import AssetExecutionContext, AssetIn, AssetsDefinition, MaterializeResult, asset
 
-import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    AssetsDefinition,
-    Failure,
-    MaterializeResult,
-    MetadataValue,
-    asset,
-)
-
-import settings
 from scar_dagster.dagster.automation import eager_on_new_data
 from scar_dagster.dagster.partitions import (
     LAZY,
-    batches_of_partition,
-    estimated_rows_of_partition,
+    CountedBatches,
+    expected_rows_of_partition,
     lazy_source_input,
     source_partitions,
 )
+from scar_dagster.dagster.ranker_stage import champion_version
 from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, permanent_errors
 from scar_dagster.dagster.run_config import ScoringConfig
+from scar_dagster.dagster.scoring_metadata import scored_pairs_metadata
 from scar_dagster.dagster.versions import part_data_version
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage.parquet_parts import ParquetPart
@@ -68,36 +59,20 @@ def score_partition(
     """Score the pairs of one source (shard) that this ranker version has not scored yet,
     streamed batch by batch with the checkpoint loaded once."""
     from scar_dagster.precision import resolve_precision
-    from scar_dagster.ranker.checkpoint import CheckpointError
-    from scar_dagster.ranker.incremental import score_new_batches
-    from scar_dagster.storage import tables
+    from scar_dagster.ranker.inference.incremental import score_new_batches
+    from scar_dagster.ranker.model.checkpoint import CheckpointError
 
-    version = style_ranker["champion_version"]
-    if not version:
-        raise Failure(
-            "no promoted StyleRanker yet: materialize style_ranker until one passes",
-            allow_retries=False,
-        )
+    version = champion_version(style_ranker)
     precision = resolve_precision(config.device, config.dtype)
     engine = database.get_engine()
-    total, estimated = estimated_rows_of_partition(context, raw_pairs)
-    if estimated:
-        context.log.info(f"scoring: about {total:,} pairs (source rows / shards)")
-    rows = 0
-
-    def batches() -> Iterator[pd.DataFrame]:
-        nonlocal rows
-        for batch in batches_of_partition(context, raw_pairs, SCORING_COLUMNS):
-            rows += len(batch)
-            yield batch
-
+    batches = CountedBatches(context, raw_pairs, SCORING_COLUMNS)
     with permanent_errors(CheckpointError):
         result = score_new_batches(
             storage.asset_store(),
             engine,
             version,
-            batches(),
-            total=total,
+            batches,
+            total=expected_rows_of_partition(context, raw_pairs, "scoring", unit="pairs"),
             features=style_features.read(["id", *STYLE_METRICS]),
             cache_dir=instruct_lm.cache_dir,
             batch_size=config.batch_size,
@@ -109,17 +84,7 @@ def score_partition(
     return MaterializeResult(
         # the source's rows in the table: its pairs (and their features) under this version
         data_version=part_data_version(style_features, version, precision.label),
-        metadata={
-            "dagster/row_count": rows,
-            "rows_scored": result.scored,
-            "rows_reused": result.reused,
-            "ranker_version": version,
-            "table": MetadataValue.text(f"scored_pairs @ {tables.masked_url(engine)}"),
-            "score_mean": result.mean,
-            "score_precision": precision.label,
-            **precision.to_metadata(),
-        },
+        metadata=scored_pairs_metadata(
+            batches.rows, result, version=version, engine=engine, precision=precision
+        ),
     )
-
-
-scored_pairs = scored_pairs_asset(settings.shards())

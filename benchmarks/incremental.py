@@ -9,35 +9,27 @@ upper bound: Dagster would materialize only the new partition); only the new pai
 Both runs are made in float32 and again in bfloat16 (``score_with_checkpoint(..., dtype=...)``,
 each dtype with its own scores database, as ``score_precision`` keeps them apart).
 
-    .venv/bin/python benchmarks/incremental.py [--rows 1000] [--tiny-encoder]
+    .venv/bin/python -m benchmarks.incremental [--rows 1000] [--tiny-encoder]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.machine import machine_line  # noqa: E402
-from benchmarks.synthetic import (  # noqa: E402
+from benchmarks.harness import machine_line, publish_champion
+from benchmarks.synthetic import (
     EXTRA_SOURCE,
     SOURCES,
     Vocabulary,
     write_landing_zone,
     write_source,
 )
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @dataclass(frozen=True)
@@ -49,31 +41,6 @@ class RunStats:
     scored: int
     reused: int
     seconds: float
-
-
-def publish_ranker(store: Any, work: Path, tiny: bool, max_length: int | None = None) -> str:
-    """Publish a seeded-random-head ranker checkpoint into ``store``; return its version.
-
-    ``max_length`` (tokens per text) defaults to ``RankerConfig``'s."""
-    import torch
-
-    from scar_dagster.ranker import registry
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_ranker, build_tiny_ranker
-
-    torch.manual_seed(0)
-    config = RankerConfig() if max_length is None else RankerConfig(max_length=max_length)
-    model, tokenizer = build_tiny_ranker(config) if tiny else build_ranker(config)
-    folder = work / "checkpoint"
-    version = save_checkpoint(
-        model,
-        config,
-        folder,
-        training_fingerprint=f"bench-random-head-tiny={tiny}",
-        tokenizer=tokenizer,
-    )
-    registry.publish_checkpoint(store, folder, version)
-    return version
 
 
 def score_source(
@@ -91,7 +58,7 @@ def score_source(
     """
     from scar_dagster.ingest.pipeline import ingest_source
     from scar_dagster.precision import Precision
-    from scar_dagster.ranker.incremental import score_new_pairs
+    from scar_dagster.ranker.inference.incremental import score_new_pairs
 
     pairs = ingest_source(landing, source).pairs
     result = score_new_pairs(
@@ -127,7 +94,7 @@ def run(
     write_landing_zone(landing.root, rows, seed=seed)
     engine = tables.create_engine_for(f"sqlite:///{work / 'scores.db'}")
     tables.ensure_schema(engine)
-    version = publish_ranker(assets, work, tiny)
+    version = publish_champion(work / "assets", work, tiny=tiny)
     full = score_all(landing, assets, engine, version, work, dtype)
     new_rows = max(1, rows // 100)
     added = write_source(landing.root, EXTRA_SOURCE, new_rows, Vocabulary(seed), seed, 50_000)
@@ -145,7 +112,7 @@ def print_table(results: dict[str, dict[str, Any]], rows: int, tiny: bool) -> No
         f"({EXTRA_SOURCE.name}) with {first['new_records']:,} records (1%); {encoder}, "
         f"seeded random head; threads={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
-    print(f"{machine_line().replace('load average', 'load average at the end')}\n")
+    print(f"{machine_line('at the end')}\n")
     print(
         "| run | dtype | sources | pairs in pool | pairs scored | pairs reused | seconds "
         "| vs full run | vs fp32 |"

@@ -28,7 +28,7 @@ projection (4 rows/s measured). Perplexity runs in batches of a fixed size, so i
 not grow with the source. Peak RSS is each worker's ``VmHWM``; the table shows the largest
 worker of a stage, next to the RSS after imports.
 
-    .venv/bin/python benchmarks/pipeline_scale.py --sizes 100000,1000000 --shards 1,4 [--workers 2]
+    .venv/bin/python -m benchmarks.pipeline_scale --sizes 100000,1000000 --shards 1,4 [--workers 2]
 
 With ``--workdir``, each finished case is saved there (``result-<rows>-<shards>.json``) and a
 later run on the same folder reuses it, so a long run can be resumed or reported in parts
@@ -38,25 +38,16 @@ later run on the same folder reuses it, so a long run can be resumed or reported
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.ingest_streaming import cut_dump, write_dump  # noqa: E402
-from benchmarks.machine import machine_line  # noqa: E402
-from benchmarks.scale import proc_status_mb  # noqa: E402
-from benchmarks.synthetic import SOURCES, write_landing_zone  # noqa: E402
+from benchmarks.harness import Stage, machine_line, publish_champion, rss_mb
+from benchmarks.synthetic import SOURCES, write_damaged_dump, write_landing_zone
 
 DAMAGED = "damaged_dump"
 RANKER_TOKENS = 64  # tokens per text of the tiny ranker: attention over 512 would dominate
@@ -69,35 +60,6 @@ RUN_CONFIG = {
     "scoring": ("scored_pairs", {}),
     "selection": ("selected_subset", SELECTION),
 }
-
-
-# ---------------------------------------------------------------- setup (not timed)
-
-
-def write_damaged_dump(folder: Path, records: int, seed: int) -> dict[str, int]:
-    """A gzipped ShareGPT JSON array of about ``records`` records, cut mid-record at 90%."""
-    folder.mkdir(parents=True, exist_ok=True)
-    plain = folder / "dump.json"
-    # write_dump sizes by MB; its records average about 1.6 kB
-    written = write_dump(plain, max(1, round(records * 1.6 / 1000)), seed)
-    complete, _ = cut_dump(plain, 0.9)
-    with gzip.open(folder / "dump.json.gz", "wb", compresslevel=1) as out:
-        out.write(plain.read_bytes())
-    plain.unlink()
-    return {"records_written": written, "complete_records": complete}
-
-
-def publish_champion(home: Path, work: Path) -> str:
-    """A seeded tiny ranker published as the champion in the store at ``home``."""
-    from benchmarks.incremental import publish_ranker
-    from scar_dagster.storage.stores import LocalStore
-
-    store = LocalStore(home)
-    version = publish_ranker(store, work, tiny=True, max_length=RANKER_TOKENS)
-    store.write_bytes(
-        "assets/style_ranker.json", json.dumps({"champion_version": version}).encode()
-    )
-    return version
 
 
 # ---------------------------------------------------------------- one worker process
@@ -142,7 +104,8 @@ def _stage_metadata(result: Any, stage: str) -> dict[str, Any]:
 
 
 def worker(case: dict[str, Any], stage: str, keys: list[str]) -> dict[str, Any]:
-    """Materialize ``stage`` for ``keys`` one after another; return times, RSS and metadata."""
+    """Materialize ``stage`` for ``keys`` one after another; return times, RSS after the
+    definitions are built, and metadata (a stage run by ``benchmarks.harness``)."""
     from dagster import DagsterInstance, materialize
 
     from definitions import build_definitions
@@ -151,7 +114,7 @@ def worker(case: dict[str, Any], stage: str, keys: list[str]) -> dict[str, Any]:
     resources = _resources(case)
     defs = build_definitions(shards, resources=resources)
     assets = list(defs.assets) + list(defs.asset_checks)
-    import_rss = proc_status_mb("VmRSS")
+    import_rss = rss_mb()
     start, cpu_start = time.perf_counter(), time.process_time()
     details = []
     with DagsterInstance.ephemeral() as instance:
@@ -177,24 +140,11 @@ def worker(case: dict[str, Any], stage: str, keys: list[str]) -> dict[str, Any]:
         "seconds": time.perf_counter() - start,
         "cpu_s": time.process_time() - cpu_start,
         "import_rss_mb": import_rss,
-        "peak_rss_mb": proc_status_mb("VmHWM"),
         "partitions": details,
     }
 
 
 # ---------------------------------------------------------------- driver
-
-
-def _env() -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
 
 
 def stage_keys(stage: str, sources: list[str], shards: int) -> list[str]:
@@ -206,33 +156,26 @@ def stage_keys(stage: str, sources: list[str], shards: int) -> list[str]:
     return [f"{s}|{k}" for s in sources for k in range(shards)]
 
 
-def run_stage(case_file: Path, case: dict, stage: str, workers: int) -> dict[str, Any]:
-    """Start the stage's workers at once; wait; combine their reports."""
+def run_stage(folder: Path, case: dict, stage: str, workers: int) -> dict[str, Any]:
+    """Start the stage's workers at once (one torch thread each); wait; combine their reports."""
     keys = stage_keys(stage, case["sources"], case["shards"])
     shares = [keys[i::workers] for i in range(workers)] if keys else [[]]
     shares = [share for share in shares if share] or [[]]
     start = time.perf_counter()
-    procs = []
-    for share in shares:
-        command = [sys.executable, __file__, "--worker", str(case_file), "--stage", stage]
-        command += ["--keys", ",".join(share)]
-        log = open(case_file.parent / f"{stage}-{len(procs)}.log", "w")  # noqa: SIM115
-        procs.append(
-            subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=log, text=True)
+    running = [
+        Stage(
+            worker,
+            {"case": case, "stage": stage, "keys": share},
+            threads=1,
+            log=folder / f"{stage}-{i}.log",
         )
-    reports = []
-    for proc in procs:
-        out, _ = proc.communicate()
-        if proc.returncode != 0:
-            raise SystemExit(
-                f"{stage} worker failed with exit code {proc.returncode}; "
-                f"see the logs in {case_file.parent}"
-            )
-        reports.append(json.loads(out.strip().splitlines()[-1]))
+        for i, share in enumerate(shares)
+    ]
+    reports = [process.result() for process in running]
     return {
         "stage": stage,
         "wall_s": time.perf_counter() - start,
-        "workers": len(procs),
+        "workers": len(running),
         "partitions": len(keys) or 1,
         "cpu_s": sum(r["cpu_s"] for r in reports),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in reports),
@@ -266,14 +209,12 @@ def run_case(work: Path, size: dict, rows: int, shards: int, workers: int) -> di
         "cache": str(work / "cache"),
         "shards": shards,
     }
-    case_file = folder / "case.json"
-    case_file.write_text(json.dumps(case))
     stages = []
     for stage in STAGES:
         if stage == "scoring":
-            publish_champion(home, folder)
+            publish_champion(home, folder, tiny=True, max_length=RANKER_TOKENS)
         print(f"[pipeline_scale] rows={rows} shards={shards} {stage} ...", file=sys.stderr)
-        stages.append(run_stage(case_file, case, stage, workers))
+        stages.append(run_stage(folder, case, stage, workers))
         print(
             f"[pipeline_scale]   {stages[-1]['wall_s']:.0f}s, "
             f"peak {stages[-1]['peak_rss_mb']:.0f} MB",
@@ -364,15 +305,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--saved-only", action="store_true", help="report the cases saved in --workdir; run none"
     )
-    parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--stage", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--keys", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        case = json.loads(args.worker.read_text())
-        keys = [k for k in args.keys.split(",") if k]
-        print(json.dumps(worker(case, args.stage, keys)))
-        return
     work = args.workdir or Path(tempfile.mkdtemp(prefix="scar-pipeline-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     sizes, cases = {}, []

@@ -6,7 +6,7 @@ process spin-wait and run many times slower) and offline model loading. Its stdo
 the results file verbatim (the tables are markdown); its stderr (progress) goes to the console.
 A failing benchmark is recorded as failed and the others still run; the exit code is then 1.
 
-    .venv/bin/python benchmarks/run_all.py [--threads 1] [--only scale,incremental] [--quick]
+    .venv/bin/python -m benchmarks.run_all [--threads 1] [--only scale,incremental] [--quick]
 
 ``--update`` (with ``--only``) re-runs only the chosen benchmarks and replaces their sections in
 the existing results file, keeping the others and noting the partial re-run in its header.
@@ -16,21 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scar_dagster.precision import cpu_summary  # noqa: E402
+from benchmarks.harness import ROOT, bench_env, machine_info, module_command
 
 
 @dataclass(frozen=True)
@@ -67,7 +60,7 @@ def benchmarks(threads: int) -> list[Benchmark]:
         ),
         Benchmark(
             "scale",
-            "Scale: ingest, form features, scoring and selection at growing sizes",
+            "Scale: ingest, form features and scoring at growing sizes",
             ("--sizes", "10000,100000,1000000"),
             ("--sizes", "2000", "--score-sample", "16", "--features-max-rows", "500"),
         ),
@@ -104,65 +97,25 @@ def benchmarks(threads: int) -> list[Benchmark]:
     ]
 
 
-def _read(path: str, key: str) -> str:
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(key):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_info(threads: int) -> list[str]:
-    """Markdown bullet lines describing the machine and the software."""
-    mem_kb = _read("/proc/meminfo", "MemTotal").split()[0]
-    ram = f"{int(mem_kb) / 1024**2:.1f} GiB" if mem_kb.isdigit() else "unknown"
-    return [
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- CPU: {cpu_summary()} (bf16 rows use AMX/AVX512-BF16 when listed)",
-        f"- RAM: {ram}",
-        f"- OS: {platform.platform()}",
-        f"- Python {platform.python_version()}, torch {_version('torch')}, "
-        f"transformers {_version('transformers')}, pandas {_version('pandas')}, "
-        f"pyarrow {_version('pyarrow')}, SQLAlchemy {_version('sqlalchemy')}",
-        f"- threads: OMP_NUM_THREADS=MKL_NUM_THREADS={threads} for every benchmark",
-        f"- load average (1 min) at start: {os.getloadavg()[0]:.2f}",
-    ]
-
-
 def run_one(bench: Benchmark, args: tuple[str, ...], threads: int) -> tuple[str, float, int]:
-    """Run one benchmark script; return (stdout, wall seconds, exit code)."""
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
-    command = [sys.executable, str(HERE / f"{bench.name}.py"), *args]
+    """Run one benchmark module; return (stdout, wall seconds, exit code)."""
+    command = module_command(f"benchmarks.{bench.name}", *args)
     print(f"== {bench.name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        command, cwd=ROOT, env=bench_env(threads), stdout=subprocess.PIPE, text=True
+    )
     return done.stdout, time.perf_counter() - start, done.returncode
 
 
 def section(bench: Benchmark, args: tuple[str, ...], out: str, seconds: float, code: int) -> str:
     """The markdown section of one benchmark."""
     status = "" if code == 0 else f" — **FAILED (exit code {code})**"
-    command = " ".join(["benchmarks/" + bench.name + ".py", *args])
+    command = " ".join(["python -m benchmarks." + bench.name, *args])
     return f"## {bench.title}\n\n`{command}` ({seconds:,.0f} s wall){status}\n\n{out.strip()}\n"
 
 
-WRITER = "`benchmarks/run_all.py`"
+WRITER = "`python -m benchmarks.run_all`"
 
 
 def split_results(text: str, titles: set[str]) -> tuple[list[str], dict[str, str]]:
@@ -186,7 +139,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", default=None, help="comma-separated benchmark names")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
     parser.add_argument("--update", action="store_true", help="replace only --only's sections")
     args = parser.parse_args()
     every = benchmarks(args.threads)

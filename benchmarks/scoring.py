@@ -15,7 +15,7 @@ The FLOP limit of each dtype is the machine's measured matmul throughput in that
 encoder's forward cost, 2 x non-embedding parameters x tokens per pair (instruction + response,
 after truncation).
 
-    .venv/bin/python benchmarks/scoring.py --pairs 2000
+    .venv/bin/python -m benchmarks.scoring --pairs 2000
 """
 
 from __future__ import annotations
@@ -27,16 +27,9 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
+from collections.abc import Sequence
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.machine import machine_line, matmul_gflops, rank_agreement  # noqa: E402
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from benchmarks.harness import machine_line, matmul_gflops
 
 # Common words and markup; split at run time.
 WORDS_TEXT = (
@@ -92,6 +85,22 @@ def reference_score_pairs(model, tokenizer, instructions, answers, max_length=51
     return scores
 
 
+def rank_agreement(
+    reference: Sequence[float], other: Sequence[float], top: float = 0.25
+) -> tuple[float, float]:
+    """Spearman correlation of ``other`` with ``reference`` and the overlap of their top ``top``
+    shares (ties broken by index, as selection does)."""
+    import numpy as np
+    import pandas as pd
+
+    ref, oth = np.asarray(reference, dtype=float), np.asarray(other, dtype=float)
+    spearman = float(pd.Series(ref).corr(pd.Series(oth), method="spearman"))
+    k = max(1, int(len(ref) * top))
+    best_ref = set(np.lexsort((np.arange(len(ref)), -ref))[:k].tolist())
+    best_oth = set(np.lexsort((np.arange(len(oth)), -oth))[:k].tolist())
+    return spearman, len(best_ref & best_oth) / k
+
+
 def _segments(n: int, k: int) -> list[tuple[int, int]]:
     bounds = [round(i * n / k) for i in range(k + 1)]
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
@@ -116,8 +125,8 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.scoring import DEFAULT_MAX_TOKENS, for_inference, score_pairs
+    from scar_dagster.ranker.inference.scoring import DEFAULT_MAX_TOKENS, for_inference, score_pairs
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -175,7 +184,7 @@ def main() -> None:
     rate = {name: args.pairs / t for name, t in seconds.items()}
     ref_rate = rate.get("reference", float("nan"))
     print(f"pairs={args.pairs} threads={torch.get_num_threads()} segments={args.segments}")
-    print(machine_line().replace("load average", "load average at the end"))
+    print(machine_line("at the end"))
     print("encoder all-MiniLM-L6-v2 with a random seeded head; non-embedding params")
     print(f"{params / 1e6:.2f}M; tokens/pair {tokens_per_pair:.1f} (instruction median")
     print(f"{statistics.median(n_x)}, response median {statistics.median(n_y)}, max {max(n_y)})")

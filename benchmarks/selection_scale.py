@@ -6,48 +6,45 @@ pair gets synthetic form features (deterministic from its id, 0.1% degenerate) a
 score (from its id) in the SQLite ``scored_pairs`` table. Then the real ``selected_subset`` asset
 body runs (direct invocation with its resources: decisions to SQL, exports, report) with
 ``ratio`` 0.1, ``min_per_source`` and ``max_per_source`` that bind, exact and MinHash near-dedup
-on, once with ``mode=streaming`` and once with ``mode=memory``, each in its own subprocess:
-peak RSS is that process's ``VmHWM``; ``load`` is handing the asset its inputs as the IO manager
-does (``raw_pairs`` and ``style_features`` lazily, as ``ParquetPart`` handles; the small
-quarantine as frames), ``select`` the asset body (which reads what its path needs).
+on, once with ``mode=streaming`` and once with ``mode=memory``, each in its own subprocess
+(``benchmarks.harness.run_stage``): peak RSS is that process's ``VmHWM``; ``load`` is handing
+the asset its inputs as the IO manager does (``raw_pairs`` and ``style_features`` lazily, as
+``ParquetPart`` handles; the small quarantine as frames), ``select`` the asset body (which
+reads what its path needs).
 
 ``ingest_damaged``: a ShareGPT JSON array (``--dump-mb``) cut in the middle of a record is
 materialized through the real ``raw_pairs`` asset (``ingest_source_assets``); kept must equal the
 complete records before the cut, the tail one ``ingest_truncated_file`` quarantine row.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/selection_scale.py --sizes 100000 [--dump-mb 120]
+    .venv/bin/python -m benchmarks.selection_scale --sizes 100000 [--dump-mb 120]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.ingest_streaming import cpu_info, cut_dump, write_dump  # noqa: E402
-from benchmarks.scale import proc_status_mb, stage_generate, stage_ingest  # noqa: E402
+from benchmarks.harness import (
+    generate_landing,
+    ingest_landing,
+    machine_line,
+    materialize_ingest,
+    raw_files,
+    rss_mb,
+    run_stage,
+)
+from benchmarks.synthetic import cut_dump, synthetic_features, synthetic_scores, write_dump
 
 RANKER_VERSION = "bench-selection"
 SCORE_WRITE_ROWS = 20_000
 MODES = ("streaming", "memory")
-
-
-def _unit(pair_id: str, salt: str) -> float:
-    """A deterministic number in [0, 1) from an id."""
-    return int(hashlib.sha256(f"{salt}:{pair_id}".encode()).hexdigest()[:8], 16) / 2**32
+DAGSTER_IMPORTS = ("dagster", "assets.ingest", "definitions")  # before the baseline RSS
 
 
 def selection_config(rows: int, mode: str, near_dedup: bool = True) -> dict[str, Any]:
@@ -61,35 +58,24 @@ def selection_config(rows: int, mode: str, near_dedup: bool = True) -> dict[str,
     }
 
 
-def stage_prepare(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def stage_prepare(work: str, rows: int, seed: int) -> dict[str, Any]:
     """Landing zone, ingest, synthetic features per source and synthetic scores in SQLite."""
     import pandas as pd
 
-    from scar_dagster.schema import STYLE_METRICS
     from scar_dagster.storage import tables
 
     started = time.perf_counter()
-    stage_generate(work, args)
-    ingested = stage_ingest(work, args)
-    (work / "features").mkdir(exist_ok=True)
-    engine = tables.create_engine_for(f"sqlite:///{work / 'scar.db'}")
+    generate_landing(work, rows, seed)
+    ingested = ingest_landing(work)
+    (Path(work) / "features").mkdir(exist_ok=True)
+    engine = tables.create_engine_for(f"sqlite:///{Path(work) / 'scar.db'}")
     tables.ensure_schema(engine)
-    for path in sorted((work / "raw_pairs").glob("*.parquet")):
+    for path in raw_files(work):
         pairs = pd.read_parquet(path, columns=["id", "source"])
         ids = pairs["id"].tolist()
-        features = pd.DataFrame(
-            {
-                "id": ids,
-                "degenerate_reason": [
-                    "features_empty_response" if _unit(i, "degenerate") < 0.001 else None
-                    for i in ids
-                ],
-                **{m: [_unit(i, m) for i in ids] for m in STYLE_METRICS},
-            }
-        )
-        features.to_parquet(work / "features" / path.name, index=False)
+        synthetic_features(ids).to_parquet(Path(work) / "features" / path.name, index=False)
         scores = pairs.rename(columns={"id": "pair_id"}).assign(
-            ranker_version=RANKER_VERSION, score=[round(2 * _unit(i, "score") - 1, 4) for i in ids]
+            ranker_version=RANKER_VERSION, score=synthetic_scores(ids)
         )
         for start in range(0, len(scores), SCORE_WRITE_ROWS):
             tables.upsert_scores(engine, scores.iloc[start : start + SCORE_WRITE_ROWS])
@@ -112,27 +98,28 @@ def _lazy_partitions(folder: Path) -> dict[str, Any]:
     return {path.stem: ParquetPart(store, path.name) for path in sorted(folder.glob("*.parquet"))}
 
 
-def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, Any]:
+def stage_select(work: str, rows: int, mode: str, near_dedup: bool) -> dict[str, Any]:
     """The ``selected_subset`` asset body on the prepared inputs."""
-    from dagster import build_asset_context
+    from dagster import Output, build_asset_context
 
     from assets.selection import selected_subset
     from definitions import build_resources
     from scar_dagster.dagster.run_config import SelectionConfig
 
-    baseline = proc_status_mb("VmRSS")
+    work = Path(work)
+    baseline = rss_mb()
     started = time.perf_counter()
     inputs = {
         "raw_pairs": _lazy_partitions(work / "raw_pairs"),
         "raw_quarantine": _read_partitions(work / "quarantine"),
         "style_features": _lazy_partitions(work / "features"),
     }
-    load_seconds, load_rss = time.perf_counter() - started, proc_status_mb("VmRSS")
+    load_seconds, load_rss = time.perf_counter() - started, rss_mb()
     home = work / f"home_{mode}"
     resources = build_resources(str(home), str(work / "landing"), f"sqlite:///{work / 'scar.db'}")
-    config = SelectionConfig(**selection_config(args.rows, mode, not args.no_near_dedup))
+    config = SelectionConfig(**selection_config(rows, mode, near_dedup))
     started = time.perf_counter()
-    output = selected_subset(
+    produced = selected_subset(
         context=build_asset_context(),
         config=config,
         **inputs,
@@ -140,54 +127,44 @@ def stage_select(work: Path, args: argparse.Namespace, mode: str) -> dict[str, A
         database=resources["database"],
         storage=resources["storage"],
     )
+    outputs = [produced] if isinstance(produced, Output) else list(produced)  # it may yield
+    output = next(o for o in outputs if isinstance(o, Output))
     select_seconds = time.perf_counter() - started
     meta = {key: getattr(value, "value", value) for key, value in output.metadata.items()}
     return {
         "mode": mode,
         "path": meta["selection_path"],
         "pairs": sum(part.num_rows for part in inputs["raw_pairs"].values()),
-        "selected": len(output.value),
+        "selected": meta["dagster/row_count"],
         "subset_version": meta["subset_version"],
         "decisions_by_reason": meta["decisions_by_reason"],
         "import_rss_mb": baseline,
         "load_seconds": load_seconds,
         "load_rss_mb": load_rss,
         "select_seconds": select_seconds,
-        "peak_rss_mb": proc_status_mb("VmHWM"),
     }
 
 
-def stage_ingest_damaged(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+def stage_ingest_damaged(work: str, dump_mb: int, seed: int) -> dict[str, Any]:
     """A JSON array cut mid-record through the real ingest asset."""
-    from dagster import DagsterInstance, materialize
+    import pandas as pd
 
-    from assets import ingest
-    from definitions import build_resources
-
+    work = Path(work)
     landing = work / "damaged_landing"
     (landing / "dump").mkdir(parents=True, exist_ok=True)
     dump = landing / "dump" / "dump.json"
-    records = write_dump(dump, args.dump_mb, args.seed)
+    records = write_dump(dump, dump_mb, seed)
     complete, offset = cut_dump(dump, 0.9)
     size_mb = dump.stat().st_size / 1e6
-    baseline = proc_status_mb("VmRSS")
+    baseline = rss_mb()
     started = time.perf_counter()
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", ["dump"])
-        result = materialize(
-            [ingest.ingest_source_assets],
-            partition_key="dump",
-            instance=instance,
-            resources=build_resources(str(work / "damaged_home"), str(landing)),
-        )
+    result = materialize_ingest(work / "damaged_home", landing, "dump")
     seconds = time.perf_counter() - started
     checks = [(c.check_name, c.passed) for c in result.get_asset_check_evaluations()]
     meta = {
         m.asset_key.to_user_string(): {k: v.value for k, v in m.metadata.items()}
         for m in result.asset_materializations_for_node("ingest_source")
     }
-    import pandas as pd
-
     quarantine = pd.read_parquet(
         work / "damaged_home" / "assets" / "raw_quarantine" / "dump.parquet"
     )
@@ -201,45 +178,12 @@ def stage_ingest_damaged(work: Path, args: argparse.Namespace) -> dict[str, Any]
         "accounting_check": checks,
         "seconds": seconds,
         "import_rss_mb": baseline,
-        "peak_rss_mb": proc_status_mb("VmHWM"),
     }
-
-
-def run_stage(name: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one stage in a fresh interpreter; its last stdout line is the JSON result."""
-    argv = [sys.executable, str(Path(__file__).resolve()), "--stage", name, "--workdir", str(work)]
-    argv += ["--rows", str(args.rows), "--seed", str(args.seed), "--dump-mb", str(args.dump_mb)]
-    argv += ["--no-near-dedup"] if args.no_near_dedup else []
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
-    if done.returncode != 0:
-        raise RuntimeError(f"stage {name} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def run_here(name: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
-    if name == "prepare":
-        return stage_prepare(work, args)
-    if name == "ingest_damaged":
-        return stage_ingest_damaged(work, args)
-    return stage_select(work, args, name.removeprefix("select_"))
-
-
-def machine() -> list[str]:
-    model, flags = cpu_info()
-    simd = [f for f in flags.split() if f.startswith(("avx", "sse4", "amx", "fma"))]
-    return [
-        f"CPU: {model}, {os.cpu_count()} logical cores; SIMD flags: {' '.join(sorted(simd))}",
-        f"Python {platform.python_version()}, OMP_NUM_THREADS="
-        f"{os.environ.get('OMP_NUM_THREADS', 'unset')}",
-        f"load average (1/5/15 min) at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())} "
-        "(a shared machine)",
-    ]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated row counts")
-    parser.add_argument("--rows", type=int, default=100_000, help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dump-mb", type=int, default=120, help="damaged dump size (MB)")
     parser.add_argument("--modes", default=",".join(MODES))
@@ -247,21 +191,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-near-dedup", action="store_true", help="MinHash off (~1,000 texts/s on 1 core)"
     )
-    parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help="keep data here (default: a temp dir, removed)")
     args = parser.parse_args(argv)
-    if args.stage:
-        print(json.dumps(run_here(args.stage, Path(args.workdir), args)))
-        return
-    print("\n".join(machine()) + "\n")
+    threads = os.environ.get("OMP_NUM_THREADS", "unset")
+    print(f"{machine_line('at start')}; OMP_NUM_THREADS={threads}\n")
     base = Path(args.workdir or tempfile.mkdtemp(prefix="scar-selection-"))
     try:
         for rows in (int(s) for s in args.sizes.split(",")):
-            args.rows = rows
             work = base / f"rows_{rows}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
-            prep = run_stage("prepare", work, args)
+            prep = run_stage(stage_prepare, {"work": work, "rows": rows, "seed": args.seed})
             print(
                 f"rows={rows}: prepared {prep['kept']} kept pairs in {prep['seconds']:.0f} s "
                 "(generate + ingest + synthetic features and scores; not timed below)"
@@ -274,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
             )
             versions = set()
             for mode in args.modes.split(","):
-                out = run_stage(f"select_{mode}", work, args)
+                select = {"work": work, "rows": rows, "mode": mode, "near_dedup": near == "on"}
+                out = run_stage(stage_select, select)
                 versions.add(out["subset_version"])
                 print(
                     f"| {out['pairs']} | {mode} | {out['path']} | {out['selected']} "
@@ -285,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"decisions by reason: {json.dumps(reasons, sort_keys=True)}")
             print(f"same subset version on every path: {len(versions) == 1} {sorted(versions)}\n")
         if not args.skip_damaged:
-            out = run_stage("ingest_damaged", base, args)
+            damaged = {"work": base, "dump_mb": args.dump_mb, "seed": args.seed}
+            out = run_stage(stage_ingest_damaged, damaged, imports=DAGSTER_IMPORTS)
             print(
                 f"damaged dump ({out['file_mb']:.0f} MB JSON array of {out['records_written']} "
                 f"records cut at byte {out['cut_offset']}, mid-record) through the raw_pairs "

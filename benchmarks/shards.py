@@ -15,142 +15,86 @@ adds the case "1 shard, 1 process, 2 torch threads" (the same 2 cores used witho
 The CPU seconds each worker spent inside ``materialize()`` are printed beside the wall times:
 on a machine without a free core per worker, the wall time cannot show the split of the work.
 
-    .venv/bin/python benchmarks/shards.py [--rows 60] [--threads-case]
+    .venv/bin/python -m benchmarks.shards [--rows 60] [--threads-case]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scar_dagster.precision import cpu_summary  # noqa: E402
-
-
-def _env(threads: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
-        "TOKENIZERS_PARALLELISM": "false",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-    }
+from benchmarks.harness import Stage, bench_env, machine_line, materialize_ingest, publish_champion
+from benchmarks.synthetic import SOURCES, Vocabulary, write_source
 
 
 def prepare(work: Path, rows: int, seed: int) -> tuple[Path, Path, str]:
     """Landing zone with one source, its raw_pairs, and a champion ranker; returns
     ``(landing, home, source)``."""
-    from dagster import DagsterInstance, materialize
-
-    from assets import ingest
-    from benchmarks.incremental import publish_ranker
-    from benchmarks.synthetic import SOURCES, Vocabulary, write_source
-    from definitions import build_resources
-    from scar_dagster.storage.stores import LocalStore
-
     spec = SOURCES[0]
     landing, home = work / "landing", work / "home"
     write_source(landing, spec, rows, Vocabulary(seed), seed, 50_000)
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", [spec.name])
-        result = materialize(
-            [ingest.ingest_source_assets],
-            partition_key=spec.name,
-            instance=instance,
-            resources=build_resources(str(home), str(landing)),
-        )
-    if not result.success:
+    if not materialize_ingest(home, landing, spec.name).success:
         raise SystemExit("ingest failed")
-    store = LocalStore(home)
-    version = publish_ranker(store, work, tiny=False)
-    store.write_bytes(
-        "assets/style_ranker.json", json.dumps({"champion_version": version}).encode()
-    )
+    publish_champion(home, work, tiny=False)
     return landing, home, spec.name
 
 
-def worker(args: argparse.Namespace) -> None:
-    """Materialize features + scores of one partition; print one JSON line."""
+def worker(
+    home: str, landing: str, database: str, source: str, shards: int, shard: int, dtype: str
+) -> dict[str, Any]:
+    """Materialize features + scores of one partition (a stage run by ``benchmarks.harness``)."""
     from dagster import AssetSelection, DagsterInstance, MultiPartitionKey, materialize
 
     from definitions import build_definitions, build_resources
-
-    key: Any = args.source
-    if args.shards > 1:
-        key = MultiPartitionKey({"data_source": args.source, "shard": str(args.shard)})
     from scar_dagster.dagster.resources import EncoderResource, InstructLMResource
 
-    resources = build_resources(args.home, args.landing, args.database)
-    resources["encoder"] = EncoderResource(dtype=args.dtype)
+    key: Any = source
+    if shards > 1:
+        key = MultiPartitionKey({"data_source": source, "shard": str(shard)})
+    resources = build_resources(home, landing, database)
+    resources["encoder"] = EncoderResource(dtype=dtype)
     lm = resources["instruct_lm"]
-    resources["instruct_lm"] = InstructLMResource(cache_dir=lm.cache_dir, dtype=args.dtype)
-    defs = build_definitions(args.shards, resources=resources)
+    resources["instruct_lm"] = InstructLMResource(cache_dir=lm.cache_dir, dtype=dtype)
+    defs = build_definitions(shards, resources=resources)
     start, cpu_start = time.perf_counter(), time.process_time()
     with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("data_source", [args.source])
+        instance.add_dynamic_partitions("data_source", [source])
         result = materialize(
             assets=list(defs.assets) + list(defs.asset_checks),
             selection=AssetSelection.groups("features", "scoring"),
             partition_key=key,
             instance=instance,
             resources=resources,
-            run_config={"ops": {"scored_pairs": {"config": {"dtype": args.dtype}}}},
+            run_config={"ops": {"scored_pairs": {"config": {"dtype": dtype}}}},
         )
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     meta = result.asset_materializations_for_node("scored_pairs")[0].metadata
-    print(
-        json.dumps(
-            {
-                "shard": args.shard,
-                "rows": meta["dagster/row_count"].value,
-                "scored": meta["rows_scored"].value,
-                "materialize_s": round(seconds, 1),
-                "cpu_s": round(cpu, 1),
-            }
-        )
-    )
+    return {
+        "shard": shard,
+        "rows": meta["dagster/row_count"].value,
+        "scored": meta["rows_scored"].value,
+        "materialize_s": round(seconds, 1),
+        "cpu_s": round(cpu, 1),
+    }
 
 
 def run_case(
     work: Path, home: Path, landing: Path, source: str, shards: int, threads: int, dtype: str
-):
+) -> tuple[float, list[dict[str, Any]]]:
     """Start one worker per shard at once on a fresh copy of ``home``; wait for all."""
     case = work / f"case-{shards}x{threads}-{dtype}"
     shutil.copytree(home, case)
-    database = f"sqlite:///{case / 'scar.db'}"
-    command = [sys.executable, __file__, "--worker", "--home", str(case), "--landing", str(landing)]
-    command += ["--database", database, "--source", source, "--shards", str(shards)]
-    command += ["--dtype", dtype]
+    args = {"home": case, "landing": landing, "database": f"sqlite:///{case / 'scar.db'}"}
+    args.update(source=source, shards=shards, dtype=dtype)
     start = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [*command, "--shard", str(k)],
-            env=_env(threads),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        for k in range(shards)
-    ]
-    outputs = [p.communicate()[0] for p in procs]
-    wall = time.perf_counter() - start
-    if any(p.returncode for p in procs):
-        raise SystemExit(f"a worker of the {shards}-shard case failed")
-    workers = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
-    return wall, workers
+    running = [Stage(worker, {**args, "shard": k}, threads=threads) for k in range(shards)]
+    workers = [process.result() for process in running]
+    return time.perf_counter() - start, workers
 
 
 def main() -> None:
@@ -159,20 +103,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads-case", action="store_true", help="add 1 shard x 2 threads")
     parser.add_argument("--dtypes", default="float32,bfloat16", help="model dtypes, one run each")
-    parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    for name in ("--home", "--landing", "--database", "--source"):
-        parser.add_argument(name, help=argparse.SUPPRESS)
-    parser.add_argument("--shards", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker:
-        worker(args)
-        return
-
-    os.environ.update(_env(1))
-    print(f"CPU: {cpu_summary()}")
-    print(f"load average (1, 5, 15 min) at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    os.environ.update(bench_env(1))
+    print(machine_line("at start"))
     dtypes = args.dtypes.split(",")
     cases = [(1, 1), (2, 1)] + ([(1, 2)] if args.threads_case else [])
     with tempfile.TemporaryDirectory(prefix="scar-shards-") as tmp:
@@ -204,9 +137,7 @@ def main() -> None:
             f"| {dtype} | {shards} | {shards} | {threads} | {rows} | {wall:.1f} "
             f"| {base[dtype] / wall:.2f}x | {vs_fp32} |"
         )
-    print(
-        f"\nload average (1, 5, 15 min) at the end: {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
-    )
+    print(f"\n{machine_line('at the end')}")
     for dtype, shards, threads, _, workers in results:
         inner = ", ".join(
             f"shard {w['shard']}: {w['materialize_s']} s wall, {w['cpu_s']} s CPU" for w in workers

@@ -15,7 +15,7 @@ After all ticks it asserts, and exits 1 on any violation:
 - the subset version changed exactly on the ticks where the set of kept pairs changed;
 - each file version was requested once (unique run keys; a last tick requests nothing).
 
-    python benchmarks/soak.py --ticks 20
+    .venv/bin/python -m benchmarks.soak --ticks 20
 """
 
 import argparse
@@ -27,9 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.harness import publish_champion
 
 SOURCES = ("alpha", "beta", "gamma")
 _VOCABULARY = (
@@ -52,42 +50,20 @@ def _rows(source: str, tick: int, n: int) -> list[dict[str, str]]:
     ]
 
 
-def _publish_champion(home: Path, work: Path) -> str:
-    import torch
-
-    from scar_dagster.ranker import registry
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-    from scar_dagster.storage.stores import LocalStore
-
-    torch.manual_seed(0)
-    config = RankerConfig(hidden_dim=16, max_length=64)
-    model, tokenizer = build_tiny_ranker(config)
-    version = save_checkpoint(
-        model.eval(), config, work / "ckpt", training_fingerprint="soak", tokenizer=tokenizer
-    )
-    store = LocalStore(home)
-    registry.publish_checkpoint(store, work / "ckpt", version)
-    registry.write_champion(store, {"version": version, "val_accuracy": 1.0})
-    store.write_bytes(
-        "assets/style_ranker.json", json.dumps({"champion_version": version}).encode()
-    )
-    return version
-
-
 def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) -> dict[str, Any]:
     """Run the soak in ``work``; return the per-tick table and the list of violations."""
     from dagster import AssetSelection, DagsterInstance, build_sensor_context, materialize
 
     import definitions
-    from assets.jobs import landing_zone_sensor
     from scar_dagster.dagster.resources import CheckThresholdsResource, InstructLMResource
     from scar_dagster.storage import tables
 
     landing, home = work / "landing", work / "home"
     landing.mkdir(parents=True)
     home.mkdir(parents=True)
-    ranker = _publish_champion(home, work)
+    ranker = publish_champion(
+        home, work, tiny=True, fingerprint="soak", hidden_dim=16, max_length=64
+    )
     res = definitions.build_resources(str(home), str(landing))
     res["instruct_lm"] = InstructLMResource(cache_dir=str(work / "cache"))
     # No perplexity is computed here, so its consistency bound must be given explicitly.
@@ -102,6 +78,7 @@ def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) 
         }
     }
     every = list(definitions.defs.assets) + list(definitions.defs.asset_checks)
+    landing_zone_sensor = definitions.defs.resolve_sensor_def("landing_zone_sensor")
 
     def run(groups: list[str], partition: str | None) -> Any:
         ops = {"style_features"} if partition else {"selected_subset"}

@@ -14,7 +14,7 @@
   difference of the perplexity std.
 * Generation: greedy chat completions (``generate_chat``, the training-data loop), fp32 vs bf16.
 
-    .venv/bin/python benchmarks/style_features.py [--threads 1] [--pairs 24] [--texts 3000]
+    .venv/bin/python -m benchmarks.style_features [--threads 1] [--pairs 24] [--texts 3000]
 """
 
 from __future__ import annotations
@@ -23,51 +23,10 @@ import argparse
 import math
 import os
 import random
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.machine import machine_line  # noqa: E402
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-WORDS = (  # noqa: SIM905 - a word list reads better as text
-    "the of and to a in is that for it as was with be by on not this are or from at which but have "
-    "an they you were there been one all we their has would when if so what no can more out up "
-    "other into could time only new some about two may first then do any like now over such our "
-    "even most made after also did many before must through years where much your way well down "
-    "should because each just those people how too little good very make world still own see work "
-    "long get here between both life being under never day same another know while last might "
-    "great old year off come since against go right used take three function return value list "
-    "string error python data model training loss example photosynthesis approximately consider "
-    "environment structure performance important however therefore information algorithm"
-).split()
-
-
-def synthetic_text(rng: random.Random, lo: int, hi: int) -> str:
-    """A seeded response-like text: sentences, and sometimes bullets, headers, bold or code."""
-    words = [rng.choice(WORDS) for _ in range(rng.randint(lo, hi))]
-    out, sentence = [], []
-    for word in words:
-        sentence.append(word)
-        if len(sentence) >= rng.randint(6, 20):
-            out.append(" ".join(sentence).capitalize() + rng.choice([".", ".", ".", "?", "!"]))
-            sentence = []
-    if sentence:
-        out.append(" ".join(sentence).capitalize() + ".")
-    style = rng.random()
-    if style < 0.25:
-        return "## Answer\n\n" + "\n".join(f"- {s}" for s in out)
-    if style < 0.4:
-        return " ".join(out) + "\n\n```python\nresult = model(data)\nprint(result)\n```"
-    if style < 0.5:
-        return "**Note:** " + " ".join(out)
-    return " ".join(out)
+from benchmarks.harness import ROOT, machine_line
+from benchmarks.synthetic import synthetic_text
 
 
 def bench_form(n_texts: int, seed: int, repeats: int = 3) -> list[tuple[str, float, float]]:
@@ -157,7 +116,7 @@ def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int
     baselines; the bf16-vs-fp32 agreement of ours at batch size 8."""
     import numpy as np
 
-    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
+    from scar_dagster.base_models import instruct_lm_path, load_causal_lm
     from scar_dagster.style.surprisal import build_perplexity_inputs, response_perplexity
 
     path = instruct_lm_path(None, cache_dir)
@@ -221,8 +180,8 @@ def bench_perplexity(n_pairs: int, seed: int, cache_dir: str) -> tuple[list, int
 
 def bench_generation(cache_dir: str, seed: int, prompts: int, new_tokens: int) -> list[tuple]:
     """New tokens/s of greedy generation (``generate_chat``) with the LM in fp32 and in bf16."""
+    from scar_dagster.base_models import instruct_lm_path, load_causal_lm
     from scar_dagster.llm.local import generate_chat
-    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
 
     path = instruct_lm_path(None, cache_dir)
     rng = random.Random(seed)
@@ -260,7 +219,7 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    cache_dir = args.cache_dir or model_cache_dir(Path(__file__).resolve().parents[1])
+    cache_dir = args.cache_dir or model_cache_dir(ROOT)
     print(f"torch threads={torch.get_num_threads()} load average={os.getloadavg()[0]:.2f}")
     print(machine_line() + "\n")
 
@@ -295,7 +254,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: |")
     for dtype, seconds, n_new, rate in gen:
         print(f"| {dtype} | {seconds:.1f} | {n_new} | {rate:.1f} | {rate / gen[0][3]:.2f}x |")
-    print(f"\n{machine_line().replace('load average', 'load average at the end')}")
+    print(f"\n{machine_line('at the end')}")
 
 
 if __name__ == "__main__":

@@ -8,15 +8,22 @@ the records repeat an earlier record of the source verbatim (``ingest_duplicate`
 are bad (malformed JSON, empty response, missing field) and about 0.2% answer in Russian (the
 English filter drops them at selection).
 
-    .venv/bin/python benchmarks/synthetic.py OUT_DIR --rows 10000 [--seed 0]
+Also here, for the other benchmarks: response-like texts from a plain English word list
+(``synthetic_text``), ShareGPT JSON-array dumps and their cut (damaged) copies, and
+deterministic scores and style features derived from pair ids.
+
+    .venv/bin/python -m benchmarks.synthetic OUT_DIR --rows 10000 [--seed 0]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import json
+import random
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -244,6 +251,115 @@ def write_landing_zone(
         write_source(Path(root), spec, n, vocab, seed, file_rows)
         for spec, n in zip(sources, rows, strict=True)
     ]
+
+
+# ---------------------------------------------------------------- texts, dumps, ids
+
+
+WORDS = (  # noqa: SIM905 - a word list reads better as text
+    "the of and to a in is that for it as was with be by on not this are or from at which but have "
+    "an they you were there been one all we their has would when if so what no can more out up "
+    "other into could time only new some about two may first then do any like now over such our "
+    "even most made after also did many before must through years where much your way well down "
+    "should because each just those people how too little good very make world still own see work "
+    "long get here between both life being under never day same another know while last might "
+    "great old year off come since against go right used take three function return value list "
+    "string error python data model training loss example photosynthesis approximately consider "
+    "environment structure performance important however therefore information algorithm"
+).split()
+
+
+def synthetic_text(rng: random.Random, lo: int, hi: int) -> str:
+    """A seeded response-like text: sentences, and sometimes bullets, headers, bold or code."""
+    words = [rng.choice(WORDS) for _ in range(rng.randint(lo, hi))]
+    out, sentence = [], []
+    for word in words:
+        sentence.append(word)
+        if len(sentence) >= rng.randint(6, 20):
+            out.append(" ".join(sentence).capitalize() + rng.choice([".", ".", ".", "?", "!"]))
+            sentence = []
+    if sentence:
+        out.append(" ".join(sentence).capitalize() + ".")
+    style = rng.random()
+    if style < 0.25:
+        return "## Answer\n\n" + "\n".join(f"- {s}" for s in out)
+    if style < 0.4:
+        return " ".join(out) + "\n\n```python\nresult = model(data)\nprint(result)\n```"
+    if style < 0.5:
+        return "**Note:** " + " ".join(out)
+    return " ".join(out)
+
+
+def write_dump(path: Path, target_mb: int, seed: int) -> int:
+    """Write a ShareGPT-format JSON array of about ``target_mb`` MB; return its record count."""
+    rng = random.Random(seed)
+    written, count = 0, 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write("[")
+        while written < target_mb * 1_000_000:
+            record = {
+                "id": f"conv-{count}",
+                "conversations": [
+                    {"from": "human", "value": f"({count}) {synthetic_text(rng, 8, 30)}"},
+                    {"from": "gpt", "value": synthetic_text(rng, 80, 400)},
+                ],
+            }
+            text = ("," if count else "") + json.dumps(record)
+            out.write(text)
+            written += len(text)
+            count += 1
+        out.write("]")
+    return count
+
+
+def cut_dump(path: Path, share: float) -> tuple[int, int]:
+    """Cut the dump in the middle of a record at about ``share`` of its bytes.
+
+    Returns ``(complete_records, cut_offset)``.
+    """
+    data = path.read_bytes()
+    cut = int(len(data) * share)
+    marker = b'{"id": "conv-'
+    starts = data.count(marker, 0, cut)
+    while data[cut - 1 : cut + 1] in (b"},", b"}]") or data.startswith(marker, cut):
+        cut += 7  # not on a record boundary
+    path.write_bytes(data[:cut])
+    return starts - 1, cut  # the last record started before the cut is incomplete
+
+
+def write_damaged_dump(folder: Path, records: int, seed: int) -> dict[str, int]:
+    """A gzipped ShareGPT JSON array of about ``records`` records, cut mid-record at 90%."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plain = folder / "dump.json"
+    # write_dump sizes by MB; its records average about 1.6 kB
+    written = write_dump(plain, max(1, round(records * 1.6 / 1000)), seed)
+    complete, _ = cut_dump(plain, 0.9)
+    with gzip.open(folder / "dump.json.gz", "wb", compresslevel=1) as out:
+        out.write(plain.read_bytes())
+    plain.unlink()
+    return {"records_written": written, "complete_records": complete}
+
+
+def unit(pair_id: str, salt: str) -> float:
+    """A deterministic number in [0, 1) from an id."""
+    return int(hashlib.sha256(f"{salt}:{pair_id}".encode()).hexdigest()[:8], 16) / 2**32
+
+
+def synthetic_scores(ids: Sequence[str]) -> list[float]:
+    """Deterministic scores in [-1, 1) from the ids, 4 decimals (so there are ties)."""
+    return [round(2 * unit(i, "score") - 1, 4) for i in ids]
+
+
+def synthetic_features(ids: Sequence[str]) -> Any:
+    """A ``style_features`` frame from the ids: every style metric in [0, 1), 0.1% of the rows
+    degenerate (``features_empty_response``)."""
+    import pandas as pd
+
+    from scar_dagster.schema import STYLE_METRICS
+
+    degenerate = ["features_empty_response" if unit(i, "degenerate") < 0.001 else None for i in ids]
+    metrics = {m: [unit(i, m) for i in ids] for m in STYLE_METRICS}
+    return pd.DataFrame({"id": list(ids), "degenerate_reason": degenerate, **metrics})
 
 
 def main() -> None:

@@ -7,34 +7,26 @@
 * Local SFT of SmolLM2-135M-Instruct (``run_local_sft``) on the same quadruples' human responses:
   seconds per optimizer step and the held-out eval loss after training.
 
-    .venv/bin/python benchmarks/training.py [--epochs 3] [--sft-steps 8] [--threads 1]
+    .venv/bin/python -m benchmarks.training [--epochs 3] [--sft-steps 8] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from benchmarks.harness import ROOT, machine_line
 
-from benchmarks.machine import machine_line  # noqa: E402
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 DTYPES = ("float32", "bfloat16")
 
 
 def bench_ranker(quads: list, epochs: int, limit: int | None) -> dict[str, dict]:
     """Per-epoch seconds and best validation accuracy of ``train_ranker`` per dtype."""
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.train import TrainParams, train_ranker
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
+    from scar_dagster.ranker.model.train import TrainParams, train_ranker
     from scar_dagster.torch_env import seed_everything
 
     quads = quads[:limit] if limit else quads
@@ -58,8 +50,8 @@ def bench_ranker(quads: list, epochs: int, limit: int | None) -> dict[str, dict]
 
 def bench_sft(quads: list, steps: int, cache_dir: str) -> dict[str, dict]:
     """Seconds per SFT step and eval loss per dtype (same seed, data and steps)."""
+    from scar_dagster.base_models import instruct_lm_path
     from scar_dagster.finetune import SFTParams, run_local_sft
-    from scar_dagster.pretrained import instruct_lm_path
 
     base = instruct_lm_path(None, cache_dir)
     rows = [{"instruction": q.instruction, "input": "", "output": q.human} for q in quads]
@@ -92,7 +84,7 @@ def main() -> None:
 
     import torch
 
-    from scar_dagster.ranker.training_data import as_quadruples, load_quadruples
+    from scar_dagster.ranker.data.training_data import as_quadruples, load_quadruples
     from settings import model_cache_dir
 
     if args.threads:
@@ -136,7 +128,7 @@ def main() -> None:
                 f"| {dtype} | {r['step_seconds']:.2f} | {base / r['step_seconds']:.2f}x | "
                 f"{r['eval_before']:.4f} -> {r['eval_after']:.4f} |"
             )
-    print(f"\n{machine_line().replace('load average', 'load average at the end')}")
+    print(f"\n{machine_line('at the end')}")
 
 
 if __name__ == "__main__":

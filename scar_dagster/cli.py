@@ -3,6 +3,8 @@
 scar-dagster rank --model RANKER --input FILE (--topk N | --ratio R | --threshold T) --output OUT
 scar-dagster train --data PATH --out DIR [--epochs 20 --encoder all-MiniLM-L6-v2 ...]
 scar-dagster data PATH
+scar-dagster data export --format scar PATH OUT [--domain open --generator NAME]
+scar-dagster inspect PATH [PATH ...] [--json]
 scar-dagster evaluate pairs FILE --model RANKER
 scar-dagster evaluate consistency POOL.parquet --ratio 0.25
 
@@ -21,6 +23,10 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from scar_dagster.cli_options import precision_options, ranker_options, run
+from scar_dagster.evaluation.cli import add_evaluations
+from scar_dagster.ranker.data.quadruple import CONSTRAINT_MODES
 
 PROG = "scar-dagster"
 
@@ -54,35 +60,9 @@ def _json_line(value: Any) -> None:
 # --- rank -------------------------------------------------------------------------------------
 
 
-def read_pairs_any_format(path: Path) -> tuple[list[Any], dict[str, int]]:
-    """Instruction/response pairs of any file the ingest reads; rejected rows counted by reason."""
-    from scar_dagster.ingest.normalize import Rejected, normalize_record
-    from scar_dagster.ingest.readers import read_records
-
-    pairs, rejected = [], {}
-    with path.open("rb") as stream:
-        for record in read_records(path.name, stream):
-            reason = record.reason
-            if reason is None:
-                try:
-                    pairs.append(
-                        normalize_record(
-                            record.payload,
-                            source=path.stem,
-                            origin_file=path.name,
-                            origin_line=record.line,
-                        )
-                    )
-                    continue
-                except Rejected as error:
-                    reason = error.reason
-            rejected[reason] = rejected.get(reason, 0) + 1
-    return pairs, dict(sorted(rejected.items()))
-
-
 def _scores_with_progress(model: Any, tokenizer: Any, pairs: list[Any], args) -> list[float]:
     from scar_dagster.progress import Progress
-    from scar_dagster.ranker.scoring import iter_scores
+    from scar_dagster.ranker.inference.scoring import iter_scores
 
     progress = Progress("scoring", total=len(pairs), log=_logger(), unit="pairs")
     chunks: Iterator = iter_scores(
@@ -103,8 +83,9 @@ def _scores_with_progress(model: Any, tokenizer: Any, pairs: list[Any], args) ->
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
-    from scar_dagster.ranker.published import load_ranker
-    from scar_dagster.ranker.toolkit import check_selection, filter_ranked, rank_order
+    from scar_dagster.ingest.pairs_file import read_pairs_any_format
+    from scar_dagster.ranker.inference.toolkit import check_selection, filter_ranked, rank_order
+    from scar_dagster.ranker.model.published import load_ranker
 
     check_selection(topk=args.topk, ratio=args.ratio, threshold=args.threshold)
     pairs, rejected = read_pairs_any_format(Path(args.input))
@@ -135,32 +116,38 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from scar_dagster.progress import Progress
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
-    from scar_dagster.ranker.quadruple import fingerprint_quadruples
-    from scar_dagster.ranker.sourcing import load_training_data
-    from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+    from scar_dagster.ranker.data.quadruple import fingerprint_quadruples
+    from scar_dagster.ranker.data.sourcing import load_training_data
+    from scar_dagster.ranker.model.architecture import (
+        RankerConfig,
+        build_ranker,
+        remote_code_record,
+    )
+    from scar_dagster.ranker.model.checkpoint import save_checkpoint
+    from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 
     log = _logger()
     data = load_training_data(args.data, s3_client=_s3_client(args.data), quality=args.quality)
-    summary = data.summary(args.quality_threshold)
-    log.info(f"training data: {json.dumps(summary, sort_keys=True)}")
     params = TrainParams(
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
         seed=args.seed,
         quality_threshold=args.quality_threshold,
+        constraint_mode=args.constraint_mode,
+        constraint_max=args.constraint_max,
         early_stopping_patience=args.early_stopping,
         num_threads=args.num_threads,
         device=args.device,
         dtype=args.dtype,
     )
+    summary = data.summary(params.constraint)
+    log.info(f"training data: {json.dumps(summary, sort_keys=True)}")
     config = RankerConfig(
         encoder=args.encoder, hidden_dim=args.hidden_dim, max_length=args.max_length
     )
     seed_everything(params.seed)
-    model, tokenizer = build_ranker(config)
+    model, tokenizer = build_ranker(config, trust_remote_code=args.trust_remote_code)
     progress = Progress("training", total=params.epochs, log=log, unit="epochs", interval=0)
 
     def on_epoch(line: str) -> None:
@@ -179,6 +166,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         training_fingerprint=fingerprint_quadruples(records, extra=params.__dict__),
         metrics=metrics,
         tokenizer=tokenizer,
+        remote_code_encoder=remote_code_record(result.model),
     )
     _json_line(
         {
@@ -199,113 +187,79 @@ def _cmd_train(args: argparse.Namespace) -> int:
 # --- data -------------------------------------------------------------------------------------
 
 
+def _constraint(args: argparse.Namespace) -> Any:
+    from scar_dagster.ranker.data.quadruple import QualityConstraint
+
+    return QualityConstraint(args.quality_threshold, args.constraint_mode, args.constraint_max)
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
-    from scar_dagster.ranker.sourcing import load_training_data
+    from scar_dagster.ranker.data.sourcing import load_training_data
 
     data = load_training_data(args.path, s3_client=_s3_client(args.path), quality=args.quality)
-    _json_line(data.summary(args.quality_threshold))
+    _json_line(data.summary(_constraint(args)))
     return 0
 
 
-# --- evaluate ---------------------------------------------------------------------------------
+def _cmd_data_export(args: argparse.Namespace) -> int:
+    from scar_dagster.ranker.data.sourcing import export_scar_layout, load_training_data
 
+    data = load_training_data(args.path, s3_client=_s3_client(args.path), quality=args.quality)
+    read = {"format": data.format, "rows": len(data.rows), "rejected": data.rejected_by_reason()}
+    if args.format == "scar":
+        export = export_scar_layout(
+            data,
+            args.out,
+            domain=args.domain,
+            generator=args.generator,
+            s3_client=_s3_client(args.out),
+        )
+        _json_line({"read": read, **export.summary()})
+        return 0
+    from scar_dagster.ranker.data.training_data import write_quadruples
 
-def _format(frame: Any, *, index: bool = True) -> str:
-    return frame.to_string(index=index, float_format=lambda v: f"{v:.4f}")
-
-
-def _cmd_evaluate_pairs(args: argparse.Namespace) -> int:
-    from scar_dagster.evaluation.accuracy import evaluate_pair_rows, read_pairs
-    from scar_dagster.ranker.published import load_ranker
-
-    rows = read_pairs(args.file)
-    model, tokenizer, info = load_ranker(
-        args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
-    )
-    from scar_dagster.ranker.scoring import for_inference
-
-    model = for_inference(model, args.device, args.dtype)
-    result = evaluate_pair_rows(rows, model, tokenizer, batch_size=args.batch_size)
-    print(f"ranker {info['version']} on {args.file} (ties count as wrong)")
-    print(_format(result.to_frame(), index=False))
-    return 0
-
-
-def _cmd_evaluate_consistency(args: argparse.Namespace) -> int:
-    from scar_dagster.evaluation.consistency import (
-        consistency_vs_random,
-        read_table,
-        select_ratio,
-    )
-    from scar_dagster.schema import STYLE_METRICS
-
-    pool = read_table(args.pool)
-    columns = tuple(args.columns) if args.columns else STYLE_METRICS
-    chosen = select_ratio(
-        pool, args.ratio, scores_column=args.score_column, id_column=args.id_column
-    )
-    table = consistency_vs_random(
-        pool, chosen, seeds=tuple(args.seeds), columns=columns, id_column=args.id_column
-    )
-    print(
-        f"subset: top {args.ratio:g} by {args.score_column} = {len(chosen)} of "
-        f"{pool[args.id_column].nunique()} rows; random: seeds {list(args.seeds)}"
-    )
-    print(_format(table))
+    if data.format == "preference_pairs":
+        raise ValueError(f"{args.path}: preference pairs are not quadruples")
+    if args.out.startswith("s3://"):
+        raise ValueError("--format quadruples writes a local JSONL file; OUT is an s3:// URI")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    _json_line({"read": read, "out": args.out, "written": write_quadruples(data.rows, args.out)})
     return 0
 
 
 # --- parser -----------------------------------------------------------------------------------
 
 
-def _precision_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--device", default="auto", help="auto (a GPU when torch sees one), cpu, cuda or cuda:N"
-    )
-    parser.add_argument(
-        "--dtype",
-        default="auto",
-        help="auto (bfloat16 where the CPU has AMX/AVX512-BF16 or the GPU supports it), "
-        "float32 or bfloat16",
-    )
-
-
-def _model_options(parser: argparse.ArgumentParser) -> None:
-    _precision_options(parser)
-    parser.add_argument(
-        "--model",
-        "--ranker",
-        dest="model",
-        required=True,
-        help="ranker folder: a checkpoint of this package or a published SCAR ranker "
-        "(config.json with model_type style_ranker), or a hub id (needs hub access)",
-    )
-    parser.add_argument(
-        "--encoder",
-        default=None,
-        help="published SCAR ranker: local encoder folder overriding its encoder_name",
-    )
-    parser.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="allow an encoder that runs its own Python code (gte-*-en-v1.5); only for code "
-        "you trust",
-    )
-    parser.add_argument("--batch-size", type=int, default=32, help="texts per encoder batch")
-
-
-def _data_options(parser: argparse.ArgumentParser) -> None:
+def _data_options(parser: argparse.ArgumentParser, *, constraint: bool = True) -> None:
+    """``--quality`` (how a SCAR folder is read) and, with ``constraint``, the quality
+    constraint's options."""
     parser.add_argument(
         "--quality",
         default="help_correct",
         choices=["help_correct", "help", "correct"],
         help="SCAR data folder: quality = mean of help and correct scores, or one alone",
     )
+    if not constraint:
+        return
     parser.add_argument(
         "--quality-threshold",
         type=float,
         default=5.0,
-        help="a pair trains only if its qualities exceed this (paper: 5)",
+        help="the quality constraint's minimum (the toolkit's constraint_min; paper: 5)",
+    )
+    parser.add_argument(
+        "--constraint-mode",
+        default="abs",
+        choices=list(CONSTRAINT_MODES),
+        help="which pairs train, as the SCAR toolkit (a/b: better/worse quality): abs "
+        "min(a,b) > threshold and max(a,b) < max; abs_pos threshold < a < max; diff "
+        "|a-b| < max; abs_diff |a-b| < max and min(a,b) > threshold; none all",
+    )
+    parser.add_argument(
+        "--constraint-max",
+        type=float,
+        default=10.0,
+        help="the toolkit's constraint_max (default 10: bounds nothing on 0-9 scores)",
     )
 
 
@@ -316,7 +270,7 @@ def _add_rank(commands: Any) -> None:
         description="Score every pair of FILE (JSONL, JSON array or Parquet in any layout the "
         "ingest reads) and write the kept rows as JSONL, best first, with their score.",
     )
-    _model_options(rank)
+    ranker_options(rank)
     rank.add_argument("--input", required=True, help="pairs to rank")
     rank.add_argument("--output", required=True, help="JSONL to write")
     how = rank.add_mutually_exclusive_group(required=True)
@@ -351,49 +305,68 @@ def _add_train(commands: Any) -> None:
         "--early-stopping", type=int, default=None, help="patience in epochs (default off)"
     )
     train.add_argument("--num-threads", type=int, default=None, help="torch threads")
-    _precision_options(train)
+    train.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow an encoder that runs its own Python code (gte-*-en-v1.5); only for code "
+        "you trust",
+    )
+    precision_options(train)
     _data_options(train)
     train.set_defaults(run=_cmd_train)
+
+
+DATA_COMMANDS = ("summary", "export")
 
 
 def _add_data(commands: Any) -> None:
     data = commands.add_parser(
         "data",
-        help="summarise a training-data file or folder as one JSON line",
-        description="Print its format, quadruples or pairs count, rejected rows by reason and "
-        "the pairs the quality constraint allows.",
+        help="summarise or convert training data (quadruples, SCAR folder, pairs)",
+        description="`data PATH` (short for `data summary PATH`) prints one JSON line: format, "
+        "quadruples or pairs, rejected rows by reason, the pairs the quality constraint "
+        "allows. `data export` writes the data in another layout.",
     )
-    data.add_argument(
+    actions = data.add_subparsers(dest="data_command", required=True)
+    summary = actions.add_parser(
+        "summary", help="one JSON line: format, counts, rejected by reason, allowed pairs"
+    )
+    summary.add_argument(
         "path", help="quadruple JSONL, SCAR data folder or preference pairs (local or s3://)"
     )
-    _data_options(data)
-    data.set_defaults(run=_cmd_data)
+    _data_options(summary)
+    summary.set_defaults(run=_cmd_data)
+    export = actions.add_parser(
+        "export",
+        help="write quadruples in the SCAR toolkit's layout, or a SCAR folder as our JSONL",
+        description="--format scar: write OUT/ranker_data/<domain>/<generator>/"
+        "instruction_response/{human,referenced,direct}.json and quality_measure/"
+        "<kind>_{help,correct}_score.json (OUT local or s3://). --format quadruples: write "
+        "our quadruple JSONL to the file OUT. Rows that cannot be written are counted by "
+        "reason.",
+    )
+    export.add_argument("--format", required=True, choices=["scar", "quadruples"])
+    export.add_argument("path", help="quadruple JSONL or SCAR data folder (local or s3://)")
+    export.add_argument("out", help="scar: the root folder; quadruples: the JSONL file")
+    export.add_argument("--domain", default="open", help="scar: the <domain> folder")
+    export.add_argument(
+        "--generator", default=None, help="scar: the <generator> folder (default: the rows')"
+    )
+    _data_options(export, constraint=False)
+    export.set_defaults(run=_cmd_data_export)
 
 
 def _add_evaluate(commands: Any) -> None:
     evaluate = commands.add_parser(
         "evaluate", help="pairwise accuracy of a ranker, or a subset's style consistency"
     )
-    kinds = evaluate.add_subparsers(dest="evaluation", required=True)
-    pairs = kinds.add_parser(
-        "pairs",
-        help="pairwise accuracy (Wilson 95%% CI) on a preference file",
-        description="FILE: JSONL or JSON array of {instruction, preferred, other} or "
-        "{instruction|prompt, chosen, rejected}. Use held-out pairs you trust.",
-    )
-    pairs.add_argument("file", help="preference pairs")
-    _model_options(pairs)
-    pairs.set_defaults(run=_cmd_evaluate_pairs)
-    consistency = kinds.add_parser(
-        "consistency", help="style spread of the top-ratio subset vs random subsets"
-    )
-    consistency.add_argument("pool", help="Parquet/CSV with id, score and metric columns")
-    consistency.add_argument("--ratio", type=float, required=True, help="share kept")
-    consistency.add_argument("--score-column", default="score", help="score column")
-    consistency.add_argument("--id-column", default="id", help="id column")
-    consistency.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    consistency.add_argument("--columns", nargs="+", default=None, help="metric columns")
-    consistency.set_defaults(run=_cmd_evaluate_consistency)
+    add_evaluations(evaluate.add_subparsers(dest="evaluation", required=True))
+
+
+def _add_inspect(commands: Any) -> None:
+    from scar_dagster.ingest.inspect import add_inspect_command
+
+    add_inspect_command(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -403,19 +376,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Style-consistency ranking of instruction data (SCAR) outside Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_rank, _add_train, _add_data, _add_evaluate):
+    for add in (_add_rank, _add_train, _add_data, _add_evaluate, _add_inspect):
         add(commands)
     return parser
 
 
+def _data_shorthand(argv: Sequence[str]) -> list[str]:
+    """``data PATH ...`` -> ``data summary PATH ...`` (the summary is the default)."""
+    args = list(argv)
+    if len(args) > 1 and args[0] == "data" and args[1] not in (*DATA_COMMANDS, "-h", "--help"):
+        args.insert(1, "summary")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; 0 on success, 1 on a data, file or checkpoint error."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.run(args))
-    except (ValueError, KeyError, OSError, RuntimeError) as error:  # CheckpointError is one
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+    return run(build_parser(), _data_shorthand(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

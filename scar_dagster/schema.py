@@ -8,14 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Columns of raw_pairs (one row per kept instruction/response pair).
-PAIR_COLUMNS = ("id", "source", "instruction", "response", "origin_file", "origin_line")
+# Columns of raw_pairs (one row per kept instruction/response pair). ``origin_turn`` is the
+# 1-based turn of a conversation that answered the pair (0: not a conversation); ``origin`` the
+# source's fixed label from its scar_source.toml (null without one).
+PAIR_COLUMNS = (
+    "id",
+    "source",
+    "instruction",
+    "response",
+    "origin_file",
+    "origin_line",
+    "origin_turn",
+    "origin",
+)
 
 # Columns of raw_quarantine (one row per rejected or duplicate input row).
 QUARANTINE_COLUMNS = (
     "source",
     "origin_file",
     "origin_line",
+    "origin_turn",
     "reason",
     "detail",
     "duplicate_of",
@@ -44,6 +56,17 @@ INGEST_DUPLICATE = "ingest_duplicate"
 INGEST_TRUNCATED_FILE = "ingest_truncated_file"  # the file ends mid-record: its rest is one row
 INGEST_CORRUPT_FILE = "ingest_corrupt_file"  # damaged data mid-file: its rest is one row
 INGEST_MALFORMED_ROW = "ingest_malformed_row"  # a CSV/TSV row whose field count is not the header's
+INGEST_AMBIGUOUS_LAYOUT = "ingest_ambiguous_layout"  # fields of two layouts: the detail names them
+INGEST_NON_TEXT_CONTENT = "ingest_non_text_content"  # an OpenAI content part that is not text
+INGEST_JSON_PATH_NOT_FOUND = "ingest_json_path_not_found"  # json_path names no array in the file
+# One row per file or folder that is not read, with its path:
+INGEST_UNSUPPORTED_FILE_TYPE = "ingest_unsupported_file_type"  # an unknown file suffix
+INGEST_SYMLINK_OUTSIDE_ZONE = "ingest_symlink_outside_zone"  # a link out of the landing zone
+INGEST_SYMLINK_NOT_FOLLOWED = "ingest_symlink_not_followed"  # a link to a path inside the zone
+INGEST_BROKEN_SYMLINK = "ingest_broken_symlink"  # a link whose target does not exist
+INGEST_SPECIAL_FILE = "ingest_special_file"  # a FIFO, socket or device: never opened
+INGEST_UNREADABLE_FOLDER = "ingest_unreadable_folder"  # a folder that cannot be listed
+INGEST_MISSING_SHARD = "ingest_missing_shard"  # a datasets state.json names an absent data file
 
 # Selection reasons (used by selection_decisions).
 DEDUP_EXACT = "dedup_exact"
@@ -92,6 +115,8 @@ class Pair:
     response: str
     origin_file: str
     origin_line: int
+    origin_turn: int = 0
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,3 +130,4 @@ class Dropped:
     detail: str
     duplicate_of: str | None = None
     excerpt: str = ""
+    origin_turn: int = 0

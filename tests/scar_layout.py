@@ -12,7 +12,7 @@ def write_tiny_encoder(folder: Path, kind: str = "bert", hidden: int = 32) -> Pa
     import torch
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-    from scar_dagster.pretrained import encoder_path
+    from scar_dagster.base_models import encoder_path
 
     tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
     if kind == "bert":

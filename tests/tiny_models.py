@@ -17,7 +17,7 @@ def tiny_llama(
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from scar_dagster.pretrained import encoder_path
+    from scar_dagster.base_models import encoder_path
 
     tokenizer = AutoTokenizer.from_pretrained(encoder_path(), local_files_only=True)
     tokenizer.chat_template = chat_template
@@ -40,9 +40,9 @@ def publish_tiny_ranker(home, tmp) -> str:
     """Publish a seeded tiny ranker into the store at ``home`` as champion; return its version."""
     import torch
 
-    from scar_dagster.ranker import registry
-    from scar_dagster.ranker.checkpoint import save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
+    from scar_dagster.ranker.model import registry
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
+    from scar_dagster.ranker.model.checkpoint import save_checkpoint
     from scar_dagster.storage.stores import LocalStore
 
     torch.manual_seed(0)

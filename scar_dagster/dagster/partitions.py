@@ -112,6 +112,29 @@ def estimated_rows_of_partition(context: Any, part: ParquetPart) -> tuple[int, b
     return (rows, False) if shards == 1 else (-(-rows // shards), True)
 
 
+def expected_rows_of_partition(
+    context: Any, part: ParquetPart, step: str, unit: str = "rows"
+) -> int:
+    """``estimated_rows_of_partition``'s rows, logged to ``context.log`` when an estimate."""
+    total, estimated = estimated_rows_of_partition(context, part)
+    if estimated:
+        context.log.info(f"{step}: about {total:,} {unit} (source rows / shards)")
+    return total
+
+
+class CountedBatches:
+    """``batches_of_partition`` as an iterable (read once) that counts the rows it handed on."""
+
+    def __init__(self, context: Any, part: ParquetPart, columns: Sequence[str]) -> None:
+        self._batches = batches_of_partition(context, part, columns)
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for batch in self._batches:
+            self.rows += len(batch)
+            yield batch
+
+
 def partition_path(partition_key: str) -> str:
     """A partition key as a storage path: ``source`` or ``source/shard``."""
     if isinstance(partition_key, MultiPartitionKey):

@@ -5,12 +5,14 @@ plain objects the core library works with. Defaults are embedded in ``definition
 code location loads with no environment at all.
 """
 
+from pathlib import Path
 from typing import Any
 
 from dagster import ConfigurableResource, ResourceDependency
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
+from scar_dagster.finetune.params import DEFAULT_LORA_TARGETS
 from scar_dagster.storage.stores import BlobStore, open_store
 
 
@@ -66,13 +68,13 @@ class EncoderResource(ModelPrecisionResource):
 
     def get_path(self) -> str:
         """Local folder of the encoder."""
-        from scar_dagster.pretrained import encoder_path
+        from scar_dagster.base_models import encoder_path
 
         return encoder_path(self.model)
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""
-        from scar_dagster.pretrained import load_encoder
+        from scar_dagster.base_models import load_encoder
 
         return load_encoder(self.model, device=self.device, dtype=self.dtype)
 
@@ -89,13 +91,13 @@ class InstructLMResource(ModelPrecisionResource):
 
     def get_path(self) -> str:
         """Local folder of the LM, converting the default GGUF on first use."""
-        from scar_dagster.pretrained import instruct_lm_path
+        from scar_dagster.base_models import instruct_lm_path
 
         return instruct_lm_path(self.model, self.cache_dir)
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""
-        from scar_dagster.pretrained import load_causal_lm
+        from scar_dagster.base_models import load_causal_lm
 
         return load_causal_lm(self.get_path(), device=self.device, dtype=self.dtype)
 
@@ -140,25 +142,56 @@ class CheckThresholdsResource(ConfigurableResource):
 
 
 class FineTuneResource(ConfigurableResource):
-    """How a new subset is fine-tuned: a small local SFT run, or the user's own command."""
+    """How a subset is fine-tuned: a local TRL ``SFTTrainer`` run (full or LoRA), or the user's
+    own command (axolotl, torchrun, a cluster job)."""
 
-    mode: str = Field(default="local", description="'local' (transformers SFT) or 'command'.")
+    mode: str = Field(default="local", description="'local' (TRL SFTTrainer) or 'command'.")
     command: str | None = Field(
         default=None,
         description="mode=command: program to run, split with shlex; it gets SCAR_SUBSET_PATH, "
-        "SCAR_SUBSET_VERSION and SCAR_OUTPUT_DIR in its environment.",
+        "SCAR_SUBSET_VERSION, SCAR_OUTPUT_DIR and SCAR_BASE_MODEL in its environment and "
+        "saves a transformers model folder into SCAR_OUTPUT_DIR.",
     )
     timeout_s: float | None = Field(default=None, description="mode=command: time limit.")
     output_root: str = Field(description="Local folder holding one output folder per version.")
-    max_steps: int = Field(
-        default=4, description="mode=local: optimizer steps (a CPU demo default; raise it)."
+    max_steps: int | None = Field(
+        default=4,
+        description="mode=local: optimizer steps (a CPU demo default; raise it). None: train "
+        "for `epochs` passes over the data.",
     )
+    epochs: float = Field(default=1.0, description="mode=local: passes when max_steps is None.")
     learning_rate: float = Field(default=5e-5, description="mode=local: AdamW learning rate.")
-    batch_size: int = Field(default=2, description="mode=local: rows per step.")
+    lr_scheduler: str = Field(
+        default="linear", description="mode=local: transformers scheduler (linear, cosine, ...)."
+    )
+    warmup_ratio: float = Field(default=0.0, description="mode=local: share of warm-up steps.")
+    batch_size: int = Field(default=2, description="mode=local: rows per device step.")
+    gradient_accumulation_steps: int = Field(
+        default=1, description="mode=local: device steps per optimizer step."
+    )
     max_length: int = Field(default=128, description="mode=local: tokens per example.")
+    eval_fraction: float = Field(
+        default=0.1, description="mode=local: share of rows held out for the eval loss."
+    )
+    activation_checkpointing: bool = Field(
+        default=False, description="mode=local: recompute activations (less GPU memory)."
+    )
+    lora: bool = Field(default=False, description="mode=local: train a LoRA adapter (PEFT).")
+    lora_rank: int = Field(default=16, description="LoRA rank r.")
+    lora_alpha: int = Field(default=32, description="LoRA alpha (scale alpha / r).")
+    lora_dropout: float = Field(default=0.05, description="LoRA dropout.")
+    lora_target_modules: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LORA_TARGETS),
+        description="Modules LoRA wraps (default: the attention and MLP projections of "
+        "Llama-style models).",
+    )
+    lora_merge: bool = Field(
+        default=True,
+        description="Save the model with the adapter merged in (True) or the adapter alone.",
+    )
     num_threads: int | None = Field(default=1, description="mode=local: torch threads.")
     seed: int = Field(default=0, description="mode=local: seed of shuffling and init.")
-    device: str = Field(default="auto", description="mode=local: auto, cpu, cuda or cuda:N.")
+    device: str = Field(default="auto", description="mode=local: auto, cpu or cuda.")
     dtype: str = Field(
         default="auto",
         description="mode=local: auto, float32 or bfloat16 (bf16 autocast, fp32 master weights).",
@@ -166,33 +199,76 @@ class FineTuneResource(ConfigurableResource):
 
     def to_params(self) -> Any:
         """The ``SFTParams`` of a local run."""
-        from scar_dagster.finetune.sft import SFTParams
+        from scar_dagster.finetune.params import LoraParams, SFTParams
 
+        lora = None
+        if self.lora:
+            lora = LoraParams(
+                rank=self.lora_rank,
+                alpha=self.lora_alpha,
+                dropout=self.lora_dropout,
+                target_modules=tuple(self.lora_target_modules),
+                merge=self.lora_merge,
+            )
         return SFTParams(
             max_steps=self.max_steps,
+            epochs=self.epochs,
             lr=self.learning_rate,
             batch_size=self.batch_size,
+            gradient_accumulation_steps=self.gradient_accumulation_steps,
             max_length=self.max_length,
+            eval_fraction=self.eval_fraction,
             seed=self.seed,
             num_threads=self.num_threads,
             device=self.device,
             dtype=self.dtype,
+            lora=lora,
+            lr_scheduler=self.lr_scheduler,
+            warmup_ratio=self.warmup_ratio,
+            activation_checkpointing=self.activation_checkpointing,
         )
 
-    def launch(self, subset_path: str, subset_version: str, base_model_path: str) -> Any:
-        """Run one fine-tune of ``subset_path``; returns the ``FineTuneRecord``."""
+    def launch(
+        self,
+        subset_path: str,
+        subset_version: str,
+        base_model_path: str,
+        output_dir: str | None = None,
+        **overrides: Any,
+    ) -> Any:
+        """Run one fine-tune of ``subset_path`` into ``output_dir`` (default
+        ``output_root/<subset_version>``); ``overrides`` replace ``SFTParams`` fields.
+        Returns the ``FineTuneRecord``."""
+        from dataclasses import replace
+
         from scar_dagster.finetune.launch import launch_finetune
 
         return launch_finetune(
             self.mode,
             subset_path=subset_path,
             subset_version=subset_version,
-            output_root=self.output_root,
+            output_dir=output_dir or str(Path(self.output_root) / subset_version),
             base_model_path=base_model_path,
             command=self.command,
             timeout_s=self.timeout_s,
-            params=self.to_params(),
+            params=replace(self.to_params(), **overrides),
         )
+
+    def settings(self) -> dict[str, Any]:
+        """What a fine-tune's result depends on (not where it is written nor its time limit)."""
+        return self.model_dump(exclude={"output_root", "timeout_s"})
+
+    def trainer_for(self, base_model_path: str) -> Any:
+        """``(arm, subset_path, version, output_dir) -> FineTuneRecord``: one fine-tune of
+        ``base_model_path`` with these settings into ``output_dir`` (the subset evaluation's
+        training sets: no eval split, its held-out instructions are the evaluation)."""
+
+        def train(arm: str, subset_path: Any, version: str, output_dir: Any) -> Any:
+            return self.launch(
+                str(subset_path), version, base_model_path, str(output_dir), eval_fraction=0.0
+            )
+
+        return train
 
 
 class LLMEndpointResource(ConfigurableResource):

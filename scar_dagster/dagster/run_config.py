@@ -1,44 +1,31 @@
 """Run configuration of the assets: each ``Config`` mirrors one core params class."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dagster import Config
-from pydantic import Field
+from dagster import Config, get_dagster_logger
+from pydantic import Field, model_validator
 
-from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
+from scar_dagster.ingest.normalize import NormalizeParams
 
 if TYPE_CHECKING:
-    from scar_dagster.ranker.model import RankerConfig
-    from scar_dagster.ranker.train import TrainParams
+    from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
+    from scar_dagster.ranker.model.architecture import RankerConfig
+    from scar_dagster.ranker.model.train import TrainParams
     from scar_dagster.selection import SelectionParams, SelectionRun
     from scar_dagster.style.features import StyleFeatureParams
 
 
 class IngestConfig(Config):
-    """How ``raw_pairs`` reads a source (mirrors ``NormalizeParams``)."""
+    """How ``raw_pairs`` reads a source (mirrors ``NormalizeParams``). How each source's files
+    are laid out (format, fields, encoding, turns) is in its own ``scar_source.toml``."""
 
     max_text_chars: int = Field(
         default=100_000,
         description="Instructions or responses longer than this are quarantined (ingest_too_long).",
     )
-    instruction_field: str | None = Field(
-        default=None,
-        description="Custom layout: field holding the instruction (set with response_field).",
-    )
-    response_field: str | None = Field(
-        default=None, description="Custom layout: field holding the response."
-    )
-    input_field: str | None = Field(
-        default=None, description="Custom layout: optional field appended to the instruction."
-    )
 
     def to_params(self) -> NormalizeParams:
-        mapping = None
-        if self.instruction_field or self.response_field:
-            if not (self.instruction_field and self.response_field):
-                raise ValueError("set both instruction_field and response_field, or neither")
-            mapping = ColumnMapping(self.instruction_field, self.response_field, self.input_field)
-        return NormalizeParams(max_text_chars=self.max_text_chars, mapping=mapping)
+        return NormalizeParams(max_text_chars=self.max_text_chars)
 
 
 class StyleFeaturesConfig(Config):
@@ -193,7 +180,42 @@ class TrainingDataConfig(Config):
         "helpfulness and correctness separately, 0-9, and average them.",
     )
     judge_max_tokens: int = Field(
-        default=256, description="LLM judges: token cap of one rating (reasoning + Score)."
+        default=256,
+        description="LLM judges: token cap of one rating (reasoning + score); the SCAR "
+        "toolkit's scorer asks for up to 1024.",
+    )
+    prompts_path: str | None = Field(
+        default=None,
+        description="generate and LLM judges: a TOML file or a folder (local path) with the "
+        "four templates direct, referenced, helpfulness, correctness, used instead of ours "
+        "(our prompts after the paper's design): e.g. the SCAR toolkit's own prompts; see "
+        "data/ranker/prompts/ and docs/stages.md. Validated when the run starts.",
+    )
+    judge_parse: str = Field(
+        default="last_score",
+        description="LLM judges: how a rating is read from a reply: 'last_score' (the last "
+        "`Score: N`, else the last number 0-9) or 'most_common_number' (the SCAR toolkit's "
+        "rule: the most frequent 0-9 number near 'score' or the aspect's name).",
+    )
+    judge_unparseable: str = Field(
+        default="exclude",
+        description="LLM judges: a reply without a usable rating drops its quadruple "
+        "('exclude', reason quadruple_judge_unparseable) or scores 0 ('zero', as the SCAR "
+        "toolkit). A failed request is never scored 0.",
+    )
+    export_scar_path: str | None = Field(
+        default=None,
+        description="Also write the rows (quadruples) in the SCAR toolkit's layout under this "
+        "root, local or s3://: <root>/ranker_data/<domain>/<generator>/instruction_response/"
+        "{human,referenced,direct}.json and quality_measure/<kind>_{help,correct}_score.json.",
+    )
+    export_scar_domain: str = Field(
+        default="open", description="export_scar_path: the <domain> folder (e.g. open, code)."
+    )
+    export_scar_generator: str | None = Field(
+        default=None,
+        description="export_scar_path: the <generator> folder; default the rows' generator "
+        "(a safe folder name; 'mixed' or 'unknown' when the rows name several or none).",
     )
     max_failure_share: float = Field(
         default=0.1,
@@ -210,24 +232,31 @@ class TrainingDataConfig(Config):
 
 class RankerTrainingConfig(Config):
     """How ``style_ranker`` is trained (mirrors ``TrainParams`` and ``RankerConfig``), or which
-    published SCAR ranker it imports instead (``pretrained``)."""
+    published SCAR ranker it imports instead (``published_ranker``; ``pretrained`` is its
+    deprecated old name, still read, with a warning)."""
 
-    pretrained: str | None = Field(
+    published_ranker: str | None = Field(
         default=None,
         description="Import this published SCAR ranker instead of training: a folder in their "
         "layout (config.json with model_type style_ranker, pytorch_model.bin or "
         "model.safetensors, tokenizer files) or a hub id such as lizhuang144/scar-gte-base (needs "
         "hub access). It is published and gated like a trained ranker.",
     )
+    pretrained: str | None = Field(
+        default=None,
+        description="Deprecated: the old name of published_ranker (it never meant a base "
+        "model). Still read, with a warning in the run's log; set published_ranker instead.",
+    )
     encoder: str | None = Field(
         default=None,
-        description="pretrained: local folder (or id) of the encoder, overriding the "
+        description="published_ranker: local folder (or id) of the encoder, overriding the "
         "checkpoint's encoder_name (offline use). Only the architecture is read from it.",
     )
     trust_remote_code: bool = Field(
         default=False,
-        description="pretrained: allow an encoder that ships its own Python code "
-        "(gte-*-en-v1.5). That code runs on this machine: enable only for code you trust.",
+        description="Allow an encoder that ships its own Python code (gte-*-en-v1.5, the "
+        "SCAR toolkit's default encoder), to train on or to import a published ranker with. "
+        "That code runs on this machine: enable only for code you trust.",
     )
     epochs: int = Field(default=20, description="Maximum epochs (paper: up to 20).")
     batch_size: int = Field(default=2, description="Quadruples (or pairs) per step (paper: 2).")
@@ -242,7 +271,22 @@ class RankerTrainingConfig(Config):
     max_length: int = Field(default=512, description="Tokens per text (paper: 512).")
     num_threads: int | None = Field(default=None, description="torch threads; None: default.")
     quality_threshold: float = Field(
-        default=5.0, description="A pair trains only if both qualities exceed this (paper: 5)."
+        default=5.0,
+        description="The minimum of the quality constraint (the toolkit's constraint_min; "
+        "paper: a pair trains only if both qualities exceed 5).",
+    )
+    constraint_mode: str = Field(
+        default="abs",
+        description="Which pairs train, as the SCAR toolkit's modes, with a/b the better/worse "
+        "quality: 'abs' min(a,b) > quality_threshold and max(a,b) < constraint_max; "
+        "'abs_pos' quality_threshold < a < constraint_max; 'diff' |a-b| < constraint_max; "
+        "'abs_diff' |a-b| < constraint_max and min(a,b) > quality_threshold; 'none' all.",
+    )
+    constraint_max: float = Field(
+        default=10.0,
+        description="The toolkit's constraint_max: the upper bound of the qualities (abs, "
+        "abs_pos) or of their difference (diff, abs_diff); 10 (the toolkit's default) bounds "
+        "nothing on 0-9 scores.",
     )
     device: str = Field(default="auto", description="auto (CUDA if present), cpu, cuda, cuda:N.")
     dtype: str = Field(
@@ -250,8 +294,26 @@ class RankerTrainingConfig(Config):
         description="auto, float32 or bfloat16 (bf16 autocast with fp32 master weights).",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_deprecated_pretrained(cls, data: Any) -> Any:
+        """``pretrained`` (deprecated) becomes ``published_ranker``, with a warning."""
+        if not isinstance(data, dict) or data.get("pretrained") is None:
+            return data
+        old, new = data["pretrained"], data.get("published_ranker")
+        if new is not None and new != old:
+            raise ValueError(
+                f"style_ranker config: published_ranker={new!r} and its deprecated alias "
+                f"pretrained={old!r} disagree; set published_ranker only"
+            )
+        get_dagster_logger().warning(
+            "style_ranker config: `pretrained` is deprecated (it names a published SCAR "
+            f"ranker, not a base model); read as published_ranker={old!r}. Rename the key."
+        )
+        return {**data, "published_ranker": old, "pretrained": None}
+
     def to_params(self) -> "TrainParams":
-        from scar_dagster.ranker.train import TrainParams
+        from scar_dagster.ranker.model.train import TrainParams
 
         return TrainParams(
             epochs=self.epochs,
@@ -261,12 +323,14 @@ class RankerTrainingConfig(Config):
             early_stopping_patience=self.early_stopping_patience,
             num_threads=self.num_threads,
             quality_threshold=self.quality_threshold,
+            constraint_mode=self.constraint_mode,
+            constraint_max=self.constraint_max,
             device=self.device,
             dtype=self.dtype,
         )
 
     def to_ranker_config(self, encoder: str) -> "RankerConfig":
-        from scar_dagster.ranker.model import RankerConfig
+        from scar_dagster.ranker.model.architecture import RankerConfig
 
         return RankerConfig(encoder=encoder, hidden_dim=self.hidden_dim, max_length=self.max_length)
 
@@ -285,3 +349,38 @@ class EvaluationConfig(Config):
         default=[0, 1, 2, 3, 4], description="Seeds of the random subsets compared with the subset."
     )
     batch_size: int = Field(default=32, description="Pairs per encoder batch.")
+
+
+class SubsetEvaluationConfig(Config):
+    """What ``subset_evaluation`` compares (mirrors ``SubsetEvaluationParams``)."""
+
+    heldout_size: int = Field(
+        default=16,
+        description="Held-out instructions drawn (seeded) from the eligible pool; every pair "
+        "with one of them leaves every training set.",
+    )
+    heldout_path: str | None = Field(
+        default=None,
+        description="Your own held-out set instead (Alpaca JSONL: instruction, input, output; "
+        "or instruction/response): the pool's pairs with these instructions leave every "
+        "training set.",
+    )
+    seed: int = Field(default=0, description="Seed of the held-out draw and the random subset.")
+    include_full: bool = Field(
+        default=True, description="Also fine-tune on the whole eligible pool (SCAR vs full)."
+    )
+    max_new_tokens: int = Field(default=64, description="Token cap of each model's answer.")
+    generation_batch_size: int = Field(default=8, description="Answers generated per batch.")
+    judge_max_tokens: int = Field(
+        default=8, description="Token cap of the judge's verdict (one letter is asked for)."
+    )
+    max_failure_share: float = Field(
+        default=0.1,
+        description="Fail when more than this share of comparisons is lost to judge requests "
+        "that failed after every retry (received replies are cached for the rerun).",
+    )
+
+    def to_params(self) -> "SubsetEvaluationParams":
+        from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
+
+        return SubsetEvaluationParams(**self.model_dump(exclude={"heldout_path"}))

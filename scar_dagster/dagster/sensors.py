@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from dagster import (
@@ -22,10 +22,12 @@ from dagster import (
     sensor,
 )
 
+from scar_dagster.dagster.ingest_metadata import ingested_signature, source_signature
 from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.resources import StorageResource
-from scar_dagster.ingest.landing import scan_landing_zone
-from scar_dagster.storage.stores import ObjectInfo
+from scar_dagster.ingest.landing import SourceListing, scan_landing_zone
+from scar_dagster.ingest.source_config import CONFIG_FILE, config_sha256
+from scar_dagster.storage.stores import BlobStore
 
 SUBSET_VERSION_TAG = "scar/subset_version"
 _NOT_FAILED = [
@@ -37,24 +39,11 @@ _NOT_FAILED = [
 ]
 
 
-def file_signature(info: ObjectInfo) -> str:
-    """What identifies one version of a file: size and change token (mtime or ETag)."""
-    return f"{info.size}:{info.version}"
-
-
-def file_signatures(files: Iterable[ObjectInfo]) -> dict[str, str]:
-    """``file -> size:version`` of a source's files."""
-    return {info.key: file_signature(info) for info in files}
-
-
-def ingested_signatures(metadata: Mapping[str, Any] | None) -> dict[str, str]:
-    """``file -> size:version`` that a ``raw_pairs`` materialization read (its ``files`` and
-    ``file_sizes`` metadata); empty without a materialization."""
-    if not metadata:
-        return {}
-    sizes = metadata.get("file_sizes") or {}
-    versions = metadata.get("files") or {}
-    return {key: f"{sizes.get(key)}:{version}" for key, version in versions.items()}
+def config_fingerprint(store: BlobStore, source: str, listing: SourceListing) -> str | None:
+    """The sha256 of the source's ``scar_source.toml`` bytes (None without one)."""
+    if listing.config is None:
+        return None
+    return config_sha256(store.read_bytes(f"{source}/{CONFIG_FILE}"))
 
 
 def differing_files(current: dict[str, str], ingested: dict[str, str]) -> list[str]:
@@ -65,7 +54,7 @@ def differing_files(current: dict[str, str], ingested: dict[str, str]) -> list[s
 
 
 def run_key_for(source: str, ingested: dict[str, str], current: dict[str, str]) -> str:
-    """A run key from the source, the file versions last ingested and the ones to ingest now.
+    """A run key from the source, the signature last ingested and the one to ingest now.
 
     The same change always gets the same key, so the daemon launches it once however often it
     is requested; a later change (even back to an earlier state) gets a new one."""
@@ -85,12 +74,13 @@ def build_landing_zone_sensor(
     """A sensor that adds a partition per new source folder and ingests new or changed files.
 
     What decides is the latest materialization of ``asset`` for the source: its metadata lists
-    the files it read with size and version, and a run is requested only when the landing zone
-    differs from that (a file new, changed or removed), however the data got there (this
-    sensor, ``make demo``, a run launched by hand). The cursor (``source -> file ->
-    size:version`` last seen) only saves the instance query for unchanged sources; losing it
-    costs one query per source. One run per source and change, with a run key derived from it.
-    Folders with invalid names are logged and skipped.
+    the files it read with size and version, the paths it skipped and the sha256 of the
+    ``scar_source.toml`` in force (``ingest_metadata.source_signature``), and a run is requested
+    only when the landing zone differs from that (a file new, changed or removed, the config
+    edited), however the data got there (this sensor, ``make demo``, a run launched by hand).
+    The cursor (``source -> signature`` last seen) only saves the instance query for unchanged
+    sources; losing it costs one query per source. One run per source and change, with a run
+    key derived from it. Folders with invalid names are logged and skipped.
     """
 
     @sensor(
@@ -99,20 +89,25 @@ def build_landing_zone_sensor(
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
         description="Registers new data sources from the landing zone and ingests new or "
-        f"changed files (compared with what the latest {asset} materialization read).",
+        f"changed files or configs (compared with what the latest {asset} materialization "
+        "read).",
     )
     def _landing_zone_sensor(
         context: SensorEvaluationContext, storage: StorageResource
     ) -> SensorResult:
-        scan = scan_landing_zone(storage.landing_store())
+        store = storage.landing_store()
+        scan = scan_landing_zone(store)
         for problem in sorted(scan.rejected.values()):
             context.log.warning(f"skipping landing-zone folder: {problem}")
         for key in scan.stray:
             context.log.warning(f"skipping {key!r}: files must sit inside a source folder")
         last_seen: dict[str, dict[str, str]] = json.loads(context.cursor) if context.cursor else {}
-        seen = {source: file_signatures(files) for source, files in scan.files.items()}
+        seen = {
+            source: source_signature(listing, config_fingerprint(store, source, listing))
+            for source, listing in scan.sources.items()
+        }
         existing = set(context.instance.get_dynamic_partitions(partitions_def.name))
-        new_sources = sorted(source for source in scan.files if source not in existing)
+        new_sources = sorted(source for source in scan.sources if source not in existing)
         run_requests = []
         for source, current in sorted(seen.items()):
             if last_seen.get(source) == current:
@@ -120,7 +115,7 @@ def build_landing_zone_sensor(
             metadata = (
                 latest_metadata(context.instance, asset, source) if source in existing else None
             )
-            ingested = ingested_signatures(metadata)
+            ingested = ingested_signature(metadata)
             changed = differing_files(current, ingested)
             if not changed:
                 continue

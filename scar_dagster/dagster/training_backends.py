@@ -1,4 +1,5 @@
-"""The chat backends and the judge of ``ranker_training_data``, built from its resources."""
+"""The chat backends, prompts and judge of ``ranker_training_data``, built from its resources,
+and its optional export in the SCAR toolkit's layout."""
 
 from __future__ import annotations
 
@@ -23,16 +24,24 @@ class TrainingBackends:
         llm_endpoint: LLMEndpointResource,
         storage: StorageResource,
     ) -> None:
-        from scar_dagster.ranker.judge import ChatJudge, HeuristicJudge
+        from scar_dagster.llm.prompt_files import load_prompts
+        from scar_dagster.ranker.data.judge import ChatJudge, HeuristicJudge
 
         self.config, self.instruct_lm = config, instruct_lm
         self.llm_endpoint, self.storage = llm_endpoint, storage
         self._chats: dict[str, Any] = {}
+        self.prompts = load_prompts(config.prompts_path) if config.prompts_path else None
         self.judge_is_fallback = config.judge_backend == "heuristic"
         self.judge = (
             HeuristicJudge()
             if self.judge_is_fallback
-            else ChatJudge(self.chat(config.judge_backend), max_tokens=config.judge_max_tokens)
+            else ChatJudge(
+                self.chat(config.judge_backend),
+                max_tokens=config.judge_max_tokens,
+                prompts=self.prompts,
+                parse=config.judge_parse,
+                unparseable=config.judge_unparseable,
+            )
         )
 
     def chat(self, backend: str) -> Any:
@@ -60,6 +69,19 @@ class TrainingBackends:
         suffix = " (fallback: no LLM judge configured)" if self.judge_is_fallback else ""
         return self.judge.name + suffix
 
+    def prompts_label(self) -> str:
+        """Which prompt set generation and LLM judging use (``default``: ours)."""
+        from scar_dagster.llm.prompts import DEFAULT_PROMPTS
+
+        return (self.prompts or DEFAULT_PROMPTS).label
+
+    def judge_metadata(self) -> dict[str, Any]:
+        """The prompt set, and how many unparseable ratings scored 0 (``unparseable: zero``)."""
+        meta: dict[str, Any] = {"prompts": self.prompts_label()}
+        if getattr(self.judge, "unparseable", None) == "zero":
+            meta["judge_unparseable_scored_zero"] = self.judge.zeroed
+        return meta
+
     def usage_metadata(self) -> dict[str, Any]:
         """Request, token, cache and failure counts of the endpoint client (never its key)."""
         client = self._chats.get("endpoint")
@@ -71,3 +93,20 @@ class TrainingBackends:
             "llm_usage": MetadataValue.json(usage),
             **{f"llm_{k}": v for k, v in usage.items()},
         }
+
+
+def export_training_data(
+    config: TrainingDataConfig, data: Any, storage: StorageResource
+) -> dict[str, Any]:
+    """Write ``data`` in SCAR's layout under ``config.export_scar_path``; the export summary."""
+    from scar_dagster.ranker.data.sourcing import export_scar_layout
+
+    root = str(config.export_scar_path)
+    export = export_scar_layout(
+        data,
+        root,
+        domain=config.export_scar_domain,
+        generator=config.export_scar_generator,
+        s3_client=storage.s3.get_client() if root.startswith("s3://") else None,
+    )
+    return export.summary()

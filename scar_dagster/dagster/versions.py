@@ -8,12 +8,11 @@ computed from what it wrote lets an identical re-ingest (or re-score) stop there
 import hashlib
 import json
 import warnings
-from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
 from dagster import BetaWarning, DataVersion
 
+from scar_dagster.storage.frame_digest import frames_digest
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import hash_file
 
@@ -26,29 +25,11 @@ warnings.filterwarnings(
 )
 
 
-def frame_data_version(frame: pd.DataFrame, *context: str) -> DataVersion:
-    """sha256 of a frame's column names and dtypes, every row's hash in order, and ``context``
-    strings (e.g. the model version that produced the rows); 24 hex characters."""
-    return frames_data_version(frame.dtypes, [frame], *context)
-
-
-def frames_data_version(
-    dtypes: pd.Series, frames: Iterable[pd.DataFrame], *context: str
-) -> DataVersion:
-    """``frame_data_version`` of the concatenation of ``frames`` (each with ``dtypes``), hashed
-    one frame at a time: rows hash on their own, so the version is that of the whole."""
-    columns = [[str(name), str(dtype)] for name, dtype in dtypes.items()]
-    digest = hashlib.sha256(json.dumps([list(context), columns]).encode())
-    for frame in frames:
-        if [[str(n), str(d)] for n, d in frame.dtypes.items()] != columns:
-            raise ValueError(f"a frame's columns differ from {columns}")
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    return DataVersion(digest.hexdigest()[:24])
-
-
 def part_data_version(part: ParquetPart, *context: str) -> DataVersion:
-    """``frame_data_version`` of a stored Parquet partition, read one batch at a time."""
-    return frames_data_version(part.empty().dtypes, part.iter_batches(), *context)
+    """The content digest (``scar_dagster.storage.frame_digest.frames_digest``) of a stored
+    Parquet partition and ``context`` strings (e.g. the ranker version that scored its rows),
+    read one batch at a time: the version of the frame it holds."""
+    return DataVersion(frames_digest(part.empty().dtypes, part.iter_batches(), *context))
 
 
 def file_data_version(path: Path, *context: str) -> DataVersion:

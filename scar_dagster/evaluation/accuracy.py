@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scar_dagster.ranker.quadruple import (
+from scar_dagster.ranker.data.quadruple import (
     DEFAULT_QUALITY_THRESHOLD,
     PAIR_NAMES,
     PAIR_TYPES,
@@ -92,7 +92,7 @@ def pairwise_accuracy_from_scores(
 
 def _pair_row(row: Any, where: str) -> dict[str, str]:
     """``{instruction, preferred, other}`` of one row in our or a preference-pair spelling."""
-    from scar_dagster.ranker.preference import parse_pair
+    from scar_dagster.ranker.data.preference import parse_pair
 
     if not isinstance(row, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(row).__name__}")
@@ -155,7 +155,7 @@ def heldout_pairs(
     ``direct>human`` pairs that pass the quality constraint; a test preference pair gives
     itself when it passes. Rows are in ``read_pairs``'s form plus ``pair_type``.
     """
-    from scar_dagster.ranker.preference import PAIR_NAME, PreferencePair, preference_allowed
+    from scar_dagster.ranker.data.preference import PAIR_NAME, PreferencePair, preference_allowed
 
     rows = []
     for record in split_quadruples(records, seed=seed).test:
@@ -199,7 +199,7 @@ def evaluate_pair_rows(
     """Pairwise accuracy of a StyleRanker on ``{instruction, preferred, other}`` rows."""
     if not rows:
         return pairwise_accuracy_from_scores([], [])
-    from scar_dagster.ranker.scoring import score_pairs
+    from scar_dagster.ranker.inference.scoring import score_pairs
 
     instructions = [r["instruction"] for r in rows]
     responses = [r["preferred"] for r in rows] + [r["other"] for r in rows]

@@ -43,6 +43,18 @@ class ChampionEvaluation:
             )
         return f"pairwise accuracy on {self.pairs_origin}, a user-provided held-out pairs file"
 
+    def summary(self, ranker_version: str, seeds: Sequence[int]) -> dict[str, Any]:
+        """A JSON-able record of this evaluation of ``ranker_version`` with random subsets of
+        ``seeds``: accuracy and its interval, the subset's spread against random subsets."""
+        return {
+            "ranker_version": ranker_version,
+            "pairs_origin": self.pairs_origin,
+            "in_distribution": self.in_distribution,
+            "accuracy": self.accuracy.to_frame().iloc[0].to_dict(),
+            "subset_vs_random": self.spread.reset_index().to_dict("records"),
+            "seeds": list(seeds),
+        }
+
 
 def evaluation_pairs(
     pairs_path: str | None,

@@ -1,12 +1,13 @@
-"""One fine-tune of a subset, by mode: a local SFT run or the user's own command."""
+"""One fine-tune of a subset, by mode: a local TRL SFT run or the user's own command."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from scar_dagster.finetune.command import run_command
+from scar_dagster.finetune.params import SFTParams
 from scar_dagster.finetune.record import FineTuneRecord
-from scar_dagster.finetune.sft import SFTParams, run_local_sft
+from scar_dagster.finetune.trl_sft import run_local_sft
 
 FINETUNE_MODES = ("local", "command")
 
@@ -16,20 +17,19 @@ def launch_finetune(
     *,
     subset_path: str | Path,
     subset_version: str,
-    output_root: str | Path,
+    output_dir: str | Path,
     base_model_path: str | Path,
     command: str | None = None,
     timeout_s: float | None = None,
     params: SFTParams | None = None,
 ) -> FineTuneRecord:
-    """Fine-tune on ``subset_path`` into ``output_root/<subset_version>``; return the record.
+    """Fine-tune on ``subset_path`` into ``output_dir``; return the record.
 
     ``mode="local"`` runs :func:`run_local_sft` on ``base_model_path`` with ``params``
-    (overwriting an earlier run of the same version); ``mode="command"`` runs ``command``
-    (split with shlex) with ``SCAR_SUBSET_PATH``, ``SCAR_SUBSET_VERSION`` and ``SCAR_OUTPUT_DIR``
-    set, within ``timeout_s``.
+    (overwriting an earlier run in ``output_dir``); ``mode="command"`` runs ``command`` (split
+    with shlex) with ``SCAR_SUBSET_PATH``, ``SCAR_SUBSET_VERSION``, ``SCAR_OUTPUT_DIR`` and
+    ``SCAR_BASE_MODEL`` set, within ``timeout_s``.
     """
-    output_dir = Path(output_root) / subset_version
     if mode == "command":
         if not command:
             raise ValueError("fine-tune mode 'command' needs a command")
@@ -38,6 +38,7 @@ def launch_finetune(
             subset_path=subset_path,
             subset_version=subset_version,
             output_dir=output_dir,
+            env={"SCAR_BASE_MODEL": str(base_model_path)},
             timeout_s=timeout_s,
         )
     if mode != "local":

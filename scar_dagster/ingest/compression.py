@@ -68,7 +68,35 @@ class CountingReader(io.RawIOBase):
         return n
 
 
-class ZstdReader(io.RawIOBase):
+class BlockReader(io.RawIOBase):
+    """A raw stream of the blocks ``next_block`` decodes (None at the end). A block may set
+    ``_error``: it is raised once the bytes decoded before the damage are read."""
+
+    def __init__(self) -> None:
+        self._pending = memoryview(b"")
+        self._error: BaseException | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def next_block(self) -> bytes | None:
+        raise NotImplementedError
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            if self._error is not None:
+                raise self._error
+            block = self.next_block()
+            if block is None:
+                return 0
+            self._pending = memoryview(block)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+class ZstdReader(BlockReader):
     """Zstandard frames (one or more, concatenated) from ``stream``.
 
     ``zstandard``'s own stream reader returns a cut-off frame's bytes without complaint; this
@@ -78,30 +106,19 @@ class ZstdReader(io.RawIOBase):
     def __init__(self, stream: IO[bytes]) -> None:
         import zstandard
 
+        super().__init__()
         self._stream = stream
         self._context = zstandard.ZstdDecompressor()
         self._frame = self._context.decompressobj()
         self._in_frame = False
-        self._pending = memoryview(b"")
-        self._error: Exception | None = None  # raised once the data before it is read
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._pending:
-            if self._error is not None:
-                raise self._error
-            data = self._stream.read(READ_SIZE)
-            if not data:
-                if self._in_frame:
-                    raise EOFError("zstd data ended before the end of its frame")
-                return 0
-            self._pending = memoryview(self._decompress(data))
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+    def next_block(self) -> bytes | None:
+        data = self._stream.read(READ_SIZE)
+        if not data:
+            if self._in_frame:
+                raise EOFError("zstd data ended before the end of its frame")
+            return None
+        return self._decompress(data)
 
     def _decompress(self, data: bytes) -> bytes:
         import zstandard

@@ -1,20 +1,37 @@
-"""Ingest one data source: every input record ends up kept, duplicate or quarantined."""
+"""Ingest one data source: every input row ends up kept, duplicate or quarantined.
+
+The source's ``scar_source.toml`` (if any) is read and validated before anything else, so a
+bad config fails the source before a row is written.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from scar_dagster import schema as r
+from scar_dagster.ingest.accounting import SourceRead, SourceStats
 from scar_dagster.ingest.compression import CountingReader
-from scar_dagster.ingest.landing import source_files
-from scar_dagster.ingest.normalize import NormalizeParams, Rejected, normalize_record
-from scar_dagster.ingest.readers import RawRecord, excerpt, read_records
+from scar_dagster.ingest.errors import Rejected
+from scar_dagster.ingest.hub_folders import STATE_FILE, missing_shards
+from scar_dagster.ingest.landing import SourceListing, list_source
+from scar_dagster.ingest.normalize import NormalizeParams, record_pairs
+from scar_dagster.ingest.readers import read_records
+from scar_dagster.ingest.records import RawRecord, excerpt
+from scar_dagster.ingest.source_config import (
+    CONFIG_FILE,
+    DEFAULT_CONFIG,
+    SourceConfig,
+    config_sha256,
+    parse_source_config,
+)
 from scar_dagster.progress import Progress
 from scar_dagster.storage.stores import BlobStore, ObjectInfo
 
@@ -22,14 +39,31 @@ DEFAULT_CHUNK_ROWS = 10_000  # rows per Parquet row group when a source is writt
 HEAD_ROWS = 5  # rows of each output kept for the preview
 
 
+class _ReadCounts:
+    """What both results tell from ``read``: the files, records and rows read."""
+
+    read: SourceRead
+
+    @property
+    def files(self) -> list[ObjectInfo]:
+        return self.read.listing.files
+
+    @property
+    def input_records(self) -> int:
+        return self.read.stats.input_records
+
+    @property
+    def input_rows(self) -> int:
+        return self.read.stats.input_rows
+
+
 @dataclass(frozen=True)
-class IngestResult:
-    """Kept pairs, dropped rows (quarantined and duplicates), and the files that were read."""
+class IngestResult(_ReadCounts):
+    """Kept pairs, dropped rows (quarantined and duplicates), and what reading found."""
 
     pairs: pd.DataFrame
     dropped: pd.DataFrame
-    files: list[ObjectInfo]
-    input_records: int  # counted while reading, independently of the two frames
+    read: SourceRead  # counted while reading, independently of the two frames
 
     @property
     def duplicates(self) -> int:
@@ -43,14 +77,14 @@ class IngestResult:
         return dict(sorted(Counter(self.dropped["reason"]).items()))
 
 
-def _dropped(source: str, file: str, record: RawRecord, reason: str, detail: str) -> r.Dropped:
-    return r.Dropped(source, file, record.line, reason, detail, None, record.excerpt)
+INT_COLUMNS = frozenset({"origin_line", "origin_turn"})
 
 
 def _typed_frame(rows: list[Any], columns: tuple[str, ...]) -> pd.DataFrame:
-    """Text columns as ``str`` and ``origin_line`` as int64, however few rows (0, all None)."""
-    frame = pd.DataFrame(rows, columns=list(columns))
-    return frame.astype({name: "int64" if name == "origin_line" else "str" for name in columns})
+    """Text columns as ``str``, line and turn as int64, however few rows (0, all None)."""
+    fields = attrgetter(*columns)  # tuples, not dataclasses.asdict: no deep copy per field
+    frame = pd.DataFrame([fields(row) for row in rows], columns=list(columns))
+    return frame.astype({name: "int64" if name in INT_COLUMNS else "str" for name in columns})
 
 
 def _pairs_frame(pairs: list[r.Pair]) -> pd.DataFrame:
@@ -87,11 +121,21 @@ class FirstCopies:
         self._where[bytes.fromhex(pair_id)] = (index << self._LINE_BITS) | line
 
 
+def read_config(store: BlobStore, source: str) -> tuple[SourceConfig, str | None]:
+    """The ``scar_source.toml`` of ``source`` parsed and validated, with its sha256.
+
+    Raises ``SourceConfigError`` naming the file and the key."""
+    key = f"{source}/{CONFIG_FILE}"
+    data = store.read_bytes(key)
+    return parse_source_config(data, store.uri(key)), config_sha256(data)
+
+
 class SourceReader:
     """Stream one source's kept pairs and dropped rows in chunks, counting as it reads.
 
     Memory is one chunk plus, for the duplicate check, each kept id with its file and line.
-    ``input_records`` is complete once ``chunks()`` is exhausted.
+    ``stats`` is complete once ``chunks()`` is exhausted. ``config`` replaces the source's
+    ``scar_source.toml``, ``listing`` the listing of its folder (``scar-dagster inspect``).
 
     Example::
 
@@ -107,78 +151,166 @@ class SourceReader:
         params: NormalizeParams | None = None,
         chunk_rows: int | None = None,
         log: Any = None,
+        *,
+        config: SourceConfig | None = None,
+        listing: SourceListing | None = None,
     ) -> None:
         if chunk_rows is not None and chunk_rows < 1:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
         self.store, self.source = store, source
         self.params = params or NormalizeParams()
         self.chunk_rows = chunk_rows
-        self.files = source_files(store, source)
-        self.input_records = 0
+        listing = listing if listing is not None else list_source(store, source)
+        sha256 = None
+        if config is None:
+            config, sha256 = (
+                read_config(store, source) if listing.config else (DEFAULT_CONFIG, None)
+            )
+        self.read = SourceRead(listing, config, sha256, SourceStats())
+        self.config, self.files, self.stats = config, listing.files, self.read.stats
         total_bytes = sum(info.size for info in self.files)
         self.progress = Progress(f"ingest {source}", total_bytes, log, unit="input bytes")
 
+    @property
+    def input_records(self) -> int:
+        return self.stats.input_records
+
     def chunks(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-        """``(pairs, dropped)`` frames; every file in key order, the first copy of a pair kept."""
+        """``(pairs, dropped)`` frames: first a row per path not read, then every file in key
+        order, the first copy of a pair kept."""
         first_seen = FirstCopies()
         kept: list[r.Pair] = []
         dropped: list[r.Dropped] = []
-        for info in self.files:
-            for row in self._read_file(info, first_seen):
-                if isinstance(row, r.Pair):
-                    kept.append(row)
-                else:
-                    dropped.append(row)
-                if self.chunk_rows and max(len(kept), len(dropped)) >= self.chunk_rows:
-                    yield _pairs_frame(kept), _dropped_frame(dropped)
-                    kept, dropped = [], []
+        files = chain.from_iterable(self._read_file(info, first_seen) for info in self.files)
+        for row in chain(self._unread_rows(), files):
+            if isinstance(row, r.Pair):
+                kept.append(row)
+            else:
+                dropped.append(row)
+            if self.chunk_rows and max(len(kept), len(dropped)) >= self.chunk_rows:
+                yield _pairs_frame(kept), _dropped_frame(dropped)
+                kept, dropped = [], []
         self.progress.done()
         yield _pairs_frame(kept), _dropped_frame(dropped)
 
+    def _file_row(self, key: str, reason: str, detail: str) -> r.Dropped:
+        self.stats.input_records += 1
+        return r.Dropped(self.source, key, 0, reason, detail)
+
+    def _unread_rows(self) -> Iterator[r.Dropped]:
+        """A row per skipped path, and per data file a datasets ``state.json`` lists but the
+        folder lacks."""
+        listing = self.read.listing
+        for skipped in listing.skipped:
+            yield self._file_row(skipped.key, skipped.reason, skipped.detail)
+        present = {info.key for info in listing.files}
+        for folder in listing.dataset_folders:
+            state_key = f"{folder}/{STATE_FILE}" if folder else STATE_FILE
+            state = self.store.read_bytes(f"{self.source}/{state_key}")
+            for key, reason, detail in missing_shards(folder, state, present):
+                yield self._file_row(key, reason, detail)
+
     def _read_file(self, info: ObjectInfo, first_seen: FirstCopies) -> Iterator[r.Pair | r.Dropped]:
-        source, seen_any, read = self.source, False, 0
+        seen_any, read = False, 0
         try:
-            with self.store.open_read(f"{source}/{info.key}") as stream:
+            with self.store.open_read(f"{self.source}/{info.key}") as stream:
                 counted = CountingReader(stream, seekable=True)
-                for record in read_records(info.key, counted):  # type: ignore[arg-type]
+                for record in read_records(info.key, counted, self.config):  # type: ignore[arg-type]
                     seen_any = True
-                    self.input_records += 1
+                    self.stats.input_records += 1
                     # Parquet readers seek and re-read (footer, pages): cap at the file's size.
                     done = min(counted.count, info.size)
                     self.progress.advance(done - read)
                     read = done
-                    yield _accept(record, source, info.key, self.params, first_seen)
+                    yield from self._accept(record, info.key, first_seen)
         except (OSError, UnicodeError, ValueError) as error:
             detail = f"cannot read file: {type(error).__name__}: {error}"
-            yield r.Dropped(source, info.key, 0, r.INGEST_UNREADABLE_FILE, detail)
-            self.input_records += 1
+            yield self._file_row(info.key, r.INGEST_UNREADABLE_FILE, detail)
             return
         if not seen_any:
-            yield r.Dropped(source, info.key, 0, r.INGEST_EMPTY_FILE, "file holds no records")
-            self.input_records += 1
+            yield self._file_row(info.key, r.INGEST_EMPTY_FILE, "file holds no records")
+
+    def _accept(
+        self, record: RawRecord, file: str, first_seen: FirstCopies
+    ) -> list[r.Pair | r.Dropped]:
+        """The record's new pairs, and a row saying why for each of its rows not kept."""
+        source = self.source
+        if record.reason is not None:
+            return [
+                r.Dropped(
+                    source, file, record.line, record.reason, record.detail, None, record.excerpt
+                )
+            ]
+        assert record.payload is not None
+        try:
+            result = record_pairs(
+                record.payload,
+                source=source,
+                origin_file=file,
+                origin_line=record.line,
+                params=self.params,
+                config=self.config,
+            )
+        except Rejected as rejected:
+            return [self._rejected(record, file, rejected)]
+        self.stats.count_record(
+            file, result.layout, len(result.rows), result.turns, result.unused_turns
+        )
+        rows: list[r.Pair | r.Dropped] = []
+        for row in result.rows:
+            if isinstance(row, Rejected):
+                rows.append(self._rejected(record, file, row))
+                continue
+            first = first_seen.get(row.id)
+            if first is not None:
+                detail = f"same pair as {first[0]}:{first[1]}"
+                duplicate = r.Dropped(
+                    source, file, record.line, r.INGEST_DUPLICATE, detail, row.id,
+                    origin_turn=row.origin_turn,
+                )  # fmt: skip
+                rows.append(duplicate)
+                continue
+            first_seen.add(row.id, row.origin_file, row.origin_line)
+            rows.append(row)
+        return rows
+
+    def _rejected(self, record: RawRecord, file: str, rejected: Rejected) -> r.Dropped:
+        return r.Dropped(
+            self.source,
+            file,
+            record.line,
+            rejected.reason,
+            rejected.detail,
+            None,
+            excerpt(repr(record.payload)),
+            origin_turn=rejected.turn,
+        )
 
 
 def ingest_source(
-    store: BlobStore, source: str, params: NormalizeParams | None = None
+    store: BlobStore,
+    source: str,
+    params: NormalizeParams | None = None,
+    *,
+    config: SourceConfig | None = None,
+    listing: SourceListing | None = None,
 ) -> IngestResult:
     """Read every file of ``source`` in key order; keep the first copy of each pair."""
-    reader = SourceReader(store, source, params)
+    reader = SourceReader(store, source, params, config=config, listing=listing)
     pairs, dropped = next(reader.chunks())  # one chunk: chunk_rows is None
-    return IngestResult(
-        pairs=pairs, dropped=dropped, files=reader.files, input_records=reader.input_records
-    )
+    return IngestResult(pairs=pairs, dropped=dropped, read=reader.read)
 
 
 @dataclass(frozen=True)
-class WrittenSource:
-    """What ``write_source`` wrote: counts by reason and the first rows of each file."""
+class WrittenSource(_ReadCounts):
+    """What ``write_source`` wrote: counts by reason, the first rows of each file, and what
+    reading found (listing, config, stats)."""
 
-    files: list[ObjectInfo]
-    input_records: int
     kept: int
     reasons: dict[str, int]
     pairs_head: pd.DataFrame
     dropped_head: pd.DataFrame
+    read: SourceRead
 
     @property
     def duplicates(self) -> int:
@@ -196,11 +328,12 @@ def _top_up(head: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([head, frame.head(HEAD_ROWS - len(head))], ignore_index=True)
 
 
-def _arrow_schema(columns: tuple[str, ...]) -> Any:
+def arrow_schema(columns: tuple[str, ...]) -> Any:
+    """The Arrow schema ingest writes: line and turn as int64, every other column a string."""
     import pyarrow as pa
 
     return pa.schema(
-        [(name, pa.int64() if name == "origin_line" else pa.large_string()) for name in columns]
+        [(name, pa.int64() if name in INT_COLUMNS else pa.large_string()) for name in columns]
     )
 
 
@@ -218,13 +351,14 @@ def write_source(
 
     Memory stays at one chunk (plus the duplicate check's ids) whatever the source's size;
     the files read back as the frames ``ingest_source`` returns. ``log`` gets progress lines.
+    A bad ``scar_source.toml`` raises ``SourceConfigError`` before either file is created.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     reader = SourceReader(store, source, params, chunk_rows, log=log)
-    pairs_schema = _arrow_schema(r.PAIR_COLUMNS)
-    dropped_schema = _arrow_schema(r.QUARANTINE_COLUMNS)
+    pairs_schema = arrow_schema(r.PAIR_COLUMNS)
+    dropped_schema = arrow_schema(r.QUARANTINE_COLUMNS)
     kept, reasons = 0, Counter[str]()
     heads = [_pairs_frame([]), _dropped_frame([])]
     with (
@@ -241,48 +375,9 @@ def write_source(
             kept += len(pairs)
             reasons.update(dropped["reason"])
     return WrittenSource(
-        files=reader.files,
-        input_records=reader.input_records,
         kept=kept,
         reasons=dict(sorted(reasons.items())),
         pairs_head=heads[0],
         dropped_head=heads[1],
+        read=reader.read,
     )
-
-
-def _accept(
-    record: RawRecord,
-    source: str,
-    file: str,
-    params: NormalizeParams,
-    first_seen: FirstCopies,
-) -> r.Pair | r.Dropped:
-    """The record's pair if it is new, else the row that explains why it was dropped."""
-    if record.reason is not None:
-        return _dropped(source, file, record, record.reason, record.detail)
-    assert record.payload is not None
-    try:
-        pair = normalize_record(
-            record.payload,
-            source=source,
-            origin_file=file,
-            origin_line=record.line,
-            params=params,
-        )
-    except Rejected as rejected:
-        return r.Dropped(
-            source,
-            file,
-            record.line,
-            rejected.reason,
-            rejected.detail,
-            None,
-            excerpt(repr(record.payload)),
-        )
-    first = first_seen.get(pair.id)
-    if first is not None:
-        first_file, first_line = first
-        detail = f"same pair as {first_file}:{first_line}"
-        return r.Dropped(source, file, record.line, r.INGEST_DUPLICATE, detail, pair.id)
-    first_seen.add(pair.id, pair.origin_file, pair.origin_line)
-    return pair

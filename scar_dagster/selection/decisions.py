@@ -1,11 +1,11 @@
 """Decide every pool row: filter, rank by style score, cut, apply quotas.
 
-``decide`` runs the filter steps (``filters``: degenerate features, exact dedup, English, near
-dedup, each with its reason code), ranks the eligible rows by score descending, then id
-ascending (rank 1 = best), and cuts (``cutoff``: top_k / ratio / threshold and quotas). The
-decisions are numpy arrays over pool rows (``PoolDecisions``: a few bytes per pair);
-``decisions_frame`` makes frames of ``DECISION_COLUMNS`` from them, a slice at a time.
-"""
+``decide`` runs the filter steps (``filtering``, over the steps of ``filters``: degenerate
+features, exact dedup, English, near dedup, each with its reason code), ranks the eligible
+rows by score descending, then id ascending (rank 1 = best), and cuts (``cutoff``: top_k /
+ratio / threshold and quotas). The decisions are numpy arrays over pool rows
+(``PoolDecisions``: a few bytes per pair); ``decisions_frame`` makes frames of
+``DECISION_COLUMNS`` from them, a slice at a time."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pandas as pd
 from scar_dagster import schema
 from scar_dagster.schema import DECISION_COLUMNS
 from scar_dagster.selection.cutoff import cut
-from scar_dagster.selection.filters import filters_for, run_filters
+from scar_dagster.selection.filtering import filters_for, run_filters
 from scar_dagster.selection.params import SelectionParams
 from scar_dagster.selection.pool import rank_order
 from scar_dagster.selection.reason_codes import REASON_CODES, reason_code

@@ -67,17 +67,25 @@ def unscored_decisions(unscored: pd.DataFrame) -> pd.DataFrame:
     return _decisions(unscored["id"].tolist(), unscored["source"].tolist(), reasons, [None] * n)
 
 
-def quarantine_key(source: str, origin_file: str, origin_line: int) -> str:
-    """The decision id of a row quarantined upstream (it has no pair id of its own)."""
-    return f"quarantine:{source}:{origin_file}:{origin_line}"
+def quarantine_key(source: str, origin_file: str, origin_line: int, origin_turn: int = 0) -> str:
+    """The decision id of a row quarantined upstream (it has no pair id of its own); a turn
+    of a conversation that gave several rows is part of it."""
+    turn = f":{origin_turn}" if origin_turn else ""
+    return f"quarantine:{source}:{origin_file}:{origin_line}{turn}"
 
 
 def upstream_decisions(quarantine: pd.DataFrame) -> pd.DataFrame:
-    """Decision rows for rows dropped at ingest, keyed by file and line, reason kept."""
+    """Decision rows for rows dropped at ingest, keyed by file, line and turn, reason kept."""
+    # (partitions ingested before turns existed have no origin_turn column: turn 0)
+    turns = quarantine.get("origin_turn", pd.Series(0, index=quarantine.index)).fillna(0)
     keys = [
-        quarantine_key(s, f, int(n))
-        for s, f, n in zip(
-            quarantine["source"], quarantine["origin_file"], quarantine["origin_line"], strict=True
+        quarantine_key(s, f, int(n), int(t))
+        for s, f, n, t in zip(
+            quarantine["source"],
+            quarantine["origin_file"],
+            quarantine["origin_line"],
+            turns,
+            strict=True,
         )
     ]
     return _decisions(

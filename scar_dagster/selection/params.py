@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from scar_dagster.selection.language import (
+from scar_dagster.selection.filters.base import DedupOn
+from scar_dagster.selection.filters.language import (
     DEFAULT_ENGLISH_THRESHOLD,
     ENGLISH_RULES,
     EnglishRule,
 )
-from scar_dagster.selection.minhash import (
+from scar_dagster.selection.filters.minhash import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NGRAM_SIZE,
     DEFAULT_NUM_PERM,
 )
-from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, DedupOn
+from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS
 
 DedupKeep = Literal["score", "first"]
 DEDUP_KEEPS: tuple[DedupKeep, ...] = ("score", "first")

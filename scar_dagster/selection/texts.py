@@ -15,36 +15,21 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar, overload
+from typing import TypeVar, overload
 
 import numpy as np
 import pandas as pd
 
+from scar_dagster.selection.filters.base import PairText
+
 DEFAULT_CHUNK_ROWS = 2000
 TEXT_COLUMNS = ("id", "instruction", "response")
 _T = TypeVar("_T")
-DedupOn = Literal["pair", "response"]
-
-
-@dataclass(frozen=True, slots=True)
-class PairText:
-    """The texts of one pair."""
-
-    instruction: str
-    response: str
 
 
 TextLookup = Callable[[Sequence[str]], Mapping[str, PairText]]
 """Given a chunk of pair ids, return the texts of those it knows (missing ids: not candidates)."""
-
-
-def dedup_text(instruction: str, response: str, on: DedupOn = "pair") -> str:
-    """The text compared for duplicates: instruction and response, or the response alone."""
-    if on == "response":
-        return response or ""
-    return f"{instruction or ''}\n{response or ''}"
 
 
 class _ReadOnDemand(Sequence[_T]):
@@ -125,26 +110,6 @@ class ChunkedTexts(_ReadOnDemand[PairText]):
         if missing:
             raise KeyError(f"no texts for {len(missing)} pair ids (e.g. {missing[:3]})")
         return [found[pid] for pid in ids]
-
-
-class DedupTexts(_ReadOnDemand[str]):
-    """The dedup text (``dedup_text``) of each pair of a ``PairText`` sequence, made on read."""
-
-    def __init__(self, rows: Sequence[PairText], on: DedupOn) -> None:
-        self._rows, self._on = rows, on
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def _item(self, position: int) -> str:
-        row = self._rows[position]
-        return dedup_text(row.instruction, row.response, self._on)
-
-    def read_many(self, positions: Sequence[int]) -> list[str]:
-        """The dedup texts at ``positions``, read in one batch from the rows."""
-        reader = getattr(self._rows, "read_many", None)
-        rows = reader(positions) if reader else [self._rows[p] for p in positions]
-        return [dedup_text(row.instruction, row.response, self._on) for row in rows]
 
 
 def frame_lookup(frame: pd.DataFrame, rows: np.ndarray | None = None) -> TextLookup:

@@ -6,6 +6,8 @@ Importing this package is cheap: torch and transformers load only when a model i
 from __future__ import annotations
 
 from scar_dagster.style.consistency import style_consistency as style_consistency
+from scar_dagster.style.feature_writer import FeaturesFile as FeaturesFile
+from scar_dagster.style.feature_writer import write_style_features as write_style_features
 from scar_dagster.style.features import FEATURES_EMPTY_RESPONSE as FEATURES_EMPTY_RESPONSE
 from scar_dagster.style.features import FEATURES_NO_WORDS as FEATURES_NO_WORDS
 from scar_dagster.style.features import FEATURES_TOO_LONG as FEATURES_TOO_LONG

@@ -100,7 +100,7 @@ def compute_style_features(
     """Compute ``STYLE_FEATURE_COLUMNS`` for a raw_pairs frame, one row per input row, in order.
 
     ``lm`` and ``encoder`` are ``(tokenizer, model)`` pairs, each run on its own device and
-    dtype (see ``pretrained.load_causal_lm`` / ``load_encoder``); when one is None (or disabled
+    dtype (see ``base_models.load_causal_lm`` / ``load_encoder``); when one is None (or disabled
     in ``params``) its column is NaN and ``truncated`` is null. Degenerate rows keep their id and
     source, get null features and a ``degenerate_reason`` (``features_*``); valid rows have a
     null reason. ``log`` (e.g. Dagster's ``context.log``) gets progress lines per phase.

@@ -5,7 +5,7 @@ length and cut into batches padded on the right to their own longest member, so 
 padding is computed; results come back in input order and do not depend on the batch size
 (beyond float rounding, ~1e-6 relative).
 
-Both run where the model is (its device and dtype: load it with ``pretrained.load_causal_lm`` /
+Both run where the model is (its device and dtype: load it with ``base_models.load_causal_lm`` /
 ``load_encoder`` and a ``device``/``dtype``). A bf16 LM computes its hidden states in bf16; the
 output projection and the log-softmax run in float32, so perplexity is not rounded to bf16.
 """

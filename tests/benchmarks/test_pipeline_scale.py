@@ -1,15 +1,17 @@
-"""pipeline_scale's damaged dump and partition plan, and run_all's partial update (no timings)."""
+"""The damaged dump pipeline_scale ingests, its partition plan, and run_all's partial update
+(no timings)."""
 
 from __future__ import annotations
 
 import gzip
 
 from benchmarks import pipeline_scale, run_all
+from benchmarks.synthetic import write_damaged_dump
 from scar_dagster.ingest.readers import read_records
 
 
 def test_damaged_dump_keeps_exactly_the_complete_records(tmp_path):
-    counts = pipeline_scale.write_damaged_dump(tmp_path, 300, seed=0)
+    counts = write_damaged_dump(tmp_path, 300, seed=0)
     assert 0 < counts["complete_records"] < counts["records_written"]
     with open(tmp_path / "dump.json.gz", "rb") as stream:
         records = list(read_records("dump.json.gz", stream))

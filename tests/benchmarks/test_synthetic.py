@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.synthetic import SOURCES, split_rows, write_landing_zone
+from benchmarks.synthetic import (
+    SOURCES,
+    split_rows,
+    synthetic_features,
+    synthetic_scores,
+    write_landing_zone,
+)
 from scar_dagster.ingest.normalize import Rejected, normalize_record
 
 
@@ -85,3 +91,19 @@ def test_sources_mix_styles(landing):
     assert seen["code"]["code"] > seen["forum"]["code"]
     assert seen["guides"]["headers"] > seen["forum"]["headers"]
     assert all(count > 0 for count in seen["mixed"].values())
+
+
+def test_scores_are_deterministic_with_ties():
+    ids = [f"{i:024x}" for i in range(5000)]
+    scores = synthetic_scores(ids)
+    assert scores == synthetic_scores(ids)
+    assert all(-1 <= s < 1 for s in scores)
+    assert len(set(scores)) < len(scores)
+
+
+def test_features_from_ids_are_deterministic_and_rarely_degenerate():
+    ids = [f"{i:024x}" for i in range(5000)]
+    features = synthetic_features(ids)
+    assert features.equals(synthetic_features(ids))
+    assert features["id"].tolist() == ids
+    assert 0 < features["degenerate_reason"].notna().sum() < 25

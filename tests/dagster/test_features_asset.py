@@ -7,6 +7,8 @@ from assets import features, ingest
 from definitions import build_resources
 from tests.pipeline import write_jsonl
 
+ONE_SHARD = 1  # per-source partitions: the files are <source>.parquet
+
 ROWS = [
     {"instruction": "What is the capital of France?", "output": "Paris is the capital."},
     {"instruction": "List two fruits.", "output": "- apple\n- pear"},
@@ -21,9 +23,8 @@ def test_style_features_with_real_models(instance, home, landing):
     result = materialize(
         [
             ingest.ingest_source_assets,
-            features.style_features,
-            features.style_features_value_ranges,
-            features.style_features_drift,
+            features.style_features_asset(ONE_SHARD),
+            *features.style_features_checks(ONE_SHARD),
         ],
         partition_key="mixed",
         instance=instance,
@@ -56,8 +57,8 @@ def test_style_features_for_a_bundled_sample_source(instance, home, sample_landi
     result = materialize(
         [
             ingest.ingest_source_assets,
-            features.style_features,
-            features.style_features_value_ranges,
+            features.style_features_asset(ONE_SHARD),
+            features.style_features_checks(ONE_SHARD)[0],  # value_ranges
         ],
         partition_key="mixed_style",
         instance=instance,

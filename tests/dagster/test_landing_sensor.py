@@ -5,9 +5,10 @@ import os
 
 from dagster import build_sensor_context
 
-from assets.jobs import landing_zone_sensor
-from definitions import build_resources
+from definitions import build_resources, defs
 from tests.pipeline import ingest_run, write_jsonl
+
+landing_zone_sensor = defs.resolve_sensor_def("landing_zone_sensor")
 
 
 def _tick(instance, home, landing, cursor=None):
@@ -109,3 +110,55 @@ def test_removed_file_requests_one_run_and_every_change_gets_its_own_run_key(
     restored = _tick(instance, home, landing, removed.cursor)
     keys = [t.run_requests[0].run_key for t in (first, removed, restored)]
     assert len(set(keys)) == 3  # the daemon would skip a reused key
+
+
+def test_a_config_change_re_ingests_its_source_exactly_once(instance, home, landing):
+    write_jsonl(landing / "forum" / "a.jsonl", [{"prompt": "q", "response": "a"}])
+    write_jsonl(landing / "guides" / "g.jsonl", [{"prompt": "q", "response": "a"}])
+    config = landing / "forum" / "scar_source.toml"
+    config.write_text('origin = "v1"\n')
+    first = _tick(instance, home, landing)
+    assert sorted(r.partition_key for r in first.run_requests) == ["forum", "guides"]
+    for source in ("forum", "guides"):
+        ingest_run(instance, home, landing, source)
+    assert _tick(instance, home, landing).run_requests == []
+
+    stat = config.stat()
+    config.write_text('origin = "v1"\n')  # rewritten, same bytes, a newer mtime
+    os.utime(config, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert _tick(instance, home, landing).run_requests == []
+
+    config.write_text('origin = "v2"\n')
+    changed = _tick(instance, home, landing)
+    assert [(r.partition_key, r.tags["scar/changed_files"]) for r in changed.run_requests] == [
+        ("forum", "1")
+    ]
+    assert _tick(instance, home, landing, changed.cursor).run_requests == []
+    again = _tick(instance, home, landing)  # the cursor lost before the run finished
+    assert [r.run_key for r in again.run_requests] == [changed.run_requests[0].run_key]
+    ingest_run(instance, home, landing, "forum")
+    assert _tick(instance, home, landing).run_requests == []
+    assert _tick(instance, home, landing, changed.cursor).run_requests == []
+
+    config.write_text('origin = "v1"\n')  # back to the first content: a change again
+    back = _tick(instance, home, landing, changed.cursor)
+    assert [r.partition_key for r in back.run_requests] == ["forum"]
+    assert back.run_requests[0].run_key not in {
+        first.run_requests[0].run_key,
+        again.run_requests[0].run_key,
+    }
+    config.unlink()  # removing the config is a change too
+    assert [r.partition_key for r in _tick(instance, home, landing, back.cursor).run_requests] == [
+        "forum"
+    ]
+
+
+def test_a_new_symlink_requests_the_run_that_records_it(instance, home, landing, tmp_path):
+    write_jsonl(landing / "forum" / "a.jsonl", [{"prompt": "q", "response": "a"}])
+    first = _tick(instance, home, landing)
+    ingest_run(instance, home, landing, "forum")
+    (landing / "forum" / "elsewhere.jsonl").symlink_to(tmp_path / "outside.jsonl")
+    linked = _tick(instance, home, landing, first.cursor)
+    assert [r.partition_key for r in linked.run_requests] == ["forum"]
+    ingest_run(instance, home, landing, "forum")
+    assert _tick(instance, home, landing).run_requests == []

@@ -54,3 +54,38 @@ def test_small_batches_of_each_shard_are_the_shards_rows_of_the_whole_source(tmp
         assert estimated_rows_of_partition(context, part) == (21, True)
         seen += mine["id"].tolist()
     assert sorted(seen) == sorted(whole["id"])  # every row in exactly one shard
+
+
+def test_counted_batches_count_the_shards_rows_and_an_estimate_is_logged(tmp_path):
+    from types import SimpleNamespace
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from dagster import MultiPartitionKey
+
+    from scar_dagster.dagster.partitions import (
+        CountedBatches,
+        expected_rows_of_partition,
+        source_partitions,
+    )
+    from scar_dagster.storage.parquet_parts import ParquetPart
+    from scar_dagster.storage.stores import LocalStore
+    from tests.log_sink import Lines
+
+    whole = pd.DataFrame({"id": [f"pair-{i}" for i in range(30)], "n": range(30)})
+    pq.write_table(pa.Table.from_pandas(whole, preserve_index=False), tmp_path / "src.parquet")
+    part = ParquetPart(LocalStore(tmp_path), "src.parquet")
+    for shards, key in ((1, "src"), (3, MultiPartitionKey({"data_source": "src", "shard": "1"}))):
+        log = Lines()
+        context = SimpleNamespace(
+            partition_key=key,
+            assets_def=SimpleNamespace(partitions_def=source_partitions(shards)),
+            log=log,
+        )
+        batches = CountedBatches(context, part, ["id"])
+        assert batches.rows == 0  # nothing read before iterating
+        ids = [i for batch in batches for i in batch["id"]]
+        assert batches.rows == len(ids) and 0 < len(ids) <= 30
+        assert expected_rows_of_partition(context, part, "scoring", unit="pairs") == 30 // shards
+        expected = [] if shards == 1 else ["scoring: about 10 pairs (source rows / shards)"]
+        assert log.messages == expected

@@ -7,11 +7,11 @@ from dagster import DagsterInstance
 from transformers import AutoModel, AutoTokenizer
 
 from definitions import build_resources
-from scar_dagster.ranker import registry
-from scar_dagster.ranker.model import StyleRanker, build_tiny_ranker
-from scar_dagster.ranker.quadruple import Quadruple
-from scar_dagster.ranker.service import score_with_checkpoint
-from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+from scar_dagster.ranker.data.quadruple import Quadruple
+from scar_dagster.ranker.inference.store_scoring import score_with_checkpoint
+from scar_dagster.ranker.model import registry
+from scar_dagster.ranker.model.architecture import StyleRanker, build_tiny_ranker
+from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 from scar_dagster.storage.stores import LocalStore
 from tests.pipeline import materialize_group
 from tests.planted import TOPICS, forum, guide, quadruple_rows
@@ -92,7 +92,7 @@ def test_pretrained_mode_imports_gates_and_becomes_champion(tmp_path, published)
 
 
 def test_scar_data_folder_and_preference_pairs_train_through_the_asset(tmp_path, monkeypatch):
-    import scar_dagster.ranker.model as model_module
+    import scar_dagster.ranker.model.architecture as model_module
 
     monkeypatch.setattr(model_module, "build_ranker", lambda config, **_: build_tiny_ranker(config))
     folder = write_scar_data(tmp_path / "scar", quadruple_rows(15))
@@ -120,3 +120,36 @@ def test_scar_data_folder_and_preference_pairs_train_through_the_asset(tmp_path,
         assert meta["ranker_training_data"]["format"] == "preference_pairs"
         assert meta["style_ranker"]["metrics"]["data"] == "preference_pairs"
         assert "chosen>rejected" in meta["style_ranker"]["metrics"]["val"]
+
+
+def test_scar_folder_exported_again_by_the_asset_and_a_constraint_mode(tmp_path, monkeypatch):
+    import scar_dagster.ranker.model.architecture as model_module
+
+    seen = {}
+
+    def tiny(config, **options):
+        seen.update(options)
+        return build_tiny_ranker(config)
+
+    monkeypatch.setattr(model_module, "build_ranker", tiny)
+    folder = write_scar_data(tmp_path / "scar", quadruple_rows(15, low_direct_every=4))
+    data_config = {
+        "path": str(folder),
+        "export_scar_path": str(tmp_path / "out"),
+        "export_scar_domain": "code",
+    }
+    small = {"epochs": 1, "max_length": 64, "hidden_dim": 32, "batch_size": 4, "lr": 1e-3}
+    ranker = {**small, "constraint_mode": "none", "trust_remote_code": True}
+    ops = {"ranker_training_data": {"config": data_config}, "style_ranker": {"config": ranker}}
+    with DagsterInstance.ephemeral() as instance:
+        result, meta, _ = _run(tmp_path, instance, ops, default_gate=False)
+    assert result.success
+    exported = tmp_path / "out" / "ranker_data" / "code" / "unknown"  # the folder names none
+    assert meta["ranker_training_data"]["scar_export"]["folder"] == str(exported)
+    for path in folder.rglob("*.json"):
+        again = exported / path.relative_to(folder)
+        assert json.loads(again.read_text()) == json.loads(path.read_text()), path.name
+    metrics = meta["style_ranker"]["metrics"]
+    assert metrics["params"]["constraint_mode"] == "none"
+    assert set(metrics["excluded_pairs"].values()) == {0}  # abs would exclude the low directs
+    assert seen == {"trust_remote_code": True}

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from dagster import build_schedule_context, instance_for_test
 
 import definitions
-from assets.jobs import recuration_schedule
 
 REPO = definitions.defs.get_repository_def()
+recuration_schedule = definitions.defs.resolve_schedule_def("recuration_schedule")
 
 
 def test_schedule_requests_one_run_per_source():

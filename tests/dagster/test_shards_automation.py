@@ -21,13 +21,13 @@ from dagster import (
 )
 
 import settings
-from assets.jobs import landing_zone_sensor
 from definitions import build_definitions, build_resources
 from tests.pipeline import ingest_run, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARDS = 4
 DEFS = build_definitions(SHARDS)
+landing_zone_sensor = DEFS.resolve_sensor_def("landing_zone_sensor")
 _fresh = itertools.count()
 
 

@@ -21,8 +21,8 @@ from dagster import AssetSelection, DagsterInstance, materialize
 from scar_dagster.dagster import partitions
 from scar_dagster.dagster.partitions import partition_path, sorted_partition_keys
 from scar_dagster.dagster.resources import DatabaseResource
-from scar_dagster.dagster.versions import frame_data_version
 from scar_dagster.storage import tables
+from scar_dagster.storage.frame_digest import frames_digest
 from tests.pipeline import materialize_group, write_landing, write_quadruples
 from tests.shards import run_sharded_pipeline, shard_resources, shard_run_config
 
@@ -180,7 +180,7 @@ def test_features_are_written_batch_by_batch_with_the_whole_frames_version_and_s
     for key, frame in batched.items():
         assert batched_groups[key] == -(-len(frame) // SMALL_BATCH) > 1
         assert whole_groups[key] == 1
-        assert batched_versions[key] == frame_data_version(frame).value
+        assert batched_versions[key] == frames_digest(frame.dtypes, [frame])
     assert batched_meta == whole_meta
     assert all(meta["dagster/row_count"] == len(whole[k]) for k, meta in whole_meta.items())
 

@@ -8,29 +8,21 @@ from ``definitions.py`` (storage root, landing zone and database from ``SCAR_HOM
   and the style gate on the subset measures them);
 - ``fine_tune`` runs the local SFT launcher for 2 steps;
 - ``check_thresholds`` accepts any validation accuracy (the ranker trains for 2 epochs);
-- the three sensors are built by the same factories/classes as ``assets/jobs.py`` with
+- the three sensors are built by ``assets.jobs.build_sensors`` as for users, with
   ``minimum_interval_seconds=$SCAR_E2E_SENSOR_INTERVAL`` (default 5) instead of 30.
 """
 
 import os
 
-from dagster import (
-    AssetKey,
-    AssetSelection,
-    AutomationConditionSensorDefinition,
-    DefaultSensorStatus,
-    Definitions,
-)
+from dagster import Definitions
 
 import definitions
 import settings
-from assets import jobs, selection
-from scar_dagster.dagster.partitions import data_source_partitions
+from assets import jobs
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
     FineTuneResource,
 )
-from scar_dagster.dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
 
 INTERVAL = int(os.environ.get("SCAR_E2E_SENSOR_INTERVAL", "5"))
 
@@ -46,32 +38,12 @@ def _resources() -> dict:
     return res
 
 
-def _sensors() -> list:
-    """The sensors of ``assets/jobs.py``, evaluated every ``INTERVAL`` seconds."""
-    return [
-        build_landing_zone_sensor(
-            jobs.ingest_job, data_source_partitions, minimum_interval_seconds=INTERVAL
-        ),
-        build_fine_tune_sensor(
-            jobs.fine_tune_job,
-            AssetKey("selected_subset"),
-            selection.GATE_CHECKS,
-            minimum_interval_seconds=INTERVAL,
-        ),
-        AutomationConditionSensorDefinition(
-            jobs.automation_sensor.name,
-            target=AssetSelection.all(),
-            default_status=DefaultSensorStatus.RUNNING,
-            minimum_interval_seconds=INTERVAL,
-        ),
-    ]
-
-
+_real = definitions.build_definitions(resources=_resources())
 defs = Definitions(
-    assets=list(definitions.defs.assets or []),
-    asset_checks=list(definitions.defs.asset_checks or []),
-    jobs=jobs.JOBS,
-    sensors=_sensors(),
-    schedules=jobs.SCHEDULES,
-    resources=_resources(),
+    assets=_real.assets,
+    asset_checks=_real.asset_checks,
+    jobs=_real.jobs,
+    sensors=jobs.build_sensors(_real.jobs, minimum_interval_seconds=INTERVAL),
+    schedules=_real.schedules,
+    resources=_real.resources,
 )

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, build_sensor_context
 
-from assets.jobs import landing_zone_sensor
+from definitions import defs
 from scar_dagster import schema as r
-from scar_dagster.ranker.training_data import (
+from scar_dagster.ranker.data.training_data import (
     QUADRUPLE_QUALITY_NON_NUMERIC,
     QUADRUPLE_QUALITY_OUT_OF_RANGE,
 )
@@ -35,6 +35,7 @@ from tests.pipeline import (
 )
 from tests.planted import TOPICS, guide
 
+landing_zone_sensor = defs.resolve_sensor_def("landing_zone_sensor")
 HUGE_CHARS = 5 * 1024 * 1024  # a 5 MB response, over the 100,000-character default limit
 BAD_FOLDERS = ["a..b", "with space", "back\\slash", "f\u043erum", "cafe\u0301", "zero\u200bw"]
 
@@ -121,7 +122,7 @@ CASES: dict[str, tuple[bytes, int, dict[int, str]]] = {
         2,
         {},
     ),
-    "k_notes.txt": (b"just some notes\n", 1, {0: r.INGEST_UNKNOWN_FORMAT}),
+    "k_notes.txt": (b"just some notes\n", 1, {0: r.INGEST_UNSUPPORTED_FILE_TYPE}),
     "m_empty.jsonl": (b"", 1, {0: r.INGEST_EMPTY_FILE}),
     "n_blank_lines.jsonl": (b"\n  \n\n", 1, {0: r.INGEST_EMPTY_FILE}),
     # A cut-off array keeps its complete records; the rest is one row (issue 19).
@@ -158,7 +159,23 @@ CASES["l_wrong_types.parquet"] = (
     2,
     {1: r.INGEST_NON_STRING, 2: r.INGEST_NON_STRING},
 )
-OTHER_ROWS = [good(i) for i in range(11, 17)] + [DUP]  # DUP: an exact copy across sources
+CASES["s_hub_layouts.jsonl"] = (
+    line({"question": good(15)["prompt"], "answer": good(15)["response"]})
+    + line({"prompt": "which one?", "response": "this", "completion": "or this"})
+    + line(
+        {
+            "messages": [
+                {"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+                {"role": "assistant", "content": "A picture."},
+            ]
+        }
+    ),
+    3,
+    {2: r.INGEST_AMBIGUOUS_LAYOUT, 3: r.INGEST_NON_TEXT_CONTENT},
+)
+# Paths that are not read: one row each, at line 0.
+LINKS = {"t_link_out.jsonl": r.INGEST_SYMLINK_OUTSIDE_ZONE}
+OTHER_ROWS = [good(i) for i in range(11, 15)] + [good(16), DUP]  # DUP: a copy across sources
 
 
 def _write_landing(landing: Path) -> None:
@@ -166,6 +183,10 @@ def _write_landing(landing: Path) -> None:
         path = landing / "cases" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    outside = landing.parent / "outside.jsonl"
+    outside.write_bytes(line(good(19, " (outside the zone)")))
+    for name in LINKS:
+        (landing / "cases" / name).symlink_to(outside)
     (landing / "other").mkdir()
     (landing / "other" / "rows.jsonl").write_bytes(b"".join(line(row) for row in OTHER_ROWS))
     for folder in BAD_FOLDERS:
@@ -248,7 +269,7 @@ def test_every_bad_row_is_quarantined_with_its_reason(run):
         (name, number): reason
         for name, (_, _, bad) in CASES.items()
         for number, reason in bad.items()
-    }
+    } | {(name, 0): reason for name, reason in LINKS.items()}
     assert found == expected
     assert len(quarantine) == len(expected)  # one row per bad input row, nothing twice
     dup_id = (
@@ -281,6 +302,7 @@ def test_good_rows_of_bad_files_are_kept_with_their_lines(run):
         ("o_broken_array.json", 1),
         ("q_cut_array.json.gz", 1),
         ("r_rows.csv", 1),
+        ("s_hub_layouts.jsonl", 1),
     } == kept
     bom = pairs.set_index("origin_file").loc["g_bom.jsonl"]
     assert bom["instruction"] == good(9)["prompt"]  # the BOM is not part of the text
@@ -288,7 +310,8 @@ def test_good_rows_of_bad_files_are_kept_with_their_lines(run):
 
 
 def test_ingest_accounting_at_every_source(run):
-    expected_inputs = {"cases": sum(n for _, n, _ in CASES.values()), "other": len(OTHER_ROWS)}
+    cases = sum(n for _, n, _ in CASES.values()) + len(LINKS)
+    expected_inputs = {"cases": cases, "other": len(OTHER_ROWS)}
     for source, inputs in expected_inputs.items():
         result = run["results"][f"features/{source}"]
         meta = _meta(result, "ingest_source", "raw_pairs")
@@ -326,12 +349,18 @@ def test_features_and_scores_cover_every_kept_pair_once(run):
 def test_every_input_row_has_exactly_one_decision(run):
     meta = _meta(run["results"]["selection"], "selected_subset")
     decisions = tables.read_decisions(run["engine"], meta["subset_version"])
-    inputs = sum(n for _, n, _ in CASES.values()) + len(OTHER_ROWS)
+    inputs = sum(n for _, n, _ in CASES.values()) + len(LINKS) + len(OTHER_ROWS)
     assert len(decisions) == decisions["pair_id"].nunique() == inputs
     reasons = decisions.set_index("pair_id")["reason"]
+    quarantine = _frame(run["home"], "raw_quarantine", "cases")
+    turns = {(row.origin_file, row.origin_line): row.origin_turn for row in quarantine.itertuples()}
+    assert turns[("s_hub_layouts.jsonl", 3)] == 2  # a conversation's pair: keyed by its turn too
     for name, (_, _, bad) in CASES.items():
         for number, reason in bad.items():
-            assert reasons[quarantine_key("cases", name, number)] == reason
+            key = quarantine_key("cases", name, number, turns[(name, number)])
+            assert reasons[key] == reason
+    for name, reason in LINKS.items():
+        assert reasons[quarantine_key("cases", name, 0)] == reason
     cases = _frame(run["home"], "raw_pairs", "cases").set_index("origin_file")
     dup_id = cases.loc["h_dups.jsonl", "id"]
     copy = decisions.set_index("pair_id").loc[f"duplicate:other:{dup_id}"]

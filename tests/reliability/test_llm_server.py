@@ -129,7 +129,7 @@ def test_generation_and_judging_through_429s_and_500s_then_the_ranker_trains(
         ranker = _metadata(result, "style_ranker")
         assert ranker["trained_version"]
 
-        # The paper's judge through the same endpoint: the generations come from the cache.
+        # The LLM judge through the same endpoint: the generations come from the cache.
         forwarded = proxy.forwarded
         ops = {"ranker_training_data": _training_config(judge_backend="endpoint")}
         ops["ranker_training_data"]["config"]["judge_max_tokens"] = 32

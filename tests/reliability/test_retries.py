@@ -20,7 +20,7 @@ from sqlalchemy import make_url
 import definitions
 from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY, io_retry_policy
-from scar_dagster.ranker import registry
+from scar_dagster.ranker.model import registry
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import LocalStore, S3Store, StorageError
 from tests.faulty_proxies import DroppingTcpProxy, FaultyHttpProxy, closed_port

@@ -16,7 +16,7 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 from dagster_aws.s3 import S3Resource
 
-from assets.jobs import landing_zone_sensor
+from definitions import defs
 from tests.pipeline import (
     error_text,
     materialize_group,
@@ -26,6 +26,7 @@ from tests.pipeline import (
     write_quadruples,
 )
 
+landing_zone_sensor = defs.resolve_sensor_def("landing_zone_sensor")
 LANDING = "s3://landing/zone"
 ROOT = "s3://curated/root"
 

@@ -39,6 +39,8 @@ def _out_json(capsys) -> dict:
         ["rank"],
         ["train"],
         ["data"],
+        ["data", "summary"],
+        ["data", "export"],
         ["evaluate"],
         ["evaluate", "pairs"],
         ["evaluate", "consistency"],
@@ -56,7 +58,8 @@ def test_module_entry_point_runs():
         [sys.executable, "-m", "scar_dagster.cli", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    assert "{rank,train,data,evaluate}" in out.stdout
+    usage = out.stdout.splitlines()[0]
+    assert all(name in usage for name in ("rank", "train", "data", "evaluate", "inspect"))
 
 
 def test_data_summarises_each_format(tmp_path, capsys):
@@ -177,3 +180,72 @@ def test_data_reads_a_scar_folder_on_s3(s3_endpoint, tmp_path, monkeypatch, caps
         client.put_object(Bucket="released", Key=key, Body=path.read_bytes())
     assert main(["data", "s3://released/ranker_data/open/gpt35"]) == 0
     assert _out_json(capsys)["quadruples"] == 4
+
+
+def _quadruple_file(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_data_export_writes_the_toolkits_layout_and_back(tmp_path, capsys):
+    rows = [{**r, "generator": "endpoint:gpt-3.5"} for r in quadruple_rows(6, low_direct_every=3)]
+    source = _quadruple_file(tmp_path / "q.jsonl", rows)
+    assert main(["data", str(source)]) == 0
+    ours = _out_json(capsys)
+    assert main(["data", "export", "--format", "scar", str(source), str(tmp_path / "data")]) == 0
+    exported = _out_json(capsys)
+    folder = tmp_path / "data" / "ranker_data" / "open" / "endpoint_gpt-3.5"
+    assert (exported["folder"], exported["written"], exported["skipped"]) == (str(folder), 6, 0)
+    assert exported["read"] == {"format": "quadruples", "rows": 6, "rejected": {}}
+    assert main(["data", "summary", str(folder)]) == 0
+    theirs = _out_json(capsys)
+    assert theirs["format"] == "scar_folder"
+    assert theirs["allowed_pairs"] == ours["allowed_pairs"]
+    back = tmp_path / "back.jsonl"
+    assert main(["data", "export", "--format", "quadruples", str(folder), str(back)]) == 0
+    assert _out_json(capsys)["written"] == 6
+    assert main(["data", str(back)]) == 0
+    assert _out_json(capsys)["allowed_pairs"] == ours["allowed_pairs"]
+    assert main(["data", "export", "--format", "quadruples", str(folder), "s3://b/q.jsonl"]) == 1
+    assert "writes a local JSONL file" in capsys.readouterr().err
+    argv = ["data", "export", "--format", "scar", str(_pairs_file(tmp_path / "p.jsonl", 2))]
+    assert main([*argv, str(tmp_path / "x")]) == 1
+    assert "preference pairs have no referenced" in capsys.readouterr().err
+
+
+def test_constraint_options_change_the_allowed_pairs(tmp_path, capsys):
+    source = _quadruple_file(tmp_path / "q.jsonl", quadruple_rows(6, low_direct_every=3))
+    assert main(["data", str(source)]) == 0
+    assert _out_json(capsys)["allowed_pairs_total"] == 14  # two low directs drop 2 pairs each
+    assert main(["data", str(source), "--constraint-mode", "none"]) == 0
+    summary = _out_json(capsys)
+    assert summary["allowed_pairs_total"] == 18
+    assert summary["quality_constraint"] == {
+        "mode": "none",
+        "min_quality": 5.0,
+        "max_quality": 10.0,
+    }
+    assert main(["data", str(source), "--constraint-mode", "abs", "--constraint-max", "8.5"]) == 0
+    assert _out_json(capsys)["allowed_pairs_total"] == 6  # direct's 9 is above 8.5: only r>h
+    with pytest.raises(SystemExit):
+        main(["data", str(source), "--constraint-mode", "strict"])
+
+
+def test_train_needs_trust_remote_code_for_an_encoder_with_its_own_code(tmp_path, capsys):
+    import transformers.dynamic_module_utils as dynamic
+
+    from tests.unit.ranker.remote_code_encoder import write_remote_code_encoder
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dynamic, "HF_MODULES_CACHE", str(tmp_path / "hf_modules"))
+        encoder = write_remote_code_encoder(tmp_path / "gte-like")
+        data = _quadruple_file(tmp_path / "q.jsonl", quadruple_rows(10))
+        argv = ["train", "--data", str(data), "--out", str(tmp_path / "r"), "--encoder"]
+        argv += [str(encoder), "--epochs", "1", "--batch-size", "4", "--hidden-dim", "16"]
+        argv += ["--max-length", "48", "--constraint-mode", "abs_pos"]
+        assert main(argv) == 1
+        assert "trust_remote_code" in capsys.readouterr().err
+        assert main([*argv, "--trust-remote-code"]) == 0
+        assert _out_json(capsys)["data"]["quality_constraint"]["mode"] == "abs_pos"
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["remote_code_encoder"] == {"source": str(encoder)}

@@ -105,9 +105,9 @@ def test_malformed_jsonl_raises_with_line_number(tmp_path, line, needle):
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
-    from scar_dagster.ranker.checkpoint import load_checkpoint, save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-    from scar_dagster.ranker.train import seed_everything
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
+    from scar_dagster.ranker.model.checkpoint import load_checkpoint, save_checkpoint
+    from scar_dagster.ranker.model.train import seed_everything
 
     seed_everything(0)
     config = RankerConfig(hidden_dim=32, max_length=64)
@@ -220,7 +220,7 @@ def test_cli_consistency_prints_table(tmp_path, capsys, suffix):
 
 def test_heldout_pairs_come_from_the_test_split_and_respect_quality():
     from scar_dagster.evaluation import heldout_pairs
-    from scar_dagster.ranker.quadruple import Quadruple, split_quadruples
+    from scar_dagster.ranker.data.quadruple import Quadruple, split_quadruples
 
     quads = [
         Quadruple(
@@ -249,7 +249,7 @@ def test_heldout_pairs_come_from_the_test_split_and_respect_quality():
 
 
 def test_read_pairs_accepts_preference_spellings_and_heldout_pairs_of_pair_records(tmp_path):
-    from scar_dagster.ranker.preference import PreferencePair
+    from scar_dagster.ranker.data.preference import PreferencePair
 
     path = tmp_path / "p.json"
     path.write_text(

@@ -11,6 +11,8 @@ them (``Dropped``) and, for a duplicate, the position of the copy kept. Three ki
   on the array of measures (``drop``); consecutive measure filters share one pass over the
   texts;
 - ``TextsFilter`` reads the texts of its rows itself (front to back, then at a few positions).
+
+What a filter reads of a pair is a ``PairText``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,27 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from scar_dagster.selection.texts import PairText
+DedupOn = Literal["pair", "response"]
+
+
+@dataclass(frozen=True, slots=True)
+class PairText:
+    """The texts of one pair."""
+
+    instruction: str
+    response: str
+
+
+def dedup_text(instruction: str, response: str, on: DedupOn = "pair") -> str:
+    """The text compared for duplicates: instruction and response, or the response alone."""
+    if on == "response":
+        return response or ""
+    return f"{instruction or ''}\n{response or ''}"
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,13 @@ import unicodedata
 import numpy as np
 
 from scar_dagster import schema
-from scar_dagster.selection.filters.base import Dropped, MeasureFilter
-from scar_dagster.selection.texts import DedupOn, PairText, dedup_text
+from scar_dagster.selection.filters.base import (
+    DedupOn,
+    Dropped,
+    MeasureFilter,
+    PairText,
+    dedup_text,
+)
 
 _WHITESPACE = re.compile(r"\s+")
 

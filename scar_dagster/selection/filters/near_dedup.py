@@ -8,14 +8,34 @@ from typing import Any
 import numpy as np
 
 from scar_dagster import schema
-from scar_dagster.selection.filters.base import Dropped, TextsFilter
-from scar_dagster.selection.minhash import (
+from scar_dagster.selection.filters.base import DedupOn, Dropped, PairText, TextsFilter, dedup_text
+from scar_dagster.selection.filters.minhash import (
     DEFAULT_NEAR_THRESHOLD,
     DEFAULT_NGRAM_SIZE,
     DEFAULT_NUM_PERM,
     near_duplicates_in_order,
 )
-from scar_dagster.selection.texts import DedupOn, DedupTexts, PairText
+
+
+class DedupTexts(Sequence[str]):
+    """The dedup text (``dedup_text``) of each pair of a ``PairText`` sequence, made on read;
+    ``read_many`` reads a batch of positions at once where the rows allow it."""
+
+    def __init__(self, rows: Sequence[PairText], on: DedupOn) -> None:
+        self._rows, self._on = rows, on
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, position):  # type: ignore[override]
+        row = self._rows[position]
+        return dedup_text(row.instruction, row.response, self._on)
+
+    def read_many(self, positions: Sequence[int]) -> list[str]:
+        """The dedup texts at ``positions``, read in one batch from the rows."""
+        reader = getattr(self._rows, "read_many", None)
+        rows = reader(positions) if reader else [self._rows[p] for p in positions]
+        return [dedup_text(row.instruction, row.response, self._on) for row in rows]
 
 
 class NearDedupFilter(TextsFilter):

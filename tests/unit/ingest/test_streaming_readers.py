@@ -17,7 +17,6 @@ import zstandard
 from scar_dagster import schema as r
 from scar_dagster.ingest.compression import SourceStreamError
 from scar_dagster.ingest.landing import scan_landing_zone
-from scar_dagster.ingest.normalize import ColumnMapping, NormalizeParams
 from scar_dagster.ingest.pipeline import ingest_source, write_source
 from scar_dagster.ingest.readers import file_format, read_records
 from scar_dagster.storage.stores import LocalStore
@@ -76,7 +75,7 @@ def test_every_format_round_trips_through_every_compression(fmt, compression):
 def test_unknown_and_compressed_unknown_suffixes_are_one_error_row():
     for name in ("notes.txt", "notes.txt.gz", "archive.gz"):
         (record,) = _records(name, b"x")
-        assert record.reason == r.INGEST_UNKNOWN_FORMAT and ".zst" in record.detail
+        assert record.reason == r.INGEST_UNSUPPORTED_FILE_TYPE and ".zst" in record.detail
 
 
 def _assert_tail(records: list, kept: int, reason: str) -> str:
@@ -144,7 +143,7 @@ def test_parquet_with_a_corrupt_row_group_keeps_the_groups_before_it():
     assert f"row group 3 of 3 (from byte {start:,})" in detail
 
 
-def test_csv_and_tsv_use_the_column_mapping(tmp_path):
+def test_csv_and_tsv_use_the_field_mapping_of_the_source_config(tmp_path):
     rows = [
         {"question": "Why, really?", "context": "sky", "answer": 'It is "Rayleigh".\nTwo lines.'},
         {"question": "Second", "context": "", "answer": "Yes."},
@@ -152,8 +151,10 @@ def test_csv_and_tsv_use_the_column_mapping(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "a.csv").write_bytes(_delimited(rows, ","))
     (tmp_path / "src" / "b.tsv.gz").write_bytes(gzip.compress(_delimited(rows[:1], "\t")))
-    mapping = ColumnMapping(instruction="question", response="answer", input="context")
-    result = ingest_source(LocalStore(tmp_path), "src", NormalizeParams(mapping=mapping))
+    (tmp_path / "src" / "scar_source.toml").write_text(
+        '[fields]\ninstruction = "question"\nresponse = "answer"\ninput = "context"\n'
+    )
+    result = ingest_source(LocalStore(tmp_path), "src")
     assert list(result.pairs["instruction"]) == ["Why, really?\n\nsky", "Second"]
     assert result.pairs["response"].iloc[0] == 'It is "Rayleigh".\nTwo lines.'
     assert result.reason_counts() == {r.INGEST_DUPLICATE: 1}

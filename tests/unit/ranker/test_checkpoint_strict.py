@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from scar_dagster.ranker.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from scar_dagster.ranker.model import RankerConfig
+from scar_dagster.ranker.model.architecture import RankerConfig
+from scar_dagster.ranker.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
 
 def _resave(folder, state) -> None:

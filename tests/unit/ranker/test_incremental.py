@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scar_dagster.ranker.incremental import score_new_pairs
+from scar_dagster.ranker.inference.incremental import score_new_pairs
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import LocalStore

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scar_dagster.llm.types import ChatResult
-from scar_dagster.ranker.judge import (
+from scar_dagster.ranker.data.judge import (
     ChatJudge,
     HeuristicJudge,
     LMJudge,
@@ -17,7 +17,6 @@ from scar_dagster.ranker.judge import (
     expected_digit,
     first_digit,
     judge_agreement,
-    parse_score,
     score_many,
 )
 from scar_dagster.schema import QUADRUPLE_JUDGE_FAILED, QUADRUPLE_JUDGE_UNPARSEABLE
@@ -160,29 +159,11 @@ def test_lm_judge_is_unrated_when_digits_are_not_single_tokens(tiny_lm, monkeypa
     assert judge.score(Q, GOOD) is None
 
 
-@pytest.mark.parametrize(
-    ("reply", "score", "how"),
-    [
-        ("Clear and complete.\nScore: 7", 7.0, "score_line"),
-        ("Reasoning: the answer is right.\n**Score:** 8", 8.0, "score_line"),
-        ("It covers 2 of 3 points.\nScore: 5\n\nScore: 6", 6.0, "score_line"),
-        ("Helpful overall, I'd give it 7/9.", 7.0, "last_number"),
-        ("Out of 10 I'd say 6.", 6.0, "last_number"),
-        ("The answer to the instruction is: 9", 9.0, "last_number"),
-        ("Score: 12", None, "Score 12 outside 0-9"),
-        ("A fine answer, well written.", None, "no Score line and no number in 0-9"),
-        ("In 2024 it was 15 degrees.", None, "no Score line and no number in 0-9"),
-        ("", None, "empty reply"),
-    ],
-)
-def test_parse_score_reads_the_final_score_or_the_last_in_range_number(reply, score, how):
-    assert parse_score(reply) == (score, how)
-
-
-def _judge_replies(*replies: ChatResult) -> ChatJudge:
+def _judge_replies(*replies: ChatResult, **options: str) -> ChatJudge:
     """A ChatJudge whose backend answers ``replies`` in turn (helpfulness, correctness, ...)."""
     queue = list(replies)
-    return ChatJudge(ScriptedChat(lambda request: queue.pop(0), name="fake"), max_tokens=32)
+    chat = ScriptedChat(lambda request: queue.pop(0), name="fake")
+    return ChatJudge(chat, max_tokens=32, **options)
 
 
 def _said(text: str, finish: str = "stop") -> ChatResult:
@@ -223,7 +204,7 @@ def test_malformed_judge_replies_are_unrated_with_a_reason_never_zero():
 
 
 def test_rows_with_malformed_ratings_are_excluded_from_training_data():
-    from scar_dagster.ranker.training_data import build_quadruples
+    from scar_dagster.ranker.data.training_data import build_quadruples
 
     def reply(request):
         text = request.messages[-1]["content"]
@@ -238,3 +219,70 @@ def test_rows_with_malformed_ratings_are_excluded_from_training_data():
     assert build.rows[0]["quality_human"] == 8.0 and build.rows[0]["helpfulness_direct"] == 8.0
     assert [d.reason for d in build.dropped] == [QUADRUPLE_JUDGE_UNPARSEABLE]
     assert build.failed == 0
+
+
+def test_chat_judge_asks_with_the_given_prompts_and_names_its_options(tmp_path):
+    from scar_dagster.llm.prompt_files import load_prompts
+
+    path = tmp_path / "p.toml"
+    path.write_text(
+        "[direct]\nuser = '{instruction}'\n[referenced]\nuser = '{instruction} {human}'\n"
+        "[helpfulness]\nuser = 'H? Instruction: {PROBLEM} Response: {OUTPUT}'\n"
+        "[correctness]\nuser = 'C? Instruction: {PROBLEM} Response: {OUTPUT}'\n"
+    )
+    prompts = load_prompts(path)
+    chat = ScriptedChat(lambda request: _said("Score: 7"), name="fake")
+    judge = ChatJudge(chat, prompts=prompts, parse="most_common_number", unparseable="zero")
+    assert judge.rate_batch([Q], [GOOD])[0].quality == 7.0
+    assert [r.messages for r in chat.asked] == [
+        ({"role": "user", "content": f"H? Instruction: {Q} Response: {GOOD}"},),
+        ({"role": "user", "content": f"C? Instruction: {Q} Response: {GOOD}"},),
+    ]
+    assert judge.name == (
+        f"llm-judge:fake[prompts={prompts.fingerprint},parse=most_common_number,unparseable=zero]"
+    )
+    assert ChatJudge(chat, prompts=prompts).name == f"llm-judge:fake[prompts={prompts.fingerprint}]"
+
+
+def test_parse_rule_most_common_number_reads_the_toolkits_way():
+    reply = "Helpfulness: 6\nI'd say 6/9.\nFinal Helpfulness Score (0-9): 8"
+    ours = _judge_replies(_said(reply), _said("Score: 8"))
+    toolkit = _judge_replies(_said(reply), _said("Score: 8"), parse="most_common_number")
+    assert ours.rate_batch([Q], [GOOD])[0].helpfulness == 8.0
+    assert toolkit.rate_batch([Q], [GOOD])[0].helpfulness == 6.0
+
+
+def test_a_reply_cut_at_the_cap_is_unparseable_by_last_score_but_read_by_the_toolkits_rule():
+    cut = _said("The score is 7 so far, and then", finish="length")
+    ours = _judge_replies(cut, _said("Score: 6"))
+    toolkit = _judge_replies(cut, _said("Score: 6"), parse="most_common_number")
+    assert ours.rate_batch([Q], [GOOD])[0].reason == QUADRUPLE_JUDGE_UNPARSEABLE
+    assert toolkit.rate_batch([Q], [GOOD])[0].quality == 6.5
+
+
+def test_unparseable_zero_scores_an_unreadable_rating_0_but_never_a_failed_request():
+    replies = [
+        _said("I cannot rate this."),  # unparseable helpfulness
+        _said("Score: 7"),
+        ChatResult(error="llm_timeout", detail="timed out"),  # failed, not zeroed
+        _said("Score: 5"),
+    ]
+    judge = _judge_replies(*replies, unparseable="zero")
+    zeroed, failed = judge.rate_batch([Q, Q], [GOOD, GOOD])
+    assert (zeroed.quality, zeroed.helpfulness, zeroed.correctness) == (3.5, 0.0, 7.0)
+    assert zeroed.reason is None and "scored 0: unparseable=zero" in zeroed.detail
+    assert failed.quality is None and failed.reason == QUADRUPLE_JUDGE_FAILED
+    assert judge.zeroed == 1
+    excluded = _judge_replies(*replies)
+    assert [r.reason for r in excluded.rate_batch([Q, Q], [GOOD, GOOD])] == [
+        QUADRUPLE_JUDGE_UNPARSEABLE,
+        QUADRUPLE_JUDGE_FAILED,
+    ]
+
+
+def test_unknown_judge_options_are_errors():
+    chat = ScriptedChat(lambda r: _said("Score: 1"))
+    with pytest.raises(ValueError, match="parse rule must be one of"):
+        ChatJudge(chat, parse="first_number")
+    with pytest.raises(ValueError, match="unparseable policy must be one of"):
+        ChatJudge(chat, unparseable="drop")

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from scar_dagster.ranker.losses import ranking_loss, scar_loss, triplet_loss
+from scar_dagster.ranker.model.losses import ranking_loss, scar_loss, triplet_loss
 
 SCORES = {
     "direct": torch.tensor([2.0, 0.1, 1.0]),

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from scar_dagster.ranker.model import (
+from scar_dagster.ranker.model.architecture import (
     RankerConfig,
     StyleRanker,
     build_tiny_ranker,

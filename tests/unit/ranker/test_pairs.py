@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from scar_dagster.ranker.quadruple import (
+from scar_dagster.ranker.data.quadruple import (
     Quadruple,
     excluded_counts,
     fingerprint_quadruples,

@@ -8,15 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from scar_dagster.ranker.checkpoint import CheckpointError, load_checkpoint
-from scar_dagster.ranker.published import (
+from scar_dagster.ranker.inference.scoring import score_pairs
+from scar_dagster.ranker.inference.toolkit import rank_and_filter
+from scar_dagster.ranker.model.checkpoint import CheckpointError, load_checkpoint
+from scar_dagster.ranker.model.published import (
     import_scar_checkpoint,
     is_scar_checkpoint,
     load_ranker,
     load_scar_checkpoint,
 )
-from scar_dagster.ranker.scoring import score_pairs
-from scar_dagster.ranker.toolkit import rank_and_filter
 from tests.scar_layout import scar_state_dict, write_scar_checkpoint, write_tiny_encoder
 
 INSTRUCTIONS = ["How do I sort a list?", "Why is the sky blue?", "Name a prime.", "Hi"]

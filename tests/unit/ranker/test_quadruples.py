@@ -12,8 +12,8 @@ import pytest
 
 from scar_dagster.llm.local import LocalChat
 from scar_dagster.llm.types import ChatRequest, ChatResult
-from scar_dagster.ranker import training_data as qd
-from scar_dagster.ranker.judge import HeuristicJudge
+from scar_dagster.ranker.data import training_data as qd
+from scar_dagster.ranker.data.judge import HeuristicJudge
 from scar_dagster.schema import (
     QUADRUPLE_GENERATION_EMPTY,
     QUADRUPLE_GENERATION_FAILED,
@@ -104,7 +104,7 @@ def test_rate_quadruples_fills_absent_keeps_given_and_drops_unrated():
 
 
 def test_as_quadruples_builds_training_records():
-    from scar_dagster.ranker.quadruple import Quadruple
+    from scar_dagster.ranker.data.quadruple import Quadruple
 
     kept, _ = _load(RATED)
     (quad,) = qd.as_quadruples(kept)
@@ -272,12 +272,12 @@ def test_a_judge_that_cannot_rate_drops_the_pair_as_unrated():
 @pytest.fixture(scope="module")
 def smollm2():
     """The converted SmolLM2-135M-Instruct when already cached; never converts in a unit test."""
-    from scar_dagster import pretrained as models
+    from scar_dagster import base_models as models
     from settings import model_cache_dir
 
     cache = model_cache_dir(Path(__file__).resolve().parents[3])
 
-    def no_conversion(*args: object) -> None:
+    def no_conversion(*args: object, **kwargs: object) -> None:
         pytest.skip(f"SmolLM2 not converted in {cache}; run scripts/generate_quadruples.py first")
 
     with pytest.MonkeyPatch.context() as patch:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from scar_dagster.ranker.scoring import iter_scores, plan_batches, score_pairs
+from scar_dagster.ranker.inference.scoring import iter_scores, plan_batches, score_pairs
 
 # 15 pairs, 14 distinct instructions + 15 responses = 29 distinct texts: batch_size 7 leaves a
 # one-item last batch.
@@ -117,7 +117,7 @@ def test_truncation_at_max_length(tiny_ranker):
 
 
 def test_real_minilm_ranker_matches_the_reference_path():
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
 
     torch.manual_seed(0)
     model, tokenizer = build_ranker(RankerConfig(max_length=64))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from scar_dagster.ranker.scoring import for_inference, model_precision, score_pairs
+from scar_dagster.ranker.inference.scoring import for_inference, model_precision, score_pairs
 
 XS = [f"Question {i}: how does item {i} work?" for i in range(12)]
 YS = [("word " * (2 + 5 * i)).strip() + ("\n- bullet" if i % 2 else ".") for i in range(12)]
@@ -51,7 +51,7 @@ def test_real_minilm_ranker_bf16_ranks_like_fp32(one_torch_thread):
     import pandas as pd
 
     from benchmarks.scoring import synthetic_pairs
-    from scar_dagster.ranker.model import RankerConfig, build_ranker
+    from scar_dagster.ranker.model.architecture import RankerConfig, build_ranker
 
     torch.manual_seed(0)
     model, tokenizer = build_ranker(RankerConfig())

@@ -1,6 +1,6 @@
 """Scoring reports pairs scored / total per chunk to the log it is given."""
 
-from scar_dagster.ranker.scoring import score_pairs
+from scar_dagster.ranker.inference.scoring import score_pairs
 from tests.log_sink import Lines
 
 

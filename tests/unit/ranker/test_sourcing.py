@@ -7,16 +7,16 @@ import json
 import pytest
 
 from scar_dagster import schema
-from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-from scar_dagster.ranker.preference import PreferencePair, as_pairs, load_preference_pairs
-from scar_dagster.ranker.scar_data import ScarDataError, read_scar_data
-from scar_dagster.ranker.sourcing import (
+from scar_dagster.ranker.data.preference import PreferencePair, as_pairs, load_preference_pairs
+from scar_dagster.ranker.data.scar_data import ScarDataError, read_scar_data
+from scar_dagster.ranker.data.sourcing import (
     PREFERENCE_PAIRS,
     QUADRUPLES,
     SCAR_FOLDER,
     load_training_data,
 )
-from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
+from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 from scar_dagster.storage.stores import LocalStore
 from tests.planted import TOPICS, forum, guide, quadruple_rows
 from tests.scar_layout import scar_key, write_scar_data
@@ -102,16 +102,8 @@ def test_structurally_wrong_scar_folder_is_a_clear_error(tmp_path, fault):
         load_training_data(str(folder))
 
 
-def test_scar_folder_reads_from_s3(s3_endpoint, tmp_path):
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+def test_scar_folder_reads_from_s3(s3_client, tmp_path):
+    client = s3_client
     client.create_bucket(Bucket="scar")
     folder, _ = _faulty_scar_folder(tmp_path)
     for path in folder.rglob("*.json"):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from scar_dagster.ranker.toolkit import check_selection, filter_ranked, rank_and_filter, rank_pairs
+from scar_dagster.ranker.inference.toolkit import (
+    check_selection,
+    filter_ranked,
+    rank_and_filter,
+    rank_pairs,
+)
 
 XS = ["a", "b", "c", "d", "e"]
 YS = ["A", "B", "C", "D", "E"]
@@ -57,9 +62,9 @@ def test_exactly_one_valid_selection_is_required(kwargs):
 
 
 def test_end_to_end_with_a_saved_checkpoint(tmp_path, tiny_ranker):
-    from scar_dagster.ranker.checkpoint import CheckpointError, save_checkpoint
-    from scar_dagster.ranker.model import RankerConfig
-    from scar_dagster.ranker.scoring import score_pairs
+    from scar_dagster.ranker.inference.scoring import score_pairs
+    from scar_dagster.ranker.model.architecture import RankerConfig
+    from scar_dagster.ranker.model.checkpoint import CheckpointError, save_checkpoint
 
     model, tokenizer = tiny_ranker
     save_checkpoint(

@@ -5,13 +5,14 @@ import json
 import pytest
 import torch
 
-from scar_dagster.ranker import registry
-from scar_dagster.ranker.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-from scar_dagster.ranker.quadruple import Quadruple
-from scar_dagster.ranker.scoring import score_pairs
-from scar_dagster.ranker.service import score_with_checkpoint, train_and_promote
-from scar_dagster.ranker.train import TrainParams, seed_everything, train_ranker
+from scar_dagster.ranker.data.quadruple import Quadruple
+from scar_dagster.ranker.inference.scoring import score_pairs
+from scar_dagster.ranker.inference.store_scoring import score_with_checkpoint
+from scar_dagster.ranker.model import registry
+from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
+from scar_dagster.ranker.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from scar_dagster.ranker.model.service import train_and_promote
+from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 from scar_dagster.storage.stores import LocalStore
 from tests.planted import quadruple_rows
 
@@ -97,7 +98,7 @@ def test_damaged_checkpoints_fail_clearly(tmp_path, damage):
 def test_champion_challenger(tmp_path, monkeypatch):
     """A better challenger is promoted; a worse one is not; scoring uses the champion."""
     store = LocalStore(tmp_path / "store")
-    import scar_dagster.ranker.model as model_module
+    import scar_dagster.ranker.model.architecture as model_module
 
     monkeypatch.setattr(model_module, "build_ranker", lambda config, **_: build_tiny_ranker(config))
     config = RankerConfig(hidden_dim=32, max_length=64)

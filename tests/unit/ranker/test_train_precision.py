@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import torch
 
-from scar_dagster.ranker.model import RankerConfig, build_tiny_ranker
-from scar_dagster.ranker.quadruple import Quadruple
-from scar_dagster.ranker.train import TrainParams, train_ranker
+from scar_dagster.ranker.data.quadruple import Quadruple
+from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
+from scar_dagster.ranker.model.train import TrainParams, train_ranker
 from scar_dagster.storage import tables
 from scar_dagster.torch_env import seed_everything
 from tests.planted import quadruple_rows

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scar_dagster.evaluation.consistency import select_ratio
-from scar_dagster.ranker.toolkit import filter_ranked
+from scar_dagster.ranker.inference.toolkit import filter_ranked
 from scar_dagster.selection import SelectionParams
 from scar_dagster.selection.cutoff import max_rows, rows_for_ratio
 from tests.selection_pool import decide_frame

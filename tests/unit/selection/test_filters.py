@@ -8,17 +8,16 @@ import pytest
 
 from scar_dagster import schema
 from scar_dagster.selection import SelectionParams
+from scar_dagster.selection.filtering import filters_for, run_filters
 from scar_dagster.selection.filters import (
     DegenerateFilter,
     ExactDedupFilter,
     LanguageFilter,
     NearDedupFilter,
-    filters_for,
-    run_filters,
 )
+from scar_dagster.selection.filters.base import dedup_text
 from scar_dagster.selection.filters.exact_dedup import exact_digest, fold_for_dedup
 from scar_dagster.selection.reason_codes import REASON_CODES
-from scar_dagster.selection.texts import dedup_text
 from tests.selection_pool import frame_pool
 
 ESSAY = " ".join(f"word{i}" for i in range(40))

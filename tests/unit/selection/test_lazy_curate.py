@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 
 from scar_dagster import schema
-from scar_dagster.selection import SelectionParams, SelectionRun, curate, minhash
+from scar_dagster.selection import SelectionParams, SelectionRun, curate
+from scar_dagster.selection.filters import minhash
+from scar_dagster.selection.filters.minhash import near_duplicates_in_order
+from scar_dagster.selection.filters.near_dedup import DedupTexts
 from scar_dagster.selection.inputs import FEATURE_COLUMNS, spool_texts
-from scar_dagster.selection.minhash import near_duplicates_in_order
-from scar_dagster.selection.texts import ChunkedTexts, DedupTexts, frame_lookup
+from scar_dagster.selection.texts import ChunkedTexts, frame_lookup
 from scar_dagster.storage import tables
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore

@@ -7,7 +7,7 @@ import pytest
 
 from scar_dagster import schema
 from scar_dagster.selection import SelectionParams, SelectionRun, curate
-from scar_dagster.selection.texts import PairText
+from scar_dagster.selection.filters import PairText
 from scar_dagster.storage import tables
 from scar_dagster.storage.stores import LocalStore
 from tests.selection_oracle import oracle_decisions

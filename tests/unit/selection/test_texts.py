@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scar_dagster.selection.texts import ChunkedTexts, PairText, SpooledTexts, frame_lookup
+from scar_dagster.selection.filters import PairText
+from scar_dagster.selection.texts import ChunkedTexts, SpooledTexts, frame_lookup
 
 
 def _lookup(calls: list[list[str]]):

@@ -2,7 +2,7 @@
 
 The tiny LM (random Llama weights, the MiniLM WordPiece tokenizer with a ChatML template)
 exercises every code path of the perplexity computation in milliseconds; the real
-SmolLM2 conversion and its perplexities are tested in ``tests/unit/test_models.py``.
+SmolLM2 conversion and its perplexities are tested in ``tests/unit/test_base_models.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ CHATML = (
 
 @pytest.fixture(scope="module")
 def encoder(one_torch_thread):
-    from scar_dagster.pretrained import load_encoder
+    from scar_dagster.base_models import load_encoder
 
     return load_encoder()
 

@@ -40,7 +40,7 @@ def test_tiny_lm_in_bf16_gives_close_perplexity(tiny_lm):
 
 @pytest.mark.slow
 def test_real_minilm_bf16_embeddings_match_fp32(one_torch_thread):
-    from scar_dagster.pretrained import load_encoder
+    from scar_dagster.base_models import load_encoder
 
     fp32 = embed_texts(*load_encoder(), TEXTS)
     bf16_tokenizer, bf16_model = load_encoder(dtype="bfloat16")
@@ -56,7 +56,7 @@ def test_real_smollm2_bf16_perplexity_within_one_percent(one_torch_thread):
     import json
     from pathlib import Path
 
-    from scar_dagster.pretrained import instruct_lm_path, load_causal_lm
+    from scar_dagster.base_models import instruct_lm_path, load_causal_lm
     from settings import model_cache_dir
 
     root = Path(__file__).resolve().parents[3]

@@ -1,0 +1,91 @@
+"""What the ranker stage shows in the UI: the training data's format, provenance, judge and
+rejected rows (``ranker_training_data``); the champion/challenger decision, accuracies, what they
+measure and the training curves (``style_ranker``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from dagster import MetadataValue
+
+from scar_dagster.dagster.metadata import counts_table, frame_metadata, latest_metadata
+from scar_dagster.dagster.training_backends import TrainingBackends
+
+if TYPE_CHECKING:
+    from scar_dagster.ranker.data.sourcing import TrainingData
+    from scar_dagster.ranker.model.service import RankerDecision
+
+QUADRUPLE_PREVIEW = ("instruction", "human", "direct")
+PREFERENCE_PREVIEW = ("instruction", "chosen", "rejected")
+UNKNOWN_ORIGIN = "unknown origin"
+
+
+def training_data_metadata(
+    data: TrainingData,
+    frame: pd.DataFrame,
+    backends: TrainingBackends,
+    *,
+    provenance: str,
+    failure_share: float | None = None,
+    scar_export: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The metadata of ``ranker_training_data``: ``frame`` is ``data.frame()``, ``provenance``
+    what the UI says the data is, ``failure_share`` the share of generation requests lost (only
+    when generated), ``scar_export`` the summary of its export in SCAR's layout (if any)."""
+    preview = PREFERENCE_PREVIEW if "chosen" in frame else QUADRUPLE_PREVIEW
+    optional: dict[str, Any] = {} if failure_share is None else {"failure_share": failure_share}
+    if scar_export is not None:
+        optional["scar_export"] = MetadataValue.json(scar_export)
+    return {
+        **frame_metadata(frame, [c for c in preview if c in frame]),
+        "format": data.format,
+        "origin": data.origin,
+        "provenance": provenance,
+        "judge": backends.judge_label(),
+        "judge_is_fallback": backends.judge_is_fallback,
+        "rejected": len(data.rejected),
+        "rejected_by_reason": counts_table(data.rejected_by_reason()),
+        "allowed_pairs": MetadataValue.json(data.summary()["allowed_pairs"]),
+        **optional,
+        **backends.judge_metadata(),
+        **backends.usage_metadata(),
+    }
+
+
+def training_data_origin(instance: Any) -> str:
+    """The ``provenance`` of the latest ``ranker_training_data`` (``unknown origin`` without)."""
+    upstream = latest_metadata(instance, "ranker_training_data") or {}
+    return upstream.get("provenance", UNKNOWN_ORIGIN)
+
+
+def style_ranker_metadata(
+    decision: RankerDecision, value: dict, *, origin: str, published_ranker: str | None
+) -> dict[str, Any]:
+    """The metadata of ``style_ranker``: ``value`` is the asset's value
+    (``service.decision_summary``), ``origin`` the training data's provenance, ``published_ranker``
+    the published ranker imported (None: trained)."""
+    from scar_dagster.plots import markdown_image, training_curves_png
+    from scar_dagster.ranker.model.service import evaluation_note
+
+    metrics = decision.metrics
+    metadata = {
+        "trained_version": decision.trained_version,
+        "champion_version": decision.champion_version or "none",
+        "promoted": decision.promoted,
+        "decision": decision.reason,
+        "source": f"imported {published_ranker}" if published_ranker else "trained",
+        "training_data" if not published_ranker else "validation_data": origin,
+        "val_accuracy": decision.challenger_val_accuracy,
+        "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],
+        "test_accuracy": metrics["test"]["reference_accuracy"],
+        "test_accuracy_quality_filtered": metrics["test"]["overall"],
+        "what_these_measure": evaluation_note(origin, published_ranker),
+        "metrics": MetadataValue.json(metrics),
+        "checkpoint": MetadataValue.path(decision.uri),
+        **{f"training_{k}": v for k, v in metrics.get("precision", {}).items()},
+    }
+    if metrics["history"]:
+        png = training_curves_png(metrics["history"])
+        metadata["training_curves"] = MetadataValue.md(markdown_image(png, "loss and accuracy"))
+    return metadata
