@@ -41,7 +41,13 @@ from scar_dagster.selection.decisions import (
     decisions_frame,
 )
 from scar_dagster.selection.export import export_report
-from scar_dagster.selection.inputs import Parts, feature_tables, pair_keys, pool_texts
+from scar_dagster.selection.inputs import (
+    Parts,
+    PoolTexts,
+    feature_tables,
+    pair_keys,
+    pool_texts,
+)
 from scar_dagster.selection.outside_pool import cross_source_duplicates, upstream_decisions
 from scar_dagster.selection.params import SelectionParams, SelectionRun
 from scar_dagster.selection.pool import pool_keys, score_tables, with_features, with_scores
@@ -140,12 +146,9 @@ def _curated(
 ) -> CurationResult:
     """``curate``'s phases (``publish``: ``_publish``'s store, prefix and folder); what they
     hold is freed when this returns."""
-    pool = pair_keys(pairs)
-    kept, copies = cross_source_duplicates(pool)  # the first copy of every id
-    streaming = run.streams(len(kept))
-    with pool_texts(pairs, kept, spool=streaming, given=texts) as lookup:
-        pool = pool_keys(pool, kept)
-        release_unused_memory()  # the keys as read, and the spooled batches
+    pool, copies, opened, streaming = _keys_and_texts(pairs, run, texts)
+    with opened as lookup:
+        release_unused_memory()  # the keys as read
         pool = with_features(pool, feature_tables(features))
         release_unused_memory()  # the feature tables, before the scores are read
         pool, unscored = with_scores(pool, score_tables(engine, ranker_version, run.chunk_rows))
@@ -164,6 +167,24 @@ def _curated(
             **publish,
         )
     return CurationResult(**result, path="streaming" if streaming else "memory")
+
+
+def _keys_and_texts(
+    pairs: pd.DataFrame | Parts, run: SelectionRun, texts: TextLookup | None
+) -> tuple[pd.DataFrame, pd.DataFrame, PoolTexts, bool]:
+    """The pool's keys (the first copy of every id), the later copies' decisions, the pool's
+    texts (to be entered) and whether they stream. The texts are opened (maybe spooled)
+    before the keys are sorted by id, while the keys as read are still held."""
+    keys = pair_keys(pairs)
+    kept, copies = cross_source_duplicates(keys)
+    streaming = run.streams(len(kept))
+    opened = pool_texts(pairs, kept, spool=streaming, given=texts)
+    release_unused_memory()  # the spooled batches, before the keys are sorted
+    try:
+        return pool_keys(keys, kept), copies, opened, streaming
+    except BaseException:
+        with opened:  # removes a spool file
+            raise
 
 
 def _publish(
