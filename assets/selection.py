@@ -1,26 +1,21 @@
 """Selection stage: selected_subset across all sources, explained, exported and gated."""
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
-from dagster import (
-    AssetExecutionContext,
-    AssetIn,
-    DataVersion,
-    MetadataValue,
-    Output,
-    asset,
-)
+from dagster import AssetExecutionContext, AssetIn, DataVersion, Output, asset
 
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.checks import build_gx_asset_check
 from scar_dagster.dagster.io_managers import ParquetFileOutput
-from scar_dagster.dagster.metadata import frame_metadata, latest_metadata
+from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.partitions import LAZY, concat_partitions
 from scar_dagster.dagster.resources import DatabaseResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
-from scar_dagster.plots import markdown_image
+from scar_dagster.dagster.subset_metadata import subset_metadata
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage.parquet_parts import ParquetPart
 
@@ -57,45 +52,33 @@ def selected_subset(
     storage: StorageResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
     """Select, explain, export and report one subset version (the subset table is written
-    chunk by chunk to a local file, which the IO manager copies)."""
-    from scar_dagster.selection.curate import curate
+    chunk by chunk to a local file, which the IO manager copies before the folder goes)."""
+    from scar_dagster.selection import curate
 
-    result = curate(
-        pairs=raw_pairs,
-        quarantine=concat_partitions(raw_quarantine),
-        features=style_features,
-        ranker_version=style_ranker["champion_version"],
-        params=config.to_params(),
-        engine=database.get_engine(),
-        store=storage.asset_store(),
-        prefix=SUBSETS_PREFIX,
-        log=context.log,
-        run=config.to_run(),
-    )
-    context.log.info(
-        f"subset {result.version}: {result.subset_rows} rows at {result.uri} ({result.path} path)"
-    )
-    report = result.report
-    yield Output(
-        ParquetFileOutput(result.subset_file),  # kept while ``result`` lives
-        data_version=DataVersion(result.version),  # a hash of the selected ids, ranker, config
-        metadata={
-            **frame_metadata(result.subset_head, ["id", "source", "score", "rank", "response"]),
-            "dagster/row_count": result.subset_rows,
-            "subset_version": result.version,
-            "ranker_version": style_ranker["champion_version"],
-            "dagster/uri": MetadataValue.path(result.uri),
-            "report_path": MetadataValue.path(result.report_uri),
-            "per_source": MetadataValue.md(report.counts.reset_index().to_markdown(index=False)),
-            "style_spread": MetadataValue.md(report.style.reset_index().to_markdown(index=False)),
-            "pool_style_stats": MetadataValue.json(result.pool_stats),
-            "max_rows": result.max_rows,
-            "diff": MetadataValue.md(report.diff.to_markdown() if report.diff else "first version"),
-            "score_histogram": MetadataValue.md(markdown_image(result.histogram_png, "scores")),
-            "decisions_by_reason": MetadataValue.json(result.reason_counts),
-            "selection_path": result.path,
-        },
-    )
+    ranker_version = style_ranker["champion_version"]
+    with tempfile.TemporaryDirectory(prefix="scar-subset-") as folder:
+        result = curate(
+            pairs=raw_pairs,
+            quarantine=concat_partitions(raw_quarantine),
+            features=style_features,
+            ranker_version=ranker_version,
+            params=config.to_params(),
+            engine=database.get_engine(),
+            store=storage.asset_store(),
+            prefix=SUBSETS_PREFIX,
+            folder=Path(folder),
+            log=context.log,
+            run=config.to_run(),
+        )
+        context.log.info(
+            f"subset {result.version}: {result.subset_rows} rows at {result.uri} "
+            f"({result.path} path)"
+        )
+        yield Output(
+            ParquetFileOutput(result.subset_file),
+            data_version=DataVersion(result.version),  # a hash of the selected ids, ranker, config
+            metadata=subset_metadata(result, ranker_version),
+        )
 
 
 def _latest_metadata(context, key: str) -> dict:

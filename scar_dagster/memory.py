@@ -2,10 +2,11 @@
 
 Arrow's allocator (mimalloc or jemalloc) and glibc's malloc both keep freed pages for reuse, so
 a process that built and dropped a million-row table still holds them as resident memory, and
-the next phase's peak lands on top. Measured in ``selected_subset`` at 1M pairs: 578 MB
-resident before deciding, of which 47 MB were live Arrow buffers; 370 MB after
-``release_unused_memory`` (``benchmarks/results.md``). Dask's workers trim the same way.
-"""
+the next phase's peak lands on top. Call ``release_unused_memory`` at the boundary between two
+phases of a long step (as ``selection.curate`` does), not inside a phase. Measured in
+``selected_subset`` at 1M pairs: 578 MB resident before deciding, of which 47 MB were live
+Arrow buffers; 370 MB after ``release_unused_memory`` (``benchmarks/results.md``). Dask's
+workers trim the same way."""
 
 from __future__ import annotations
 
@@ -14,9 +15,6 @@ import ctypes.util
 import functools
 import sys
 from collections.abc import Callable
-from typing import TypeVar
-
-_T = TypeVar("_T")
 
 
 def release_unused_memory() -> None:
@@ -28,17 +26,6 @@ def release_unused_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
-
-
-def released(reader: Callable[[], _T]) -> Callable[[], _T]:
-    """``reader``, called after ``release_unused_memory``: for a table read once the tables
-    before it are dropped, so that its peak does not land on their freed pages."""
-
-    def read() -> _T:
-        release_unused_memory()
-        return reader()
-
-    return read
 
 
 @functools.cache

@@ -11,8 +11,7 @@ if TYPE_CHECKING:
     from scar_dagster.evaluation.subset_run import SubsetEvaluationParams
     from scar_dagster.ranker.model.architecture import RankerConfig
     from scar_dagster.ranker.model.train import TrainParams
-    from scar_dagster.selection.curate import SelectionRun
-    from scar_dagster.selection.select import SelectionParams
+    from scar_dagster.selection import SelectionParams, SelectionRun
     from scar_dagster.style.features import StyleFeatureParams
 
 
@@ -97,17 +96,17 @@ class SelectionConfig(Config):
     seed: int = Field(default=1, description="Seed of MinHash and of the random baseline.")
     mode: str = Field(
         default="auto",
-        description="'memory': one in-memory pool with every text; 'streaming': scores walked "
-        "in SQL order, texts read one chunk at a time; 'auto': streaming from "
-        "streaming_min_rows kept pairs. Both give the same subset.",
+        description="Where the pairs' texts are read from: 'memory': all at once; 'streaming': "
+        "spooled once to a temporary SQLite file and read one chunk at a time; 'auto': "
+        "streaming from streaming_min_rows kept pairs. Both give the same subset.",
     )
     streaming_min_rows: int = Field(
         default=200_000, description="auto: pools with at least this many pairs stream."
     )
-    chunk_rows: int = Field(default=2000, description="streaming: pairs per text fetch.")
+    chunk_rows: int = Field(default=2000, description="Pairs per text fetch.")
 
     def to_params(self) -> "SelectionParams":
-        from scar_dagster.selection.select import SelectionParams
+        from scar_dagster.selection import SelectionParams
 
         values = self.model_dump(exclude=set(_SELECTION_RUN_FIELDS))
         if values["top_k"] is None and values["ratio"] is None and values["threshold"] is None:
@@ -116,7 +115,7 @@ class SelectionConfig(Config):
 
     def to_run(self) -> "SelectionRun":
         """How the selection executes (not part of the subset version)."""
-        from scar_dagster.selection.curate import SelectionRun
+        from scar_dagster.selection import SelectionRun
 
         return SelectionRun(**self.model_dump(include=set(_SELECTION_RUN_FIELDS)))
 

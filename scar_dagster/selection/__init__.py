@@ -1,23 +1,28 @@
-"""Subset selection: filters and dedup with per-pair reasons, ranking, cutoffs, reports, export.
+"""Subset selection: ``curate`` one subset version from scored pairs, explaining every row.
 
-Plain Python (no Dagster). datasketch, matplotlib and pyarrow are imported only when used.
+Filters with per-pair reasons (``filters``), ranking, cutoff and quotas (``cutoff``), the
+report, the versioned exports. Plain Python (no Dagster); datasketch, matplotlib and pyarrow
+are imported only when used. Example::
+
+    from scar_dagster.selection import SelectionParams, curate
+
+    result = curate(pairs=..., quarantine=..., features=..., ranker_version="...",
+                    params=SelectionParams(top_k=5000), engine=engine, store=store,
+                    prefix="subsets", folder=workdir)
 """
 
 from scar_dagster.schema import DECISION_COLUMNS as DECISION_COLUMNS
-from scar_dagster.selection.dedup import exact_duplicates as exact_duplicates
-from scar_dagster.selection.dedup import near_duplicates as near_duplicates
+from scar_dagster.selection.curate import CurationResult as CurationResult
+from scar_dagster.selection.curate import curate as curate
+from scar_dagster.selection.cutoff import rows_for_ratio as rows_for_ratio
+from scar_dagster.selection.export import FILES as FILES
 from scar_dagster.selection.export import ExportResult as ExportResult
 from scar_dagster.selection.export import export_subset as export_subset
-from scar_dagster.selection.export import subset_table as subset_table
-from scar_dagster.selection.language import ascii_letter_share as ascii_letter_share
-from scar_dagster.selection.language import is_english as is_english
+from scar_dagster.selection.filters.language import ascii_letter_share as ascii_letter_share
+from scar_dagster.selection.filters.language import is_english as is_english
+from scar_dagster.selection.params import SelectionParams as SelectionParams
+from scar_dagster.selection.params import SelectionRun as SelectionRun
 from scar_dagster.selection.report import SelectionReport as SelectionReport
 from scar_dagster.selection.report import SubsetDiff as SubsetDiff
-from scar_dagster.selection.report import build_report as build_report
-from scar_dagster.selection.report import diff_subsets as diff_subsets
-from scar_dagster.selection.report import source_counts as source_counts
-from scar_dagster.selection.report import spread as spread
-from scar_dagster.selection.report import style_comparison as style_comparison
-from scar_dagster.selection.select import SelectionParams as SelectionParams
-from scar_dagster.selection.select import select_pairs as select_pairs
-from scar_dagster.selection.select import subset_version as subset_version
+from scar_dagster.selection.report import random_subset_ids as random_subset_ids
+from scar_dagster.selection.version import subset_version as subset_version

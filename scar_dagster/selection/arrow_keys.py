@@ -1,5 +1,4 @@
-"""Membership, lookup, repeats and sorting of string keys through Arrow, without a Python
-object per key.
+"""Lookup, repeats and sorting of string keys through Arrow, without a Python object per key.
 
 pandas' ``Series.isin`` on Arrow-backed strings turns every value of the set into a pyarrow
 scalar and a Python string first, and its ``duplicated`` and multi-column sorts factorize the
@@ -26,16 +25,6 @@ def _arrays(values: pd.Series, among: pd.Series | Iterable[str]) -> tuple[Any, A
     if len(right) and right.type != left.type:
         right = right.cast(left.type)
     return left, right
-
-
-def isin(values: pd.Series, among: pd.Series | Iterable[str]) -> np.ndarray:
-    """``values.isin(among)`` as a bool array (a null value is in ``among`` when it has one)."""
-    import pyarrow.compute as pc
-
-    left, right = _arrays(values, among)
-    if len(right) == 0 or len(left) == 0:
-        return np.zeros(len(left), dtype=bool)
-    return pc.is_in(left, value_set=right).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def row_positions(keys: pd.Series, among: pd.Series) -> np.ndarray:

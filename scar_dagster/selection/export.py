@@ -94,16 +94,6 @@ def sharegpt_lines(subset: pd.DataFrame) -> Iterator[str]:
         yield json.dumps({"id": pair_id, "conversations": turns}, ensure_ascii=False) + "\n"
 
 
-def alpaca_jsonl(subset: pd.DataFrame) -> bytes:
-    """The Alpaca JSONL file of ``subset`` as bytes."""
-    return "".join(alpaca_lines(subset)).encode("utf-8")
-
-
-def sharegpt_jsonl(subset: pd.DataFrame) -> bytes:
-    """The ShareGPT JSONL file of ``subset`` as bytes."""
-    return "".join(sharegpt_lines(subset)).encode("utf-8")
-
-
 class SubsetFiles:
     """The three export files of one subset, written into a local folder chunk by chunk.
 
@@ -199,3 +189,20 @@ def export_subset(
             store, folder, files.paths, subset_version=subset_version, n_rows=files.rows
         )
     return _result(store, folder, files.rows, True)
+
+
+def export_report(
+    store: BlobStore,
+    prefix: str,
+    subset_version: str,
+    markdown: str,
+    png: bytes,
+    export: ExportResult,
+) -> str:
+    """Write ``report.md`` and ``scores.png`` beside a version's exports when ``export``
+    (its ``ExportResult``) wrote them now or the report is missing; return the report's key."""
+    key = f"{prefix}/{subset_version}/report.md"
+    if export.written or not store.exists(key):
+        store.write_bytes(key, markdown.encode())
+        store.write_bytes(f"{prefix}/{subset_version}/scores.png", png)
+    return key

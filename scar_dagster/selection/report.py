@@ -18,8 +18,9 @@ import pandas as pd
 
 from scar_dagster import schema
 from scar_dagster.schema import STYLE_METRICS
-from scar_dagster.selection.arrow_keys import isin, sort_order, without_repeats
-from scar_dagster.selection.select import REASON_CODES, PoolDecisions, decisions_frame
+from scar_dagster.selection.arrow_keys import sort_order, without_repeats
+from scar_dagster.selection.decisions import PoolDecisions, decisions_frame
+from scar_dagster.selection.reason_codes import REASON_CODES
 from scar_dagster.style.consistency import style_consistency
 
 UNKNOWN_SOURCE = "(not a candidate)"
@@ -38,20 +39,6 @@ def spread(frame: pd.DataFrame, columns: Sequence[str] = STYLE_METRICS) -> pd.Da
     return table.astype({"count": "int64", "mean": "float64", "std": "float64", "cv": "float64"})
 
 
-def source_counts(decisions: pd.DataFrame) -> pd.DataFrame:
-    """Per source: pool, eligible and selected rows plus one column per drop reason."""
-    source_code, sources = pd.factorize(decisions["source"], sort=True)
-    reason_code, reasons = pd.factorize(decisions["reason"], sort=True)
-    return _source_counts(
-        source_code,
-        sources,
-        reason_code,
-        list(reasons),
-        decisions["rank"].notna().to_numpy(),
-        decisions["selected"].to_numpy(dtype=bool),
-    )
-
-
 def _source_counts(
     source_code: np.ndarray,
     sources: Sequence[str],
@@ -60,7 +47,8 @@ def _source_counts(
     eligible: np.ndarray,
     selected: np.ndarray,
 ) -> pd.DataFrame:
-    """``source_counts`` from integer codes (a few bytes per row, no string per row)."""
+    """Per source: pool, eligible and selected rows plus one column per drop reason, from
+    integer codes (a few bytes per row, no string per row)."""
     n_sources, n_reasons = len(sources), len(reasons)
     cells = np.bincount(
         source_code.astype(np.int64) * n_reasons + reason_code, minlength=n_sources * n_reasons
@@ -105,31 +93,6 @@ def random_picks(population: int, size: int, seed: int) -> np.ndarray:
     if size <= 0:
         return np.zeros(0, dtype=np.int64)
     return np.random.default_rng(seed).choice(population, size=size, replace=False)
-
-
-def style_comparison(
-    decisions: pd.DataFrame,
-    features: pd.DataFrame,
-    *,
-    seed: int = 0,
-    columns: Sequence[str] = STYLE_METRICS,
-) -> pd.DataFrame:
-    """Std and CV of each style metric for the pool, the subset and a same-size random subset.
-
-    ``features`` holds ``pair_id`` (or ``id``) and the metric columns (e.g. ``read_scores``).
-    """
-    key = "pair_id" if "pair_id" in features.columns else "id"
-    table = without_repeats(features, key)
-    selected = decisions.loc[decisions["selected"], "pair_id"]
-    eligible = decisions.loc[decisions["rank"].notna(), "pair_id"]
-    groups = {
-        "pool": decisions["pair_id"],
-        "subset": selected,
-        "random": pd.Series(random_subset_ids(eligible, len(selected), seed), dtype="str"),
-    }
-    # the statistics do not depend on row order: the rows of ``ids`` (Arrow-native isin)
-    masks = {name: isin(table[key], ids) for name, ids in groups.items()}
-    return _style_table(table, masks, columns)
 
 
 def _style_table(
@@ -235,34 +198,16 @@ class SelectionReport:
 
 
 def build_report(
-    decisions: pd.DataFrame,
-    features: pd.DataFrame,
-    *,
-    subset_version: str,
-    previous: pd.DataFrame | Mapping[str, str] | Iterable[str] | None = None,
-    seed: int = 0,
-) -> SelectionReport:
-    """Assemble the report of one selection (``previous`` None: first version, no diff)."""
-    return SelectionReport(
-        subset_version=subset_version,
-        counts=source_counts(decisions),
-        style=style_comparison(decisions, features, seed=seed),
-        diff=None if previous is None else diff_subsets(decisions, previous),
-        notes=list(decisions.attrs.get("notes", [])),
-    )
-
-
-def build_pool_report(
     pool: pd.DataFrame,
     rows: PoolDecisions,
-    *,
     subset_version: str,
+    *,
     previous: pd.DataFrame | Mapping[str, str] | Iterable[str] | None = None,
     seed: int = 0,
 ) -> SelectionReport:
-    """``build_report`` of a decided pool (``prepare_pool``'s frame, sorted by id, and
-    ``decide_rows``' arrays): the same report from integer codes and row masks, without a
-    decision frame of the whole pool."""
+    """The report of a decided pool (``pool.with_scores``' frame, sorted by id, and
+    ``decide``'s arrays), from integer codes and row masks: no decision frame of the whole
+    pool is made (``previous`` None: first version, no diff)."""
     source_code, sources = pd.factorize(pool["source"], sort=True)
     counts = _source_counts(
         source_code, list(sources), rows.reason, REASON_CODES, rows.eligible, rows.chosen
@@ -294,16 +239,8 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *body])
 
 
-def score_histogram_png(decisions: pd.DataFrame, *, bins: int = 30) -> bytes:
+def score_histogram_png(pool: pd.DataFrame, rows: PoolDecisions, *, bins: int = 30) -> bytes:
     """PNG bytes of the eligible pool's score histogram with the selected rows overlaid."""
-    eligible = decisions[decisions["rank"].notna()]
-    scores = eligible["score"].to_numpy(dtype="float64")
-    chosen = eligible.loc[eligible["selected"], "score"].to_numpy(dtype="float64")
-    return _histogram_png(scores, chosen, bins)
-
-
-def pool_histogram_png(pool: pd.DataFrame, rows: PoolDecisions, *, bins: int = 30) -> bytes:
-    """``score_histogram_png`` of a decided pool (``decide_rows``), from its arrays."""
     scores = pool["score"].to_numpy(dtype="float64")
     return _histogram_png(scores[rows.eligible], scores[rows.chosen], bins)
 

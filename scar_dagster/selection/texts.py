@@ -1,12 +1,13 @@
-"""Texts of the pool, fetched on demand: a whole frame in memory or chunk by chunk from a store.
+"""Texts of the pool, fetched on demand through a ``TextLookup``: from a frame or a spool file.
 
-The filters read texts front to back in a priority order (exact dedup, language, MinHash
-signatures) and then only at a few positions (near-duplicate confirmation). ``ChunkedTexts``
-serves that pattern from any ``TextLookup`` holding one chunk at a time, so the selection's
-memory does not grow with the texts of the pool. ``SpooledTexts`` is such a lookup over lazy
-Parquet inputs: the texts are streamed once into a temporary SQLite file with an id index,
-because a walk in score order touches every row group of a source in every chunk (a Parquet
-``take`` per chunk would decode all of the texts once per chunk).
+The pool the selection decides holds no texts. The filters read them front to back in visiting
+order (exact dedup and language, then the MinHash signatures) and then at a few positions
+(near-duplicate confirmations); ``ChunkedTexts`` serves that pattern from any ``TextLookup``
+holding one chunk at a time. Two lookups serve a run: ``frame_lookup`` over texts in memory
+(a given frame, or every text read at once), ``SpooledTexts`` over a temporary SQLite file
+the texts of lazy Parquet parts are streamed into once (a walk in score order touches every
+row group of a source in every chunk, so a Parquet read per chunk would decode all of the
+texts once per chunk).
 """
 
 from __future__ import annotations
@@ -14,28 +15,17 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, overload
 
 import numpy as np
 import pandas as pd
 
-from scar_dagster.selection.arrow_keys import sort_order
-from scar_dagster.selection.dedup import DedupOn, dedup_text
+from scar_dagster.selection.filters.base import PairText
 
 DEFAULT_CHUNK_ROWS = 2000
+TEXT_COLUMNS = ("id", "instruction", "response")
 _T = TypeVar("_T")
-INPUT_ORDER_COLUMNS = ("source", "origin_file", "origin_line")
-
-
-@dataclass(frozen=True, slots=True)
-class PairText:
-    """What the filters need of one pair: its texts and its feature-stage degenerate reason."""
-
-    instruction: str
-    response: str
-    degenerate_reason: str | None = None
 
 
 TextLookup = Callable[[Sequence[str]], Mapping[str, PairText]]
@@ -122,33 +112,24 @@ class ChunkedTexts(_ReadOnDemand[PairText]):
         return [found[pid] for pid in ids]
 
 
-def frame_lookup(frame: pd.DataFrame) -> TextLookup:
-    """A ``TextLookup`` over a frame with ``id, instruction, response`` (and optionally
-    ``degenerate_reason``): an id index; texts are taken from the frame one chunk at a time
-    (not converted to Python strings all at once)."""
-    position = pd.Index(frame["id"].astype(str))
+def frame_lookup(frame: pd.DataFrame, rows: np.ndarray | None = None) -> TextLookup:
+    """A ``TextLookup`` over ``frame``'s ``id, instruction, response``: every row, or only the
+    rows at ``rows`` (positions; e.g. the first copy of each id). The ids must be unique among
+    them. Only the chunk asked for becomes Python strings."""
+    rows = np.arange(len(frame)) if rows is None else np.asarray(rows, dtype=np.int64)
+    position = pd.Index(frame["id"].astype(str).array.take(rows))
     if position.has_duplicates:
         raise ValueError("frame_lookup needs unique ids")
-    # object arrays (views of the frame's columns): a lookup costs O(ids), not O(frame)
-    instruction = frame["instruction"].to_numpy(dtype=object)
-    response = frame["response"].to_numpy(dtype=object)
-    reasons = (
-        frame["degenerate_reason"].to_numpy(dtype=object)
-        if "degenerate_reason" in frame.columns
-        else None
-    )
+    instruction, response = frame["instruction"].array, frame["response"].array
 
     def lookup(ids: Sequence[str]) -> dict[str, PairText]:
-        rows = position.get_indexer(list(ids))
-        return {
-            pid: PairText(
-                _text(instruction[i]),
-                _text(response[i]),
-                None if reasons is None else _reason(reasons[i]),
-            )
-            for pid, i in zip(ids, rows.tolist(), strict=True)
-            if i >= 0
-        }
+        at = position.get_indexer(list(ids))
+        known = at >= 0
+        taken = rows[at[known]]
+        wanted = [pid for pid, ok in zip(ids, known.tolist(), strict=True) if ok]
+        questions, answers = instruction.take(taken).tolist(), response.take(taken).tolist()
+        texts = zip(wanted, questions, answers, strict=True)
+        return {pid: PairText(_text(q), _text(a)) for pid, q, a in texts}
 
     return lookup
 
@@ -156,46 +137,6 @@ def frame_lookup(frame: pd.DataFrame) -> TextLookup:
 def _text(value: object) -> str:
     """A text cell as a string; missing (None, NaN, NA) is empty."""
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def _reason(value: object) -> str | None:
-    text = _text(value)
-    return text or None
-
-
-def input_order(frame: pd.DataFrame) -> np.ndarray:
-    """Each row's position in input order: by source, origin file and line when the frame has
-    them (sources sorted, as cross-source dedup), else the frame's row order."""
-    if all(column in frame.columns for column in INPUT_ORDER_COLUMNS):
-        keys = frame[list(INPUT_ORDER_COLUMNS)].reset_index(drop=True)
-        keys = keys.assign(origin_line=pd.to_numeric(keys["origin_line"]).fillna(-1))
-        keys = keys.astype({"source": "str", "origin_file": "str"})
-        ordered = sort_order(keys, INPUT_ORDER_COLUMNS)
-    else:
-        ordered = np.arange(len(frame))
-    order = np.empty(len(frame), dtype=np.int64)
-    order[ordered] = np.arange(len(frame))
-    return order
-
-
-class DedupTexts(_ReadOnDemand[str]):
-    """The dedup text (``dedup_text``) of each pair of a ``PairText`` sequence, made on read."""
-
-    def __init__(self, rows: Sequence[PairText], on: DedupOn) -> None:
-        self._rows, self._on = rows, on
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def _item(self, position: int) -> str:
-        row = self._rows[position]
-        return dedup_text(row.instruction, row.response, self._on)
-
-    def read_many(self, positions: Sequence[int]) -> list[str]:
-        """The dedup texts at ``positions``, read in one batch from the rows."""
-        reader = getattr(self._rows, "read_many", None)
-        rows = reader(positions) if reader else [self._rows[p] for p in positions]
-        return [dedup_text(row.instruction, row.response, self._on) for row in rows]
 
 
 SPOOL_QUERY_IDS = 500  # ids per SQL ``IN`` list (under SQLite's variable limit)
@@ -206,25 +147,38 @@ class SpooledTexts:
 
     Built from frames streamed one batch at a time (e.g. Parquet row groups), so the texts of
     the pool live on disk, not in memory; a lookup reads only the rows asked for (an id index),
-    whatever their order. The first row of a repeated id wins (batches in partition order, as
-    cross-source dedup keeps the first source). ``close`` removes the file.
+    whatever their order. ``rows`` (sorted positions in the concatenated batches) keeps only
+    those rows, e.g. the first copy of each id; without it the first row of a repeated id
+    wins. ``close`` removes the file.
     """
 
-    def __init__(self, batches: Iterable[pd.DataFrame], cache_mb: int = 16) -> None:
+    def __init__(
+        self,
+        batches: Iterable[pd.DataFrame],
+        rows: np.ndarray | None = None,
+        cache_mb: int = 16,
+    ) -> None:
         self._spool = tempfile.TemporaryDirectory(prefix="scar-texts-")
         self._conn = sqlite3.connect(Path(self._spool.name) / "texts.db")
         for pragma in ("journal_mode=OFF", "synchronous=OFF", f"cache_size=-{cache_mb * 1024}"):
             self._conn.execute(f"PRAGMA {pragma}")
         self._conn.execute("CREATE TABLE texts (id TEXT, instruction TEXT, response TEXT)")
-        self.rows = 0
+        rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+        self.rows, end = 0, 0
         for batch in batches:
-            rows = zip(
+            start, end = end, end + len(batch)
+            if rows is not None:  # the wanted rows of this batch, as positions in it
+                wanted = rows[np.searchsorted(rows, start) : np.searchsorted(rows, end)]
+                batch = batch if len(wanted) == len(batch) else batch.iloc[wanted - start]
+            values = zip(
                 batch["id"].astype(str).tolist(),
                 map(_text, batch["instruction"].tolist()),
                 map(_text, batch["response"].tolist()),
                 strict=True,
             )
-            self.rows += self._conn.executemany("INSERT INTO texts VALUES (?, ?, ?)", rows).rowcount
+            self.rows += self._conn.executemany(
+                "INSERT INTO texts VALUES (?, ?, ?)", values
+            ).rowcount
         self._conn.execute("CREATE INDEX texts_id ON texts (id)")
         self._conn.commit()
         self.calls = self.fetched = 0

@@ -458,8 +458,8 @@ def write_decisions(
     """Replace all decisions of ``subset_version`` (and its subset_versions row) atomically.
 
     ``decisions`` (a frame, or frames, e.g. a generator, written one after another without
-    being concatenated or held together) has the columns of ``select_pairs`` output
-    (pair_id, source, selected, reason, rank, score, related_id). A pair id in two rows
+    being concatenated or held together) has ``DECISION_COLUMNS`` (pair_id, source,
+    selected, reason, rank, score, related_id). A pair id in two rows
     raises ``ValueError`` and writes nothing (the table's primary key finds it, so no set
     of every id is held here). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
     JSON-serialisable mapping or a JSON string) and ``created_at``. Returns rows written.

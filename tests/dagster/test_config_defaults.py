@@ -14,7 +14,7 @@ from scar_dagster.ingest.normalize import NormalizeParams
 from scar_dagster.ranker.inference.scoring import score_pairs
 from scar_dagster.ranker.model.architecture import RankerConfig
 from scar_dagster.ranker.model.train import TrainParams
-from scar_dagster.selection.select import SelectionParams
+from scar_dagster.selection import SelectionParams
 from scar_dagster.style.features import StyleFeatureParams
 
 

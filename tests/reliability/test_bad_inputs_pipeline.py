@@ -24,7 +24,7 @@ from scar_dagster.ranker.data.training_data import (
     QUADRUPLE_QUALITY_NON_NUMERIC,
     QUADRUPLE_QUALITY_OUT_OF_RANGE,
 )
-from scar_dagster.selection.candidates import quarantine_key
+from scar_dagster.selection.outside_pool import quarantine_key
 from scar_dagster.storage import tables
 from tests.pipeline import (
     materialize_group,

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import exc, func, inspect, select, text
 
 from scar_dagster import schema
-from scar_dagster.selection.select import SelectionParams, select_pairs
+from scar_dagster.selection import SelectionParams
 from scar_dagster.storage import tables
 from scar_dagster.storage.tables import (
     TableStoreError,
@@ -28,6 +28,7 @@ from scar_dagster.storage.tables import (
     upsert_scores,
     write_decisions,
 )
+from tests.selection_pool import decide_frame
 
 NASTY = [
     "'; DROP TABLE scored_pairs; --",
@@ -228,7 +229,7 @@ def every_reason_candidates() -> pd.DataFrame:
 
 def test_explain_each_reason(engine) -> None:
     params = SelectionParams(top_k=2, max_per_source={"web": 1})
-    chosen = select_pairs(every_reason_candidates(), params)
+    chosen = decide_frame(every_reason_candidates(), params)
     write_decisions(engine, "v1", chosen, {"ranker_version": "rv1", "config": params.to_dict()})
     expected = {
         "top": (schema.SELECTED, None),

@@ -3,9 +3,10 @@
 import pandas as pd
 
 from scar_dagster.ingest.pipeline import SourceReader
-from scar_dagster.selection.select import SelectionParams, select_pairs
+from scar_dagster.selection import SelectionParams
 from scar_dagster.storage.stores import LocalStore
 from tests.log_sink import Lines
+from tests.selection_pool import decide_frame
 
 
 def _final(lines: Lines, step: str) -> str:
@@ -20,7 +21,7 @@ def test_selection_reports_the_language_filter_and_near_dedup():
     ]
     candidates = pd.DataFrame(rows, columns=["id", "source", "score", "instruction", "response"])
     lines = Lines()
-    select_pairs(candidates, SelectionParams(ratio=0.5), log=lines)
+    decide_frame(candidates, SelectionParams(ratio=0.5), log=lines)
     step = "selection: exact dedup and language filter"  # one pass over the texts
     assert _final(lines, step).startswith(f"{step}: 6/6 pairs (100.0%)")
     assert "6/6 texts" in _final(lines, "selection: near-dedup signatures")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scar_dagster.ranker.data.score_parsing import MAX_QUALITY, PARSE_RULES, parse_score
-from scar_dagster.selection.language import ascii_letter_share
+from scar_dagster.selection.filters.language import ascii_letter_share
 
 if TYPE_CHECKING:
     from scar_dagster.llm.prompts import PromptSet

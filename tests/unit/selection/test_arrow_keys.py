@@ -1,5 +1,4 @@
-"""arrow_keys agrees with pandas' isin, duplicated and stable sorts on string keys, without
-Python objects per key."""
+"""arrow_keys agrees with pandas' lookups, duplicated and stable sorts on string keys."""
 
 import numpy as np
 import pandas as pd
@@ -7,57 +6,10 @@ import pytest
 
 from scar_dagster.selection.arrow_keys import (
     duplicated,
-    isin,
     row_positions,
     sort_order,
     without_repeats,
 )
-
-VALUES = pd.Series(["a", "b", None, "é", "a"], dtype="str")
-
-
-@pytest.mark.parametrize(
-    "among",
-    [
-        pd.Series(["a", "é"], dtype="str"),
-        pd.Series(["b", "zz"], dtype=object),
-        ["b", "b", "a"],
-        {"é"},
-        (x for x in ["a"]),
-        pd.Series([], dtype="str"),
-        [],
-    ],
-)
-def test_same_as_pandas_isin(among):
-    listed = list(among)
-    expected = VALUES.isin(listed).to_numpy()
-    got = isin(VALUES, pd.Series(listed, dtype="str") if isinstance(among, set) else listed)
-    assert got.dtype == np.bool_ and got.tolist() == expected.tolist()
-
-
-def test_object_values_and_a_null_in_the_set():
-    values = pd.Series(["x", None, "y"], dtype=object)
-    assert isin(values, pd.Series(["y", None], dtype="str")).tolist() == [False, True, True]
-    assert isin(values, ["y"]).tolist() == [False, False, True]
-
-
-def test_makes_no_python_scalar_per_key(monkeypatch):
-    """pandas' path makes a pyarrow scalar per value of the set (1,000 here): this one a few."""
-    import pyarrow as pa
-
-    calls = []
-    real = pa.scalar
-
-    def scalar(*args, **kwargs):
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(pa, "scalar", scalar)
-    ids = pd.Series([f"p{i}" for i in range(2000)], dtype="str")
-    assert isin(ids, ids.iloc[::2]).sum() == 1000
-    assert len(calls) < 5
-    ids.isin(ids.iloc[::2])
-    assert len(calls) > 1000  # the check sees pandas' own path
 
 
 def test_row_positions_give_the_first_occurrence_or_minus_one():

@@ -10,9 +10,9 @@ import pytest
 
 from scar_dagster.evaluation.consistency import select_ratio
 from scar_dagster.ranker.inference.toolkit import filter_ranked
-from scar_dagster.selection.curate import max_rows
-from scar_dagster.selection.cutoff import rows_for_ratio
-from scar_dagster.selection.select import SelectionParams, select_pairs
+from scar_dagster.selection import SelectionParams
+from scar_dagster.selection.cutoff import max_rows, rows_for_ratio
+from tests.selection_pool import decide_frame
 
 
 @pytest.mark.parametrize(
@@ -75,7 +75,7 @@ def test_every_selection_path_keeps_the_same_count(n_rows: int, ratio: float) ->
         }
     )
     params = SelectionParams(ratio=ratio, near_dedup=False)
-    decisions = select_pairs(pool, params)
+    decisions = decide_frame(pool, params)
     assert int(decisions["selected"].sum()) == expected
     assert max_rows(params, n_rows) == expected
     ranked = [(i, i, s) for i, s in zip(ids, scores, strict=True)]

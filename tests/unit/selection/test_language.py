@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from scar_dagster.selection.language import ascii_letter_share, is_english
+from scar_dagster.selection.filters.language import ascii_letter_share, is_english
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_reference_rule_counts_ascii_letters_over_all_characters(texts, letters,
 
 
 def test_reference_share_and_unknown_rule() -> None:
-    from scar_dagster.selection.language import ascii_character_share
+    from scar_dagster.selection.filters.language import ascii_character_share
 
     assert ascii_character_share("ab12") == 0.5
     assert ascii_character_share("") == 0.0

@@ -9,15 +9,16 @@ import pandas as pd
 import pytest
 
 from scar_dagster import schema
-from scar_dagster.selection import dedup
-from scar_dagster.selection.curate import FEATURE_COLUMNS, SelectionRun, curate, spool_texts
-from scar_dagster.selection.dedup import near_duplicates_in_order
-from scar_dagster.selection.select import SelectionParams
-from scar_dagster.selection.texts import ChunkedTexts, DedupTexts, frame_lookup
+from scar_dagster.selection import SelectionParams, SelectionRun, curate
+from scar_dagster.selection.filters import minhash
+from scar_dagster.selection.filters.minhash import near_duplicates_in_order
+from scar_dagster.selection.filters.near_dedup import DedupTexts
+from scar_dagster.selection.inputs import FEATURE_COLUMNS, spool_texts
+from scar_dagster.selection.texts import ChunkedTexts, frame_lookup
 from scar_dagster.storage import tables
 from scar_dagster.storage.parquet_parts import ParquetPart
 from scar_dagster.storage.stores import LocalStore
-from tests.selection_pool import RANKER, planted_pairs
+from tests.selection_pool import RANKER, planted_pairs, write_parts
 
 TEXTS = {"instruction", "response"}
 CHUNK = 9
@@ -29,17 +30,7 @@ def lazy_pool(tmp_path_factory):
     root = tmp_path_factory.mktemp("lazy")
     pairs, features, scores = planted_pairs()
     pairs = pd.concat([group for _, group in pairs.groupby("source")], ignore_index=True)
-    store = LocalStore(root / "assets")
-    pair_parts, feature_parts = {}, {}
-    for source, group in pairs.groupby("source"):
-        for name, frame, parts in (
-            ("raw_pairs", group, pair_parts),
-            ("style_features", features[features["id"].isin(group["id"])], feature_parts),
-        ):
-            path = store.root / name / f"{source}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_parquet(path, index=False, row_group_size=10)
-            parts[source] = ParquetPart(store, f"{name}/{source}.parquet", source)
+    pair_parts, feature_parts = write_parts(root / "assets", pairs, features)
     engine = tables.create_engine_for(f"sqlite:///{root / 'scores.db'}")
     tables.ensure_schema(engine)
     tables.upsert_scores(engine, scores.iloc[1:].assign(ranker_version=RANKER))
@@ -57,6 +48,7 @@ def _run(pairs, features, engine, path, mode, params, texts=None):
         engine=engine,
         store=LocalStore(path),
         prefix="subsets",
+        folder=path / "work",
         run=SelectionRun(mode=mode, chunk_rows=CHUNK),
         texts=texts,
     )
@@ -67,10 +59,11 @@ def test_lazy_parts_give_the_subset_of_frames_on_both_paths(lazy_pool, tmp_path,
     pairs, features, pair_parts, feature_parts, engine = lazy_pool
     params = SelectionParams(ratio=0.3, max_per_source={"a": 5}, dedup_keep=dedup_keep)
     frames = _run(pairs, features, engine, tmp_path / "frames", "memory", params)
+    decided = tables.read_decisions(engine, frames.version)
     for mode in ("memory", "streaming"):
         lazy = _run(pair_parts, feature_parts, engine, tmp_path / mode, mode, params)
         assert lazy.path == mode and lazy.version == frames.version
-        pd.testing.assert_frame_equal(lazy.decisions, frames.decisions)
+        pd.testing.assert_frame_equal(tables.read_decisions(engine, lazy.version), decided)
         pd.testing.assert_frame_equal(lazy.subset, frames.subset)
         assert lazy.pool_stats == frames.pool_stats
         assert lazy.reason_counts == frames.reason_counts
@@ -106,7 +99,8 @@ def test_streaming_path_reads_texts_only_chunk_by_chunk(lazy_pool, tmp_path, mon
         assert columns is not None and TEXTS.isdisjoint(columns), (key, columns)
         if key.startswith("style_features"):
             assert columns == FEATURE_COLUMNS
-    scored = set(result.decisions.loc[result.decisions["score"].notna(), "pair_id"])
+    decisions = tables.read_decisions(engine, result.version)
+    scored = set(decisions.loc[decisions["score"].notna(), "pair_id"])
     # the last calls: the selected rows' texts, a chunk at a time in rank order, for the export
     n_export = max(1, math.ceil(result.subset_rows / CHUNK))
     walk_calls, export_calls = calls[:-n_export], calls[-n_export:]
@@ -161,10 +155,10 @@ def test_near_dedup_confirmation_reads_are_batched(monkeypatch):
     plain = near_duplicates_in_order(ids, texts)
     assert got == plain and len(got) >= 150  # most copies are dropped
     signature_calls = math.ceil(len(ids) / chunk)
-    blocks = math.ceil(len(ids) / dedup.CONFIRM_BLOCK)
+    blocks = math.ceil(len(ids) / minhash.CONFIRM_BLOCK)
     assert len(calls) <= signature_calls + blocks * math.ceil(len(ids) / chunk)
     assert len(calls) - signature_calls <= math.ceil(len(ids) / chunk)  # one block here
-    monkeypatch.setattr(dedup, "CONFIRM_BLOCK", 7)
+    monkeypatch.setattr(minhash, "CONFIRM_BLOCK", 7)
     calls.clear()
     small = near_duplicates_in_order(ids, DedupTexts(ChunkedTexts(ids, lookup, chunk), "response"))
     assert small == got

@@ -10,6 +10,7 @@ import pytest
 from scar_dagster.selection.export import (
     FILES,
     SUCCESS_MARKER,
+    export_report,
     export_subset,
     subset_table,
 )
@@ -177,3 +178,18 @@ def test_an_empty_subset_gets_empty_files_with_the_columns(tmp_path) -> None:
     frame = pd.read_parquet(tmp_path / "subsets" / "v0" / FILES["parquet"])
     assert list(frame.columns) == ["id", "source", "instruction", "response", "score", "rank"]
     assert len(frame) == 0
+
+
+def test_the_report_is_written_with_a_new_export_or_when_missing(tmp_path) -> None:
+    store = LocalStore(tmp_path)
+    export = export_subset(subset_table(decisions(), pairs()), store, "subsets", "v1")
+    key = export_report(store, "subsets", "v1", "# one\n", b"png1", export)
+    assert key == "subsets/v1/report.md" and store.read_bytes(key) == b"# one\n"
+    again = export_subset(subset_table(decisions(), pairs()), store, "subsets", "v1")
+    assert not again.written
+    export_report(store, "subsets", "v1", "# two\n", b"png2", again)  # kept: the first report
+    assert store.read_bytes(key) == b"# one\n"
+    (tmp_path / "subsets" / "v1" / "report.md").unlink()
+    export_report(store, "subsets", "v1", "# three\n", b"png3", again)  # missing: written
+    assert store.read_bytes(key) == b"# three\n"
+    assert store.read_bytes("subsets/v1/scores.png") == b"png3"

@@ -1,11 +1,12 @@
-"""ChunkedTexts and frame_lookup: texts read one chunk at a time; input order."""
+"""ChunkedTexts, frame_lookup and SpooledTexts: texts read one chunk at a time."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from scar_dagster.selection.texts import ChunkedTexts, PairText, frame_lookup, input_order
+from scar_dagster.selection.filters import PairText
+from scar_dagster.selection.texts import ChunkedTexts, SpooledTexts, frame_lookup
 
 
 def _lookup(calls: list[list[str]]):
@@ -42,13 +43,31 @@ def test_frame_lookup_returns_known_ids_with_blank_missing_texts() -> None:
     assert found == {"y": PairText("", "B"), "x": PairText("Q", "A")}
 
 
-def test_input_order_is_source_file_line_else_row_order() -> None:
-    frame = pd.DataFrame(
-        {
-            "source": ["b", "a", "a", "a"],
-            "origin_file": ["f", "g", "f", "f"],
-            "origin_line": [1, 0, 10, 9],
+def test_frame_lookup_over_chosen_rows_and_unique_ids() -> None:
+    frame = pd.DataFrame({"id": ["x", "x", "y"], "instruction": "Q", "response": list("123")})
+    found = frame_lookup(frame, rows=[2, 1])(["x", "y"])
+    assert found == {"x": PairText("Q", "2"), "y": PairText("Q", "3")}
+    with pytest.raises(ValueError, match="unique ids"):
+        frame_lookup(frame)
+
+
+def test_spooled_texts_keep_the_chosen_rows_of_every_batch() -> None:
+    batches = [
+        pd.DataFrame({"id": ["a", "b"], "instruction": "Q", "response": ["1", "2"]}),
+        pd.DataFrame({"id": ["a", "c", "d"], "instruction": "Q", "response": ["3", None, "5"]}),
+    ]
+    spool = SpooledTexts(iter(batches), rows=[1, 2, 3])
+    try:
+        assert spool.rows == 3
+        assert spool(["a", "b", "c", "zz"]) == {
+            "a": PairText("Q", "3"),
+            "b": PairText("Q", "2"),
+            "c": PairText("Q", ""),
         }
-    )
-    assert input_order(frame).tolist() == [3, 2, 1, 0]
-    assert input_order(frame[["source"]]).tolist() == [0, 1, 2, 3]
+    finally:
+        spool.close()
+    first = SpooledTexts(iter(batches))  # without rows: the first row of an id wins
+    try:
+        assert first(["a", "d"]) == {"a": PairText("Q", "1"), "d": PairText("Q", "5")}
+    finally:
+        first.close()

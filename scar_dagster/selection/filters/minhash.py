@@ -1,37 +1,26 @@
-"""Exact and near-duplicate detection; of each duplicate group one pair is kept.
+"""Near duplicates by seeded MinHash LSH, each candidate confirmed by the exact Jaccard.
 
-Both passes visit candidates in a priority order and keep the first of each group: by score
-descending, then id ascending (``keep="score"``, the default: the higher-scored copy, the
-smaller id on ties), or in input order (``keep="first"``, SCAR's reference: the earlier pair
-is kept). Every dropped id names the id it duplicates.
-
-Exact keys hash the normalised text (Unicode NFKC, case-folded, whitespace collapsed) of
-the instruction and the response (``on="pair"``, as SCAR's reference) or of the response
-alone (``on="response"``: one answer reused for different instructions counts once).
-
-Near duplicates use seeded MinHash over word n-gram shingles with LSH banding (linear in
-the number of pairs, unlike the reference's all-pairs loop). A band hit only proposes a
-candidate: it is confirmed by the exact Jaccard similarity of the two shingle sets (the MinHash
-estimate alone flips borderline pairs either way). Defaults follow the SCAR reference
-(``ngram_size=2``, ``num_perm=128``, similarity threshold 0.5).
+Texts are visited in a priority order and each is compared only with the texts kept before it;
+the first kept match names the copy kept. Signatures are seeded datasketch ``MinHash`` over
+word n-gram shingles, reduced to LSH band keys with numpy (linear in the number of texts, unlike
+SCAR's all-pairs loop). A band hit only proposes a candidate: it is confirmed by the exact
+Jaccard similarity of the two shingle sets (the MinHash estimate alone flips borderline pairs
+either way). Defaults follow the SCAR reference (``ngram_size=2``, ``num_perm=128``,
+similarity threshold 0.5).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from scar_dagster.progress import Progress
 
-DedupOn = Literal["pair", "response"]
-DedupKeep = Literal["score", "first"]
-DEDUP_KEEPS: tuple[DedupKeep, ...] = ("score", "first")
 DEFAULT_NUM_PERM = 128
 DEFAULT_NGRAM_SIZE = 2
 DEFAULT_NEAR_THRESHOLD = 0.5
@@ -39,58 +28,7 @@ SHINGLE_CACHE = 4096  # shingle sets kept for confirming candidates (~10 KB each
 CONFIRM_BLOCK = 2048  # rows whose near-duplicate candidates are confirmed with one text read
 _SIGNATURE_BATCH = 1024  # MinHash signatures held at once before they are reduced to band keys
 
-_WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-
-
-def fold_for_dedup(text: str) -> str:
-    """NFKC, case-folded, whitespace-collapsed text used for exact-duplicate keys."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
-    return _WHITESPACE.sub(" ", text).strip()
-
-
-def dedup_text(instruction: str, response: str, on: DedupOn = "pair") -> str:
-    """The text compared for duplicates: instruction and response, or the response alone."""
-    if on == "response":
-        return response or ""
-    return f"{instruction or ''}\n{response or ''}"
-
-
-def exact_key(text: str) -> str:
-    """sha256 hex of the normalised text."""
-    return hashlib.sha256(fold_for_dedup(text).encode("utf-8")).hexdigest()
-
-
-def exact_digest(text: str) -> bytes:
-    """A 16-byte BLAKE2b digest of the normalised text: ``exact_key``'s equality in a quarter
-    of the memory (a collision among 10^9 texts has odds of about 10^-21)."""
-    return hashlib.blake2b(fold_for_dedup(text).encode("utf-8"), digest_size=16).digest()
-
-
-def priority_order(ids: Sequence[str], scores: Sequence[float]) -> list[int]:
-    """Indices ordered by score descending, then id ascending."""
-    return sorted(range(len(ids)), key=lambda i: (-float(scores[i]), ids[i]))
-
-
-def exact_duplicates(
-    ids: Sequence[str],
-    scores: Sequence[float],
-    texts: Sequence[str],
-    order: Sequence[int] | None = None,
-) -> dict[str, str]:
-    """Map each dropped id to the kept id whose normalised text is identical.
-
-    ``order``: the priority order of the indices (default ``priority_order``, the best score).
-    """
-    kept: dict[str, str] = {}
-    dropped: dict[str, str] = {}
-    for i in priority_order(ids, scores) if order is None else order:
-        key = exact_key(texts[i])
-        if key in kept:
-            dropped[ids[i]] = kept[key]
-        else:
-            kept[key] = ids[i]
-    return dropped
 
 
 def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
@@ -198,9 +136,15 @@ def near_duplicates_in_order(
     seed: int = 1,
     log: Any = None,
 ) -> dict[Any, Any]:
-    """``near_duplicates`` on ids and texts already in priority order (the first is kept).
+    """Map each dropped key to the first kept key (in the order given) with Jaccard >=
+    ``threshold``; ``ids`` are any keys (pair ids, positions), ``texts`` in the same order.
 
-    ``ids`` are any keys (pair ids, or pool row numbers): the result maps dropped to kept keys.
+    Signatures are datasketch ``MinHash(num_perm, seed=seed)``; the band count and width are
+    ``MinHashLSH(threshold, num_perm)``'s optimum, bucketed with numpy keeping only buckets
+    with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair). Only kept
+    texts are compared against, so duplicates do not chain through a dropped one; texts
+    without any word are never near duplicates. ``log`` gets progress lines for the
+    signatures (the slow part).
 
     ``texts`` is read once front to back for the signatures, then only at the positions of
     LSH candidates, ``CONFIRM_BLOCK`` rows at a time: a sequence with ``read_many(positions)``
@@ -264,39 +208,3 @@ def near_duplicates_in_order(
         while len(cache) > SHINGLE_CACHE:
             cache.popitem(last=False)
     return dropped
-
-
-def near_duplicates(
-    ids: Sequence[str],
-    scores: Sequence[float],
-    texts: Sequence[str],
-    *,
-    threshold: float = DEFAULT_NEAR_THRESHOLD,
-    num_perm: int = DEFAULT_NUM_PERM,
-    ngram_size: int = DEFAULT_NGRAM_SIZE,
-    seed: int = 1,
-    order: Sequence[int] | None = None,
-    log: Any = None,
-) -> dict[str, str]:
-    """Map each dropped id to the first kept id (in priority order) with Jaccard >= threshold.
-
-    ``order``: the priority order of the indices (default ``priority_order``: best score
-    first; pass the input order for keep-first). Signatures are datasketch
-    ``MinHash(num_perm, seed=seed)``; the band count and width are
-    ``MinHashLSH(threshold, num_perm)``'s optimum. Bands are bucketed with numpy, keeping only
-    buckets with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair). LSH
-    only proposes candidates; each is confirmed by the exact Jaccard similarity of the
-    shingle sets. Only kept pairs are compared against, so duplicates do not chain through a
-    dropped pair. Texts without any word are never near duplicates (exact dedup covers them).
-    ``log`` gets progress lines for the signatures (the slow part).
-    """
-    walk = priority_order(ids, scores) if order is None else list(order)
-    return near_duplicates_in_order(
-        [ids[i] for i in walk],
-        [texts[i] for i in walk],
-        threshold=threshold,
-        num_perm=num_perm,
-        ngram_size=ngram_size,
-        seed=seed,
-        log=log,
-    )

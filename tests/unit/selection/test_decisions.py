@@ -1,4 +1,4 @@
-"""select_pairs: cutoffs, quotas, reasons, determinism and edge cases."""
+"""The pool's decisions: cutoffs, quotas, reasons, determinism and edge cases."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ import pandas as pd
 import pytest
 
 from scar_dagster import schema
-from scar_dagster.selection.select import (
-    DECISION_COLUMNS,
-    SelectionParams,
-    select_pairs,
-    subset_version,
-)
+from scar_dagster.schema import DECISION_COLUMNS
+from scar_dagster.selection import SelectionParams, subset_version
+from tests.selection_pool import decide_frame
 
 
 def essay(seed: int, n_words: int = 30) -> str:
@@ -47,7 +44,7 @@ def best(frame: pd.DataFrame, n: int, source: str | None = None) -> list[str]:
 
 def test_top_k_selects_the_k_best_in_rank_order() -> None:
     frame = pool()
-    out = select_pairs(frame, SelectionParams(top_k=5))
+    out = decide_frame(frame, SelectionParams(top_k=5))
     assert chosen(out) == best(frame, 5)
     assert out["rank"].tolist() == list(range(1, 21))
     assert set(out["reason"]) == {schema.SELECTED, schema.SELECT_BELOW_CUTOFF}
@@ -57,7 +54,7 @@ def test_top_k_selects_the_k_best_in_rank_order() -> None:
 @pytest.mark.parametrize(("ratio", "n", "expected"), [(0.29, 100, 29), (0.5, 7, 3), (1.0, 7, 7)])
 def test_ratio_rounds_down_exactly(ratio: float, n: int, expected: int) -> None:
     frame = pool(n)
-    assert len(chosen(select_pairs(frame, SelectionParams(ratio=ratio, near_dedup=False)))) == (
+    assert len(chosen(decide_frame(frame, SelectionParams(ratio=ratio, near_dedup=False)))) == (
         expected
     )
 
@@ -65,13 +62,13 @@ def test_ratio_rounds_down_exactly(ratio: float, n: int, expected: int) -> None:
 def test_threshold_is_inclusive() -> None:
     frame = pool()
     cut = sorted(frame["score"])[-4]
-    out = select_pairs(frame, SelectionParams(threshold=cut))
+    out = decide_frame(frame, SelectionParams(threshold=cut))
     assert chosen(out) == best(frame, 4)
 
 
 def test_max_cap_keeps_the_size_and_backfills_in_rank_order() -> None:
     frame = pool(30)
-    out = select_pairs(frame, SelectionParams(top_k=10, max_per_source={"a": 2}))
+    out = decide_frame(frame, SelectionParams(top_k=10, max_per_source={"a": 2}))
     picked = chosen(out)
     assert len(picked) == 10
     assert set(picked) == set(best(frame, 2, "a") + best(frame, 8, "b"))
@@ -88,7 +85,7 @@ def test_max_cap_keeps_the_size_and_backfills_in_rank_order() -> None:
 
 def test_min_quota_reserves_the_best_of_a_source_below_the_cutoff() -> None:
     frame = pool(30).assign(score=lambda f: f["score"] + (f["source"] == "a") * 10)
-    out = select_pairs(frame, SelectionParams(top_k=6, min_per_source={"b": 2}))
+    out = decide_frame(frame, SelectionParams(top_k=6, min_per_source={"b": 2}))
     picked = chosen(out)
     assert len(picked) == 6
     assert set(picked) == set(best(frame, 4, "a") + best(frame, 2, "b"))
@@ -102,12 +99,12 @@ def test_quotas_with_threshold() -> None:
     frame = pool(30)
     cut = 0.0
     above = frame[frame["score"] >= cut]
-    out = select_pairs(
+    out = decide_frame(
         frame, SelectionParams(threshold=cut, max_per_source={"a": 1}, min_per_source={"c": 1})
     )
     assert set(chosen(out)) == set(best(above, 1, "a") + above[above.source == "b"].id.tolist())
     assert any("'c'" in note and "only 0" in note for note in out.attrs["notes"])
-    low = select_pairs(frame, SelectionParams(threshold=100.0, min_per_source={"a": 2}))
+    low = decide_frame(frame, SelectionParams(threshold=100.0, min_per_source={"a": 2}))
     assert chosen(low) == best(frame, 2, "a")  # min quotas fill from below the threshold
 
 
@@ -115,8 +112,8 @@ def test_shuffled_input_gives_identical_decisions_and_version() -> None:
     frame = pool(40, sources=("a", "b", "c"))
     frame.loc[5, "response"] = frame.loc[3, "response"]  # an exact duplicate
     params = SelectionParams(ratio=0.3, max_per_source={"b": 3})
-    first = select_pairs(frame, params)
-    again = select_pairs(frame.sample(frac=1.0, random_state=11), params)
+    first = decide_frame(frame, params)
+    again = decide_frame(frame.sample(frac=1.0, random_state=11), params)
     pd.testing.assert_frame_equal(first, again)
     assert subset_version(chosen(first), "rv", params) == subset_version(
         chosen(again)[::-1], "rv", params
@@ -125,16 +122,16 @@ def test_shuffled_input_gives_identical_decisions_and_version() -> None:
 
 def test_edge_cases() -> None:
     frame = pool(8)
-    empty = select_pairs(frame, SelectionParams(top_k=0))
+    empty = decide_frame(frame, SelectionParams(top_k=0))
     assert chosen(empty) == [] and len(empty) == 8
     assert any("0 rows" in note for note in empty.attrs["notes"])
-    everything = select_pairs(frame, SelectionParams(top_k=50))
+    everything = decide_frame(frame, SelectionParams(top_k=50))
     assert len(chosen(everything)) == 8 and "all 8 eligible" in everything.attrs["notes"][0]
-    tied = select_pairs(frame.assign(score=1.0), SelectionParams(top_k=3))
+    tied = decide_frame(frame.assign(score=1.0), SelectionParams(top_k=3))
     assert chosen(tied) == ["p000", "p001", "p002"]
-    no_rows = select_pairs(frame.iloc[0:0], SelectionParams(top_k=3))
+    no_rows = decide_frame(frame.iloc[0:0], SelectionParams(top_k=3))
     assert no_rows.empty and list(no_rows.columns) == list(DECISION_COLUMNS)
-    one_source = select_pairs(frame, SelectionParams(top_k=3, max_per_source={"zzz": 0}))
+    one_source = decide_frame(frame, SelectionParams(top_k=3, max_per_source={"zzz": 0}))
     assert chosen(one_source) == best(frame, 3)
 
 
@@ -157,7 +154,7 @@ def test_filters_give_one_reasoned_row_per_candidate() -> None:
             "degenerate_reason": [None, None, None, "features_too_short"],
         }
     )
-    out = select_pairs(pd.concat([frame, extra]), SelectionParams(top_k=100)).set_index("pair_id")
+    out = decide_frame(pd.concat([frame, extra]), SelectionParams(top_k=100)).set_index("pair_id")
     assert len(out) == 16 and out.index.is_unique
     assert out.loc["p004", ["reason", "related_id"]].tolist() == [schema.DEDUP_EXACT, "xdup"]
     assert out.loc["xnear", ["reason", "related_id"]].tolist() == [schema.DEDUP_NEAR, "p000"]
@@ -166,16 +163,16 @@ def test_filters_give_one_reasoned_row_per_candidate() -> None:
     assert out.loc[["p004", "xnear", "xru", "xdeg"], "rank"].isna().all()
     assert out["selected"].sum() == 12
     relaxed = SelectionParams(top_k=100, near_dedup=False, english_threshold=None)
-    kept = select_pairs(pd.concat([frame, extra]), relaxed).set_index("pair_id")
+    kept = decide_frame(pd.concat([frame, extra]), relaxed).set_index("pair_id")
     assert kept.loc["xnear", "selected"] and kept.loc["xru", "selected"]
 
 
 def test_response_mode_dedups_a_reused_answer() -> None:
     frame = pool(4)
     frame.loc[1, "response"] = frame.loc[0, "response"]
-    pair_mode = select_pairs(frame, SelectionParams(top_k=4, near_dedup=False))
+    pair_mode = decide_frame(frame, SelectionParams(top_k=4, near_dedup=False))
     assert pair_mode["selected"].all()
-    response_mode = select_pairs(frame, SelectionParams(top_k=4, dedup_on="response"))
+    response_mode = decide_frame(frame, SelectionParams(top_k=4, dedup_on="response"))
     assert set(response_mode["reason"]) == {schema.SELECTED, schema.DEDUP_EXACT}
 
 
@@ -187,7 +184,7 @@ def test_near_dedup_is_seeded() -> None:
         frame.loc[i + 1, "response"] = " ".join(words)
         frame.loc[i + 1, "instruction"] = frame.loc[i, "instruction"]
     params = SelectionParams(top_k=10, seed=5)
-    first, second = select_pairs(frame, params), select_pairs(frame, params)
+    first, second = decide_frame(frame, params), decide_frame(frame, params)
     pd.testing.assert_frame_equal(first, second)
     assert (first["reason"] == schema.DEDUP_NEAR).sum() == 6
 
@@ -224,17 +221,15 @@ def test_params_are_frozen_hashable_and_canonical() -> None:
 
 def test_min_quota_larger_than_a_ratio_cutoff_fails_clearly() -> None:
     with pytest.raises(ValueError, match="reserves 2 rows but the cutoff allows 1"):
-        select_pairs(pool(4), SelectionParams(ratio=0.25, min_per_source={"a": 2}))
+        decide_frame(pool(4), SelectionParams(ratio=0.25, min_per_source={"a": 2}))
 
 
-def test_bad_candidates_are_rejected() -> None:
+def test_scores_must_be_finite_and_a_nan_score_is_no_score() -> None:
     frame = pool(3)
-    with pytest.raises(ValueError, match="repeated"):
-        select_pairs(pd.concat([frame, frame]), SelectionParams(top_k=1))
     with pytest.raises(ValueError, match="finite"):
-        select_pairs(frame.assign(score=float("nan")), SelectionParams(top_k=1))
-    with pytest.raises(ValueError, match="missing"):
-        select_pairs(frame.drop(columns="response"), SelectionParams(top_k=1))
+        decide_frame(frame.assign(score=[1.0, float("inf"), 0.0]), SelectionParams(top_k=1))
+    unscored = decide_frame(frame.assign(score=[1.0, float("nan"), 0.0]), SelectionParams(top_k=1))
+    assert unscored["pair_id"].tolist() == ["p000", "p002"]  # p001 leaves as select_unscored
 
 
 def test_subset_version_depends_on_ids_ranker_and_params() -> None:

@@ -1,4 +1,4 @@
-"""Exact and seeded MinHash near-dedup keep the best-scored copy."""
+"""Seeded MinHash near-dedup: LSH candidates confirmed by the exact Jaccard, first kept wins."""
 
 from __future__ import annotations
 
@@ -6,38 +6,20 @@ import random
 
 import numpy as np
 
-from scar_dagster.selection.dedup import (
-    dedup_text,
-    exact_duplicates,
-    exact_key,
-    near_duplicates,
-    shingles,
-)
+from scar_dagster.selection.filters.minhash import near_duplicates_in_order, shingles
+
+
+def near_duplicates(ids, scores, texts, *, order=None, **options) -> dict[str, str]:
+    """``near_duplicates_in_order`` with the texts visited best score first, then id (or in
+    ``order``): dropped id -> kept id."""
+    walk = sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i])) if order is None else order
+    return near_duplicates_in_order([ids[i] for i in walk], [texts[i] for i in walk], **options)
 
 
 def essay(seed: int, n_words: int = 50) -> str:
     rng = random.Random(seed)
     vocabulary = [f"w{i}" for i in range(2000)]
     return " ".join(rng.choice(vocabulary) for _ in range(n_words))
-
-
-def test_exact_key_normalises_case_space_and_unicode() -> None:
-    assert exact_key("Hello   World\n") == exact_key("hello world")
-    assert exact_key("ﬁle") == exact_key("file")  # NFKC ligature
-    assert exact_key("hello") != exact_key("hello!")
-
-
-def test_dedup_text_modes() -> None:
-    assert dedup_text("Q", "A", "response") == "A"
-    assert dedup_text("Q", "A", "pair") == "Q\nA"
-
-
-def test_exact_keeps_higher_score_then_smaller_id() -> None:
-    ids = ["b", "a", "c", "d"]
-    scores = [1.0, 1.0, 5.0, 0.0]
-    texts = ["same", "SAME ", "same", "other"]
-    assert exact_duplicates(ids, scores, texts) == {"a": "c", "b": "c"}
-    assert exact_duplicates(["b", "a"], [1.0, 1.0], ["x", "x"]) == {"b": "a"}
 
 
 def test_near_dedup_finds_one_word_change_and_keeps_higher_score() -> None:
@@ -127,11 +109,9 @@ def _reference_with_minhash_lsh(ids, scores, texts, threshold, num_perm, seed):
     that the compact banding must reproduce."""
     from datasketch import MinHash, MinHashLSH
 
-    from scar_dagster.selection.dedup import priority_order
-
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     kept, position, dropped = {}, {}, {}
-    for step, i in enumerate(priority_order(ids, scores)):
+    for step, i in enumerate(sorted(range(len(ids)), key=lambda i: (-scores[i], ids[i]))):
         tokens = shingles(texts[i])
         if not tokens:
             continue
@@ -170,13 +150,9 @@ def test_keep_first_keeps_the_earlier_pair_in_input_order() -> None:
     first = [1, 0]  # "early" comes first in the input although it scores lower
     assert near_duplicates(ids, scores, texts, seed=3) == {"early": "late"}
     assert near_duplicates(ids, scores, texts, seed=3, order=first) == {"late": "early"}
-    assert exact_duplicates(ids, scores, [base, base]) == {"early": "late"}
-    assert exact_duplicates(ids, scores, [base, base], order=first) == {"late": "early"}
 
 
 def test_near_duplicates_reads_texts_front_to_back_then_only_candidates() -> None:
-    from scar_dagster.selection.dedup import near_duplicates_in_order
-
     texts = [essay(s) for s in range(20)]
     texts.append(texts[4].replace(texts[4].split()[3], "edited", 1))
     reads: list[int] = []

@@ -17,6 +17,11 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
+import numpy as np
+
+from scar_dagster import schema
+from scar_dagster.selection.filters.base import Dropped, MeasureFilter, PairText
+
 DEFAULT_ENGLISH_THRESHOLD = 0.7
 EnglishRule = Literal["letters", "reference"]
 ENGLISH_RULES: tuple[EnglishRule, ...] = ("letters", "reference")
@@ -58,3 +63,23 @@ def is_english(
     shares = [ascii_letter_share(text or "") for text in texts]
     measured = [share for share in shares if share is not None]
     return bool(measured) and all(share > threshold for share in measured)
+
+
+class LanguageFilter(MeasureFilter):
+    """Drops pairs whose instruction or response is not English under ``rule`` (SCAR's
+    reference keeps a pair when more than 70% of each text is ASCII letters)."""
+
+    reason = schema.LANGUAGE_NON_ENGLISH
+    label = "language filter"
+    dtype = bool
+
+    def __init__(
+        self, threshold: float = DEFAULT_ENGLISH_THRESHOLD, rule: EnglishRule = "letters"
+    ) -> None:
+        self.threshold, self.rule = threshold, rule
+
+    def measure(self, text: PairText) -> bool:
+        return is_english((text.instruction, text.response), self.threshold, self.rule)
+
+    def drop(self, measures: np.ndarray) -> Dropped:
+        return Dropped(np.flatnonzero(~measures))

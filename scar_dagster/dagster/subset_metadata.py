@@ -1,0 +1,36 @@
+"""What a ``selected_subset`` materialization shows in the Dagster UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import MetadataValue
+
+from scar_dagster.dagster.metadata import frame_metadata
+from scar_dagster.plots import markdown_image
+from scar_dagster.selection import CurationResult
+
+PREVIEW_COLUMNS = ("id", "source", "score", "rank", "response")
+
+
+def subset_metadata(result: CurationResult, ranker_version: str) -> dict[str, Any]:
+    """Rows, preview and schema of the subset, its version and ranker, where it was exported,
+    the report's tables (per source, style spread, diff), the score histogram and the
+    decisions per reason; ``pool_style_stats`` and ``max_rows`` feed the asset checks."""
+    report = result.report
+    return {
+        **frame_metadata(result.subset_head, PREVIEW_COLUMNS),
+        "dagster/row_count": result.subset_rows,
+        "subset_version": result.version,
+        "ranker_version": ranker_version,
+        "dagster/uri": MetadataValue.path(result.uri),
+        "report_path": MetadataValue.path(result.report_uri),
+        "per_source": MetadataValue.md(report.counts.reset_index().to_markdown(index=False)),
+        "style_spread": MetadataValue.md(report.style.reset_index().to_markdown(index=False)),
+        "pool_style_stats": MetadataValue.json(result.pool_stats),
+        "max_rows": result.max_rows,
+        "diff": MetadataValue.md(report.diff.to_markdown() if report.diff else "first version"),
+        "score_histogram": MetadataValue.md(markdown_image(result.histogram_png, "scores")),
+        "decisions_by_reason": MetadataValue.json(result.reason_counts),
+        "selection_path": result.path,
+    }
