@@ -56,6 +56,7 @@ def filters_for(params: SelectionParams) -> list[PoolFilter]:
             seed=params.seed,
             method=params.near_method,
             toolkit=toolkit,
+            bands=params.lsh_bands,
         )
         steps.append(near)
     return steps

@@ -37,7 +37,7 @@ TOOLKIT_CHOICES = {
 }
 # Fields left out of the versioned config at these values (the behaviour before they existed),
 # so a subset version made before them stays the same.
-_UNVERSIONED_DEFAULTS = {"compat": "none", "near_method": "lsh"}
+_UNVERSIONED_DEFAULTS = {"compat": "none", "near_method": "lsh", "lsh_bands": None}
 SelectionMode = Literal["auto", "memory", "streaming"]
 SELECTION_MODES: tuple[SelectionMode, ...] = ("auto", "memory", "streaming")
 DEFAULT_STREAMING_MIN_ROWS = 200_000
@@ -66,12 +66,13 @@ class SelectionParams:
     reference's ``"reference"`` counts them among all characters) and ``dedup_keep="score"``
     (the higher-scored copy of a duplicate group stays; the reference's ``"first"`` keeps the
     earliest in input order). ``near_method="lsh"`` (default) confirms the pairs MinHash LSH
-    proposes, ``"exact"`` finds every pair at or above ``minhash_threshold``.
+    proposes (``lsh_bands`` bands, default MinHashLSH's optimum for the threshold), ``"exact"``
+    finds every pair at or above ``minhash_threshold``.
 
     ``compat="reference"`` reproduces the toolkit step by step: it sets ``english_rule``,
     ``dedup_keep`` and ``dedup_on`` to the toolkit's (``TOOLKIT_CHOICES``), and the filters use
-    its exact-dedup key (stripped texts), its near-dedup tokens (nltk) and
-    greedy grouping over every similar pair (``docs/stages.md``, "Selecting what the SCAR toolkit selects").
+    its exact-dedup key (stripped texts), its near-dedup tokens (nltk) and its greedy grouping
+    over every similar pair (``docs/stages.md``, "Selecting what the SCAR toolkit selects").
 
     Example::
 
@@ -93,6 +94,7 @@ class SelectionParams:
     ngram_size: int = DEFAULT_NGRAM_SIZE
     seed: int = 1
     near_method: NearMethod = "lsh"
+    lsh_bands: int | None = None
     compat: Compat = "none"
 
     def __post_init__(self) -> None:
@@ -145,6 +147,11 @@ class SelectionParams:
             raise ValueError(f"english_rule must be in {ENGLISH_RULES}, got {self.english_rule!r}")
         if self.near_method not in NEAR_METHODS:
             raise ValueError(f"near_method must be one of {NEAR_METHODS}, got {self.near_method!r}")
+        bands = self.lsh_bands
+        if bands is not None and (
+            isinstance(bands, bool) or not isinstance(bands, int) or not 1 <= bands <= self.num_perm
+        ):
+            raise ValueError(f"lsh_bands must be None or an int in [1, num_perm], got {bands!r}")
         if self.dedup_keep not in DEDUP_KEEPS:
             raise ValueError(f"dedup_keep must be one of {DEDUP_KEEPS}, got {self.dedup_keep!r}")
         if not _is_real(self.minhash_threshold) or not 0.0 < self.minhash_threshold <= 1.0:

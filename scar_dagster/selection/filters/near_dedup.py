@@ -58,8 +58,9 @@ class NearDedupFilter(TextsFilter):
     """Drops every pair whose text has Jaccard >= ``threshold`` with a pair kept before it
     (word ``ngram_size``-grams; SCAR's reference: bigrams, 0.5); names the kept pair.
     ``method``: every similar pair (``exact``) or those MinHash LSH proposes (``lsh``,
-    ``num_perm`` permutations, ``seed``). ``toolkit``: the SCAR toolkit's tokens, text and
-    grouping (always every pair, as its exhaustive pass)."""
+    ``num_perm`` permutations, ``seed``, ``bands`` bands or MinHashLSH's optimum).
+    ``toolkit``: the SCAR toolkit's tokens, text and grouping (always every pair, as its
+    exhaustive pass)."""
 
     reason = schema.DEDUP_NEAR
     label = "near dedup"
@@ -74,12 +75,13 @@ class NearDedupFilter(TextsFilter):
         seed: int = 1,
         method: NearMethod = "exact",
         toolkit: bool = False,
+        bands: int | None = None,
     ) -> None:
         if method not in NEAR_METHODS:
             raise ValueError(f"near-dedup method must be one of {NEAR_METHODS}, got {method!r}")
         self.on, self.threshold, self.num_perm = on, threshold, num_perm
         self.ngram_size, self.seed = ngram_size, seed
-        self.method, self.toolkit = method, toolkit
+        self.method, self.toolkit, self.bands = method, toolkit, bands
 
     def drop(self, texts: Sequence[PairText], log: Any = None) -> Dropped:
         if self.method == "lsh" and not self.toolkit:
@@ -96,7 +98,8 @@ class NearDedupFilter(TextsFilter):
             if self.toolkit:
                 yield toolkit_shingles(f"{text.instruction} {text.response}", self.ngram_size)
             else:
-                yield shingles(dedup_text(text.instruction, text.response, self.on), self.ngram_size)
+                both = dedup_text(text.instruction, text.response, self.on)
+                yield shingles(both, self.ngram_size)
 
     def _lsh(self, texts: Sequence[PairText], log: Any) -> Dropped:
         found = near_duplicates_in_order(
@@ -106,6 +109,7 @@ class NearDedupFilter(TextsFilter):
             num_perm=self.num_perm,
             ngram_size=self.ngram_size,
             seed=self.seed,
+            bands=self.bands,
             log=log,
         )
         rows = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
