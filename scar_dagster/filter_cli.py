@@ -300,7 +300,8 @@ def write_selected(
         else:
             first = files.pairs.drop_duplicates("id")
             lines = dict(zip(first["id"], first["origin_line"], strict=True))
-            columns = ["id", "instruction", "response"] + ([] if rank is None else ["score", "rank"])
+            scored = [] if rank is None else ["score", "rank"]
+            columns = ["id", "instruction", "response", *scored]
             for row in frame[columns].to_dict("records"):
                 row["origin_line"] = int(lines[row["id"]])
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
