@@ -118,11 +118,19 @@ class FilePool:
     def of(cls, pairs: pd.DataFrame) -> FilePool:
         """The pool of ``pairs`` built as ``selected_subset`` builds it (``selection.pool``)."""
         from scar_dagster.selection.outside_pool import cross_source_duplicates
-        from scar_dagster.selection.pool import pool_keys, with_features, with_scores
+        from scar_dagster.selection.pool import (
+            FEATURE_VALUE_COLUMNS,
+            pool_keys,
+            with_features,
+            with_scores,
+        )
         from scar_dagster.selection.texts import frame_lookup
 
         kept, copies = cross_source_duplicates(pairs)
-        keys = with_features(pool_keys(pairs, kept), [])
+        no_features = pd.DataFrame(  # a file has no features: nothing is degenerate
+            {"id": pairs["id"], **dict.fromkeys(FEATURE_VALUE_COLUMNS, np.nan)}
+        ).astype({"degenerate_reason": "object"})
+        keys = with_features(pool_keys(pairs, kept), [no_features])
         placeholder = pd.DataFrame({"pair_id": keys["id"], "score": 0.0})
         pool, _ = with_scores(keys, [placeholder])
         return cls(pairs, pool, copies, frame_lookup(pairs, kept))
