@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.cli_options import precision_options, ranker_options, run
+from scar_dagster.cli_options import precision_options, ranker_options, run, stderr_logger
 from scar_dagster.evaluation.cli import add_evaluations
 from scar_dagster.ranker.data.quadruple import CONSTRAINT_MODES
 
@@ -34,15 +34,7 @@ PROG = "scar-dagster"
 
 
 def _logger() -> logging.Logger:
-    """A logger that writes plain lines to stderr (progress, epochs, notes)."""
-    logger = logging.getLogger("scar_dagster.cli")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
+    return stderr_logger()
 
 
 def _s3_client(location: str) -> Any:

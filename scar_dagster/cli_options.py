@@ -7,8 +7,21 @@ Both command lines take a ranker the same way (``ranker_options``) and exit the 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+
+
+def stderr_logger() -> logging.Logger:
+    """A logger that writes plain lines to stderr (progress, epochs, notes)."""
+    logger = logging.getLogger("scar_dagster.cli")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
 
 
 def precision_options(parser: argparse.ArgumentParser) -> None:

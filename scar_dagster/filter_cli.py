@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from scar_dagster import schema
-from scar_dagster.cli_options import ranker_options
+from scar_dagster.cli_options import ranker_options, stderr_logger
 
 OUTPUT_FORMATS = ("jsonl", "alpaca", "sharegpt")
 # The toolkit's steps in its order: (reason of the rows a step drops, what the step is called).
@@ -40,9 +40,7 @@ STEPS = (
 
 
 def _logger() -> logging.Logger:
-    from scar_dagster.cli import _logger as cli_logger
-
-    return cli_logger()
+    return stderr_logger()
 
 
 # --- reading -----------------------------------------------------------------------------------
