@@ -26,7 +26,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.cli_options import precision_options, ranker_options, run, stderr_logger
+from scar_dagster.cli_options import (
+    cutoff_options,
+    precision_options,
+    ranker_options,
+    run,
+    stderr_logger,
+)
 from scar_dagster.evaluation.cli import add_evaluations
 from scar_dagster.ranker.data.quadruple import CONSTRAINT_MODES
 
@@ -252,10 +258,7 @@ def _add_rank(commands: Any) -> None:
     ranker_options(rank)
     rank.add_argument("--input", required=True, help="pairs to rank")
     rank.add_argument("--output", required=True, help="JSONL to write")
-    how = rank.add_mutually_exclusive_group(required=True)
-    how.add_argument("--topk", type=int, help="keep the k best pairs")
-    how.add_argument("--ratio", type=float, help="keep this share of pairs (rounded down)")
-    how.add_argument("--threshold", type=float, help="keep pairs scoring >= this")
+    cutoff_options(rank)
     rank.add_argument("--num-threads", type=int, default=None, help="concurrent encoder batches")
     rank.set_defaults(run=_cmd_rank)
 

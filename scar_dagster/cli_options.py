@@ -62,6 +62,14 @@ def ranker_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="texts per encoder batch")
 
 
+def cutoff_options(parser: argparse.ArgumentParser) -> None:
+    """Exactly one of ``--topk``, ``--ratio`` or ``--threshold`` (the toolkit's cutoffs)."""
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument("--topk", type=int, help="keep the k best pairs")
+    how.add_argument("--ratio", type=float, help="keep this share of pairs (rounded down)")
+    how.add_argument("--threshold", type=float, help="keep pairs scoring >= this")
+
+
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     """Parse ``argv`` and run the chosen command (its ``run`` default); 0 or 1 as above."""
     args = parser.parse_args(argv)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from scar_dagster import schema
-from scar_dagster.cli_options import ranker_options, stderr_logger
+from scar_dagster.cli_options import cutoff_options, ranker_options, stderr_logger
 
 OUTPUT_FORMATS = ("jsonl", "alpaca", "sharegpt")
 # The toolkit's steps in its order: (reason of the rows a step drops, what the step is called).
@@ -380,10 +380,7 @@ def add_filter_commands(commands: Any) -> None:
     )
     ranker_options(flt)
     _dedup_options(flt, "--similarity-threshold")
-    how = flt.add_mutually_exclusive_group(required=True)
-    how.add_argument("--topk", type=int, help="keep the k best pairs")
-    how.add_argument("--ratio", type=float, help="keep this share of pairs (rounded down)")
-    how.add_argument("--threshold", type=float, help="keep pairs scoring >= this")
+    cutoff_options(flt)
     flt.add_argument("--format", default="jsonl", choices=OUTPUT_FORMATS, help="output records")
     flt.add_argument("--max-length", type=int, default=None, help="tokens per text (default 512)")
     flt.add_argument("--num-threads", type=int, default=None, help="concurrent encoder batches")
