@@ -46,7 +46,7 @@ install: $(STAMP)
 # tests/distributed run steps on real Celery workers. `pip install scar-dagster` stays without it.
 $(DISTRIBUTED_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[dev,distributed]" $(PIP_QUIET)
-	$(BIN)/python -c "import dagster_celery, dagster_k8s, redis"
+	$(BIN)/python -c "import dagster_celery, dagster_k8s, dagster_postgres, redis"
 	touch $(DISTRIBUTED_STAMP)
 
 distributed: $(DISTRIBUTED_STAMP)
