@@ -91,9 +91,7 @@ def main() -> None:
 
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
         with running_postgres() as postgres, tempfile.TemporaryDirectory() as work:
-            cases = {
-                n: deployment(Path(work) / f"w{n}", endpoint, postgres, n) for n in (1, 2)
-            }
+            cases = {n: deployment(Path(work) / f"w{n}", endpoint, postgres, n) for n in (1, 2)}
     finally:
         server.stop()
     print("\n| workers | wall time s | vs 1 worker | steps per worker | failed runs |")
