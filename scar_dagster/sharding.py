@@ -55,7 +55,8 @@ def shard_of(pair_id: str, shards: int) -> int:
 
 def shards_of(pair_ids: Iterable[str], shards: int) -> np.ndarray:
     """The shard of every id, in order (an int64 array)."""
-    return buckets_of(pair_ids) % check_shard_count(shards)
+    check_shard_count(shards)
+    return np.fromiter((shard_of(i, shards) for i in pair_ids), dtype=np.int64)
 
 
 def buckets_of_shard(shard: int, shards: int) -> range:
