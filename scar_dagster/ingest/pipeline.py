@@ -33,6 +33,7 @@ from scar_dagster.ingest.source_config import (
     parse_source_config,
 )
 from scar_dagster.progress import Progress
+from scar_dagster.storage.shard_layout import ShardLayoutWriter
 from scar_dagster.storage.stores import BlobStore, ObjectInfo
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows per Parquet row group when a source is written in chunks
@@ -349,11 +350,14 @@ def write_source(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     log: Any = None,
 ) -> WrittenSource:
-    """Ingest ``source`` into two local Parquet files, one row group per chunk of pairs.
+    """Ingest ``source`` into two local Parquet files: the pairs in the shard layout (row
+    groups of at most ``chunk_rows`` rows of one bucket each, ``storage.shard_layout``, so a
+    shard reads only its rows), the dropped rows one row group per chunk in input order.
 
     Memory stays at one chunk (plus the duplicate check's ids) whatever the source's size;
-    the files read back as the frames ``ingest_source`` returns. ``log`` gets progress lines.
-    A bad ``scar_source.toml`` raises ``SourceConfigError`` before either file is created.
+    the files hold the rows of the frames ``ingest_source`` returns (the pairs in bucket
+    order). ``log`` gets progress lines. A bad ``scar_source.toml`` raises
+    ``SourceConfigError`` before either file is created.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -364,7 +368,7 @@ def write_source(
     kept, reasons = 0, Counter[str]()
     heads = [_pairs_frame([]), _dropped_frame([])]
     with (
-        pq.ParquetWriter(pairs_path, pairs_schema) as pairs_out,
+        ShardLayoutWriter(pairs_path, pairs_schema, group_rows=chunk_rows) as pairs_out,
         pq.ParquetWriter(dropped_path, dropped_schema) as dropped_out,
     ):
         for pairs, dropped in reader.chunks():
