@@ -66,7 +66,11 @@ def test_data_summarises_each_format(tmp_path, capsys):
     folder = write_scar_data(tmp_path / "scar", quadruple_rows(6, low_direct_every=3))
     assert main(["data", str(folder)]) == 0
     summary = _out_json(capsys)
-    assert (summary["format"], summary["quadruples"], summary["quarantined"]) == ("scar_folder", 6, 0)
+    assert (summary["format"], summary["quadruples"], summary["quarantined"]) == (
+        "scar_folder",
+        6,
+        0,
+    )
     assert summary["allowed_pairs"] == {
         "direct>referenced": 4,
         "referenced>human": 6,
