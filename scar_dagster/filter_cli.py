@@ -50,16 +50,16 @@ def read_pairs(path: Path, *, raw: bool) -> tuple[pd.DataFrame, dict[str, int]]:
     """The pairs of any file the ingest reads as a frame (``id, source, instruction, response,
     origin_file, origin_line``) and the rows not read, by reason. ``raw``: the texts as the
     SCAR toolkit reads them (``raw_pair``); else normalised as ``raw_pairs`` stores them."""
-    from scar_dagster.ingest.errors import Rejected
+    from scar_dagster.ingest.errors import RecordQuarantined
     from scar_dagster.ingest.normalize import normalize_record
     from scar_dagster.ingest.readers import read_records
 
     rows: list[dict[str, Any]] = []
-    rejected: Counter[str] = Counter()
+    quarantined: Counter[str] = Counter()
     with path.open("rb") as stream:
         for record in read_records(path.name, stream):
             if record.reason is not None:
-                rejected[record.reason] += 1
+                quarantined[record.reason] += 1
                 continue
             where = {"source": path.stem, "origin_file": path.name, "origin_line": record.line}
             try:
@@ -69,13 +69,13 @@ def read_pairs(path: Path, *, raw: bool) -> tuple[pd.DataFrame, dict[str, int]]:
                     pair = normalize_record(record.payload, **where)
                     rows.append({"id": pair.id, **where, "instruction": pair.instruction})
                     rows[-1]["response"] = pair.response
-            except Rejected as error:
-                rejected[error.reason] += 1
+            except RecordQuarantined as error:
+                quarantined[error.reason] += 1
     columns = ["id", "source", "instruction", "response", "origin_file", "origin_line"]
     frame = pd.DataFrame(rows, columns=columns).astype(
         {c: "str" for c in columns[:-1]} | {"origin_line": "int64"}
     )
-    return frame, dict(sorted(rejected.items()))
+    return frame, dict(sorted(quarantined.items()))
 
 
 def raw_pair(record: dict[str, Any]) -> dict[str, str]:
@@ -129,7 +129,7 @@ class FilePool:
             {"id": pairs["id"], **dict.fromkeys(FEATURE_VALUE_COLUMNS, np.nan)}
         ).astype({"degenerate_reason": "object"})
         keys = with_features(pool_keys(pairs, kept), [no_features])
-        placeholder = pd.DataFrame({"pair_id": keys["id"], "score": 0.0})
+        placeholder = pd.DataFrame({"id": keys["id"], "score": 0.0})
         pool, _ = with_scores(keys, [placeholder])
         return cls(pairs, pool, copies, frame_lookup(pairs, kept))
 
@@ -192,9 +192,9 @@ def _cutoff(args: argparse.Namespace) -> dict[str, Any]:
 
 def _read(args: argparse.Namespace) -> FilePool:
     log = _logger()
-    pairs, rejected = read_pairs(Path(args.input), raw=args.compat == "reference")
-    if rejected:
-        log.info(f"{args.input}: {sum(rejected.values())} rows not read: {rejected}")
+    pairs, quarantined = read_pairs(Path(args.input), raw=args.compat == "reference")
+    if quarantined:
+        log.info(f"{args.input}: {sum(quarantined.values())} rows not read: {quarantined}")
     return FilePool.of(pairs)
 
 

@@ -66,7 +66,7 @@ def test_cli_and_selected_subset_select_the_same_pairs(tmp_path, capsys):
     tables.upsert_scores(
         engine,
         pd.DataFrame(
-            {"pair_id": pairs["id"], "ranker_version": RANKER, "source": "pairs", "score": scores}
+            {"id": pairs["id"], "ranker_version": RANKER, "source": "pairs", "score": scores}
         ),
     )
     (tmp_path / "parts").mkdir()
@@ -90,6 +90,6 @@ def test_cli_and_selected_subset_select_the_same_pairs(tmp_path, capsys):
                   if isinstance(o, Output))  # fmt: skip
     version = output.metadata["subset_version"].value
     chosen = tables.read_decisions(engine, version, selected_only=True)
-    assert chosen["pair_id"].tolist() == cli_ids
+    assert chosen["id"].tolist() == cli_ids
     assert len(cli_ids) == TOP_K
     assert np.isfinite(scores).all()
