@@ -31,15 +31,17 @@ _SIGNATURE_BATCH = 1024  # MinHash signatures held at once before they are reduc
 _WORD = re.compile(r"\w+")
 
 
-def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
-    """Sorted distinct word n-grams of the case-folded text (one shingle if it is shorter)."""
+def word_ngrams(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> set[str]:
+    """Distinct word n-grams of the NFKC, case-folded text (one shingle if it is shorter)."""
     words = _WORD.findall(unicodedata.normalize("NFKC", text or "").casefold())
-    if not words:
-        return []
     if len(words) < ngram_size:
-        return [" ".join(words).encode("utf-8")]
-    grams = {" ".join(words[i : i + ngram_size]) for i in range(len(words) - ngram_size + 1)}
-    return [gram.encode("utf-8") for gram in sorted(grams)]
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + ngram_size]) for i in range(len(words) - ngram_size + 1)}
+
+
+def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
+    """``word_ngrams`` sorted, as UTF-8 bytes (MinHash's input)."""
+    return [gram.encode("utf-8") for gram in sorted(word_ngrams(text, ngram_size))]
 
 
 def _band_rows(threshold: float, num_perm: int, bands: int | None = None) -> tuple[int, int]:

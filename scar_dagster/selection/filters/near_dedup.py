@@ -23,7 +23,7 @@ from scar_dagster.selection.filters.minhash import (
     DEFAULT_NGRAM_SIZE,
     DEFAULT_NUM_PERM,
     near_duplicates_in_order,
-    shingles,
+    word_ngrams,
 )
 from scar_dagster.selection.filters.near_groups import first_kept_matches, toolkit_groups
 from scar_dagster.selection.filters.set_join import similar_pairs, token_sets
@@ -99,7 +99,7 @@ class NearDedupFilter(TextsFilter):
                 yield toolkit_shingles(f"{text.instruction} {text.response}", self.ngram_size)
             else:
                 both = dedup_text(text.instruction, text.response, self.on)
-                yield shingles(both, self.ngram_size)
+                yield list(word_ngrams(both, self.ngram_size))
 
     def _lsh(self, texts: Sequence[PairText], log: Any) -> Dropped:
         found = near_duplicates_in_order(
