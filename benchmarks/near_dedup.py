@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -197,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workdir", default=None)
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     root = Path(args.workdir or tempfile.mkdtemp(prefix="near-dedup-"))
     results = []
@@ -207,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if not args.workdir:
             shutil.rmtree(root, ignore_errors=True)
-    print(markdown(results, " ".join(argv or [])))
+    print(markdown(results, " ".join(argv)))
 
 
 if __name__ == "__main__":
