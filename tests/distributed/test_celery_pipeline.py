@@ -210,7 +210,7 @@ def test_every_pair_is_featurized_and_scored_once(deployments):
     assert sum(m["rows_reused"] for m in scored) == 0
     engine = create_engine(deployments["scores_db"])
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT pair_id, count(*) FROM scored_pairs GROUP BY 1")).all()
+        rows = conn.execute(text("SELECT id, count(*) FROM scored_pairs GROUP BY 1")).all()
     assert len(rows) == PAIRS and {n for _, n in rows} == {1}
 
 

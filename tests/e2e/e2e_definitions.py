@@ -38,12 +38,18 @@ def _resources() -> dict:
     return res
 
 
-_real = definitions.build_definitions(resources=_resources())
-defs = Definitions(
-    assets=_real.assets,
-    asset_checks=_real.asset_checks,
-    jobs=_real.jobs,
-    sensors=jobs.build_sensors(_real.jobs, minimum_interval_seconds=INTERVAL),
-    schedules=_real.schedules,
-    resources=_real.resources,
-)
+def _definitions() -> Definitions:
+    """The real definitions with the e2e resources and fast sensors (built in a function: a
+    code location may hold one ``Definitions`` object at module scope)."""
+    real = definitions.build_definitions(resources=_resources())
+    return Definitions(
+        assets=real.assets,
+        asset_checks=real.asset_checks,
+        jobs=real.jobs,
+        sensors=jobs.build_sensors(real.jobs, minimum_interval_seconds=INTERVAL),
+        schedules=real.schedules,
+        resources=real.resources,
+    )
+
+
+defs = _definitions()
