@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "architecture.md"
 CODE_FOLDERS = ("scar_dagster", "assets")
-HEADING = re.compile(r"^### `([\w/]+/)`")
+HEADING = re.compile(r"^### `([\w./]+/)`")
 ENTRY = re.compile(r"^- `([\w.]+\.py)`: \S")
 
 
