@@ -27,7 +27,12 @@ from scar_dagster.dagster.partitions import (
     lazy_source_input,
     source_partitions,
 )
-from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
+from scar_dagster.dagster.resources import (
+    DatabaseResource,
+    EncoderResource,
+    InstructLMResource,
+    StorageResource,
+)
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
 from scar_dagster.quality.expectations import values_between, values_not_null
 from scar_dagster.storage.parquet_parts import ParquetPart
@@ -57,17 +62,19 @@ def featurize_partition(
     storage: StorageResource,
     instruct_lm: InstructLMResource,
     encoder: EncoderResource,
+    database: DatabaseResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
     """Compute the style features of one source's (shard's) pairs, streamed batch by batch
     (``scar_dagster.style.feature_writer``): each batch is written as a row group when
     computed, and memory holds one batch of texts and the numeric columns that the metadata
-    summarizes."""
+    summarizes. Perplexities go through the ``surprisal_scores`` cache (computed once)."""
     from scar_dagster.style.feature_writer import write_style_features
-    from scar_dagster.style.features import INPUT_COLUMNS
+    from scar_dagster.style.features import INPUT_COLUMNS, drift_sample
 
     params = config.to_params()
-    lm = instruct_lm.load() if params.compute_perplexity else None
-    sentence_encoder = encoder.load() if params.compute_relatedness else None
+    lm = config.perplexity_lm(instruct_lm)
+    sentence_encoder = encoder.load() if params.relatedness != "off" else None
+    sample = drift_sample(batches_of_partition(context, raw_pairs, ["id"]), params)
     with tempfile.TemporaryDirectory(prefix="scar-features-") as folder:
         path = Path(folder) / "style_features.parquet"
         written = write_style_features(
@@ -77,6 +84,8 @@ def featurize_partition(
             lm=lm,
             encoder=sentence_encoder,
             params=params,
+            store=database.get_engine(),
+            sample_ids=sample,
             total=expected_rows_of_partition(context, raw_pairs, "style features"),
             log=context.log,
         )
@@ -85,7 +94,7 @@ def featurize_partition(
             ParquetFileOutput(path),
             data_version=DataVersion(written.digest),
             metadata=style_features_metadata(
-                written, histograms=histograms, lm=lm, encoder=sentence_encoder
+                written, params, histograms=histograms, lm=lm, encoder=sentence_encoder
             ),
         )
 
