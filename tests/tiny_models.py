@@ -56,3 +56,27 @@ def publish_tiny_ranker(home, tmp) -> str:
     registry.publish_checkpoint(store, folder, version)
     registry.write_champion(store, {"version": version, "val_accuracy": 1.0})
     return version
+
+
+def tiny_perplexity_lm(
+    identity: str = "tiny-llama-seed0", favoured: tuple[str, ...] = (), bias: float = 0.0, **options
+):
+    """A seeded tiny Llama as perplexity uses it (``surprisal_cache.PerplexityLM``, fp32 on the
+    CPU); the tokens of the words ``favoured`` get ``bias`` added to their logits (an output
+    bias), so texts of those words read as less surprising. ``options``: its fields."""
+    import torch
+
+    from scar_dagster.style.surprisal_cache import PerplexityLM
+
+    tokenizer, model = tiny_llama(max_position_embeddings=1024)
+    if favoured:
+        tokens = {
+            i for word in favoured for i in tokenizer(word, add_special_tokens=False)["input_ids"]
+        }
+        head = torch.nn.Linear(model.config.hidden_size, model.config.vocab_size, bias=True)
+        with torch.no_grad():
+            head.weight.copy_(model.lm_head.weight)
+            head.bias.zero_()
+            head.bias[sorted(tokens)] = bias
+        model.lm_head = head
+    return PerplexityLM.of_loaded(tokenizer, model, identity=identity, **options)
