@@ -51,7 +51,8 @@ def style_features_asset(shards: int) -> AssetsDefinition:
         automation_condition=eager_on_new_data(),
         description="Linguistic-form and instructional-surprisal features of every kept pair of "
         "a source (SCAR's two style elements), one row per raw pair; with SCAR_SHARDS > 1, of "
-        "the pairs of one shard of the source.",
+        "the pairs of one shard of the source. Perplexity and relatedness: of a seeded drift "
+        "sample by default (perplexity/relatedness: read), cached in surprisal_scores.",
     )(featurize_partition)
 
 
@@ -142,6 +143,7 @@ def style_features_checks(shards: int) -> list[AssetChecksDefinition]:
         read_columns_only=True,
         required_resource_keys={"check_thresholds"},
         description="Mean TTR, MTLD, perplexity and length moved by more than max_drift_in_std "
-        "(default 0.5) stds since the previous materialization of this partition (warning).",
+        "(default 0.5) stds since the previous materialization of this partition (warning); "
+        "perplexity on the drift sample with perplexity: read.",
     )
     return [value_ranges, drift]

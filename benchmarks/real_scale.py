@@ -178,7 +178,7 @@ def stage_phases(landing: str, pairs: int, device: str, cache_dir: str) -> dict[
     xs, ys = frame["instruction"].tolist(), frame["output"].tolist()
     precision = resolve_precision(device, "auto")
     out: dict[str, Any] = {"precision": precision.label, "pairs": len(xs)}
-    gflops = {dt: matmul_gflops(dt) for dt in ("float32", precision.dtype)}
+    gflops = {dt: matmul_gflops(dt, device=precision.device) for dt in ("float32", precision.dtype)}
     out["matmul_gflops"] = gflops
 
     def timed(name: str, run, flops: float, dtype: str) -> None:
