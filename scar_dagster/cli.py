@@ -1,6 +1,8 @@
 """``scar-dagster``: the ranker outside Dagster (rank, train, inspect data, evaluate).
 
 scar-dagster rank --model RANKER --input FILE (--topk N | --ratio R | --threshold T) --output OUT
+scar-dagster filter --model RANKER --input FILE (--topk N | ...) --output OUT [--compat reference]
+scar-dagster dedup --input FILE --output OUT.jsonl [--threshold 0.5 --near-method exact]
 scar-dagster train --data PATH --out DIR [--epochs 20 --encoder all-MiniLM-L6-v2 ...]
 scar-dagster data PATH
 scar-dagster data export --format scar PATH OUT [--domain open --generator NAME]
@@ -20,11 +22,17 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scar_dagster.cli_options import precision_options, ranker_options, run
+from scar_dagster.cli_options import (
+    cutoff_options,
+    precision_options,
+    ranker_options,
+    run,
+    stderr_logger,
+)
 from scar_dagster.evaluation.cli import add_evaluations
 from scar_dagster.ranker.data.quadruple import CONSTRAINT_MODES
 
@@ -32,15 +40,7 @@ PROG = "scar-dagster"
 
 
 def _logger() -> logging.Logger:
-    """A logger that writes plain lines to stderr (progress, epochs, notes)."""
-    logger = logging.getLogger("scar_dagster.cli")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    return logger
+    return stderr_logger()
 
 
 def _s3_client(location: str) -> Any:
@@ -61,25 +61,10 @@ def _json_line(value: Any) -> None:
 
 
 def _scores_with_progress(model: Any, tokenizer: Any, pairs: list[Any], args) -> list[float]:
-    from scar_dagster.progress import Progress
-    from scar_dagster.ranker.inference.scoring import iter_scores
+    from scar_dagster.filter_cli import scores_with_progress
 
-    progress = Progress("scoring", total=len(pairs), log=_logger(), unit="pairs")
-    chunks: Iterator = iter_scores(
-        model,
-        tokenizer,
-        [p.instruction for p in pairs],
-        [p.response for p in pairs],
-        batch_size=args.batch_size,
-        num_threads=args.num_threads,
-        chunk_size=256,
-        device=args.device,
-        dtype=args.dtype,
-    )
-    scores: list[float] = []
-    for chunk in progress.track(chunks, size=len):
-        scores.extend(float(s) for s in chunk)
-    return scores
+    instructions, responses = [p.instruction for p in pairs], [p.response for p in pairs]
+    return scores_with_progress(model, tokenizer, instructions, responses, args).tolist()
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
@@ -88,10 +73,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.model.published import load_ranker
 
     check_selection(topk=args.topk, ratio=args.ratio, threshold=args.threshold)
-    pairs, rejected = read_pairs_any_format(Path(args.input))
+    pairs, quarantined = read_pairs_any_format(Path(args.input))
     log = _logger()
-    if rejected:
-        log.info(f"{args.input}: {sum(rejected.values())} rows not read: {rejected}")
+    if quarantined:
+        log.info(f"{args.input}: {sum(quarantined.values())} rows not read: {quarantined}")
     model, tokenizer, info = load_ranker(
         args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
     )
@@ -205,7 +190,11 @@ def _cmd_data_export(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.data.sourcing import export_scar_layout, load_training_data
 
     data = load_training_data(args.path, s3_client=_s3_client(args.path), quality=args.quality)
-    read = {"format": data.format, "rows": len(data.rows), "rejected": data.rejected_by_reason()}
+    read = {
+        "format": data.format,
+        "rows": len(data.rows),
+        "quarantined": data.quarantined_by_reason(),
+    }
     if args.format == "scar":
         export = export_scar_layout(
             data,
@@ -273,10 +262,7 @@ def _add_rank(commands: Any) -> None:
     ranker_options(rank)
     rank.add_argument("--input", required=True, help="pairs to rank")
     rank.add_argument("--output", required=True, help="JSONL to write")
-    how = rank.add_mutually_exclusive_group(required=True)
-    how.add_argument("--topk", type=int, help="keep the k best pairs")
-    how.add_argument("--ratio", type=float, help="keep this share of pairs (rounded down)")
-    how.add_argument("--threshold", type=float, help="keep pairs scoring >= this")
+    cutoff_options(rank)
     rank.add_argument("--num-threads", type=int, default=None, help="concurrent encoder batches")
     rank.set_defaults(run=_cmd_rank)
 
@@ -324,12 +310,12 @@ def _add_data(commands: Any) -> None:
         "data",
         help="summarise or convert training data (quadruples, SCAR folder, pairs)",
         description="`data PATH` (short for `data summary PATH`) prints one JSON line: format, "
-        "quadruples or pairs, rejected rows by reason, the pairs the quality constraint "
+        "quadruples or pairs, quarantined rows by reason, the pairs the quality constraint "
         "allows. `data export` writes the data in another layout.",
     )
     actions = data.add_subparsers(dest="data_command", required=True)
     summary = actions.add_parser(
-        "summary", help="one JSON line: format, counts, rejected by reason, allowed pairs"
+        "summary", help="one JSON line: format, counts, quarantined by reason, allowed pairs"
     )
     summary.add_argument(
         "path", help="quadruple JSONL, SCAR data folder or preference pairs (local or s3://)"
@@ -369,6 +355,12 @@ def _add_inspect(commands: Any) -> None:
     add_inspect_command(commands)
 
 
+def _add_filter(commands: Any) -> None:
+    from scar_dagster.filter_cli import add_filter_commands
+
+    add_filter_commands(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``scar-dagster`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -376,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Style-consistency ranking of instruction data (SCAR) outside Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_rank, _add_train, _add_data, _add_evaluate, _add_inspect):
+    for add in (_add_rank, _add_filter, _add_train, _add_data, _add_evaluate, _add_inspect):
         add(commands)
     return parser
 

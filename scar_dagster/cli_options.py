@@ -7,8 +7,21 @@ Both command lines take a ranker the same way (``ranker_options``) and exit the 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+
+
+def stderr_logger() -> logging.Logger:
+    """A logger that writes plain lines to stderr (progress, epochs, notes)."""
+    logger = logging.getLogger("scar_dagster.cli")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
 
 
 def precision_options(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +60,14 @@ def ranker_options(parser: argparse.ArgumentParser) -> None:
         "you trust",
     )
     parser.add_argument("--batch-size", type=int, default=32, help="texts per encoder batch")
+
+
+def cutoff_options(parser: argparse.ArgumentParser) -> None:
+    """Exactly one of ``--topk``, ``--ratio`` or ``--threshold`` (the toolkit's cutoffs)."""
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument("--topk", type=int, help="keep the k best pairs")
+    how.add_argument("--ratio", type=float, help="keep this share of pairs (rounded down)")
+    how.add_argument("--threshold", type=float, help="keep pairs scoring >= this")
 
 
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:

@@ -80,3 +80,12 @@ def tiny_perplexity_lm(
             head.bias[sorted(tokens)] = bias
         model.lm_head = head
     return PerplexityLM.of_loaded(tokenizer, model, identity=identity, **options)
+
+
+def stored_ranker_scores(store, version, instructions, responses, *, cache_dir):
+    """Scores of the pairs under the stored ranker ``version``, as scoring loads it."""
+    from scar_dagster.ranker.inference.scoring import score_pairs
+    from scar_dagster.ranker.inference.store_scoring import load_scorer
+
+    model, tokenizer = load_scorer(store, version, cache_dir)
+    return score_pairs(model, tokenizer, instructions, responses)

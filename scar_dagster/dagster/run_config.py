@@ -177,6 +177,20 @@ class SelectionConfig(Config):
         description="Near duplicates: exact word n-gram Jaccard >= this (MinHash LSH proposes "
         "the candidates).",
     )
+    near_method: str = Field(
+        default="lsh",
+        description="Near duplicates: 'lsh' confirms the pairs MinHash LSH proposes (it can miss "
+        "some near the threshold); 'exact' finds every pair (an exact set-similarity join).",
+    )
+    lsh_bands: int | None = Field(
+        default=None, description="LSH bands (None: MinHashLSH's optimum for the threshold)."
+    )
+    compat: str = Field(
+        default="none",
+        description="'reference': the SCAR toolkit's rules step by step (its English rule, "
+        "exact dedup on stripped texts keeping the first, near dedup with its tokens, every "
+        "pair and its greedy grouping); docs/stages.md lists each difference.",
+    )
     num_perm: int = Field(default=128, description="MinHash permutations.")
     ngram_size: int = Field(default=2, description="Word n-gram size of MinHash shingles.")
     seed: int = Field(default=1, description="Seed of MinHash and of the random baseline.")

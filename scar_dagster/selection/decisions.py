@@ -56,6 +56,21 @@ class PoolDecisions:
         return {REASON_CODES[code]: int(n) for code, n in enumerate(counts) if n}
 
 
+def filter_pool(
+    pool: pd.DataFrame,
+    texts: TextLookup,
+    params: SelectionParams,
+    log: Any = None,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The filter steps of ``params`` over the pool: each row's reason code (0: eligible) and
+    related row (``filtering.run_filters``). With ``dedup_keep="first"`` they read no score, so
+    a caller may score only the rows still eligible and pass this to ``decide``."""
+    steps = filters_for(params)
+    return run_filters(pool, texts, steps, keep=params.dedup_keep, chunk_rows=chunk_rows, log=log)
+
+
 def decide(
     pool: pd.DataFrame,
     texts: TextLookup,
@@ -63,13 +78,14 @@ def decide(
     log: Any = None,
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    filtered: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PoolDecisions:
     """Every pool row's decision (``pool``: ``pool.with_scores``' frame, sorted by id); its
-    texts are read through ``texts``, ``chunk_rows`` at a time. ``log`` gets progress lines."""
-    steps = filters_for(params)
-    reason, related = run_filters(
-        pool, texts, steps, keep=params.dedup_keep, chunk_rows=chunk_rows, log=log
-    )
+    texts are read through ``texts``, ``chunk_rows`` at a time. ``log`` gets progress lines.
+    ``filtered``: ``filter_pool``'s result for this pool, when the filters already ran."""
+    if filtered is None:
+        filtered = filter_pool(pool, texts, params, log, chunk_rows=chunk_rows)
+    reason, related = filtered[0].copy(), filtered[1]
     scores = pool["score"].to_numpy(dtype="float64")
     source_code, sources = pd.factorize(pool["source"], sort=True)
     ranked = rank_order(np.flatnonzero(reason == 0), scores)
@@ -103,7 +119,7 @@ def decisions_frame(
     rank = decided.rank[rows]
     frame = pd.DataFrame(
         {
-            "pair_id": pd.Series(ids.take(rows), dtype="str"),
+            "id": pd.Series(ids.take(rows), dtype="str"),
             "source": pd.Series(pool["source"].array.take(rows), dtype="str"),
             "selected": pd.Series(decided.chosen[rows], dtype="bool"),
             "reason": pd.Series(

@@ -38,8 +38,13 @@ if TYPE_CHECKING:
 
 def filters_for(params: SelectionParams) -> list[PoolFilter]:
     """The steps ``params`` asks for, in order: degenerate features, exact dedup, English
-    (unless ``english_threshold`` is None), near dedup (if ``near_dedup``)."""
-    steps: list[PoolFilter] = [DegenerateFilter(), ExactDedupFilter(params.dedup_on)]
+    (unless ``english_threshold`` is None), near dedup (if ``near_dedup``); with the SCAR
+    toolkit's rules under ``compat="reference"``."""
+    toolkit = params.compat == "reference"
+    steps: list[PoolFilter] = [
+        DegenerateFilter(),
+        ExactDedupFilter(params.dedup_on, toolkit=toolkit),
+    ]
     if params.english_threshold is not None:
         steps.append(LanguageFilter(params.english_threshold, params.english_rule))
     if params.near_dedup:
@@ -49,6 +54,9 @@ def filters_for(params: SelectionParams) -> list[PoolFilter]:
             num_perm=params.num_perm,
             ngram_size=params.ngram_size,
             seed=params.seed,
+            method=params.near_method,
+            toolkit=toolkit,
+            bands=params.lsh_bands,
         )
         steps.append(near)
     return steps

@@ -21,10 +21,23 @@ from scar_dagster.selection.filters.minhash import (
     DEFAULT_NGRAM_SIZE,
     DEFAULT_NUM_PERM,
 )
+from scar_dagster.selection.filters.near_dedup import NEAR_METHODS, NearMethod
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS
 
 DedupKeep = Literal["score", "first"]
 DEDUP_KEEPS: tuple[DedupKeep, ...] = ("score", "first")
+Compat = Literal["none", "reference"]
+COMPATS: tuple[Compat, ...] = ("none", "reference")
+# What ``compat="reference"`` sets: the SCAR toolkit's choices (``filter_pipeline.py``).
+TOOLKIT_CHOICES = {
+    "english_rule": "reference",
+    "dedup_keep": "first",
+    "dedup_on": "pair",
+    "near_method": "exact",
+}
+# Fields left out of the versioned config at these values (the behaviour before they existed),
+# so a subset version made before them stays the same.
+_UNVERSIONED_DEFAULTS = {"compat": "none", "near_method": "lsh", "lsh_bands": None}
 SelectionMode = Literal["auto", "memory", "streaming"]
 SELECTION_MODES: tuple[SelectionMode, ...] = ("auto", "memory", "streaming")
 DEFAULT_STREAMING_MIN_ROWS = 200_000
@@ -52,7 +65,14 @@ class SelectionParams:
     from it by default: ``english_rule="letters"`` (ASCII letters among letters; the
     reference's ``"reference"`` counts them among all characters) and ``dedup_keep="score"``
     (the higher-scored copy of a duplicate group stays; the reference's ``"first"`` keeps the
-    earliest in input order).
+    earliest in input order). ``near_method="lsh"`` (default) confirms the pairs MinHash LSH
+    proposes (``lsh_bands`` bands, default MinHashLSH's optimum for the threshold), ``"exact"``
+    finds every pair at or above ``minhash_threshold``.
+
+    ``compat="reference"`` reproduces the toolkit step by step: it sets ``english_rule``,
+    ``dedup_keep`` and ``dedup_on`` to the toolkit's (``TOOLKIT_CHOICES``), and the filters use
+    its exact-dedup key (stripped texts), its near-dedup tokens (nltk) and its greedy grouping
+    over every similar pair (``docs/stages.md``, "Selecting what the SCAR toolkit selects").
 
     Example::
 
@@ -73,8 +93,16 @@ class SelectionParams:
     num_perm: int = DEFAULT_NUM_PERM
     ngram_size: int = DEFAULT_NGRAM_SIZE
     seed: int = 1
+    near_method: NearMethod = "lsh"
+    lsh_bands: int | None = None
+    compat: Compat = "none"
 
     def __post_init__(self) -> None:
+        if self.compat not in COMPATS:
+            raise ValueError(f"compat must be one of {COMPATS}, got {self.compat!r}")
+        if self.compat == "reference":
+            for name, value in TOOLKIT_CHOICES.items():
+                object.__setattr__(self, name, value)
         chosen = {k: v for k, v in self._cutoffs().items() if v is not None}
         if len(chosen) != 1:
             raise ValueError(
@@ -117,6 +145,13 @@ class SelectionParams:
             raise ValueError(f"dedup_on must be 'pair' or 'response', got {self.dedup_on!r}")
         if self.english_rule not in ENGLISH_RULES:
             raise ValueError(f"english_rule must be in {ENGLISH_RULES}, got {self.english_rule!r}")
+        if self.near_method not in NEAR_METHODS:
+            raise ValueError(f"near_method must be one of {NEAR_METHODS}, got {self.near_method!r}")
+        bands = self.lsh_bands
+        if bands is not None and (
+            isinstance(bands, bool) or not isinstance(bands, int) or not 1 <= bands <= self.num_perm
+        ):
+            raise ValueError(f"lsh_bands must be None or an int in [1, num_perm], got {bands!r}")
         if self.dedup_keep not in DEDUP_KEEPS:
             raise ValueError(f"dedup_keep must be one of {DEDUP_KEEPS}, got {self.dedup_keep!r}")
         if not _is_real(self.minhash_threshold) or not 0.0 < self.minhash_threshold <= 1.0:
@@ -137,8 +172,14 @@ class SelectionParams:
         return out
 
     def to_json(self) -> str:
-        """Canonical JSON (sorted keys, no spaces): the form hashed into subset versions."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Canonical JSON (sorted keys, no spaces): the form hashed into subset versions (a
+        field at its value of ``_UNVERSIONED_DEFAULTS`` left out)."""
+        values = {
+            name: value
+            for name, value in self.to_dict().items()
+            if _UNVERSIONED_DEFAULTS.get(name, object()) != value
+        }
+        return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
     def __hash__(self) -> int:
         return hash(self.to_json())

@@ -2,7 +2,9 @@
 
 The key hashes the normalised text (Unicode NFKC, case-folded, whitespace collapsed) of the
 instruction and the response (``on="pair"``, as SCAR's reference) or of the response alone
-(``on="response"``: one answer reused for different instructions counts once).
+(``on="response"``: one answer reused for different instructions counts once). With
+``toolkit=True`` the key is the SCAR toolkit's: the pair's two texts stripped of surrounding
+whitespace, otherwise as they are (``deduplicate_data`` in its ``filter_pipeline.py``).
 """
 
 from __future__ import annotations
@@ -37,17 +39,28 @@ def exact_digest(text: str) -> bytes:
     return hashlib.blake2b(fold_for_dedup(text).encode("utf-8"), digest_size=16).digest()
 
 
+def toolkit_digest(instruction: str, response: str) -> bytes:
+    """A 16-byte BLAKE2b digest of the toolkit's key ``(instruction.strip(), response.strip())``
+    (the instruction's length first, so no two keys run together)."""
+    first, second = (instruction or "").strip(), (response or "").strip()
+    key = f"{len(first)}:{first}{second}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(key, digest_size=16).digest()
+
+
 class ExactDedupFilter(MeasureFilter):
-    """Drops every pair whose normalised text a pair visited earlier has; names that pair."""
+    """Drops every pair whose normalised text (``toolkit``: stripped texts) a pair visited
+    earlier has; names that pair."""
 
     reason = schema.DEDUP_EXACT
     label = "exact dedup"
     dtype = "S16"
 
-    def __init__(self, on: DedupOn = "pair") -> None:
-        self.on = on
+    def __init__(self, on: DedupOn = "pair", *, toolkit: bool = False) -> None:
+        self.on, self.toolkit = on, toolkit
 
     def measure(self, text: PairText) -> bytes:
+        if self.toolkit:
+            return toolkit_digest(text.instruction, text.response)
         return exact_digest(dedup_text(text.instruction, text.response, self.on))
 
     def drop(self, measures: np.ndarray) -> Dropped:

@@ -31,19 +31,26 @@ _SIGNATURE_BATCH = 1024  # MinHash signatures held at once before they are reduc
 _WORD = re.compile(r"\w+")
 
 
-def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
-    """Sorted distinct word n-grams of the case-folded text (one shingle if it is shorter)."""
+def word_ngrams(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> set[str]:
+    """Distinct word n-grams of the NFKC, case-folded text (one shingle if it is shorter)."""
     words = _WORD.findall(unicodedata.normalize("NFKC", text or "").casefold())
-    if not words:
-        return []
     if len(words) < ngram_size:
-        return [" ".join(words).encode("utf-8")]
-    grams = {" ".join(words[i : i + ngram_size]) for i in range(len(words) - ngram_size + 1)}
-    return [gram.encode("utf-8") for gram in sorted(grams)]
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + ngram_size]) for i in range(len(words) - ngram_size + 1)}
 
 
-def _band_rows(threshold: float, num_perm: int) -> tuple[int, int]:
-    """``MinHashLSH(threshold, num_perm)``'s optimal band count and rows per band."""
+def shingles(text: str, ngram_size: int = DEFAULT_NGRAM_SIZE) -> list[bytes]:
+    """``word_ngrams`` sorted, as UTF-8 bytes (MinHash's input)."""
+    return [gram.encode("utf-8") for gram in sorted(word_ngrams(text, ngram_size))]
+
+
+def _band_rows(threshold: float, num_perm: int, bands: int | None = None) -> tuple[int, int]:
+    """``MinHashLSH(threshold, num_perm)``'s optimal band count and rows per band, or
+    ``bands`` bands of ``num_perm // bands`` rows (the SCAR toolkit's ``num_bands``)."""
+    if bands is not None:
+        if not 1 <= bands <= num_perm:
+            raise ValueError(f"bands must be in [1, num_perm={num_perm}], got {bands}")
+        return bands, num_perm // bands
     from datasketch import MinHashLSH
 
     bands = MinHashLSH(threshold=threshold, num_perm=num_perm)
@@ -134,17 +141,18 @@ def near_duplicates_in_order(
     num_perm: int = DEFAULT_NUM_PERM,
     ngram_size: int = DEFAULT_NGRAM_SIZE,
     seed: int = 1,
+    bands: int | None = None,
     log: Any = None,
 ) -> dict[Any, Any]:
     """Map each dropped key to the first kept key (in the order given) with Jaccard >=
     ``threshold``; ``ids`` are any keys (pair ids, positions), ``texts`` in the same order.
 
     Signatures are datasketch ``MinHash(num_perm, seed=seed)``; the band count and width are
-    ``MinHashLSH(threshold, num_perm)``'s optimum, bucketed with numpy keeping only buckets
-    with two or more members (``MinHashLSH``'s own index costs ~10 KB per pair). Only kept
-    texts are compared against, so duplicates do not chain through a dropped one; texts
-    without any word are never near duplicates. ``log`` gets progress lines for the
-    signatures (the slow part).
+    ``MinHashLSH(threshold, num_perm)``'s optimum (or ``bands`` bands), bucketed with numpy
+    keeping only buckets with two or more members (``MinHashLSH``'s own index costs ~10 KB
+    per pair). Only kept texts are compared against, so duplicates do not chain through a
+    dropped one; texts without any word are never near duplicates. ``log`` gets progress
+    lines for the signatures (the slow part).
 
     ``texts`` is read once front to back for the signatures, then only at the positions of
     LSH candidates, ``CONFIRM_BLOCK`` rows at a time: a sequence with ``read_many(positions)``
@@ -153,8 +161,8 @@ def near_duplicates_in_order(
     """
     if len(ids) != len(texts):
         raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
-    bands = _band_rows(threshold, num_perm)
-    positions, keys = _band_keys(texts, num_perm, ngram_size, seed, bands, log)
+    banding = _band_rows(threshold, num_perm, bands)
+    positions, keys = _band_keys(texts, num_perm, ngram_size, seed, banding, log)
     if len(positions) < 2:
         return {}
     shared = _shared_buckets(keys)
