@@ -63,7 +63,7 @@ def two_styles(n: int = POOL_ROWS, seed: int = 3) -> tuple[pd.DataFrame, ...]:
     return (
         pairs,
         features,
-        pd.DataFrame({"pair_id": pairs["id"], "source": pairs["source"], "score": scores}),
+        pd.DataFrame({"id": pairs["id"], "source": pairs["source"], "score": scores}),
     )
 
 
