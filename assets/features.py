@@ -27,7 +27,12 @@ from scar_dagster.dagster.partitions import (
     lazy_source_input,
     source_partitions,
 )
-from scar_dagster.dagster.resources import EncoderResource, InstructLMResource, StorageResource
+from scar_dagster.dagster.resources import (
+    DatabaseResource,
+    EncoderResource,
+    InstructLMResource,
+    StorageResource,
+)
 from scar_dagster.dagster.run_config import StyleFeaturesConfig
 from scar_dagster.quality.expectations import values_between, values_not_null
 from scar_dagster.storage.parquet_parts import ParquetPart
@@ -46,7 +51,8 @@ def style_features_asset(shards: int) -> AssetsDefinition:
         automation_condition=eager_on_new_data(),
         description="Linguistic-form and instructional-surprisal features of every kept pair of "
         "a source (SCAR's two style elements), one row per raw pair; with SCAR_SHARDS > 1, of "
-        "the pairs of one shard of the source.",
+        "the pairs of one shard of the source. Perplexity and relatedness: of a seeded drift "
+        "sample by default (perplexity/relatedness: read), cached in surprisal_scores.",
     )(featurize_partition)
 
 
@@ -57,17 +63,19 @@ def featurize_partition(
     storage: StorageResource,
     instruct_lm: InstructLMResource,
     encoder: EncoderResource,
+    database: DatabaseResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
     """Compute the style features of one source's (shard's) pairs, streamed batch by batch
     (``scar_dagster.style.feature_writer``): each batch is written as a row group when
     computed, and memory holds one batch of texts and the numeric columns that the metadata
-    summarizes."""
+    summarizes. Perplexities go through the ``surprisal_scores`` cache (computed once)."""
     from scar_dagster.style.feature_writer import write_style_features
-    from scar_dagster.style.features import INPUT_COLUMNS
+    from scar_dagster.style.features import INPUT_COLUMNS, drift_sample
 
     params = config.to_params()
-    lm = instruct_lm.load() if params.compute_perplexity else None
-    sentence_encoder = encoder.load() if params.compute_relatedness else None
+    lm = config.perplexity_lm(instruct_lm)
+    sentence_encoder = encoder.load() if params.relatedness != "off" else None
+    sample = drift_sample(batches_of_partition(context, raw_pairs, ["id"]), params)
     with tempfile.TemporaryDirectory(prefix="scar-features-") as folder:
         path = Path(folder) / "style_features.parquet"
         written = write_style_features(
@@ -77,6 +85,8 @@ def featurize_partition(
             lm=lm,
             encoder=sentence_encoder,
             params=params,
+            store=database.get_engine(),
+            sample_ids=sample,
             total=expected_rows_of_partition(context, raw_pairs, "style features"),
             log=context.log,
         )
@@ -85,7 +95,7 @@ def featurize_partition(
             ParquetFileOutput(path),
             data_version=DataVersion(written.digest),
             metadata=style_features_metadata(
-                written, histograms=histograms, lm=lm, encoder=sentence_encoder
+                written, params, histograms=histograms, lm=lm, encoder=sentence_encoder
             ),
         )
 
@@ -133,6 +143,7 @@ def style_features_checks(shards: int) -> list[AssetChecksDefinition]:
         read_columns_only=True,
         required_resource_keys={"check_thresholds"},
         description="Mean TTR, MTLD, perplexity and length moved by more than max_drift_in_std "
-        "(default 0.5) stds since the previous materialization of this partition (warning).",
+        "(default 0.5) stds since the previous materialization of this partition (warning); "
+        "perplexity on the drift sample with perplexity: read.",
     )
     return [value_ranges, drift]

@@ -12,7 +12,7 @@ from scar_dagster.dagster.checks import build_gx_asset_check
 from scar_dagster.dagster.io_managers import ParquetFileOutput
 from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.partitions import LAZY, concat_partitions
-from scar_dagster.dagster.resources import DatabaseResource, StorageResource
+from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
 from scar_dagster.dagster.subset_metadata import subset_metadata
@@ -50,12 +50,15 @@ def selected_subset(
     style_ranker: dict,
     database: DatabaseResource,
     storage: StorageResource,
+    instruct_lm: InstructLMResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
     """Select, explain, export and report one subset version (the subset table is written
-    chunk by chunk to a local file, which the IO manager copies before the folder goes)."""
+    chunk by chunk to a local file, which the IO manager copies before the folder goes); the
+    perplexity its report and gate read is fetched through the ``surprisal_scores`` cache."""
     from scar_dagster.selection import curate
 
     ranker_version = style_ranker["champion_version"]
+    engine = database.get_engine()
     with tempfile.TemporaryDirectory(prefix="scar-subset-") as folder:
         result = curate(
             pairs=raw_pairs,
@@ -63,12 +66,13 @@ def selected_subset(
             features=style_features,
             ranker_version=ranker_version,
             params=config.to_params(),
-            engine=database.get_engine(),
+            engine=engine,
             store=storage.asset_store(),
             prefix=SUBSETS_PREFIX,
             folder=Path(folder),
             log=context.log,
             run=config.to_run(),
+            perplexity=config.perplexity_reads(instruct_lm, engine),
         )
         context.log.info(
             f"subset {result.version}: {result.subset_rows} rows at {result.uri} "
@@ -89,16 +93,10 @@ def _latest_metadata(context, key: str) -> dict:
 
 
 def _style_specs(df: pd.DataFrame, context) -> list:
-    from scar_dagster.quality.expectations import style_consistency_specs
+    from scar_dagster.dagster.subset_metadata import style_gate_specs
 
-    thresholds = context.resources.check_thresholds
-    stats = _latest_metadata(context, "selected_subset")["pool_style_stats"]
-    pool_std = {metric: values["std"] for metric, values in stats.items()}
-    return style_consistency_specs(
-        pool_std,
-        max_ratio=thresholds.max_std_ratio,
-        absolute_max=thresholds.absolute_max_std or None,
-    )
+    metadata = _latest_metadata(context, "selected_subset")
+    return style_gate_specs(df, metadata, context.resources.check_thresholds)
 
 
 def _integrity_specs(df: pd.DataFrame, context) -> list:
@@ -125,7 +123,9 @@ selected_subset_style_consistency = build_gx_asset_check(
     required_resource_keys={"check_thresholds"},
     columns=STYLE_METRICS,  # the subset's texts are not read
     description="Std of TTR, MTLD, perplexity and response length in the subset is at most "
-    "max_std_ratio (default 0.8) x the scored pool's std, and under optional absolute bounds.",
+    "max_std_ratio (default 0.8) x the scored pool's std, and under optional absolute bounds; "
+    "each std says how many rows it is computed on (perplexity: read on seeded samples of the "
+    "subset and the pool by default) and the sampling error of the ratio.",
 )
 
 selected_subset_integrity = build_gx_asset_check(

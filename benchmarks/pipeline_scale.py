@@ -11,7 +11,7 @@ materializing its share of the stage's partitions (round robin) one after anothe
 
 * ``ingest``: ``raw_pairs`` + ``raw_quarantine`` per source (the streaming readers);
 * ``features``: ``style_features`` per source (x shard), linguistic-form features only
-  (``compute_perplexity`` and ``compute_relatedness`` off);
+  (``perplexity`` and ``relatedness`` off);
 * ``scoring``: ``scored_pairs`` per source (x shard) with a published champion ranker (a seeded
   random tiny ranker: 1-layer BERT encoder with hidden size 32, 64 tokens per text, the MiniLM
   tokenizer; the scoring config's default ``dtype: auto``, i.e. bfloat16 on an AMX/AVX512-BF16
@@ -52,8 +52,13 @@ from benchmarks.synthetic import SOURCES, write_damaged_dump, write_landing_zone
 DAMAGED = "damaged_dump"
 RANKER_TOKENS = 64  # tokens per text of the tiny ranker: attention over 512 would dominate
 STAGES = ("ingest", "features", "scoring", "selection")
-SELECTION = {"ratio": 0.1, "mode": "streaming", "near_dedup": False}  # near-dedup: selection_scale
-FEATURES = {"compute_perplexity": False, "compute_relatedness": False}
+SELECTION = {  # near-dedup: selection_scale; no LM anywhere (memory and overhead)
+    "ratio": 0.1,
+    "mode": "streaming",
+    "near_dedup": False,
+    "perplexity": "off",
+}
+FEATURES = {"perplexity": "off", "relatedness": "off"}
 RUN_CONFIG = {
     "ingest": ("ingest_source", {}),
     "features": ("style_features", FEATURES),

@@ -106,6 +106,12 @@ def benchmarks(threads: int) -> list[Benchmark]:
             ("--rows", "1000"),
             ("--rows", "200", "--tiny-encoder"),
         ),
+        Benchmark(
+            "real_scale",
+            "Real pairs, real models: perplexity all vs read through the assets, 1M projected",
+            ("--install", "--pairs", "2000", "--sample-rows", "200"),
+            ("--install", "--pairs", "24", "--sample-rows", "6", "--phase-pairs", "6"),
+        ),
     ]
 
 

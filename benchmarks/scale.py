@@ -65,7 +65,7 @@ def stage_features(work: str, rows: int, features_max_rows: int | None) -> dict[
     from scar_dagster.storage.frame_writer import FrameParquetWriter
     from scar_dagster.style.features import StyleFeatureParams, compute_style_features
 
-    params = StyleFeatureParams(compute_perplexity=False, compute_relatedness=False)
+    params = StyleFeatureParams(perplexity="off", relatedness="off")
     files = raw_files(work)
     sampled = features_max_rows is not None and rows > features_max_rows
     quota = max(1, features_max_rows // len(files)) if sampled else None

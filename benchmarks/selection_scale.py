@@ -55,6 +55,7 @@ def selection_config(rows: int, mode: str, near_dedup: bool = True) -> dict[str,
         "max_per_source": {"guides": rows // 50},
         "near_dedup": near_dedup,
         "mode": mode,
+        "perplexity": "off",  # synthetic features: the selection's own cost, no LM
     }
 
 
@@ -124,6 +125,7 @@ def stage_select(work: str, rows: int, mode: str, near_dedup: bool) -> dict[str,
         style_ranker={"champion_version": RANKER_VERSION},
         database=resources["database"],
         storage=resources["storage"],
+        instruct_lm=resources["instruct_lm"],
     )
     outputs = [produced] if isinstance(produced, Output) else list(produced)  # it may yield
     output = next(o for o in outputs if isinstance(o, Output))

@@ -71,10 +71,8 @@ def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) 
     engine = res["database"].get_engine()
     config = {
         "ops": {
-            "style_features": {
-                "config": {"compute_perplexity": False, "compute_relatedness": False}
-            },
-            "selected_subset": {"config": {"ratio": 0.5}},
+            "style_features": {"config": {"perplexity": "off", "relatedness": "off"}},
+            "selected_subset": {"config": {"ratio": 0.5, "perplexity": "off"}},
         }
     }
     every = list(definitions.defs.assets) + list(definitions.defs.asset_checks)

@@ -12,6 +12,7 @@ from scar_dagster import schema
 from scar_dagster.selection.decisions import PoolDecisions, decide, decisions_frame
 from scar_dagster.selection.outside_pool import cross_source_duplicates
 from scar_dagster.selection.params import SelectionParams
+from scar_dagster.selection.perplexity import PerplexityReads, StyleFigures, read_perplexity
 from scar_dagster.selection.pool import FEATURE_VALUE_COLUMNS, pool_keys, with_features, with_scores
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS, TextLookup, frame_lookup
 from scar_dagster.storage.parquet_parts import ParquetPart
@@ -156,3 +157,15 @@ def decide_frame(
 ) -> pd.DataFrame:
     """``decided_pool``'s decisions as a frame, in rank order (``attrs["notes"]``)."""
     return decisions_frame(*decided_pool(candidates, params, log, chunk_rows=chunk_rows))
+
+
+def every_row_figures(
+    pool: pd.DataFrame, rows: PoolDecisions, seed: int = 0, texts: TextLookup | None = None
+) -> StyleFigures:
+    """The report's figures of a decided pool as the pool's own values give them (perplexity
+    of every row, no LM): what ``curate`` makes without perplexity reads."""
+    from scar_dagster.selection.report import random_reference
+
+    reference = random_reference(rows, seed)
+    unread = texts or (lambda ids: {})
+    return read_perplexity(pool, rows.chosen, reference, unread, PerplexityReads(mode="all"))[1]

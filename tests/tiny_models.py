@@ -58,6 +58,30 @@ def publish_tiny_ranker(home, tmp) -> str:
     return version
 
 
+def tiny_perplexity_lm(
+    identity: str = "tiny-llama-seed0", favoured: tuple[str, ...] = (), bias: float = 0.0, **options
+):
+    """A seeded tiny Llama as perplexity uses it (``surprisal_cache.PerplexityLM``, fp32 on the
+    CPU); the tokens of the words ``favoured`` get ``bias`` added to their logits (an output
+    bias), so texts of those words read as less surprising. ``options``: its fields."""
+    import torch
+
+    from scar_dagster.style.surprisal_cache import PerplexityLM
+
+    tokenizer, model = tiny_llama(max_position_embeddings=1024)
+    if favoured:
+        tokens = {
+            i for word in favoured for i in tokenizer(word, add_special_tokens=False)["input_ids"]
+        }
+        head = torch.nn.Linear(model.config.hidden_size, model.config.vocab_size, bias=True)
+        with torch.no_grad():
+            head.weight.copy_(model.lm_head.weight)
+            head.bias.zero_()
+            head.bias[sorted(tokens)] = bias
+        model.lm_head = head
+    return PerplexityLM.of_loaded(tokenizer, model, identity=identity, **options)
+
+
 def stored_ranker_scores(store, version, instructions, responses, *, cache_dir):
     """Scores of the pairs under the stored ranker ``version``, as scoring loads it."""
     from scar_dagster.ranker.inference.scoring import score_pairs

@@ -52,19 +52,22 @@ def machine_info(threads: int) -> list[str]:
 
 
 def matmul_gflops(
-    dtype: str = "float32", n: int = 1024, repeats: int = 30, rounds: int = 5
+    dtype: str = "float32", n: int = 1024, repeats: int = 30, rounds: int = 5, device: str = "cpu"
 ) -> float:
-    """Best-of-``rounds`` throughput of an n x n matmul in ``dtype``, in GFLOP/s."""
+    """Best-of-``rounds`` throughput of an n x n matmul in ``dtype`` on ``device``, in GFLOP/s."""
     import torch
 
     kind = getattr(torch, dtype)
-    a, b = torch.randn(n, n).to(kind), torch.randn(n, n).to(kind)
+    a, b = (torch.randn(n, n).to(device, kind) for _ in range(2))
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(3):
         a @ b
     best = 0.0
     for _ in range(rounds):
+        sync()
         t0 = time.perf_counter()
         for _ in range(repeats):
             a @ b
+        sync()
         best = max(best, 2 * n**3 * repeats / (time.perf_counter() - t0) / 1e9)
     return best

@@ -63,6 +63,7 @@ SpecsFn = Callable[..., Sequence[ExpectationSpec]]
 STYLE_STATS_METADATA_KEY = "style_stats"
 """Materialization metadata key holding `column_stats` JSON, read by the drift check."""
 
+FIGURE_ROWS_KEYS = ("subset_rows", "pool_rows", "ratio_error")
 _ASSET_PARAM = "asset_value"
 _PREVIOUS_LOOKBACK = 20
 
@@ -215,6 +216,9 @@ def gx_check_result(
         for bound in ("min_value", "max_value"):
             if _is_number(result.kwargs.get(bound)):
                 metadata[f"{bound[:3]}_{result.label}"] = float(result.kwargs[bound])
+        for key in FIGURE_ROWS_KEYS:  # how many rows a figure is computed on (figure_rows)
+            if _is_number(result.meta.get(key)):
+                metadata[f"{key}_{result.label}"] = result.meta[key]
     failed = [r.label for r in outcome.failed]
     description = (
         f"all {len(outcome.results)} expectations passed"

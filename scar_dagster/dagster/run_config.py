@@ -12,7 +12,9 @@ if TYPE_CHECKING:
     from scar_dagster.ranker.model.architecture import RankerConfig
     from scar_dagster.ranker.model.train import TrainParams
     from scar_dagster.selection import SelectionParams, SelectionRun
+    from scar_dagster.selection.perplexity import PerplexityReads
     from scar_dagster.style.features import StyleFeatureParams
+    from scar_dagster.style.surprisal_cache import PerplexityLM
 
 
 class IngestConfig(Config):
@@ -28,30 +30,114 @@ class IngestConfig(Config):
         return NormalizeParams(max_text_chars=self.max_text_chars)
 
 
-class StyleFeaturesConfig(Config):
-    """How ``style_features`` is computed (mirrors ``StyleFeatureParams``)."""
+_READ_MODES_HELP = "all (every row), read (only what something reads) or off"
 
-    compute_perplexity: bool = Field(
-        default=True, description="Perplexity of the response under the instruct LM."
+
+class StyleFeaturesConfig(Config):
+    """How ``style_features`` is computed (mirrors ``StyleFeatureParams``; the LM's token cap
+    is the ``instruct_lm`` resource's ``perplexity_max_tokens``)."""
+
+    perplexity: str = Field(
+        default="read",
+        description="Perplexity of the response under the instruct LM (the costly feature): "
+        f"{_READ_MODES_HELP}. read: the partition's drift sample (sample_rows rows), which the "
+        "drift check and the feature stats read; selected_subset fetches the perplexity of "
+        "what its report and style gate read itself, through the same cache.",
     )
-    compute_relatedness: bool = Field(
-        default=True, description="Cosine of instruction and response encoder embeddings."
+    relatedness: str = Field(
+        default="read",
+        description=f"Cosine of instruction and response embeddings: {_READ_MODES_HELP} "
+        "(read: the drift sample; nothing else reads it by default).",
+    )
+    sample_rows: int = Field(
+        default=2000, description="Rows of the drift sample per partition (seeded)."
+    )
+    sample_seed: int = Field(
+        default=0,
+        description="Seed of the drift sample; keep it equal to selected_subset's "
+        "perplexity_sample_seed so their samples share rows (and cached values).",
     )
     perplexity_batch_size: int = Field(default=8, description="Pairs per LM forward pass.")
-    perplexity_max_tokens: int = Field(
-        default=512, description="Prompt + response tokens seen by the LM; longer is truncated."
+    perplexity_batch_tokens: int = Field(
+        default=2048, description="Padded tokens per LM forward pass (length-sorted batches)."
     )
     relatedness_batch_size: int = Field(default=32, description="Texts per encoder pass.")
     relatedness_max_tokens: int = Field(default=256, description="Tokens per text, encoder.")
+    relatedness_batch_tokens: int = Field(
+        default=2048, description="Padded tokens per encoder pass (length-sorted batches)."
+    )
     num_threads: int | None = Field(default=None, description="torch threads; None: default.")
+    compute_perplexity: bool | None = Field(
+        default=None,
+        description="Deprecated: true is perplexity=all, false perplexity=off (with a warning).",
+    )
+    compute_relatedness: bool | None = Field(
+        default=None,
+        description="Deprecated: true is relatedness=all, false relatedness=off (with a warning).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_deprecated_switches(cls, data: Any) -> Any:
+        """``compute_perplexity`` / ``compute_relatedness`` (deprecated) become modes."""
+        if not isinstance(data, dict):
+            return data
+        if "perplexity_max_tokens" in data:
+            raise ValueError(
+                "style_features config: perplexity_max_tokens moved to the instruct_lm "
+                "resource (perplexity_max_tokens), as it changes every perplexity value"
+            )
+        out = dict(data)
+        for old, new in (
+            ("compute_perplexity", "perplexity"),
+            ("compute_relatedness", "relatedness"),
+        ):
+            if out.get(old) is None:
+                continue
+            mode = "all" if out[old] else "off"
+            if new in out and out[new] != mode:
+                raise ValueError(
+                    f"style_features config: {old}={out[old]} and {new}={out[new]!r} disagree; "
+                    f"set {new} only"
+                )
+            get_dagster_logger().warning(
+                f"style_features config: `{old}` is deprecated; read as {new}={mode!r}."
+            )
+            out.update({new: mode, old: None})
+        return out
 
     def to_params(self) -> "StyleFeatureParams":
         from scar_dagster.style.features import StyleFeatureParams
 
-        return StyleFeatureParams(**self.model_dump())
+        fields = self.model_dump(
+            exclude={
+                "compute_perplexity",
+                "compute_relatedness",
+                "perplexity_batch_size",
+                "perplexity_batch_tokens",
+            }
+        )
+        return StyleFeatureParams(**fields)
+
+    def perplexity_lm(self, instruct_lm: Any) -> "PerplexityLM | None":
+        """The ``instruct_lm`` resource as this config runs it (None: perplexity off)."""
+        if self.perplexity == "off":
+            return None
+        return instruct_lm.perplexity_lm(
+            batch_size=self.perplexity_batch_size,
+            batch_tokens=self.perplexity_batch_tokens,
+            num_threads=self.num_threads,
+        )
 
 
 _SELECTION_RUN_FIELDS = ("mode", "streaming_min_rows", "chunk_rows")  # how, not what: unhashed
+_PERPLEXITY_FIELDS = (  # what the report and the gate read, never what is selected: unhashed
+    "perplexity",
+    "perplexity_sample_rows",
+    "perplexity_sample_seed",
+    "perplexity_batch_size",
+    "perplexity_batch_tokens",
+)
 
 
 class SelectionConfig(Config):
@@ -118,11 +204,29 @@ class SelectionConfig(Config):
         default=200_000, description="auto: pools with at least this many pairs stream."
     )
     chunk_rows: int = Field(default=2000, description="Pairs per text fetch.")
+    perplexity: str = Field(
+        default="read",
+        description="The perplexity the report and the style gate compare (it never ranks): "
+        f"{_READ_MODES_HELP}. read: a seeded sample of at most perplexity_sample_rows rows of "
+        "the pool, of the subset and of the random reference subset, computed by the "
+        "instruct LM where the cache lacks it; all: every row of them; off: left out of the "
+        "gate. Not part of the subset version.",
+    )
+    perplexity_sample_rows: int = Field(
+        default=2000, description="read: rows per figure (pool, subset, random subset)."
+    )
+    perplexity_sample_seed: int = Field(
+        default=0, description="read: seed of the samples (style_features' sample_seed)."
+    )
+    perplexity_batch_size: int = Field(default=8, description="Pairs per LM forward pass.")
+    perplexity_batch_tokens: int = Field(
+        default=2048, description="Padded tokens per LM forward pass."
+    )
 
     def to_params(self) -> "SelectionParams":
         from scar_dagster.selection import SelectionParams
 
-        values = self.model_dump(exclude=set(_SELECTION_RUN_FIELDS))
+        values = self.model_dump(exclude={*_SELECTION_RUN_FIELDS, *_PERPLEXITY_FIELDS})
         if values["top_k"] is None and values["ratio"] is None and values["threshold"] is None:
             values["ratio"] = 0.25
         return SelectionParams(**values)
@@ -132,6 +236,24 @@ class SelectionConfig(Config):
         from scar_dagster.selection import SelectionRun
 
         return SelectionRun(**self.model_dump(include=set(_SELECTION_RUN_FIELDS)))
+
+    def perplexity_reads(self, instruct_lm: Any, store: Any) -> "PerplexityReads":
+        """Which perplexities the report and the gate read, computed with the ``instruct_lm``
+        resource and cached in ``store`` (a SQLAlchemy engine); not part of the version."""
+        from scar_dagster.selection.perplexity import PerplexityReads
+
+        lm = None
+        if self.perplexity != "off":
+            lm = instruct_lm.perplexity_lm(
+                batch_size=self.perplexity_batch_size, batch_tokens=self.perplexity_batch_tokens
+            )
+        return PerplexityReads(
+            mode=self.perplexity,
+            sample_rows=self.perplexity_sample_rows,
+            sample_seed=self.perplexity_sample_seed,
+            lm=lm,
+            store=store,
+        )
 
 
 class ScoringConfig(Config):

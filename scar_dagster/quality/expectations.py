@@ -148,13 +148,15 @@ def style_consistency_specs(
     max_ratio: float = 0.8,
     absolute_max: Mapping[str, float] | None = None,
     columns: Sequence[str] = STYLE_METRICS,
+    meta: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[ExpectationSpec]:
     """Style-consistency gate: std of each metric <= min(max_ratio * pool std, absolute max).
 
     SCAR's selected subsets show a markedly lower std of TTR, MTLD and perplexity than the full
     data (arXiv 2406.10882); this turns that finding into one stdev expectation per column.
     A column needs a finite pool std or an absolute bound; a column with neither raises
-    `ValueError` rather than being skipped silently.
+    `ValueError` rather than being skipped silently. ``meta[column]`` is added to that
+    column's provenance (e.g. ``figure_rows``: how many rows each std is computed on).
     """
     if max_ratio <= 0:
         raise ValueError(f"max_ratio must be > 0, got {max_ratio}")
@@ -174,15 +176,62 @@ def style_consistency_specs(
             parts.append(f"{max_ratio:g} x pool std {pool:.4g}")
         if absolute is not None:
             parts.append(f"absolute {absolute:.4g}")
+        provenance = {"pool_std": pool, "max_ratio": max_ratio, "absolute_max": absolute}
         specs.append(
             stdev_between(
                 column,
                 max_value=bound,
                 description=f"std({column}) <= {bound:.4g} = min({', '.join(parts)})",
-                meta={"pool_std": pool, "max_ratio": max_ratio, "absolute_max": absolute},
+                meta={**provenance, **dict((meta or {}).get(column, {}))},
             )
         )
     return specs
+
+
+def figure_rows(
+    pool_stats: Mapping[str, Mapping[str, Any]], subset: pd.DataFrame, columns: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """How many rows each std of the style gate is computed on, and the sampling error of
+    their ratio: per column ``subset_rows`` of ``subset_of`` (the subset's rows with a value,
+    of its rows), ``pool_rows`` of ``pool_of`` (from ``pool_stats``: ``style_consistency``
+    with ``errors=True``), the ``std_ratio`` and its relative standard error ``ratio_error``
+    (each std's error times the finite-population factor ``sqrt(1 - rows/of)``: zero for a
+    figure computed on every row of its set)."""
+    from scar_dagster.style.consistency import std_error
+
+    out = {}
+    for column in columns:
+        pool = pool_stats.get(column) or {}
+        values = subset[column].to_numpy(dtype="float64", na_value=np.nan)
+        finite = values[np.isfinite(values)]
+        n_sub, n_pool = int(finite.size), int(pool.get("count") or 0)
+        of_sub, of_pool = len(subset), int(pool.get("rows") or n_pool)
+        s_sub = float(finite.std(ddof=1)) if n_sub > 1 else None
+        s_pool = _finite_or_none(pool.get("std"))
+        shares = [
+            _relative_error(std_error(finite), s_sub, n_sub, of_sub),
+            _relative_error(_finite_or_none(pool.get("std_error")), s_pool, n_pool, of_pool),
+        ]
+        ratio = s_sub / s_pool if s_sub is not None and s_pool else None
+        error = math.sqrt(sum(x * x for x in shares)) if None not in shares else None
+        out[column] = {
+            "subset_rows": n_sub,
+            "subset_of": of_sub,
+            "pool_rows": n_pool,
+            "pool_of": of_pool,
+            "std_ratio": ratio,
+            "ratio_error": error,
+        }
+    return out
+
+
+def _relative_error(error: float | None, std: float | None, rows: int, of: int) -> float | None:
+    """The relative standard error of a std on ``rows`` of ``of`` (0 when it is all of them)."""
+    if rows >= of:
+        return 0.0
+    if error is None or not std:
+        return None
+    return error / std * math.sqrt(1 - rows / of)
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -246,13 +295,34 @@ class ValidationOutcome:
         }
 
     def to_markdown(self) -> str:
-        """Markdown table: expectation, observed value, bound, result."""
-        lines = ["| expectation | observed | bound | result |", "| --- | --- | --- | --- |"]
+        """Markdown table: expectation, observed value, bound, result (and the rows each
+        figure is computed on, when the specs say it: ``figure_rows``)."""
+        with_rows = any("subset_rows" in r.meta for r in self.results)
+        head = "| expectation | observed | bound |" + (" rows |" if with_rows else "")
+        lines = [head + " result |", "|" + " --- |" * (5 if with_rows else 4)]
         for r in self.results:
             observed = r.error or _format_observed(r.observed_value)
             verdict = "pass" if r.success else "**FAIL**"
-            lines.append(f"| {r.label} | {observed} | {_format_bound(r.kwargs)} | {verdict} |")
+            rows = f" {_format_rows(r.meta)} |" if with_rows else ""
+            lines.append(
+                f"| {r.label} | {observed} | {_format_bound(r.kwargs)} |{rows} {verdict} |"
+            )
         return "\n".join(lines)
+
+
+def _format_rows(meta: Mapping[str, Any]) -> str:
+    """``subset 180 of 180, pool 2,000 of 9,000; ratio 0.62 +- 4.1%``."""
+    if "subset_rows" not in meta:
+        return "-"
+    text = (
+        f"subset {meta['subset_rows']:,} of {meta['subset_of']:,}, "
+        f"pool {meta['pool_rows']:,} of {meta['pool_of']:,}"
+    )
+    if meta.get("std_ratio") is not None:
+        text += f"; ratio {meta['std_ratio']:.3g}"
+        if meta.get("ratio_error"):
+            text += f" +- {meta['ratio_error']:.1%}"
+    return text
 
 
 def _format_observed(value: Any) -> str:

@@ -9,7 +9,9 @@ phase's peak does not land on them):
 2. the texts' lookup over those rows (``inputs.pool_texts``): in memory, or spooled to disk
    (``SelectionRun``); then the pool's keys (``pool.pool_keys``), sorted by id;
 3. the features, then the scores, joined into the text-free pool (``pool``);
-4. every pool row decided as arrays (``decisions.decide``);
+4. every pool row decided as arrays (``decisions.decide``), then the perplexity of what the
+   report and the style gate read (``perplexity.read_perplexity``: after the decisions, which
+   never read it);
 5. the version, the decisions written to SQL a chunk at a time, the report, and the subset
    table written and exported a chunk at a time, its texts read through the lookup.
 
@@ -50,8 +52,14 @@ from scar_dagster.selection.inputs import (
 )
 from scar_dagster.selection.outside_pool import cross_source_duplicates, upstream_decisions
 from scar_dagster.selection.params import SelectionParams, SelectionRun
+from scar_dagster.selection.perplexity import PerplexityReads, StyleFigures, read_perplexity
 from scar_dagster.selection.pool import pool_keys, score_tables, with_features, with_scores
-from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
+from scar_dagster.selection.report import (
+    SelectionReport,
+    build_report,
+    random_reference,
+    score_histogram_png,
+)
 from scar_dagster.selection.subset import subset_chunks, write_subset
 from scar_dagster.selection.texts import TextLookup
 from scar_dagster.selection.version import subset_version
@@ -82,6 +90,7 @@ class CurationResult:
     max_rows: int
     histogram_png: bytes
     reason_counts: dict[str, int]
+    perplexity: dict[str, Any]  # StyleFigures.to_dict(): which rows the perplexity is read on
     path: str  # where the texts were read from: memory or streaming
 
     @property
@@ -104,6 +113,7 @@ def curate(
     log: Any = None,
     run: SelectionRun | None = None,
     texts: TextLookup | None = None,
+    perplexity: PerplexityReads | None = None,
 ) -> CurationResult:
     """Select from every kept pair scored by ``ranker_version``; explain every input row.
 
@@ -111,7 +121,9 @@ def curate(
     columns: keys, features and texts apart). The subset file is written into ``folder`` (the
     caller owns it); exports go to ``store`` under ``<prefix>/<version>``. ``log`` (e.g.
     Dagster's ``context.log``) gets progress lines of the long filters. ``run`` says where
-    texts are read from (default: auto); ``texts`` replaces that lookup.
+    texts are read from (default: auto); ``texts`` replaces that lookup. ``perplexity`` says
+    which perplexities the report and the gate read and how they are fetched (default: every
+    row's, as the features give them).
     """
     result = _curated(
         pairs=pairs,
@@ -123,6 +135,7 @@ def curate(
         log=log,
         run=run or SelectionRun(),
         texts=texts,
+        reads=perplexity or PerplexityReads(mode="all"),
         store=store,
         prefix=prefix,
         folder=folder,
@@ -142,6 +155,7 @@ def _curated(
     log: Any,
     run: SelectionRun,
     texts: TextLookup | None,
+    reads: PerplexityReads,
     **publish: Any,
 ) -> CurationResult:
     """``curate``'s phases (``publish``: ``_publish``'s store, prefix and folder); what they
@@ -155,9 +169,12 @@ def _curated(
         release_unused_memory()  # the joins' tables, before the filters' state
         decided = decide(pool, lookup, params, log, chunk_rows=run.chunk_rows)
         release_unused_memory()  # the filters' state (digests, band keys)
+        random = random_reference(decided, params.seed)
+        pool, figures = read_perplexity(pool, decided.chosen, random, lookup, reads)
         result = _publish(
             pool,
             decided,
+            figures,
             [unscored, copies, upstream_decisions(quarantine)],
             lookup,
             ranker_version=ranker_version,
@@ -190,6 +207,7 @@ def _keys_and_texts(
 def _publish(
     pool: pd.DataFrame,
     decided: PoolDecisions,
+    figures: StyleFigures,
     others: Sequence[pd.DataFrame],
     texts: TextLookup,
     *,
@@ -212,13 +230,12 @@ def _publish(
         itertools.chain(decision_frames(pool, decided), others),
         {"ranker_version": ranker_version, "config": params.to_dict()},
     )
-    report = build_report(pool, decided, version, previous=previous, seed=params.seed)
+    report = build_report(pool, decided, version, figures=figures, previous=previous)
     png = score_histogram_png(pool, decided)
-    metrics = pool.iloc[decided.selected_rows][["id", *STYLE_METRICS]]
+    metrics = _subset_metrics(pool, decided, figures)
     chunks = subset_chunks(chosen, metrics, texts, chunk_rows)
     written = write_subset(chunks, Path(folder) / SUBSET_FILE, store, prefix, version)
     report_key = export_report(store, prefix, version, report.to_markdown(), png, written.export)
-    valid = pool.loc[~pool["_degenerate"].to_numpy(dtype=bool), list(STYLE_METRICS)]
     return {
         "version": version,
         "subset_file": written.path,
@@ -227,11 +244,23 @@ def _publish(
         "uri": written.export.directory,
         "report_uri": store.uri(report_key),
         "report": report,
-        "pool_stats": style_consistency(valid, STYLE_METRICS),
+        "pool_stats": style_consistency(figures.metrics(pool, "pool"), STYLE_METRICS, errors=True),
         "max_rows": max_rows(params, int(decided.eligible.sum())),
         "histogram_png": png,
         "reason_counts": _reason_counts(decided, others),
+        "perplexity": figures.to_dict(),
     }
+
+
+def _subset_metrics(
+    pool: pd.DataFrame, decided: PoolDecisions, figures: StyleFigures
+) -> pd.DataFrame:
+    """``id`` and the style metrics of the selected rows in rank order (perplexity where it
+    enters the subset's figure)."""
+    rows = decided.selected_rows
+    metrics = pool.iloc[rows][["id", *STYLE_METRICS]].copy()
+    metrics.loc[~figures.perplexity["subset"][rows], "perplexity"] = float("nan")
+    return metrics
 
 
 def _previous_subset(engine: Any, current: str) -> pd.DataFrame | None:

@@ -3,7 +3,8 @@
 SCAR's evidence for a good subset is a lower standard deviation of TTR, MTLD and
 perplexity than the full pool; the report puts pool, subset and a seeded random subset
 of the same size (drawn from the eligible rows) side by side so the ranker's effect is
-separated from the filters' and from plain subsampling.
+separated from the filters' and from plain subsampling. Each figure says how many rows it is
+computed on (perplexity may be read on a seeded sample of each, ``perplexity``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scar_dagster import schema
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.arrow_keys import sort_order, without_repeats
 from scar_dagster.selection.decisions import PoolDecisions, decisions_frame
+from scar_dagster.selection.perplexity import FIGURES, StyleFigures
 from scar_dagster.selection.reason_codes import REASON_CODES
 from scar_dagster.style.consistency import style_consistency
 
@@ -95,14 +97,23 @@ def random_picks(population: int, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(population, size=size, replace=False)
 
 
-def _style_table(
-    table: pd.DataFrame, masks: Mapping[str, np.ndarray], columns: Sequence[str]
-) -> pd.DataFrame:
-    """Std and CV of ``columns`` over the rows of each mask of ``table``, side by side."""
-    present = [c for c in columns if c in table.columns]  # only the metrics are copied
+def random_reference(rows: PoolDecisions, seed: int) -> np.ndarray:
+    """A bool mask of a seeded uniform sample of the eligible pool rows, of the subset's size:
+    the random subset the report compares the subset with."""
+    eligible = np.flatnonzero(rows.eligible)  # in pool order, i.e. by id
+    random = np.zeros(len(rows.rank), dtype=bool)
+    random[eligible[random_picks(len(eligible), int(rows.chosen.sum()), seed)]] = True
+    return random
+
+
+def _style_table(pool: pd.DataFrame, figures: StyleFigures) -> pd.DataFrame:
+    """Count, std and CV of the style metrics over each figure's rows, side by side (a count
+    says how many rows a figure is computed on: perplexity may be on a sample)."""
     parts = [
-        spread(table.loc[mask, present], columns)[["std", "cv"]].add_prefix(f"{name}_")
-        for name, mask in masks.items()
+        spread(figures.metrics(pool, name), STYLE_METRICS)[["count", "std", "cv"]].add_prefix(
+            f"{name}_"
+        )
+        for name in FIGURES
     ]
     return pd.concat(parts, axis=1)
 
@@ -201,27 +212,24 @@ def build_report(
     rows: PoolDecisions,
     subset_version: str,
     *,
+    figures: StyleFigures,
     previous: pd.DataFrame | Mapping[str, str] | Iterable[str] | None = None,
-    seed: int = 0,
 ) -> SelectionReport:
     """The report of a decided pool (``pool.with_scores``' frame, sorted by id, and
     ``decide``'s arrays), from integer codes and row masks: no decision frame of the whole
-    pool is made (``previous`` None: first version, no diff)."""
+    pool is made. ``figures`` (``perplexity.read_perplexity``) says which rows each style
+    figure is computed on; ``previous`` None: first version, no diff."""
     source_code, sources = pd.factorize(pool["source"], sort=True)
     counts = _source_counts(
         source_code, list(sources), rows.reason, REASON_CODES, rows.eligible, rows.chosen
     )
-    eligible = np.flatnonzero(rows.eligible)  # in pool order, i.e. by id
-    random = np.zeros(len(pool), dtype=bool)
-    random[eligible[random_picks(len(eligible), int(rows.chosen.sum()), seed)]] = True
-    masks = {"pool": np.ones(len(pool), dtype=bool), "subset": rows.chosen, "random": random}
     chosen = decisions_frame(pool, rows, rows.selected_rows)
     return SelectionReport(
         subset_version=subset_version,
         counts=counts,
-        style=_style_table(pool, masks, STYLE_METRICS),
+        style=_style_table(pool, figures),
         diff=None if previous is None else diff_subsets(chosen, previous),
-        notes=list(rows.notes),
+        notes=[*rows.notes, figures.note()],
     )
 
 

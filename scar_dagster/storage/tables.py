@@ -1,4 +1,4 @@
-"""SQL tables for scored pairs and selection decisions (SQLAlchemy 2 Core).
+"""SQL tables for scored pairs, selection decisions and cached perplexities (SQLAlchemy 2 Core).
 
 SQLite (a file, the default) and PostgreSQL are tested. Upserts use the dialect's
 ``INSERT ... ON CONFLICT DO UPDATE`` and fall back to delete + insert elsewhere. Every
@@ -101,7 +101,21 @@ subset_versions = Table(
     Column("config_json", Text, nullable=False),
 )
 
+# Perplexities computed once per pair, LM version and kind, shared by every asset that reads
+# them (scar_dagster.style.surprisal_cache); NULL perplexity: a response of no tokens.
+surprisal_scores = Table(
+    "surprisal_scores",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("model_version", String, primary_key=True),
+    Column("kind", String, primary_key=True),
+    Column("perplexity", Double),
+    Column("truncated", Boolean, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
 SCORE_COLUMNS = tuple(c.name for c in scored_pairs.columns)
+SURPRISAL_COLUMNS = ("id", "perplexity", "truncated")
 
 
 class TableStoreError(RuntimeError):
@@ -199,7 +213,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 @_masked_errors
 def ensure_schema(engine: Engine) -> None:
-    """Create the three tables and their indexes if missing (safe to call concurrently)."""
+    """Create the tables and their indexes if missing (safe to call concurrently)."""
     for attempt in range(3):
         try:
             with _write(engine) as conn:
@@ -586,3 +600,58 @@ def explain(engine: Engine, pair_id: str, subset_version: str | None = None) -> 
     result.update(rank=row["rank"], score=row["score"], related_id=row["related_id"])
     result["decided_at"] = _utc(row["decided_at"])
     return result
+
+
+# ---------------------------------------------------------------- surprisal scores
+
+
+@_masked_errors
+def upsert_surprisal(engine: Engine, frame: pd.DataFrame) -> int:
+    """Insert or update perplexity rows keyed by (id, model_version, kind), in one transaction.
+
+    Needs ``id, model_version, kind, truncated``; ``perplexity`` may be missing (NaN: the
+    response had no token to score) and ``computed_at`` defaults to now (UTC). Repeated keys
+    keep the last row. Returns the number of rows written.
+    """
+    _require(frame, ("id", "model_version", "kind", "truncated"), "upsert_surprisal")
+    keys = ["id", "model_version", "kind"]
+    frame = frame.drop_duplicates(subset=keys, keep="last")
+    columns = {
+        "id": _values(frame, "id", str),
+        "model_version": _values(frame, "model_version", str),
+        "kind": _values(frame, "kind", str),
+        "perplexity": _values(frame, "perplexity", float),
+        "truncated": _values(frame, "truncated", bool),
+        "computed_at": _values(frame, "computed_at", _utc),
+    }
+    for name in ("id", "model_version", "kind", "truncated"):
+        if any(value is None for value in columns[name]):
+            raise ValueError(f"upsert_surprisal: every row needs a {name}")
+    now = datetime.now(UTC)
+    columns["computed_at"] = [v or now for v in columns["computed_at"]]
+    names = list(columns)
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    if rows:
+        with _write(engine) as conn:
+            _upsert(conn, surprisal_scores, keys, rows)
+    return len(rows)
+
+
+@_masked_errors
+def read_surprisal(
+    engine: Engine, model_version: str, kind: str, ids: Iterable[str]
+) -> pd.DataFrame:
+    """The stored ``id, perplexity, truncated`` of ``ids`` for one LM version and kind (ids
+    without a row are absent), sorted by id."""
+    wanted = sorted({str(i) for i in ids})
+    col = surprisal_scores.c
+    rows: list[Any] = []
+    with engine.connect() as conn:
+        for chunk in _chunks(wanted, CHUNK_IDS):
+            stmt = select(col.id, col.perplexity, col.truncated).where(
+                col.model_version == model_version, col.kind == kind, col.id.in_(list(chunk))
+            )
+            rows.extend(tuple(row) for row in conn.execute(stmt).all())
+    frame = pd.DataFrame(rows, columns=list(SURPRISAL_COLUMNS))
+    frame = frame.astype({"id": "str", "perplexity": "float64", "truncated": "bool"})
+    return frame.sort_values("id", kind="mergesort", ignore_index=True)

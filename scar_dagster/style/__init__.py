@@ -19,3 +19,6 @@ from scar_dagster.style.form import compute_form_features as compute_form_featur
 from scar_dagster.style.form import form_features_frame as form_features_frame
 from scar_dagster.style.surprisal import relatedness as relatedness
 from scar_dagster.style.surprisal import response_perplexity as response_perplexity
+from scar_dagster.style.surprisal_cache import PerplexityLM as PerplexityLM
+from scar_dagster.style.surprisal_cache import PerplexityValues as PerplexityValues
+from scar_dagster.style.surprisal_cache import perplexity_for as perplexity_for

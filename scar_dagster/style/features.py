@@ -1,17 +1,28 @@
-"""The style_features table: linguistic form and instructional surprisal per raw pair."""
+"""The style_features table: linguistic form and instructional surprisal per raw pair.
+
+Form features are cheap and computed for every row. Perplexity (the instruct LM, the costly
+part) and relatedness (the sentence encoder) are computed for every row (``all``), for the
+partition's drift sample only (``read``, the default: what the drift check and the feature
+stats read; the selection fetches the perplexity of what it reads itself, through the same
+cache), or not at all (``off``). Perplexities go through ``surprisal_cache.perplexity_for``.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from scar_dagster.batching import DEFAULT_BATCH_TOKENS
 from scar_dagster.progress import Progress
 from scar_dagster.style.form import FORM_FEATURE_COLUMNS, compute_form_features
-from scar_dagster.style.surprisal import relatedness, response_perplexity
+from scar_dagster.style.sampling import DEFAULT_SAMPLE_ROWS, DEFAULT_SAMPLE_SEED, bottom_k
+from scar_dagster.style.surprisal import relatedness
+from scar_dagster.style.surprisal_cache import PerplexityLM, perplexity_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,52 +41,81 @@ STYLE_FEATURE_COLUMNS: tuple[str, ...] = (
 )
 INPUT_COLUMNS = ("id", "source", "instruction", "response")
 
+ReadMode = Literal["all", "read", "off"]
+READ_MODES: tuple[ReadMode, ...] = ("all", "read", "off")
+
 
 @dataclass(frozen=True)
 class StyleFeatureParams:
     """How style features are computed; defaults follow SCAR (arXiv 2406.10882).
 
     Attributes:
-        compute_perplexity: score responses with the instruct LM (else ``perplexity`` is NaN).
-        compute_relatedness: embed pairs with the sentence encoder (else ``relatedness`` is NaN).
-        perplexity_batch_size: pairs per LM forward pass.
-        perplexity_max_tokens: prompt + response tokens seen by the LM (SCAR encodes 512).
+        perplexity: ``all`` rows, the drift sample only (``read``) or ``off`` (NaN).
+        relatedness: the same choice for the encoder cosine.
+        sample_rows: the drift sample: this many rows of a partition (``sampling.bottom_k``).
+        sample_seed: seed of the sample's random numbers (the selection's samples use the same
+            seed by default, so they share rows with it).
         relatedness_batch_size: texts per encoder forward pass.
         relatedness_max_tokens: tokens per text for the encoder (all-MiniLM-L6-v2 uses 256).
+        relatedness_batch_tokens: padded tokens per encoder forward pass.
         max_response_chars: longer responses are degenerate (``features_too_long``); None: no cap.
-        num_threads: torch threads while scoring; None leaves torch's setting alone.
+        num_threads: torch threads while embedding; None leaves torch's setting alone (the LM's
+            own are ``PerplexityLM.num_threads``).
     """
 
-    compute_perplexity: bool = True
-    compute_relatedness: bool = True
-    perplexity_batch_size: int = 8
-    perplexity_max_tokens: int = 512
+    perplexity: ReadMode = "read"
+    relatedness: ReadMode = "read"
+    sample_rows: int = DEFAULT_SAMPLE_ROWS
+    sample_seed: int = DEFAULT_SAMPLE_SEED
     relatedness_batch_size: int = 32
     relatedness_max_tokens: int = 256
+    relatedness_batch_tokens: int = DEFAULT_BATCH_TOKENS
     max_response_chars: int | None = 100_000
     num_threads: int | None = None
 
     def __post_init__(self) -> None:
+        for name in ("perplexity", "relatedness"):
+            if getattr(self, name) not in READ_MODES:
+                raise ValueError(f"{name} must be one of {READ_MODES}, got {getattr(self, name)!r}")
         for name in (
-            "perplexity_batch_size",
-            "perplexity_max_tokens",
             "relatedness_batch_size",
             "relatedness_max_tokens",
+            "relatedness_batch_tokens",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.sample_rows < 0:
+            raise ValueError(f"sample_rows must be >= 0, got {self.sample_rows}")
+
+
+def drift_sample(ids: Iterable[pd.DataFrame | pd.Series], params: StyleFeatureParams) -> set[str]:
+    """The ids of a partition's drift sample (``params.sample_rows`` of them, seeded), from its
+    ids (batches of frames with an ``id`` column, or of id series): empty when nothing is
+    computed for the sample."""
+    import pandas as pd
+
+    if "read" not in (params.perplexity, params.relatedness):
+        return set()
+    parts = [part["id"] if isinstance(part, pd.DataFrame) else part for part in ids]
+    every = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="str")
+    chosen = bottom_k(every, params.sample_rows, params.sample_seed)
+    return set(every[chosen].astype(str))
 
 
 def models_precision_metadata(
-    *, lm: tuple[Any, Any] | None, encoder: tuple[Any, Any] | None
+    *, lm: PerplexityLM | None, encoder: tuple[Any, Any] | None
 ) -> dict[str, str]:
-    """Device and dtype of the loaded LM and encoder (``lm_device``, ``encoder_dtype``, ...)."""
-    from scar_dagster.precision import precision_of
+    """Device and dtype of the LM and the loaded encoder (``lm_device``, ``encoder_dtype``,
+    ...) and the LM's perplexity version (``perplexity_model_version``)."""
+    from scar_dagster.precision import Precision, precision_of
 
     out: dict[str, str] = {}
-    for prefix, loaded in (("lm_", lm), ("encoder_", encoder)):
-        if loaded is not None:
-            out.update(precision_of(loaded[1]).to_metadata(prefix))
+    if lm is not None:
+        device, dtype = lm.precision.split("/")
+        out.update(Precision(device, dtype).to_metadata("lm_"))
+        out["perplexity_model_version"] = lm.version
+    if encoder is not None:
+        out.update(precision_of(encoder[1]).to_metadata("encoder_"))
     return out
 
 
@@ -91,23 +131,30 @@ def degenerate_reason(response: Any, max_chars: int | None = None) -> str | None
 def compute_style_features(
     pairs: pd.DataFrame,
     *,
-    lm: tuple[Any, Any] | None,
+    lm: PerplexityLM | None,
     encoder: tuple[Any, Any] | None,
     params: StyleFeatureParams | None = None,
+    store: Any = None,
+    sample: np.ndarray | None = None,
     log: Any = None,
     progress: Progress | None = None,
+    cost: Counter[str] | None = None,
 ) -> pd.DataFrame:
     """Compute ``STYLE_FEATURE_COLUMNS`` for a raw_pairs frame, one row per input row, in order.
 
-    ``lm`` and ``encoder`` are ``(tokenizer, model)`` pairs, each run on its own device and
-    dtype (see ``base_models.load_causal_lm`` / ``load_encoder``); when one is None (or disabled
-    in ``params``) its column is NaN and ``truncated`` is null. Degenerate rows keep their id and
+    ``lm`` gives perplexities through ``perplexity_for`` and ``store`` (a SQLAlchemy engine
+    caching them; None: computed, not kept); ``encoder`` is a ``(tokenizer, model)`` pair run on
+    its own device and dtype (``base_models.load_encoder``). A mode ``read`` of ``params``
+    computes its column for the rows of ``sample`` (a bool mask; default the ``sample_rows``
+    rows of this frame with the smallest seeded keys). A column not computed is NaN and
+    ``truncated`` null where no perplexity was computed. Degenerate rows keep their id and
     source, get null features and a ``degenerate_reason`` (``features_*``); valid rows have a
-    null reason. ``log`` (e.g. Dagster's ``context.log``) gets progress lines per phase.
+    null reason. ``log`` (e.g. Dagster's ``context.log``) gets progress lines per phase;
+    ``cost`` (if given) counts the pairs whose perplexity was ``computed`` and ``reused``.
 
     ``progress`` (e.g. one spanning a partition fed batch by batch) replaces those per-phase
-    lines: it is advanced by this call's rows as the slowest active phase (perplexity, else
-    relatedness, else form) gets through them, and is not finished (no ``done()``) here.
+    lines: it is advanced by this call's rows as the slowest phase run on every row
+    (perplexity, else relatedness, else form) gets through them, and is not finished here.
     """
     import pandas as pd
 
@@ -131,19 +178,35 @@ def compute_style_features(
     keys = pairs[["id", "source"]].reset_index(drop=True)
     form = pd.DataFrame.from_records(form_rows, columns=list(FORM_FEATURE_COLUMNS))
     out = pd.concat([keys, form.astype("float64")], axis=1)
-    valid = [i for i, reason in enumerate(reasons) if reason is None]
+    valid = np.asarray([reason is None for reason in reasons], dtype=bool)
+    if sample is None:
+        sample = bottom_k(keys["id"], params.sample_rows, params.sample_seed)
     instructions = [_as_text(x) for x in pairs["instruction"].tolist()]
-    ppl_progress = _phase("perplexity", len(valid), "rows", lead, progress, log)
-    perplexity, truncated = _perplexity(lm, params, instructions, responses, valid, ppl_progress)
+    texts = (instructions, responses)
+    ppl_rows = _rows(params.perplexity if lm is not None else "off", valid, sample)
+    ppl_progress = _phase("perplexity", len(ppl_rows), "rows", lead, progress, log)
+    perplexity, truncated, spent = _perplexity(lm, store, keys["id"], texts, ppl_rows, ppl_progress)
     out["perplexity"] = perplexity
-    rel_progress = _phase("relatedness", 2 * len(valid), "texts", lead, progress, log)
-    out["relatedness"] = _relatedness(encoder, params, instructions, responses, valid, rel_progress)
-    if progress is not None:  # the rows the lead phase did not see (degenerate ones)
+    rel_rows = _rows(params.relatedness if encoder is not None else "off", valid, sample)
+    rel_progress = _phase("relatedness", 2 * len(rel_rows), "texts", lead, progress, log)
+    out["relatedness"] = _relatedness(encoder, params, texts, rel_rows, rel_progress)
+    if progress is not None:  # the rows the lead phase did not see
         phases = (form_progress, ppl_progress, rel_progress)
         progress.advance(len(responses) - sum(getattr(p, "sent", 0) for p in phases))
     out["truncated"] = pd.array(truncated, dtype="boolean")
     out["degenerate_reason"] = pd.Series(reasons, dtype="str", index=out.index)
+    if cost is not None:
+        cost.update(computed=spent[0], reused=spent[1])
     return out
+
+
+def _rows(mode: ReadMode, valid: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """Positions of the rows a column is computed for under ``mode``."""
+    if mode == "all":
+        return np.flatnonzero(valid)
+    if mode == "read":
+        return np.flatnonzero(valid & np.asarray(sample, dtype=bool))
+    return np.zeros(0, dtype=np.int64)
 
 
 class _Share:
@@ -165,12 +228,12 @@ class _Share:
 
 
 def _lead_phase(
-    lm: tuple[Any, Any] | None, encoder: tuple[Any, Any] | None, params: StyleFeatureParams
+    lm: PerplexityLM | None, encoder: tuple[Any, Any] | None, params: StyleFeatureParams
 ) -> str:
-    """The slowest phase that runs: it drives a caller's row progress."""
-    if lm is not None and params.compute_perplexity:
+    """The slowest phase that runs on every row: it drives a caller's row progress."""
+    if lm is not None and params.perplexity == "all":
         return "perplexity"
-    if encoder is not None and params.compute_relatedness:
+    if encoder is not None and params.relatedness == "all":
         return "relatedness"
     return "form"
 
@@ -192,52 +255,53 @@ def _as_text(value: Any) -> str:
 
 
 def _perplexity(
-    lm: tuple[Any, Any] | None,
-    params: StyleFeatureParams,
-    instructions: Sequence[str],
-    responses: Sequence[Any],
-    valid: list[int],
+    lm: PerplexityLM | None,
+    store: Any,
+    ids: pd.Series,
+    texts: tuple[Sequence[str], Sequence[Any]],
+    rows: np.ndarray,
     progress: Progress | _Share,
-) -> tuple[np.ndarray, list[bool | None]]:
-    """Perplexity and truncation flags for the valid rows (NaN / None elsewhere)."""
-    values = np.full(len(responses), np.nan)
-    flags: list[bool | None] = [None] * len(responses)
-    if lm is None or not params.compute_perplexity or not valid:
-        return values, flags
-    scores, cut = response_perplexity(
-        *lm,
-        [instructions[i] for i in valid],
-        [responses[i] for i in valid],
-        batch_size=params.perplexity_batch_size,
-        max_tokens=params.perplexity_max_tokens,
-        num_threads=params.num_threads,
+) -> tuple[np.ndarray, list[bool | None], tuple[int, int]]:
+    """Perplexity and truncation flags of ``rows`` (NaN / None elsewhere), and the pairs
+    computed and reused."""
+    values = np.full(len(ids), np.nan)
+    flags: list[bool | None] = [None] * len(ids)
+    if lm is None or not len(rows):
+        return values, flags, (0, 0)
+    instructions, responses = texts
+    found = perplexity_for(
+        ids.iloc[rows],
+        lambda at: ([instructions[rows[i]] for i in at], [responses[rows[i]] for i in at]),
+        lm,
+        store,
         on_batch=progress.advance,
     )
     progress.done()
-    values[valid] = scores
-    for i, flag in zip(valid, cut.tolist(), strict=True):
+    values[rows] = found.perplexity
+    for i, flag in zip(rows.tolist(), found.truncated.tolist(), strict=True):
         flags[i] = flag
-    return values, flags
+    return values, flags, (found.computed, found.reused)
 
 
 def _relatedness(
     encoder: tuple[Any, Any] | None,
     params: StyleFeatureParams,
-    instructions: Sequence[str],
-    responses: Sequence[Any],
-    valid: list[int],
+    texts: tuple[Sequence[str], Sequence[Any]],
+    rows: np.ndarray,
     progress: Progress | _Share,
 ) -> np.ndarray:
-    """Instruction/response cosine for the valid rows (NaN elsewhere)."""
+    """Instruction/response cosine of ``rows`` (NaN elsewhere)."""
+    instructions, responses = texts
     values = np.full(len(responses), np.nan)
-    if encoder is None or not params.compute_relatedness or not valid:
+    if encoder is None or not len(rows):
         return values
-    values[valid] = relatedness(
+    values[rows] = relatedness(
         *encoder,
-        [instructions[i] for i in valid],
-        [responses[i] for i in valid],
+        [instructions[i] for i in rows],
+        [responses[i] for i in rows],
         batch_size=params.relatedness_batch_size,
         max_tokens=params.relatedness_max_tokens,
+        batch_tokens=params.relatedness_batch_tokens,
         num_threads=params.num_threads,
         on_batch=progress.advance,
     )

@@ -1,9 +1,11 @@
-"""Instructional surprisal of a response: LM perplexity given the instruction, and relatedness.
+"""Instructional surprisal of a response: LM perplexity (given the instruction, or of the response
+alone), and relatedness.
 
-Both functions take a loaded ``(tokenizer, model)`` and do no I/O. Inputs are sorted by
-length and cut into batches padded on the right to their own longest member, so little
-padding is computed; results come back in input order and do not depend on the batch size
-(beyond float rounding, ~1e-6 relative).
+The functions take a loaded ``(tokenizer, model)`` and do no I/O (``surprisal_cache`` keeps
+computed perplexities). Inputs are tokenized without padding, sorted by token length and packed
+into batches by a budget of padded tokens (``scar_dagster.batching``, as the StyleRanker scorer
+does), so each batch is padded on the right to its own longest member; results come back in
+input order and do not depend on the batching (beyond float rounding, ~1e-6 relative).
 
 Both run where the model is (its device and dtype: load it with ``base_models.load_causal_lm`` /
 ``load_encoder`` and a ``device``/``dtype``). A bf16 LM computes its hidden states in bf16; the
@@ -13,24 +15,21 @@ output projection and the log-softmax run in float32, so perplexity is not round
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
+from scar_dagster.batching import DEFAULT_BATCH_TOKENS, plan_batches
 from scar_dagster.torch_env import torch_threads
+
+PerplexityKind = Literal["conditional", "response_only"]
+CONDITIONAL: PerplexityKind = "conditional"  # the response given the instruction (chat template)
+RESPONSE_ONLY: PerplexityKind = "response_only"  # the response alone (IFD's denominator)
+PERPLEXITY_KINDS: tuple[PerplexityKind, ...] = (CONDITIONAL, RESPONSE_ONLY)
 
 _PLACEHOLDER = "\x00SCAR_INSTRUCTION\x00"
 _LOGIT_CHUNK = 1024  # response positions per lm_head call: bounds the (positions x vocab) logits
-
-
-def _batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
-    """Yield index batches, longest inputs first, ties in input order."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
 
 
 def _pad_right(sequences: list[list[int]], pad_id: int) -> tuple[Any, Any]:
@@ -97,10 +96,22 @@ def _fit(prompt: list[int], response: list[int], max_tokens: int) -> tuple[int, 
 
 
 def build_perplexity_inputs(
-    tokenizer: Any, instructions: Sequence[str], responses: Sequence[str], max_tokens: int
+    tokenizer: Any,
+    instructions: Sequence[str],
+    responses: Sequence[str],
+    max_tokens: int,
+    kind: PerplexityKind = CONDITIONAL,
 ) -> tuple[list[list[int]], list[int], list[bool]]:
-    """Token ids ``prompt + response`` per pair, the prompt lengths and the truncation flags."""
+    """Token ids ``prompt + response`` per pair, the prompt lengths and the truncation flags.
+
+    ``kind="response_only"``: the prompt is only the BOS token when the tokenizer adds one by
+    itself (Llama-style), else empty (GPT-2-style: the first response token is not scored), as
+    IFD's "perplexity of the response alone" (Cherry LLM, Superfiltering) computes it."""
+    if kind not in PERPLEXITY_KINDS:
+        raise ValueError(f"kind must be one of {PERPLEXITY_KINDS}, got {kind!r}")
     builder = _PromptBuilder(tokenizer)
+    if kind == RESPONSE_ONLY:
+        return _response_only_inputs(builder, responses, max_tokens)
     if max_tokens < 2 * (len(builder.head) + len(builder.tail)) + 2:
         raise ValueError(f"max_tokens={max_tokens} leaves no room for the chat template")
     sequences, prompt_lengths, truncated = [], [], []
@@ -117,34 +128,58 @@ def build_perplexity_inputs(
     return sequences, prompt_lengths, truncated
 
 
+def _response_only_inputs(
+    builder: _PromptBuilder, responses: Sequence[str], max_tokens: int
+) -> tuple[list[list[int]], list[int], list[bool]]:
+    """``build_perplexity_inputs`` of the responses alone: BOS (if the tokenizer adds one)."""
+    tokenizer = builder.tokenizer
+    bos = tokenizer.bos_token_id
+    adds_bos = bos is not None and tokenizer("a")["input_ids"][:1] == [bos]
+    prompt = [bos] if adds_bos else []
+    if max_tokens < len(prompt) + 2:
+        raise ValueError(f"max_tokens={max_tokens} leaves no room for a response")
+    sequences, truncated = [], []
+    for response in responses:
+        answer = builder.encode(response)
+        keep = max_tokens - len(prompt)
+        sequences.append(prompt + answer[:keep])
+        truncated.append(len(answer) > keep)
+    return sequences, [len(prompt)] * len(sequences), truncated
+
+
 def response_perplexity(
     tokenizer: Any,
     model: Any,
     instructions: Sequence[str],
     responses: Sequence[str],
     *,
+    kind: PerplexityKind = CONDITIONAL,
     batch_size: int = 8,
     max_tokens: int = 512,
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
     num_threads: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Perplexity of each response given its instruction, and whether the input was truncated.
+    """Perplexity of each response (given its instruction, or alone), and whether the input was
+    truncated.
 
-    The prompt is the tokenizer's chat template with the instruction as the user turn and the
-    generation prompt appended (no template: BOS + instruction + blank line); the response
-    tokens follow without an end-of-turn token, so the score covers only the response text
-    and a truncated response is scored the same way as a complete one. Perplexity is
-    ``exp(mean NLL)`` over the response tokens; a response of no tokens gives NaN.
-    Inputs longer than ``max_tokens`` are cut (see ``_fit``) and flagged in ``truncated``.
-    ``on_batch(n)`` is called after each batch of ``n`` pairs (progress).
+    ``kind="conditional"``: the prompt is the tokenizer's chat template with the instruction as
+    the user turn and the generation prompt appended (no template: BOS + instruction + blank
+    line); ``"response_only"``: see ``build_perplexity_inputs``. The response tokens follow
+    without an end-of-turn token, so the score covers only the response text and a truncated
+    response is scored the same way as a complete one. Perplexity is ``exp(mean NLL)`` over the
+    response tokens; a response of no tokens gives NaN. Inputs longer than ``max_tokens`` are
+    cut (see ``_fit``) and flagged in ``truncated``. Batches hold at most ``batch_size`` pairs
+    and ``batch_tokens`` padded tokens. ``on_batch(n)`` is called after each batch of ``n``
+    pairs (progress).
     """
     sequences, prompt_lengths, truncated = build_perplexity_inputs(
-        tokenizer, instructions, responses, max_tokens
+        tokenizer, instructions, responses, max_tokens, kind
     )
     perplexity = np.full(len(sequences), np.nan, dtype=np.float64)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     with torch_threads(num_threads):
-        for batch in _batches([len(s) for s in sequences], batch_size):
+        for batch in plan_batches([len(s) for s in sequences], batch_size, batch_tokens):
             nll_sum, n_tokens = _response_nll(
                 model, [sequences[i] for i in batch], [prompt_lengths[i] for i in batch], pad_id
             )
@@ -211,6 +246,7 @@ def relatedness(
     *,
     batch_size: int = 32,
     max_tokens: int = 256,
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
     num_threads: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
@@ -218,7 +254,7 @@ def relatedness(
 
     Embeddings follow the all-MiniLM-L6-v2 convention: mean of the token states under the
     attention mask, L2-normalized. Each text is cut to ``max_tokens`` tokens; instructions and
-    responses are embedded together in length-sorted batches.
+    responses are embedded together in length-sorted batches (``embed_texts``).
     """
     if len(instructions) != len(responses):
         raise ValueError("instructions and responses differ in length")
@@ -228,6 +264,7 @@ def relatedness(
         [*instructions, *responses],
         batch_size=batch_size,
         max_tokens=max_tokens,
+        batch_tokens=batch_tokens,
         num_threads=num_threads,
         on_batch=on_batch,
     )
@@ -242,11 +279,13 @@ def embed_texts(
     *,
     batch_size: int = 32,
     max_tokens: int = 256,
+    batch_tokens: int = DEFAULT_BATCH_TOKENS,
     num_threads: int | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """Mean-pooled, L2-normalized encoder embeddings, one row per text, in input order.
 
+    Batches hold at most ``batch_size`` texts and ``batch_tokens`` padded tokens;
     ``on_batch(n)`` is called after each batch of ``n`` texts (progress).
     """
     import torch
@@ -259,7 +298,7 @@ def embed_texts(
     out = np.zeros((len(encoded), hidden_size), dtype=np.float32)
     device = next(model.parameters()).device
     with torch_threads(num_threads), torch.inference_mode():
-        for batch in _batches([len(ids) for ids in encoded], batch_size):
+        for batch in plan_batches([len(ids) for ids in encoded], batch_size, batch_tokens):
             ids, mask = _pad_right([encoded[i] for i in batch], pad_id)
             ids, mask = ids.to(device), mask.to(device)
             states = model(input_ids=ids, attention_mask=mask).last_hidden_state.float()

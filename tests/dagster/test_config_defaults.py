@@ -46,3 +46,20 @@ def test_scoring_config_matches_score_pairs():
     assert ScoringConfig().num_threads == defaults["num_threads"].default
     # None: score_pairs keeps the model's own device/dtype; the asset resolves "auto" itself.
     assert defaults["dtype"].default is None and ScoringConfig().dtype == "auto"
+
+
+def test_features_read_only_what_is_read_by_default_and_old_switches_still_parse(caplog):
+    import pytest
+
+    config = StyleFeaturesConfig()
+    assert (config.perplexity, config.relatedness) == ("read", "read")
+    assert SelectionConfig().perplexity == "read"
+    assert "perplexity" not in SelectionConfig().to_params().to_dict()  # not in the version
+    old = StyleFeaturesConfig(compute_perplexity=False, compute_relatedness=True)
+    assert (old.perplexity, old.relatedness) == ("off", "all")
+    assert "deprecated" in caplog.text
+    with pytest.raises(ValueError, match="disagree"):
+        StyleFeaturesConfig(compute_perplexity=True, perplexity="off")
+    with pytest.raises(ValueError, match="moved to the instruct_lm resource"):
+        StyleFeaturesConfig(perplexity_max_tokens=256)
+    assert old.perplexity_lm(instruct_lm=None) is None  # off: no LM is resolved

@@ -68,3 +68,56 @@ def test_style_features_for_a_bundled_sample_source(instance, home, sample_landi
     frame = pd.read_parquet(home / "assets" / "style_features" / "mixed_style.parquet")
     assert len(frame) == 60 and frame["degenerate_reason"].isna().all()
     assert frame["perplexity"].notna().all() and frame["n_code_fences"].gt(0).sum() == 20
+
+
+def _materialize_features(instance, home, landing, config):
+    return materialize(
+        [
+            ingest.ingest_source_assets,
+            features.style_features_asset(ONE_SHARD),
+            *features.style_features_checks(ONE_SHARD),
+        ],
+        partition_key="drifting",
+        instance=instance,
+        resources=build_resources(str(home), str(landing)),
+        run_config={"ops": {"style_features": {"config": config}}},
+    )
+
+
+def test_read_computes_the_drift_sample_and_the_drift_check_still_works(instance, home, landing):
+    """perplexity/relatedness: read: only the partition's seeded drift sample gets the LM and
+    the encoder; the sample's values are cached; a second file of another style moves the
+    sampled means and the drift check warns."""
+    short = [
+        {"instruction": f"Name fruit {i}.", "output": f"Fruit {i} is an apple."} for i in range(30)
+    ]
+    write_jsonl(landing / "drifting" / "a.jsonl", short)
+    instance.add_dynamic_partitions("data_source", ["drifting"])
+    config = {"sample_rows": 8}
+    first = _materialize_features(instance, home, landing, config)
+    assert first.success
+    frame = pd.read_parquet(home / "assets" / "style_features" / "drifting.parquet")
+    assert frame["perplexity"].notna().sum() == frame["relatedness"].notna().sum() == 8
+    assert frame["n_words"].notna().all()  # form: every row
+    meta = first.asset_materializations_for_node("style_features")[0].metadata
+    surprisal = meta["surprisal"].value
+    assert surprisal["perplexity"] == "read" and surprisal["perplexity_rows"] == 8
+    assert (surprisal["perplexity_computed"], surprisal["perplexity_reused"]) == (8, 0)
+    assert meta["style_stats"].value["perplexity"]["count"] == 8
+    assert meta["style_stats"].value["n_words"]["count"] == 30
+
+    long = "Step one: choose a ripe fruit. Step two: wash it well under cold running water. " * 6
+    write_jsonl(
+        landing / "drifting" / "b.jsonl",
+        [{"instruction": f"How do I eat fruit {i}?", "output": long + str(i)} for i in range(30)],
+    )
+    second = _materialize_features(instance, home, landing, config)
+    meta = second.asset_materializations_for_node("style_features")[0].metadata
+    surprisal = meta["surprisal"].value
+    assert surprisal["perplexity_rows"] == 8 and surprisal["perplexity_reused"] >= 1
+    assert surprisal["perplexity_computed"] + surprisal["perplexity_reused"] == 8
+    drift = {c.check_name: c for c in second.get_asset_check_evaluations()}[
+        "style_features_style_drift"
+    ]
+    assert not drift.passed and "n_words" in drift.description
+    assert drift.metadata["shift_in_std_perplexity"].value >= 0  # compared on the samples

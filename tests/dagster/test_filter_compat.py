@@ -78,13 +78,14 @@ def test_cli_and_selected_subset_select_the_same_pairs(tmp_path, capsys):
     features.to_parquet(tmp_path / "parts" / "features.parquet", index=False)
     produced = selected_subset(
         context=build_asset_context(),
-        config=SelectionConfig(top_k=TOP_K, compat="reference"),
+        config=SelectionConfig(top_k=TOP_K, compat="reference", perplexity="off"),
         raw_pairs={"pairs": ParquetPart(parts, "pairs.parquet")},
         raw_quarantine={"pairs": quarantine},
         style_features={"pairs": ParquetPart(parts, "features.parquet")},
         style_ranker={"champion_version": RANKER},
         database=resources["database"],
         storage=resources["storage"],
+        instruct_lm=resources["instruct_lm"],  # not loaded: perplexity off (planted features)
     )
     output = next(o for o in ([produced] if isinstance(produced, Output) else produced)
                   if isinstance(o, Output))  # fmt: skip

@@ -137,6 +137,13 @@ def test_consistent_subset_passes_gates_and_fine_tunes_exactly_once(pipeline):
         "selected_subset_style_consistency": True,
         "selected_subset_integrity": True,
     }
+    rows = checks["selected_subset_style_consistency"].metadata
+    assert rows["subset_rows_std_perplexity"].value == 8  # every row of the subset: a sample
+    assert rows["pool_rows_std_perplexity"].value == 15 + 16  # every valid pool row: <= 2,000
+    assert rows["ratio_error_std_perplexity"].value == 0.0
+    reads = _meta(result, "selected_subset")["perplexity_reads"]
+    assert reads["mode"] == "read" and reads["computed"] == 0  # the features' drift samples
+    assert reads["reused"] == reads["rows"]["pool"]  # (whole sources) held every value
     version = _meta(result, "selected_subset")["subset_version"]
     first = _tick(pipeline["instance"])
     assert [r.run_key for r in first.run_requests] == [version]

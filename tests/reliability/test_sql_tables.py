@@ -416,3 +416,52 @@ def test_ensure_schema_renames_the_old_pair_id_columns_keeping_rows_and_keys(db_
     assert explain(engine, "p1", "s1")["reason"] == "selected"
     tables.metadata.drop_all(engine)
     engine.dispose()
+
+
+# ---------------------------------------------------------------- surprisal_scores
+
+
+def surprisal(ids, version="lm1", kind="conditional", value=12.5) -> pd.DataFrame:
+    ids = list(ids)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "model_version": version,
+            "kind": kind,
+            "perplexity": [None] + [value + i for i in range(1, len(ids))] if ids else [],
+            "truncated": [i % 2 == 0 for i in range(len(ids))],
+        }
+    )
+
+
+def test_surprisal_rows_are_kept_per_id_model_version_and_kind(engine):
+    ids = [f"p{i}" for i in range(1200)] + NASTY  # more than one IN list and executemany chunk
+    assert tables.upsert_surprisal(engine, surprisal(ids)) == len(ids)
+    tables.upsert_surprisal(engine, surprisal(ids[:3], kind="response_only", value=99.0))
+    tables.upsert_surprisal(engine, surprisal(ids[:2], version="lm2", value=50.0))
+    found = tables.read_surprisal(engine, "lm1", "conditional", [*ids, "absent"])
+    assert list(found["id"]) == sorted(ids) and list(found.columns) == [
+        "id",
+        "perplexity",
+        "truncated",
+    ]
+    by_id = found.set_index("id")
+    assert pd.isna(by_id.loc["p0", "perplexity"]) and by_id.loc["p1", "perplexity"] == 13.5
+    assert bool(by_id.loc["p0", "truncated"]) and not bool(by_id.loc["p1", "truncated"])
+    alone = tables.read_surprisal(engine, "lm1", "response_only", ids)
+    assert alone.set_index("id").loc["p1", "perplexity"] == 100.0 and len(alone) == 3
+    assert len(tables.read_surprisal(engine, "lm2", "conditional", ids)) == 2
+    assert tables.read_surprisal(engine, "lm1", "conditional", []).empty
+
+
+def test_surprisal_upsert_replaces_a_value_and_refuses_rows_without_keys(engine):
+    tables.upsert_surprisal(engine, surprisal(["a", "b"]))
+    tables.upsert_surprisal(engine, surprisal(["b"]).assign(perplexity=7.0, truncated=True))
+    found = tables.read_surprisal(engine, "lm1", "conditional", ["a", "b"]).set_index("id")
+    assert found.loc["b", "perplexity"] == 7.0 and bool(found.loc["b", "truncated"])
+    assert count(engine, tables.surprisal_scores) == 2
+    with pytest.raises(ValueError, match="needs columns"):
+        tables.upsert_surprisal(engine, surprisal(["c"]).drop(columns="kind"))
+    with pytest.raises(ValueError, match="every row needs a truncated"):
+        tables.upsert_surprisal(engine, surprisal(["c"]).assign(truncated=None))
+    assert tables.upsert_surprisal(engine, surprisal([])) == 0

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scar_dagster.batching import plan_batches
 from scar_dagster.precision import Precision, precision_of, resolve_device, resolve_dtype
 from scar_dagster.progress import Progress
 from scar_dagster.torch_env import torch_threads
@@ -43,20 +44,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNK_SIZE = 4096
 DEFAULT_MAX_TOKENS = 2048
-
-
-def plan_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list[list[int]]:
-    """Group text indices into batches: longest first, at most ``batch_size`` texts and at most
-    ``max_tokens`` padded tokens per batch (a single longer text still gets its own batch)."""
-    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    batches: list[list[int]] = []
-    start = 0
-    while start < len(order):
-        longest = lengths[order[start]]
-        size = max(1, min(batch_size, max_tokens // max(longest, 1)))
-        batches.append(order[start : start + size])
-        start += size
-    return batches
 
 
 def _pad(ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from scar_dagster.ranker.inference.scoring import iter_scores, plan_batches, score_pairs
+from scar_dagster.batching import plan_batches
+from scar_dagster.ranker.inference.scoring import iter_scores, score_pairs
 
 # 15 pairs, 14 distinct instructions + 15 responses = 29 distinct texts: batch_size 7 leaves a
 # one-item last batch.

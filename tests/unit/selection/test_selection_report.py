@@ -20,7 +20,13 @@ from scar_dagster.selection.report import (
     score_histogram_png,
     spread,
 )
-from tests.selection_pool import decided_pool, planted_pairs
+from tests.selection_pool import decided_pool, every_row_figures, planted_pairs
+
+
+def report(pool, rows, version, *, seed=0, previous=None):
+    return build_report(
+        pool, rows, version, figures=every_row_figures(pool, rows, seed), previous=previous
+    )
 
 
 def decisions() -> pd.DataFrame:
@@ -112,7 +118,7 @@ def test_decided_pool_fixture_is_the_decision_frame() -> None:
 
 
 def test_counts_per_source_and_reason() -> None:
-    counts = build_report(*decided(), "v1").counts
+    counts = report(*decided(), "v1").counts
     assert counts.loc["b", ["pool", "eligible", "selected", "dedup_exact"]].tolist() == [3, 2, 2, 1]
     assert counts.loc["(all)", "pool"] == 6 and counts.loc["(all)", "selected"] == 3
     assert "selected" in counts.columns  # the count, not a reason column twice
@@ -127,17 +133,21 @@ def test_counts_per_source_and_reason() -> None:
 
 
 def test_style_has_pool_subset_random() -> None:
-    table = build_report(*decided(), "v1", seed=0).style
+    table = report(*decided(), "v1", seed=0).style
     assert list(table.columns) == [
+        "pool_count",
         "pool_std",
         "pool_cv",
+        "subset_count",
         "subset_std",
         "subset_cv",
+        "random_count",
         "random_std",
         "random_cv",
     ]
     assert table.loc["ttr", "subset_std"] == 0.0
     assert table.loc["ttr", "pool_std"] > 0
+    assert table.loc["perplexity", ["pool_count", "subset_count"]].tolist() == [5, 3]
 
 
 @pytest.mark.parametrize("dedup_keep", ["score", "first"])
@@ -150,7 +160,7 @@ def test_the_report_of_the_planted_pool_is_that_of_its_decision_frame(dedup_keep
     pool, rows = decided_pool(candidates, params, chunk_rows=5)
     frame = decisions_frame(pool, rows)
     previous = frame.loc[frame["selected"]].iloc[2:].assign(id=lambda f: f["id"] + "x")
-    report = build_report(pool, rows, "v", previous=previous, seed=3)
+    made = report(pool, rows, "v", previous=previous, seed=3)
     cells = pd.crosstab(frame["source"], frame["reason"])
     expected = pd.DataFrame(
         {
@@ -161,32 +171,33 @@ def test_the_report_of_the_planted_pool_is_that_of_its_decision_frame(dedup_keep
         }
     ).astype("int64")
     expected.loc["(all)"] = expected.sum()
-    pd.testing.assert_frame_equal(report.counts, expected, check_names=False)
+    pd.testing.assert_frame_equal(made.counts, expected, check_names=False)
     metrics = candidates.set_index("id")[list(STYLE_METRICS)]
     eligible = sorted(frame.loc[frame["rank"].notna(), "id"])
     chosen = frame.loc[frame["selected"], "id"]
     picks = random_picks(len(eligible), len(chosen), 3)
+    valid = frame["id"][~frame["id"].isin(pool.loc[pool["_degenerate"], "id"])]
     for name, ids in {
-        "pool": frame["id"],
+        "pool": valid,
         "subset": chosen,
         "random": [eligible[i] for i in picks],
     }.items():
         std = spread(metrics.loc[list(ids)])["std"]
         pd.testing.assert_series_equal(
-            report.style[f"{name}_std"], std, check_names=False, rtol=1e-12
+            made.style[f"{name}_std"], std, check_names=False, rtol=1e-12
         )
     diff = diff_subsets(frame, previous)
-    assert (report.diff.added, report.diff.removed) == (diff.added, diff.removed) != (0, 0)
-    assert report.notes == frame.attrs["notes"]
+    assert (made.diff.added, made.diff.removed) == (diff.added, diff.removed) != (0, 0)
+    assert made.notes[:-1] == frame.attrs["notes"]
+    assert made.notes[-1].startswith("perplexity: all (every row): pool ")
     assert rows.reason_counts() == frame["reason"].value_counts().to_dict()
 
 
 def test_markdown_report() -> None:
-    report = build_report(*decided(), "v1", previous=["a1", "zz"])
-    text = report.to_markdown()
+    text = report(*decided(), "v1", previous=["a1", "zz"]).to_markdown()
     assert "## Selection `v1`" in text and "| b | 3 | 2 | 2 |" in text
     assert "added 2, removed 1, kept 1" in text and "`zz`" in text and "a note" in text
-    assert build_report(*decided(), "v0").diff is None
+    assert report(*decided(), "v0").diff is None
 
 
 def test_histogram_png() -> None:

@@ -39,3 +39,11 @@ def tiny_lm(one_torch_thread):
     with torch.no_grad():  # sharper, less uniform next-token distributions than the default init
         model.get_input_embeddings().weight.normal_(0.0, 1.0)
     return tokenizer, model
+
+
+@pytest.fixture()
+def tiny_ppl(tiny_lm):
+    """The tiny LM as perplexity uses it (a fresh forward-pass counter per test)."""
+    from scar_dagster.style.surprisal_cache import PerplexityLM
+
+    return PerplexityLM.of_loaded(*tiny_lm, identity="tiny-llama-seed0", max_tokens=128)

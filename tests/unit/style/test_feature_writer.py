@@ -19,7 +19,7 @@ from scar_dagster.style.features import (
 )
 from tests.log_sink import Lines
 
-FORM_ONLY = StyleFeatureParams(compute_perplexity=False, compute_relatedness=False)
+FORM_ONLY = StyleFeatureParams(perplexity="off", relatedness="off")
 TEXTS = [
     ("Name a colour.", "Blue is a colour."),
     ("List two fruits.", "- apple\n- pear"),

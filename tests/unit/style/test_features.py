@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from scar_dagster.style.features import (
     compute_style_features,
 )
 from scar_dagster.style.form import FORM_FEATURE_COLUMNS
+from scar_dagster.style.sampling import bottom_k
 from tests.log_sink import Lines
 
 CASES = {
@@ -38,10 +40,12 @@ def raw_pairs(cases=CASES) -> pd.DataFrame:
     return pd.DataFrame(rows, index=range(100, 100 + len(rows)))  # a non-default index
 
 
-@pytest.fixture(scope="module")
-def features(tiny_lm, encoder):
-    params = StyleFeatureParams(max_response_chars=20_000, perplexity_max_tokens=128)
-    return compute_style_features(raw_pairs(), lm=tiny_lm, encoder=encoder, params=params)
+EVERY_ROW = StyleFeatureParams(max_response_chars=20_000, perplexity="all", relatedness="all")
+
+
+@pytest.fixture()
+def features(tiny_ppl, encoder):
+    return compute_style_features(raw_pairs(), lm=tiny_ppl, encoder=encoder, params=EVERY_ROW)
 
 
 def test_contract_columns_and_order(features):
@@ -70,14 +74,56 @@ def test_valid_rows_have_features(features):
     assert valid.loc["valid", "n_words"] == 4
 
 
-def test_without_models_surprisal_is_nan(tiny_lm):
+def test_without_models_surprisal_is_nan(tiny_ppl):
     out = compute_style_features(raw_pairs(), lm=None, encoder=None, params=StyleFeatureParams())
     assert out["perplexity"].isna().all() and out["relatedness"].isna().all()
     assert out["truncated"].isna().all()
-    disabled = StyleFeatureParams(compute_perplexity=False, compute_relatedness=False)
-    out2 = compute_style_features(raw_pairs(), lm=tiny_lm, encoder=None, params=disabled)
-    assert out2["perplexity"].isna().all()
+    disabled = StyleFeatureParams(perplexity="off", relatedness="off")
+    out2 = compute_style_features(raw_pairs(), lm=tiny_ppl, encoder=None, params=disabled)
+    assert out2["perplexity"].isna().all() and tiny_ppl.batches == 0
     assert out2["n_words"].equals(out["n_words"])
+
+
+def test_read_computes_the_costly_columns_for_the_drift_sample_only(tiny_ppl, encoder, features):
+    params = dataclasses.replace(EVERY_ROW, perplexity="read", relatedness="read", sample_rows=3)
+    out = compute_style_features(raw_pairs(), lm=tiny_ppl, encoder=encoder, params=params)
+    sample = bottom_k(out["id"], 3, params.sample_seed)
+    valid = out["degenerate_reason"].isna().to_numpy()
+    for column in ("perplexity", "relatedness"):
+        assert (out[column].notna().to_numpy() == (sample & valid)).all(), column
+        np.testing.assert_allclose(
+            out.loc[sample & valid, column], features.loc[sample & valid, column]
+        )
+    pd.testing.assert_frame_equal(
+        out[list(FORM_FEATURE_COLUMNS)], features[list(FORM_FEATURE_COLUMNS)]
+    )
+    assert out.loc[~sample, "truncated"].isna().all()
+    given = np.zeros(len(out), dtype=bool)
+    given[[0, 6]] = True  # a sample chosen by the caller (e.g. over a whole partition)
+    chosen = compute_style_features(
+        raw_pairs(), lm=tiny_ppl, encoder=None, params=params, sample=given
+    )
+    assert chosen["perplexity"].notna().tolist() == given.tolist()
+
+
+def test_perplexities_come_from_the_store_the_second_time(tiny_ppl, tmp_path):
+    from scar_dagster.storage.tables import create_engine_for, ensure_schema
+
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'cache.db'}")
+    ensure_schema(engine)
+    params = StyleFeatureParams(max_response_chars=20_000, perplexity="all", relatedness="off")
+    cost: Counter[str] = Counter()
+    first = compute_style_features(
+        raw_pairs(), lm=tiny_ppl, encoder=None, params=params, store=engine, cost=cost
+    )
+    batches = tiny_ppl.batches
+    again = compute_style_features(
+        raw_pairs(), lm=tiny_ppl, encoder=None, params=params, store=engine, cost=cost
+    )
+    assert batches > 0 and tiny_ppl.batches == batches  # no LM call the second time
+    pd.testing.assert_frame_equal(first, again)
+    valid = int(first["degenerate_reason"].isna().sum())
+    assert cost == {"computed": valid, "reused": valid}
 
 
 def test_empty_frame_and_missing_columns():
@@ -90,10 +136,13 @@ def test_empty_frame_and_missing_columns():
 
 def test_params_are_frozen_and_validated():
     params = StyleFeatureParams()
+    assert (params.perplexity, params.relatedness) == ("read", "read")  # pay for what is read
     with pytest.raises(dataclasses.FrozenInstanceError):
-        params.perplexity_batch_size = 2  # type: ignore[misc]
+        params.relatedness_batch_size = 2  # type: ignore[misc]
     with pytest.raises(ValueError, match="batch_size"):
-        StyleFeatureParams(perplexity_batch_size=0)
+        StyleFeatureParams(relatedness_batch_size=0)
+    with pytest.raises(ValueError, match="perplexity must be one of"):
+        StyleFeatureParams(perplexity="some")
 
 
 def test_non_string_response_is_empty():
@@ -103,10 +152,9 @@ def test_non_string_response_is_empty():
     assert np.isnan(out.loc[0, "n_chars"])
 
 
-def test_each_phase_logs_rows_done_over_total(tiny_lm, encoder):
+def test_each_phase_logs_rows_done_over_total(tiny_ppl, encoder):
     lines = Lines()
-    params = StyleFeatureParams(max_response_chars=20_000, perplexity_max_tokens=128)
-    compute_style_features(raw_pairs(), lm=tiny_lm, encoder=encoder, params=params, log=lines)
+    compute_style_features(raw_pairs(), lm=tiny_ppl, encoder=encoder, params=EVERY_ROW, log=lines)
     valid = sum(reason is None for _, _, reason in CASES.values())
     finals = [m for m in lines.messages if "done in" in m]
     assert [m.split(",")[0] for m in finals] == [

@@ -8,7 +8,12 @@ import random
 import numpy as np
 import pytest
 
-from scar_dagster.style.surprisal import build_perplexity_inputs, relatedness, response_perplexity
+from scar_dagster.style.surprisal import (
+    RESPONSE_ONLY,
+    build_perplexity_inputs,
+    relatedness,
+    response_perplexity,
+)
 
 PAIRS = [
     ("What is the capital of France?", "The capital of France is Paris."),
@@ -69,6 +74,51 @@ def test_relatedness_is_batch_size_invariant(encoder, batch_size):
     one = relatedness(*encoder, instructions, responses, batch_size=1)
     many = relatedness(*encoder, instructions, responses, batch_size=batch_size)
     np.testing.assert_allclose(many, one, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_tokens", [1, 40, 10_000])
+def test_token_budget_batches_give_the_unbatched_values(tiny_lm, encoder, batch_tokens):
+    """Length-sorted batches packed by a padded-token budget (one pair, a few, all at once)
+    give the values of one pair at a time."""
+    instructions, responses = varied_pairs()
+    one, _ = response_perplexity(*tiny_lm, instructions, responses, batch_size=1)
+    packed, _ = response_perplexity(
+        *tiny_lm, instructions, responses, batch_size=64, batch_tokens=batch_tokens
+    )
+    np.testing.assert_allclose(packed, one, rtol=1e-4)
+    alone = relatedness(*encoder, instructions, responses, batch_size=1)
+    related = relatedness(
+        *encoder, instructions, responses, batch_size=64, batch_tokens=batch_tokens
+    )
+    np.testing.assert_allclose(related, alone, rtol=1e-4, atol=1e-6)
+
+
+def direct_response_only(tokenizer, model, response: str) -> float:
+    """Perplexity of the response alone written plainly (as IFD's denominator): no prompt, the
+    first token unscored when the tokenizer adds no BOS."""
+    import torch
+
+    ids = torch.tensor([tokenizer(response, add_special_tokens=False)["input_ids"]])
+    with torch.no_grad():
+        return math.exp(model(input_ids=ids, labels=ids).loss.item())
+
+
+def test_response_only_perplexity_equals_direct_computation(tiny_lm):
+    tokenizer, model = tiny_lm
+    instructions, responses = zip(*PAIRS, strict=True)
+    alone, cut = response_perplexity(
+        tokenizer, model, instructions, responses, kind=RESPONSE_ONLY, batch_size=2
+    )
+    expected = [direct_response_only(tokenizer, model, r) for r in responses]
+    np.testing.assert_allclose(alone, expected, rtol=1e-5)
+    given, _ = response_perplexity(tokenizer, model, instructions, responses)
+    assert not np.allclose(alone, given) and not cut.any()
+    seqs, prompts, truncated = build_perplexity_inputs(
+        tokenizer, ["x"], [" ".join(["word"] * 300)], max_tokens=32, kind=RESPONSE_ONLY
+    )
+    assert len(seqs[0]) == 32 and prompts == [0] and truncated == [True]
+    with pytest.raises(ValueError, match="kind must be one of"):
+        build_perplexity_inputs(tokenizer, ["x"], ["y"], max_tokens=32, kind="other")
 
 
 def test_relatedness_prefers_a_paraphrase(encoder):
