@@ -49,8 +49,14 @@ from scar_dagster.selection.inputs import (
     pool_texts,
 )
 from scar_dagster.selection.outside_pool import cross_source_duplicates, upstream_decisions
-from scar_dagster.selection.params import SelectionParams, SelectionRun
-from scar_dagster.selection.pool import pool_keys, score_tables, with_features, with_scores
+from scar_dagster.selection.params import ScoredBy, SelectionParams, SelectionRun
+from scar_dagster.selection.pool import (
+    pool_keys,
+    score_tables,
+    selector_score_tables,
+    with_features,
+    with_scores,
+)
 from scar_dagster.selection.report import SelectionReport, build_report, score_histogram_png
 from scar_dagster.selection.subset import subset_chunks, write_subset
 from scar_dagster.selection.texts import TextLookup
@@ -95,17 +101,19 @@ def curate(
     pairs: pd.DataFrame | Parts,
     quarantine: pd.DataFrame,
     features: pd.DataFrame | Parts,
-    ranker_version: str,
     params: SelectionParams,
     engine: Any,
     store: BlobStore,
     prefix: str,
     folder: Path,
+    ranker_version: str | None = None,
+    scored_by: ScoredBy | None = None,
     log: Any = None,
     run: SelectionRun | None = None,
     texts: TextLookup | None = None,
 ) -> CurationResult:
-    """Select from every kept pair scored by ``ranker_version``; explain every input row.
+    """Select from every kept pair scored by ``ranker_version`` (or, ``scored_by``, by any
+    selector: give one of the two); explain every input row.
 
     ``pairs`` and ``features`` are frames or ``{partition key: ParquetPart}`` (read by
     columns: keys, features and texts apart). The subset file is written into ``folder`` (the
@@ -113,11 +121,13 @@ def curate(
     Dagster's ``context.log``) gets progress lines of the long filters. ``run`` says where
     texts are read from (default: auto); ``texts`` replaces that lookup.
     """
+    if (ranker_version is None) == (scored_by is None):
+        raise ValueError("curate needs one of ranker_version or scored_by")
     result = _curated(
         pairs=pairs,
         quarantine=quarantine,
         features=features,
-        ranker_version=ranker_version,
+        scored_by=scored_by or ScoredBy("scar", str(ranker_version)),
         params=params,
         engine=engine,
         log=log,
@@ -136,7 +146,7 @@ def _curated(
     pairs: pd.DataFrame | Parts,
     quarantine: pd.DataFrame,
     features: pd.DataFrame | Parts,
-    ranker_version: str,
+    scored_by: ScoredBy,
     params: SelectionParams,
     engine: Any,
     log: Any,
@@ -151,7 +161,7 @@ def _curated(
         release_unused_memory()  # the keys as read
         pool = with_features(pool, feature_tables(features))
         release_unused_memory()  # the feature tables, before the scores are read
-        pool, unscored = with_scores(pool, score_tables(engine, ranker_version, run.chunk_rows))
+        pool, unscored = with_scores(pool, _score_tables(engine, scored_by, run.chunk_rows))
         release_unused_memory()  # the joins' tables, before the filters' state
         decided = decide(pool, lookup, params, log, chunk_rows=run.chunk_rows)
         release_unused_memory()  # the filters' state (digests, band keys)
@@ -160,13 +170,20 @@ def _curated(
             decided,
             [unscored, copies, upstream_decisions(quarantine)],
             lookup,
-            ranker_version=ranker_version,
+            ranker_version=scored_by.version,
             params=params,
             engine=engine,
             chunk_rows=run.chunk_rows,
             **publish,
         )
     return CurationResult(**result, path="streaming" if streaming else "memory")
+
+
+def _score_tables(engine: Any, scored_by: ScoredBy, chunk_rows: int) -> Any:
+    """The score tables of ``scored_by``: the ranker's or another selector's."""
+    if scored_by.from_ranker:
+        return score_tables(engine, scored_by.version, chunk_rows)
+    return selector_score_tables(engine, scored_by.version, chunk_rows)
 
 
 def _keys_and_texts(
