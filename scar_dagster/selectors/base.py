@@ -128,10 +128,41 @@ class Selector(ABC):
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return f"{self.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
+    def text_scores(
+        self, instructions: Sequence[str], responses: Sequence[str]
+    ) -> np.ndarray | None:
+        """Scores of any pairs (e.g. both sides of held-out preference pairs), in input order;
+        None for a selector that orders a pool rather than scoring a pair."""
+        if self.pool_dependent:
+            return None
+        pool, rows = texts_pool(instructions, responses)
+        return self.scores(pool, len(pool))[rows]
+
     def describe(self) -> str:
         """One line for reports: the name and options."""
         options = ", ".join(f"{k}={v}" for k, v in sorted(self.options().items()))
         return f"{self.name} ({options})" if options else self.name
+
+
+def texts_pool(
+    instructions: Sequence[str], responses: Sequence[str]
+) -> tuple[SelectorPool, np.ndarray]:
+    """A pool of the distinct ``(instruction, response)`` pairs given (ids: content hashes) and
+    each input's row in it."""
+    keys = [
+        hashlib.sha256(f"{x}\x1f{y}".encode()).hexdigest()[:24]
+        for x, y in zip(instructions, responses, strict=True)
+    ]
+    ids = sorted(set(keys))
+    row_of = {key: row for row, key in enumerate(ids)}
+    first = {key: i for i, key in reversed(list(enumerate(keys)))}
+    pool = SelectorPool(
+        ids=ids,
+        sources=["pairs"] * len(ids),
+        instructions=[instructions[first[key]] for key in ids],
+        responses=[responses[first[key]] for key in ids],
+    )
+    return pool, np.array([row_of[key] for key in keys], dtype=np.int64)
 
 
 def order_scores(order: Sequence[int] | np.ndarray, n: int, rest: np.ndarray) -> np.ndarray:

@@ -128,6 +128,7 @@ class DistilledSelector(Selector):
         self.params = params or DistillParams()
         self.max_tokens = max_tokens
         self.training: dict[str, Any] = {}
+        self.trained: tuple[Any, Any] | None = None  # (model, tokenizer) of the last pool
 
     def options(self) -> dict[str, Any]:
         return {
@@ -138,8 +139,6 @@ class DistilledSelector(Selector):
         }
 
     def scores(self, pool: SelectorPool, budget: int) -> np.ndarray:
-        from scar_dagster.ranker.inference.scoring import score_pairs
-
         rng = np.random.default_rng(self.params.seed)
         valid = np.flatnonzero(valid_rows(pool))
         sample = np.sort(rng.permutation(valid)[: self.params.sample_size])
@@ -155,5 +154,21 @@ class DistilledSelector(Selector):
         model, tokenizer = self.ranker.load()
         train_on_pairs(model, tokenizer, pool.texts(), pairs, self.params)
         self.training = {"sample": len(sample), "pairs": len(pairs)}
-        values = score_pairs(model, tokenizer, *pool.texts(), max_length=self.params.max_length)
-        return floor_missing(np.asarray(values, dtype=np.float64))
+        self.trained = (model, tokenizer)
+        return floor_missing(self._score(*pool.texts()))
+
+    def text_scores(
+        self, instructions: Sequence[str], responses: Sequence[str]
+    ) -> np.ndarray | None:
+        """The ranker trained on the last pool scores any pairs (None before one was scored)."""
+        return None if self.trained is None else self._score(instructions, responses)
+
+    def _score(self, instructions: Sequence[str], responses: Sequence[str]) -> np.ndarray:
+        from scar_dagster.ranker.inference.scoring import score_pairs
+
+        assert self.trained is not None
+        model, tokenizer = self.trained
+        values = score_pairs(
+            model, tokenizer, list(instructions), list(responses), max_length=self.params.max_length
+        )
+        return np.asarray(values, dtype=np.float64)

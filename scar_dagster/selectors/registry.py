@@ -35,13 +35,15 @@ class SelectorModels:
     ``lm``: the instruct LM (perplexity, IFD, the distilled ranker's teacher); ``proxy_lm``:
     Superfiltering's small LM (None: ``lm``, the bundled SmolLM2 by default); ``encoder``: the
     sentence encoder (diversity); ``fresh_ranker``: builds an untrained StyleRanker
-    (``distilled``); ``ranker_version``: the champion whose scores ``scar`` reads.
+    (``distilled``); ``ranker_version``: the champion whose scores ``scar`` reads, ``ranker``
+    loads it (to score pairs outside the pool: held-out preference pairs).
     """
 
     lm: ModelRef
     encoder: ModelRef
     fresh_ranker: ModelRef
     ranker_version: str | None = None
+    ranker: ModelRef | None = None
     proxy_lm: ModelRef | None = None
 
 
@@ -73,7 +75,7 @@ def build_selector(
         raise ValueError(f"selector {name} needs a StyleRanker (no champion ranker given)")
     tokens = settings.max_tokens
     if name == "scar":
-        return ScarSelector(str(models.ranker_version))
+        return ScarSelector(str(models.ranker_version), models.ranker)
     if name == "ifd":
         return IFDSelector(models.lm, max_tokens=tokens)
     if name == "superfiltering":

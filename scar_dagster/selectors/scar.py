@@ -3,11 +3,12 @@ selector whose scores the scoring stage already stores, under the ranker's versi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from scar_dagster.selectors.base import SCAR_SCORES, Selector, SelectorPool
+from scar_dagster.selectors.base import SCAR_SCORES, ModelRef, Selector, SelectorPool
 
 
 class ScarSelector(Selector):
@@ -16,8 +17,9 @@ class ScarSelector(Selector):
     name: ClassVar[str] = "scar"
     reads: ClassVar[frozenset[str]] = frozenset({SCAR_SCORES})
 
-    def __init__(self, ranker_version: str) -> None:
-        self.ranker_version = ranker_version
+    def __init__(self, ranker_version: str, ranker: ModelRef | None = None) -> None:
+        """``ranker`` (loads ``(model, tokenizer)``) scores pairs outside the pool."""
+        self.ranker_version, self.ranker = ranker_version, ranker
 
     def options(self) -> dict[str, Any]:
         return {"ranker_version": self.ranker_version}
@@ -29,3 +31,14 @@ class ScarSelector(Selector):
         if pool.scar_scores is None:
             raise ValueError("scar reads the StyleRanker's scores; the pool has none")
         return np.asarray(pool.scar_scores, dtype=np.float64)
+
+    def text_scores(
+        self, instructions: Sequence[str], responses: Sequence[str]
+    ) -> np.ndarray | None:
+        """The ranker's scores of any pairs (None without a ``ranker`` to load)."""
+        if self.ranker is None:
+            return None
+        from scar_dagster.ranker.inference.scoring import score_pairs
+
+        model, tokenizer = self.ranker.load()
+        return score_pairs(model, tokenizer, list(instructions), list(responses)).astype("float64")
