@@ -27,9 +27,7 @@ def read_pool(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such file or folder")
     folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    if folders and not any(
-        p.is_file() and not p.name.startswith((".", "_")) for p in path.iterdir()
-    ):
+    if folders:  # a landing zone: its top-level files (a README) are not data
         store, sources = LocalStore(path), [p.name for p in folders]
     else:
         store, sources = LocalStore(path.parent), [path.name]
