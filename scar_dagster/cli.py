@@ -5,6 +5,7 @@ scar-dagster train --data PATH --out DIR [--epochs 20 --encoder all-MiniLM-L6-v2
 scar-dagster data PATH
 scar-dagster data export --format scar PATH OUT [--domain open --generator NAME]
 scar-dagster inspect PATH [PATH ...] [--json]
+scar-dagster compare POOL --selectors scar,ifd,length,random --ratio R [--pairs-path FILE]
 scar-dagster evaluate pairs FILE --model RANKER
 scar-dagster evaluate consistency POOL.parquet --ratio 0.25
 
@@ -369,6 +370,12 @@ def _add_inspect(commands: Any) -> None:
     add_inspect_command(commands)
 
 
+def _add_compare(commands: Any) -> None:
+    from scar_dagster.selectors.compare_cli import add_compare_command
+
+    add_compare_command(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``scar-dagster`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -376,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Style-consistency ranking of instruction data (SCAR) outside Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_rank, _add_train, _add_data, _add_evaluate, _add_inspect):
+    for add in (_add_rank, _add_train, _add_data, _add_evaluate, _add_inspect, _add_compare):
         add(commands)
     return parser
 

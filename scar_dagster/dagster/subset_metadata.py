@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster import MetadataValue
 
@@ -10,15 +10,22 @@ from scar_dagster.dagster.metadata import frame_metadata
 from scar_dagster.plots import markdown_image
 from scar_dagster.selection import CurationResult
 
+if TYPE_CHECKING:
+    from scar_dagster.dagster.selector_stage import ChosenScores
+
 PREVIEW_COLUMNS = ("id", "source", "score", "rank", "response")
 
 
-def subset_metadata(result: CurationResult, ranker_version: str) -> dict[str, Any]:
-    """Rows, preview and schema of the subset, its version and ranker, where it was exported,
-    the report's tables (per source, style spread, diff), the score histogram and the
-    decisions per reason; ``pool_style_stats`` and ``max_rows`` feed the asset checks."""
+def subset_metadata(
+    result: CurationResult, ranker_version: str, chosen: ChosenScores | None = None
+) -> dict[str, Any]:
+    """Rows, preview and schema of the subset, its version and ranker, the selector that
+    ranked it and why (``chosen``), where it was exported, the report's tables (per source,
+    style spread, diff), the score histogram and the decisions per reason;
+    ``pool_style_stats`` and ``max_rows`` feed the asset checks."""
     report = result.report
     return {
+        **({} if chosen is None else selector_metadata(chosen)),
         **frame_metadata(result.subset_head, PREVIEW_COLUMNS),
         "dagster/row_count": result.subset_rows,
         "subset_version": result.version,
@@ -33,4 +40,19 @@ def subset_metadata(result: CurationResult, ranker_version: str) -> dict[str, An
         "score_histogram": MetadataValue.md(markdown_image(result.histogram_png, "scores")),
         "decisions_by_reason": MetadataValue.json(result.reason_counts),
         "selection_path": result.path,
+    }
+
+
+def selector_metadata(chosen: ChosenScores) -> dict[str, Any]:
+    """The selector, its version, why it was chosen, and what scoring it cost."""
+    run = chosen.run
+    return {
+        "selector": chosen.scored_by.selector,
+        "selector_requested": chosen.requested,
+        "selector_version": chosen.scored_by.version,
+        "selector_reason": chosen.reason,
+        "selector_description": run.description,
+        "selector_scored": run.computed,
+        "selector_reused": run.reused,
+        "selector_seconds": round(run.seconds, 3),
     }

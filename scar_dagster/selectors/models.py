@@ -43,21 +43,24 @@ def models_from_paths(
     SCAR-published) and Superfiltering's proxy LM (None: the instruct LM)."""
     from scar_dagster.base_models import load_causal_lm, load_encoder
 
-    def ranker_model() -> tuple[Any, Any]:
-        from scar_dagster.ranker.model.published import load_ranker
-
-        model, tokenizer, _ = load_ranker(str(ranker))
-        return model, tokenizer
-
     return SelectorModels(
         lm=lazy(lm, lambda: load_causal_lm(lm, device=device, dtype=dtype)),
         encoder=lazy(encoder, lambda: load_encoder(encoder, device=device, dtype=dtype)),
         fresh_ranker=fresh_ranker(encoder),
         ranker_version=ranker_version,
-        ranker=lazy(str(ranker), ranker_model) if ranker else None,
+        ranker=ModelRef(str(ranker), lambda: ranker_of(str(ranker))[:2]) if ranker else None,
         proxy_lm=(
             lazy(proxy_lm, lambda: load_causal_lm(proxy_lm, device=device, dtype=dtype))
             if proxy_lm
             else None
         ),
     )
+
+
+@cache
+def ranker_of(path: str) -> tuple[Any, Any, dict[str, Any]]:
+    """``(model, tokenizer, info)`` of a ranker folder (ours or SCAR-published), loaded once;
+    ``info["version"]`` is its version."""
+    from scar_dagster.ranker.model.published import load_ranker
+
+    return load_ranker(path)

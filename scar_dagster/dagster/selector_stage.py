@@ -1,0 +1,107 @@
+"""The selection's scorer from its run config: ``selector`` (``auto`` resolved from where the
+champion came from), the selector's scores computed and stored (``selector_scores``) unless
+they are, and the ``ScoredBy`` that ``curate`` ranks by. Also the models and the comparison
+that ``selector_comparison`` runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scar_dagster.dagster.ranker_metadata import champion_kind
+from scar_dagster.dagster.resources import DatabaseResource, EncoderResource, InstructLMResource
+from scar_dagster.dagster.run_config import SelectionConfig
+
+if TYPE_CHECKING:
+    from scar_dagster.selection import ScoredBy
+    from scar_dagster.selectors import AutoChoice, SelectorModels
+    from scar_dagster.selectors.run import SelectorRun
+
+
+@dataclass(frozen=True)
+class ChosenScores:
+    """The scores a selection ranks by, the selector that made them, and why it was chosen."""
+
+    scored_by: ScoredBy
+    run: SelectorRun
+    requested: str
+    choice: AutoChoice | None  # None: the selector was named, not chosen by auto
+
+    @property
+    def reason(self) -> str:
+        return self.choice.reason if self.choice else f"selector: {self.requested} (configured)"
+
+
+def selector_models(
+    instruct_lm: InstructLMResource,
+    encoder: EncoderResource,
+    *,
+    ranker_version: str | None,
+    proxy_lm: str | None = None,
+    ranker: Any = None,
+) -> SelectorModels:
+    """The models of the resources, each loaded when a selector first needs it."""
+    from scar_dagster.base_models import load_causal_lm
+    from scar_dagster.selectors import SelectorModels
+    from scar_dagster.selectors.models import fresh_ranker, lazy
+
+    return SelectorModels(
+        lm=lazy(instruct_lm.model, instruct_lm.load),
+        encoder=lazy(encoder.model, encoder.load),
+        fresh_ranker=fresh_ranker(encoder.get_path()),
+        ranker_version=ranker_version,
+        ranker=ranker,
+        proxy_lm=(
+            lazy(
+                proxy_lm,
+                lambda: load_causal_lm(
+                    proxy_lm, device=instruct_lm.device, dtype=instruct_lm.dtype
+                ),
+            )
+            if proxy_lm
+            else None
+        ),
+    )
+
+
+def choose_scores(
+    config: SelectionConfig,
+    context: Any,
+    raw_pairs: Any,
+    style_features: Any,
+    ranker_version: str,
+    database: DatabaseResource,
+    instruct_lm: InstructLMResource,
+    encoder: EncoderResource,
+) -> ChosenScores:
+    """Resolve ``config.selector`` (``context``: the asset's, for the champion's origin and the
+    log) and have its scores stored; ``scar`` reads ``scored_pairs`` as it is (no pool read)."""
+    from scar_dagster.selection import ScoredBy
+    from scar_dagster.selection.cutoff import max_rows
+    from scar_dagster.selectors import AUTO, SelectorSettings, build_selector, resolve_auto
+    from scar_dagster.selectors.distilled import DistillParams
+    from scar_dagster.selectors.pool_input import selector_pool
+    from scar_dagster.selectors.run import SelectorRun, score_and_store
+
+    instance, log, engine = context.instance, context.log, database.get_engine()
+    models = selector_models(
+        instruct_lm, encoder, ranker_version=ranker_version, proxy_lm=config.proxy_lm
+    )
+    auto = config.selector == AUTO
+    choice = resolve_auto(champion_kind(instance, ranker_version)) if auto else None
+    name = choice.selector if choice else config.selector
+    settings = SelectorSettings(
+        seed=config.seed,
+        candidate_factor=config.candidate_factor,
+        distill=DistillParams(sample_size=config.distill_sample_size, seed=config.seed),
+    )
+    selector = build_selector(name, models, settings)
+    if name == "scar":
+        run = SelectorRun(ScoredBy("scar", ranker_version), 0, 0, 0.0, selector.describe())
+    else:
+        pool = selector_pool(
+            selector, raw_pairs, style_features, engine=engine, ranker_version=ranker_version
+        )
+        run = score_and_store(selector, pool, max_rows(config.to_params(), len(pool)), engine)
+    log.info(f"selector {run.description}: {run.computed} scored, {run.reused} reused")
+    return ChosenScores(run.scored_by, run, config.selector, choice)
