@@ -5,16 +5,24 @@ that ``selector_comparison`` runs."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scar_dagster.dagster.ranker_metadata import champion_kind
-from scar_dagster.dagster.resources import DatabaseResource, EncoderResource, InstructLMResource
-from scar_dagster.dagster.run_config import SelectionConfig
+from scar_dagster.dagster.resources import (
+    DatabaseResource,
+    EncoderResource,
+    InstructLMResource,
+    StorageResource,
+)
+from scar_dagster.dagster.run_config import SelectionConfig, SelectorComparisonConfig
 
 if TYPE_CHECKING:
     from scar_dagster.selection import ScoredBy
     from scar_dagster.selectors import AutoChoice, SelectorModels
+    from scar_dagster.selectors.comparison import Comparison
     from scar_dagster.selectors.run import SelectorRun
 
 
@@ -105,3 +113,60 @@ def choose_scores(
         run = score_and_store(selector, pool, max_rows(config.to_params(), len(pool)), engine)
     log.info(f"selector {run.description}: {run.computed} scored, {run.reused} reused")
     return ChosenScores(run.scored_by, run, config.selector, choice)
+
+
+def run_comparison(
+    config: SelectorComparisonConfig,
+    context: Any,
+    inputs: tuple[Any, Any, Any],
+    ranker_version: str,
+    database: DatabaseResource,
+    storage: StorageResource,
+    instruct_lm: InstructLMResource,
+    encoder: EncoderResource,
+) -> Comparison:
+    """``selector_comparison``: each configured selector's subset of the pool (``inputs``:
+    raw_pairs, raw_quarantine frame, style_features) side by side. It runs in a scratch
+    database seeded with the champion's scores, so the subset versions it makes and their
+    exports never mix with ``selected_subset``'s."""
+    from scar_dagster.evaluation.accuracy import read_pairs
+    from scar_dagster.ranker.model import registry
+    from scar_dagster.selection import SelectionParams
+    from scar_dagster.selectors import SelectorSettings, build_selector, check_selector_name
+    from scar_dagster.selectors.comparison import compare_selectors
+    from scar_dagster.selectors.models import lazy
+    from scar_dagster.storage import tables
+    from scar_dagster.storage.stores import LocalStore
+
+    names = [check_selector_name(name, allow_auto=False) for name in config.selectors]
+    store = storage.asset_store()
+    ranker = lazy(
+        ranker_version,
+        lambda: registry.load_from_store(store, ranker_version, instruct_lm.cache_dir),
+    )
+    models = selector_models(
+        instruct_lm, encoder, ranker_version=ranker_version, proxy_lm=config.proxy_lm, ranker=ranker
+    )
+    selectors = [build_selector(n, models, SelectorSettings(seed=config.seed)) for n in names]
+    pairs, quarantine, features = inputs
+    with tempfile.TemporaryDirectory(prefix="scar-comparison-") as work:
+        engine = tables.create_engine_for(f"sqlite:///{work}/comparison.db")
+        tables.ensure_schema(engine)
+        stored = tables.read_scores(database.get_engine(), ranker_version)
+        tables.upsert_scores(engine, stored[["pair_id", "ranker_version", "source", "score"]])
+        comparison = compare_selectors(
+            selectors,
+            pairs=pairs,
+            quarantine=quarantine,
+            features=features,
+            params=SelectionParams(ratio=config.ratio, seed=config.seed),
+            engine=engine,
+            store=LocalStore(work),
+            prefix="subsets",
+            folder=Path(work) / "work",
+            ranker_version=ranker_version,
+            heldout=read_pairs(config.pairs_path) if config.pairs_path else None,
+            log=context.log,
+        )
+        engine.dispose()
+    return comparison
