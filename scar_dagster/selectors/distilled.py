@@ -78,6 +78,7 @@ def train_on_pairs(
 
     seed_everything(params.seed)
     instructions, responses = texts
+    length = min(params.max_length, int(model.max_length))
     steps = max(1, params.epochs * -(-len(pairs) // params.batch_size))
     optimizer = torch.optim.AdamW(model.parameters(), lr=params.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / steps))
@@ -89,7 +90,7 @@ def train_on_pairs(
                 batch,
                 padding=True,
                 truncation=True,
-                max_length=params.max_length,
+                max_length=length,
                 return_tensors="pt",
             )
 
@@ -168,7 +169,8 @@ class DistilledSelector(Selector):
 
         assert self.trained is not None
         model, tokenizer = self.trained
+        length = min(self.params.max_length, int(model.max_length))
         values = score_pairs(
-            model, tokenizer, list(instructions), list(responses), max_length=self.params.max_length
+            model, tokenizer, list(instructions), list(responses), max_length=length
         )
         return np.asarray(values, dtype=np.float64)

@@ -33,11 +33,13 @@ def k_center_greedy(points: np.ndarray, k: int) -> tuple[np.ndarray, float]:
     first = int(np.argmin(_distances(points, center[0])))
     order = [first]
     nearest = _distances(points, points[first])
+    nearest[first] = -1.0  # a picked row is never picked again (duplicates are at distance 0)
     for _ in range(1, k):
         pick = int(np.argmax(nearest))  # first of the ties: the lowest row
         order.append(pick)
         np.minimum(nearest, _distances(points, points[pick]), out=nearest)
-    return np.asarray(order, dtype=np.int64), float(nearest.max())
+        nearest[pick] = -1.0
+    return np.asarray(order, dtype=np.int64), max(0.0, float(nearest.max()))
 
 
 def _distances(points: np.ndarray, point: np.ndarray) -> np.ndarray:
@@ -53,7 +55,8 @@ def pair_embeddings(
 
     tokenizer, model = encoder.load()
     texts = [f"{x}\n\n{y}" for x, y in zip(instructions, responses, strict=True)]
-    return embed_texts(tokenizer, model, texts, max_tokens=DEFAULT_MAX_TOKENS)
+    limit = getattr(model.config, "max_position_embeddings", None) or DEFAULT_MAX_TOKENS
+    return embed_texts(tokenizer, model, texts, max_tokens=min(DEFAULT_MAX_TOKENS, int(limit)))
 
 
 class DiversitySelector(Selector):
