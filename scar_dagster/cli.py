@@ -89,14 +89,21 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.model.published import load_ranker
 
     check_selection(topk=args.topk, ratio=args.ratio, threshold=args.threshold)
+    if args.selector == "scar" and not args.model:
+        raise ValueError("rank with the scar selector needs --model (a ranker folder)")
     pairs, rejected = read_pairs_any_format(Path(args.input))
     log = _logger()
     if rejected:
         log.info(f"{args.input}: {sum(rejected.values())} rows not read: {rejected}")
-    model, tokenizer, info = load_ranker(
-        args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
-    )
-    scores = _scores_with_progress(model, tokenizer, pairs, args)
+    if args.selector == "scar":
+        model, tokenizer, info = load_ranker(
+            args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
+        )
+        scores = _scores_with_progress(model, tokenizer, pairs, args)
+    else:
+        from scar_dagster.selectors.compare_cli import selector_rank_scores
+
+        scores, info = selector_rank_scores(args, pairs)
     ranked = [(pairs[i], i, scores[i]) for i in rank_order(scores)]
     kept = filter_ranked(ranked, topk=args.topk, ratio=args.ratio, threshold=args.threshold)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -271,7 +278,19 @@ def _add_rank(commands: Any) -> None:
         description="Score every pair of FILE (JSONL, JSON array or Parquet in any layout the "
         "ingest reads) and write the kept rows as JSONL, best first, with their score.",
     )
-    ranker_options(rank)
+    ranker_options(rank, required=False)
+    from scar_dagster.selectors.registry import SELECTOR_NAMES
+
+    rank.add_argument(
+        "--selector",
+        default="scar",
+        choices=SELECTOR_NAMES,
+        help="what scores the pairs: scar (the ranker of --model, the default) or another "
+        "selector (docs/selectors.md)",
+    )
+    rank.add_argument("--lm", default=None, help="instruct LM folder (default: bundled SmolLM2)")
+    rank.add_argument("--proxy-lm", default=None, help="superfiltering's small LM folder")
+    rank.add_argument("--seed", type=int, default=0, help="seed of random and distilled")
     rank.add_argument("--input", required=True, help="pairs to rank")
     rank.add_argument("--output", required=True, help="JSONL to write")
     how = rank.add_mutually_exclusive_group(required=True)

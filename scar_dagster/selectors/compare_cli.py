@@ -46,6 +46,11 @@ def add_compare_command(commands: Any) -> None:
         help="held-out pairs (instruction, preferred|chosen, other|rejected)",
     )
     compare.add_argument("--output", default=None, help="folder to keep the table and plot in")
+    compare.add_argument(
+        "--no-perplexity",
+        action="store_true",
+        help="skip the LM's perplexity feature (its spread is then not compared)",
+    )
     compare.add_argument("--seed", type=int, default=0, help="seed of random and distilled")
     compare.set_defaults(run=run_compare)
 
@@ -106,7 +111,7 @@ def run_compare(args: argparse.Namespace) -> int:
     heldout = read_pairs(args.pairs_path) if args.pairs_path else None
     pairs, quarantine = read_pool(args.pool)
     models = cli_models(args)
-    features = pool_features(pairs, models)
+    features = pool_features(pairs, None if args.no_perplexity else models)
     with tempfile.TemporaryDirectory(prefix="scar-compare-") as work:
         engine = tables.create_engine_for(f"sqlite:///{work}/compare.db")
         tables.ensure_schema(engine)
@@ -144,13 +149,15 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def pool_features(pairs: Any, models: Any) -> Any:
-    """The pool's style features: form, and perplexity under the instruct LM (no relatedness)."""
+def pool_features(pairs: Any, models: Any, log: Any = None) -> Any:
+    """The pool's style features: form, and perplexity under the instruct LM of ``models``
+    (None: no perplexity); no relatedness."""
     from scar_dagster.style.features import StyleFeatureParams, compute_style_features
 
     return compute_style_features(
         pairs,
-        lm=models.lm.load(),
+        lm=None if models is None else models.lm.load(),
+        log=log,
         encoder=None,
         params=StyleFeatureParams(compute_relatedness=False),
     )
@@ -178,3 +185,40 @@ def score_with_ranker(pairs: Any, features: Any, models: Any, engine: Any) -> tu
     )
     tables.upsert_scores(engine, table.assign(ranker_version=version))
     return version, seconds
+
+
+def selector_rank_scores(args: argparse.Namespace, pairs: list[Any]) -> tuple[list[float], dict]:
+    """``scar-dagster rank --selector NAME``: each pair's score by that selector (an order-based
+    one picks the cut's rows first) and what to print about it."""
+    from scar_dagster.selection.cutoff import rows_for_ratio
+    from scar_dagster.selectors.base import texts_pool
+    from scar_dagster.selectors.registry import SelectorSettings, build_selector
+
+    if args.selector in ("scar+diversity",) and not args.model:
+        raise ValueError("scar+diversity needs --model (a ranker folder)")
+    models = cli_models(args, _version_of(args.model) if args.model else None)
+    selector = build_selector(args.selector, models, SelectorSettings(seed=args.seed))
+    pool, rows = texts_pool([p.instruction for p in pairs], [p.response for p in pairs])
+    if args.selector == "scar+diversity":
+        pool = type(pool)(**{**pool.__dict__, "scar_scores": selector_ranker_scores(models, pool)})
+    budget = len(pool) if args.threshold is not None else args.topk
+    if args.ratio is not None:
+        budget = rows_for_ratio(len(pool), args.ratio)
+    scores = selector.scores(pool, int(budget))[rows]
+    info = {"version": selector.version(pool, int(budget)), "format": selector.describe()}
+    return [float(s) for s in scores], info
+
+
+def selector_ranker_scores(models: Any, pool: Any) -> Any:
+    """The StyleRanker's score of every pool row."""
+    from scar_dagster.ranker.inference.scoring import score_pairs
+
+    model, tokenizer = models.ranker.load()
+    instructions, responses = pool.texts()
+    return score_pairs(model, tokenizer, list(instructions), list(responses)).astype("float64")
+
+
+def _version_of(path: str) -> str:
+    from scar_dagster.selectors.models import ranker_of
+
+    return str(ranker_of(path)[2]["version"])
