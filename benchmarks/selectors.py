@@ -115,6 +115,7 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
             scar_seconds=scar_seconds,
             log=log,
         )
+        agreement = agreement_with_perplexity(comparison, engine)
         engine.dispose()
     (ROOT / ".scar_home").mkdir(exist_ok=True)
     (ROOT / ".scar_home" / "selectors_real.png").write_bytes(comparison.plot_png())
@@ -123,8 +124,38 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
         "ranker": version,
         "feature_seconds": round(feature_seconds, 1),
         "table": json.loads(comparison.table.to_json(orient="records")),
+        "spearman_with_perplexity": agreement,
         "markdown": comparison.to_markdown(),
     }
+
+
+def agreement_with_perplexity(comparison: Any, engine: Any) -> dict[str, float]:
+    """Spearman correlation of each selector's stored scores with ``perplexity``'s (both higher
+    first), over the pairs both scored: how far a selector ranks as the LM does."""
+    from scar_dagster.storage import tables
+
+    runs = {o.name: o.run.scored_by for o in comparison.outcomes}
+    if "perplexity" not in runs:
+        return {}
+    reference = tables.read_selector_scores(engine, runs["perplexity"].version).set_index("id")
+    out = {}
+    for name, scored_by in runs.items():
+        if scored_by.from_ranker:
+            stored = tables.read_scores(engine, scored_by.version)
+            values = stored.set_index("pair_id")["score"]
+        else:
+            values = tables.read_selector_scores(engine, scored_by.version).set_index("id")["score"]
+        joined = reference["score"].to_frame("ppl").join(values.rename("other"), how="inner")
+        out[name] = round(float(joined["ppl"].corr(joined["other"], method="spearman")), 3)
+    return out
+
+
+def file_pool(path: str, rows: int, seed: int) -> Any:
+    """A seeded sample of ``rows`` distinct pairs of a file, source folder or landing zone."""
+    from scar_dagster.selectors.pool_files import read_pool
+
+    pairs = read_pool(path)[0].drop_duplicates("id")
+    return pairs.sample(n=min(rows, len(pairs)), random_state=seed).reset_index(drop=True)
 
 
 def cost(pairs: Any, ranker: str, log: Any) -> list[dict[str, Any]]:
@@ -170,6 +201,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pool-rows", type=int, default=500)
+    parser.add_argument(
+        "--pool", default=None, help="a pool file or folder instead of ShareGPT (data/sample)"
+    )
     parser.add_argument("--cost-rows", type=int, default=200)
     parser.add_argument("--distill-sample", type=int, default=250)
     parser.add_argument("--ranker", default=None, help="StyleRanker folder (default: demo's)")
@@ -183,13 +217,17 @@ def main() -> None:
     ranker = args.ranker or default_ranker()
     out: dict[str, Any] = {"machine": machine_line()}
     if args.skip != "quality":
-        pool = sharegpt_pool(args.pool_rows, args.seed)
+        if args.pool:
+            pool = file_pool(args.pool, args.pool_rows, args.seed)
+        else:
+            pool = sharegpt_pool(args.pool_rows, args.seed)
         out["quality"] = quality(pool, ranker, args.distill_sample, log)
         print(
             f"## Quality: {out['quality']['pairs']} ShareGPT pairs, ratio 0.25, ranker "
             f"{out['quality']['ranker']}\n"
         )
         print(out["quality"]["markdown"] + "\n")
+        print(f"Spearman with perplexity: {out['quality']['spearman_with_perplexity']}\n")
     if args.skip != "cost":
         out["cost"] = cost(sharegpt_pool(args.cost_rows, args.seed + 1), ranker, log)
         print("## Cost per 1,000 pairs\n")

@@ -26,10 +26,6 @@ class SelectorRun:
     seconds: float
     description: str
 
-    @property
-    def pairs_per_second(self) -> float | None:
-        return self.computed / self.seconds if self.computed and self.seconds > 0 else None
-
 
 def score_and_store(
     selector: Selector, pool: SelectorPool, budget: int, engine: Any
