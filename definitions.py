@@ -11,6 +11,7 @@ import assets.selector_comparison as selector_comparison
 import assets.subset_evaluation as subset_evaluation
 import settings
 from assets import evaluation, features, finetune, ingest, jobs, ranker, scoring, selection
+from scar_dagster.dagster.executors import CelerySettings, K8sSettings, build_executor
 from scar_dagster.dagster.io_managers import JsonIOManager, ParquetIOManager
 from scar_dagster.dagster.resources import (
     CheckThresholdsResource,
@@ -59,10 +60,29 @@ def build_resources(
     }
 
 
-def build_definitions(shards: int | None = None, resources: dict | None = None) -> Definitions:
-    """The code location for ``shards`` shards per source (default ``$SCAR_SHARDS``, 1): the one
-    place the shard count is read; every shard-dependent object is built here for it."""
+def celery_settings() -> CelerySettings:
+    """The Celery broker, backend and visibility timeout from ``settings`` (the executor's and,
+    through ``celery_worker.py``, every worker's)."""
+    return CelerySettings(
+        broker=settings.celery_broker(),
+        backend=settings.celery_backend(),
+        visibility_timeout_s=settings.celery_visibility_timeout(),
+    )
+
+
+def build_definitions(
+    shards: int | None = None, resources: dict | None = None, executor: str | None = None
+) -> Definitions:
+    """The code location for ``shards`` shards per source (default ``$SCAR_SHARDS``, 1) whose
+    steps run on ``executor`` (default ``$SCAR_EXECUTOR``, ``multiprocess``): the one place
+    both are read; every shard-dependent object is built here for the shard count."""
     shards = settings.shards() if shards is None else shards
+    executor = settings.executor() if executor is None else executor
+    executor_def = build_executor(
+        executor,
+        celery=celery_settings() if executor == "celery" else None,
+        k8s=K8sSettings(gpu_node_selector=settings.k8s_gpu_node_selector()),
+    )
     job_defs = jobs.build_jobs(shards)
     return Definitions(
         assets=[
@@ -78,6 +98,7 @@ def build_definitions(shards: int | None = None, resources: dict | None = None) 
         sensors=jobs.build_sensors(job_defs),
         schedules=jobs.build_schedules(shards, job_defs),
         resources=build_resources() if resources is None else resources,
+        executor=executor_def,
     )
 
 

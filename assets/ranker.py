@@ -50,7 +50,7 @@ BUNDLED_NOTE = (
     "(instruction, chosen, rejected); or quadruples generated from a sample of raw_pairs "
     "(referenced = the LM's answer given the human answer as a reference, direct = its own "
     "answer) with the local instruct LM or any OpenAI-compatible endpoint (llm_endpoint), "
-    "replies cached for reruns. Rejected rows are counted by reason.",
+    "replies cached for reruns. Quarantined rows are counted by reason.",
 )
 def ranker_training_data(
     context: AssetExecutionContext,

@@ -89,6 +89,18 @@ def benchmarks(threads: int) -> list[Benchmark]:
             ("--rows", "8"),
         ),
         Benchmark(
+            "shard_reads",
+            "Shard reads: one shard's read bytes and peak memory of raw_pairs, N = 1 and 4",
+            ("--rows", "1000000"),
+            ("--rows", "5000"),
+        ),
+        Benchmark(
+            "distributed",
+            "Distributed: 2 sources x 4 shards on 1 Celery worker vs 2",
+            (),
+            (),
+        ),
+        Benchmark(
             "incremental",
             "Incremental: a fifth source with 1% of the rows after a full run",
             ("--rows", "1000"),

@@ -141,9 +141,9 @@ def stage_score_write(work: str) -> dict[str, Any]:
     rows = 0
     for path in raw_files(work):
         for frame in iter_batches(path, ("id", "source"), SCORE_WRITE_ROWS):
-            frame = frame.rename(columns={"id": "pair_id"})
-            frame["ranker_version"] = RANKER_VERSION
-            frame["score"] = synthetic_scores(frame["pair_id"].tolist())
+            frame = frame.assign(
+                ranker_version=RANKER_VERSION, score=synthetic_scores(frame["id"].tolist())
+            )
             rows += tables.upsert_scores(engine, frame)
     engine.dispose()
     return {"rows": rows}

@@ -74,9 +74,7 @@ def stage_prepare(work: str, rows: int, seed: int) -> dict[str, Any]:
         pairs = pd.read_parquet(path, columns=["id", "source"])
         ids = pairs["id"].tolist()
         synthetic_features(ids).to_parquet(Path(work) / "features" / path.name, index=False)
-        scores = pairs.rename(columns={"id": "pair_id"}).assign(
-            ranker_version=RANKER_VERSION, score=synthetic_scores(ids)
-        )
+        scores = pairs.assign(ranker_version=RANKER_VERSION, score=synthetic_scores(ids))
         for start in range(0, len(scores), SCORE_WRITE_ROWS):
             tables.upsert_scores(engine, scores.iloc[start : start + SCORE_WRITE_ROWS])
     engine.dispose()

@@ -142,7 +142,7 @@ def agreement_with_perplexity(comparison: Any, engine: Any) -> dict[str, float]:
     for name, scored_by in runs.items():
         if scored_by.from_ranker:
             stored = tables.read_scores(engine, scored_by.version)
-            values = stored.set_index("pair_id")["score"]
+            values = stored.set_index("id")["score"]
         else:
             values = tables.read_selector_scores(engine, scored_by.version).set_index("id")["score"]
         joined = reference["score"].to_frame("ppl").join(values.rename("other"), how="inner")

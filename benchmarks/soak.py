@@ -162,15 +162,13 @@ def soak(ticks: int, work: Path, rows_per_file: int = 6, repeat_every: int = 4) 
                         f"tick {tick}: {source} ingested {m.get('input_records')} records, "
                         f"landed {inputs[source]}"
                     )
-            if not (accounted == total_inputs == len(decisions) == decisions["pair_id"].nunique()):
+            if not (accounted == total_inputs == len(decisions) == decisions["id"].nunique()):
                 violations.append(
                     f"tick {tick}: inputs {total_inputs}, accounted {accounted}, "
-                    f"decisions {len(decisions)} ({decisions['pair_id'].nunique()} unique)"
+                    f"decisions {len(decisions)} ({decisions['id'].nunique()} unique)"
                 )
             scores = tables.read_scores(engine, ranker)
-            if not (
-                len(scores) == scores["pair_id"].nunique() and set(scores["pair_id"]) == kept_ids
-            ):
+            if not (len(scores) == scores["id"].nunique() and set(scores["id"]) == kept_ids):
                 violations.append(
                     f"tick {tick}: {len(scores)} SQL scores for {len(kept_ids)} pairs"
                 )

@@ -91,10 +91,10 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     check_selection(topk=args.topk, ratio=args.ratio, threshold=args.threshold)
     if args.selector == "scar" and not args.model:
         raise ValueError("rank with the scar selector needs --model (a ranker folder)")
-    pairs, rejected = read_pairs_any_format(Path(args.input))
+    pairs, quarantined = read_pairs_any_format(Path(args.input))
     log = _logger()
-    if rejected:
-        log.info(f"{args.input}: {sum(rejected.values())} rows not read: {rejected}")
+    if quarantined:
+        log.info(f"{args.input}: {sum(quarantined.values())} rows not read: {quarantined}")
     if args.selector == "scar":
         model, tokenizer, info = load_ranker(
             args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
@@ -213,7 +213,11 @@ def _cmd_data_export(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.data.sourcing import export_scar_layout, load_training_data
 
     data = load_training_data(args.path, s3_client=_s3_client(args.path), quality=args.quality)
-    read = {"format": data.format, "rows": len(data.rows), "rejected": data.rejected_by_reason()}
+    read = {
+        "format": data.format,
+        "rows": len(data.rows),
+        "quarantined": data.quarantined_by_reason(),
+    }
     if args.format == "scar":
         export = export_scar_layout(
             data,
@@ -344,12 +348,12 @@ def _add_data(commands: Any) -> None:
         "data",
         help="summarise or convert training data (quadruples, SCAR folder, pairs)",
         description="`data PATH` (short for `data summary PATH`) prints one JSON line: format, "
-        "quadruples or pairs, rejected rows by reason, the pairs the quality constraint "
+        "quadruples or pairs, quarantined rows by reason, the pairs the quality constraint "
         "allows. `data export` writes the data in another layout.",
     )
     actions = data.add_subparsers(dest="data_command", required=True)
     summary = actions.add_parser(
-        "summary", help="one JSON line: format, counts, rejected by reason, allowed pairs"
+        "summary", help="one JSON line: format, counts, quarantined by reason, allowed pairs"
     )
     summary.add_argument(
         "path", help="quadruple JSONL, SCAR data folder or preference pairs (local or s3://)"

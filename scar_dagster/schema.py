@@ -35,7 +35,7 @@ QUARANTINE_COLUMNS = (
 )
 
 # Columns of selection_decisions (one row per input row of a subset version, with its reason).
-DECISION_COLUMNS = ("pair_id", "source", "selected", "reason", "rank", "score", "related_id")
+DECISION_COLUMNS = ("id", "source", "selected", "reason", "rank", "score", "related_id")
 
 # Style metrics whose spread defines style consistency (SCAR, arXiv 2406.10882): the selection
 # report, the GX style check, drift and the evaluation compare these columns.
@@ -120,7 +120,7 @@ class Pair:
 
 
 @dataclass(frozen=True, slots=True)
-class Dropped:
+class Quarantined:
     """One input row that was not kept, with the reason code and a human detail."""
 
     source: str

@@ -265,14 +265,14 @@ def summarize(records: list[dict]) -> dict:
     """Counts: rows, quality histogram, pairs passing the constraint."""
     from scar_dagster.ranker.data.quadruple import PAIR_NAMES, pair_mask
 
-    kept, rejected = qd.load_quadruples(iter(json.dumps(r, ensure_ascii=False) for r in records))
+    kept, quarantined = qd.load_quadruples(iter(json.dumps(r, ensure_ascii=False) for r in records))
     rated, unrated = qd.rate_quadruples(kept, HeuristicJudge())
     mask = pair_mask(qd.as_quadruples(rated))
     passing = {name: sum(row[i] for row in mask) for i, name in enumerate(PAIR_NAMES)}
     return {
         "quadruples": len(records),
         "valid": len(rated),
-        "rejected": dict(Counter(d.reason for d in [*rejected, *unrated])),
+        "quarantined": dict(Counter(d.reason for d in [*quarantined, *unrated])),
         "by_source": dict(Counter(r.get("source", "?") for r in records)),
         "quality_gt_5": {k: sum(r[f"quality_{k}"] > 5 for r in rated) for k in qd.RESPONSE_KINDS},
         "mean_quality": {

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,14 @@ def postgres_url() -> Iterator[str]:
     """SQLAlchemy URL (``postgresql+psycopg://``) of a fresh database on a private server."""
     if not (PG_BIN / "initdb").exists() or not (PG_BIN / "pg_ctl").exists():
         pytest.skip(f"PostgreSQL binaries not found in {PG_BIN}")
+    with running_postgres() as url:
+        yield url
+
+
+@contextmanager
+def running_postgres() -> Iterator[str]:
+    """A private server with a fresh database (the fixture's, for scripts such as
+    ``benchmarks/distributed.py``); the server and its folder are gone on exit."""
     as_postgres = os.geteuid() == 0
     workdir = Path(tempfile.mkdtemp(prefix="scar-pg-"))
     data, log = workdir / "data", workdir / "server.log"

@@ -62,7 +62,7 @@ def oracle_decisions(candidates: pd.DataFrame, params) -> pd.DataFrame:
     frame = pd.DataFrame(
         [
             {
-                "pair_id": row["id"],
+                "id": row["id"],
                 "source": row["source"],
                 "selected": row["id"] in chosen,
                 "reason": reason[row["id"]],
@@ -74,10 +74,10 @@ def oracle_decisions(candidates: pd.DataFrame, params) -> pd.DataFrame:
         ],
         columns=list(DECISION_COLUMNS),
     )
-    types = {"pair_id": "str", "source": "str", "selected": "bool", "reason": "str"}
+    types = {"id": "str", "source": "str", "selected": "bool", "reason": "str"}
     frame = frame.astype({**types, "rank": "Int64", "score": "float64"})
     frame["related_id"] = pd.Series([related.get(row["id"]) for row in rows], dtype="object")
-    return frame.sort_values("pair_id", ignore_index=True)
+    return frame.sort_values("id", ignore_index=True)
 
 
 def _records(candidates: pd.DataFrame) -> list[dict]:

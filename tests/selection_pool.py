@@ -65,7 +65,7 @@ def planted_pairs(n: int = 150, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFra
     )
     scores = pd.DataFrame(
         {
-            "pair_id": pairs["id"],
+            "id": pairs["id"],
             "source": pairs["source"],
             "score": [round(rng.uniform(-1, 1), 1) for _ in range(n)],  # many ties
         }
@@ -130,7 +130,7 @@ def frame_pool(candidates: pd.DataFrame) -> tuple[pd.DataFrame, TextLookup]:
     features = candidates.reindex(columns=["id", *FEATURE_VALUE_COLUMNS])  # absent: null
     if "degenerate_reason" not in candidates.columns:
         features["degenerate_reason"] = pd.Series([None] * len(features), dtype=object)
-    scores = candidates[["id", "score"]].rename(columns={"id": "pair_id"})
+    scores = candidates[["id", "score"]]
     pool, _ = with_scores(with_features(keys, [features]), [scores])
     return pool, frame_lookup(candidates, kept)
 

@@ -56,3 +56,12 @@ def publish_tiny_ranker(home, tmp) -> str:
     registry.publish_checkpoint(store, folder, version)
     registry.write_champion(store, {"version": version, "val_accuracy": 1.0})
     return version
+
+
+def stored_ranker_scores(store, version, instructions, responses, *, cache_dir):
+    """Scores of the pairs under the stored ranker ``version``, as scoring loads it."""
+    from scar_dagster.ranker.inference.scoring import score_pairs
+    from scar_dagster.ranker.inference.store_scoring import load_scorer
+
+    model, tokenizer = load_scorer(store, version, cache_dir)
+    return score_pairs(model, tokenizer, instructions, responses)

@@ -3,9 +3,10 @@ dimension for the features and scores) and their fan-in helper.
 
 With one shard per source (the default), ``style_features`` and ``scored_pairs`` are partitioned
 by ``data_source`` alone, like ``raw_pairs``. With N > 1 they are partitioned by ``data_source`` x
-``shard`` (``"0" .. "N-1"``), and each ``(source, shard)`` partition reads the whole
-``raw_pairs[source]`` through a multi-to-single-dimension partition mapping and keeps the pairs
-of its shard (``scar_dagster.sharding``), so the shards of one source run as parallel runs.
+``shard`` (``"0" .. "N-1"``): each ``(source, shard)`` partition gets ``raw_pairs[source]``
+through a multi-to-single-dimension partition mapping and reads only the row groups of its
+shard (``raw_pairs`` is stored bucket by bucket, ``scar_dagster.storage.shard_layout``), so the
+shards of one source run as parallel runs that each read about 1/N of the source.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dagster import (
     StaticPartitionsDefinition,
 )
 
-from scar_dagster.sharding import check_shard_count, shard_rows
+from scar_dagster.sharding import check_shard_count
 from scar_dagster.storage.parquet_parts import BATCH_ROWS, ParquetPart
 
 LAZY = "lazy"  # AssetIn metadata key: the IO manager loads ParquetPart handles, not DataFrames
@@ -96,20 +97,18 @@ def batches_of_partition(
 ) -> Iterator[pd.DataFrame]:
     """The rows of ``part`` (a source's ``raw_pairs``) in the shard of ``context``'s partition,
     one Parquet batch of ``batch_rows`` (default ``BATCH_ROWS``, read when called) at a time
-    (empty batches skipped)."""
+    (empty batches skipped): only the shard's row groups are read (``ParquetPart.
+    iter_shard_batches``)."""
     shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
-    for batch in part.iter_batches(columns, batch_rows or BATCH_ROWS):
-        rows = shard_rows(batch, shard, shards)
-        if len(rows):
-            yield rows
+    yield from part.iter_shard_batches(shard, shards, columns, batch_rows or BATCH_ROWS)
 
 
 def estimated_rows_of_partition(context: Any, part: ParquetPart) -> tuple[int, bool]:
-    """``(rows, estimated)``: the rows of ``part`` in ``context``'s shard; with several shards
-    an estimate (the source's rows / shards), flagged True."""
-    _, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
-    rows = part.num_rows
-    return (rows, False) if shards == 1 else (-(-rows // shards), True)
+    """``(rows, estimated)``: the rows of ``part`` in ``context``'s shard, from the footer; for
+    a file without the bucket layout an estimate (the source's rows / shards), flagged True."""
+    shard, shards = shard_of_partition(context.partition_key, context.assets_def.partitions_def)
+    rows = part.shard_num_rows(shard, shards)
+    return (rows, False) if rows is not None else (-(-part.num_rows // shards), True)
 
 
 def expected_rows_of_partition(

@@ -1,5 +1,5 @@
 """What the ranker stage shows in the UI: the training data's format, provenance, judge and
-rejected rows (``ranker_training_data``); the champion/challenger decision, accuracies, what they
+quarantined rows (``ranker_training_data``); the champion/challenger decision, accuracies, what they
 measure and the training curves (``style_ranker``)."""
 
 from __future__ import annotations
@@ -61,8 +61,8 @@ def training_data_metadata(
         "training_data_kind": kind,
         "judge": backends.judge_label(),
         "judge_is_fallback": backends.judge_is_fallback,
-        "rejected": len(data.rejected),
-        "rejected_by_reason": counts_table(data.rejected_by_reason()),
+        "quarantined": len(data.quarantined),
+        "quarantined_by_reason": counts_table(data.quarantined_by_reason()),
         "allowed_pairs": MetadataValue.json(data.summary()["allowed_pairs"]),
         **optional,
         **backends.judge_metadata(),

@@ -153,7 +153,7 @@ def run_comparison(
         engine = tables.create_engine_for(f"sqlite:///{work}/comparison.db")
         tables.ensure_schema(engine)
         stored = tables.read_scores(database.get_engine(), ranker_version)
-        tables.upsert_scores(engine, stored[["pair_id", "ranker_version", "source", "score"]])
+        tables.upsert_scores(engine, stored[["id", "ranker_version", "source", "score"]])
         comparison = compare_selectors(
             selectors,
             pairs=pairs,

@@ -56,7 +56,7 @@ class EvaluationSplit:
 def eligible_ids(decisions: pd.DataFrame) -> list[str]:
     """Pair ids of the eligible pool: decisions with a rank (rank 0 / null: filtered out)."""
     ranked = pd.to_numeric(decisions["rank"], errors="coerce").fillna(0) > 0
-    return sorted(decisions.loc[ranked, "pair_id"].astype(str).unique())
+    return sorted(decisions.loc[ranked, "id"].astype(str).unique())
 
 
 def draw_heldout(pool: pd.DataFrame, size: int, seed: int) -> pd.DataFrame:
@@ -137,7 +137,7 @@ def pool_from_decisions(
     lost = sorted(set(ids) - set(pool["id"].astype(str)))
     if lost:
         raise ValueError(f"{len(lost)} eligible pairs have no text in raw_pairs: {lost[:3]}")
-    chosen = decisions.loc[decisions["selected"].astype(bool), "pair_id"].astype(str)
+    chosen = decisions.loc[decisions["selected"].astype(bool), "id"].astype(str)
     return pool.reset_index(drop=True), sorted(chosen)
 
 

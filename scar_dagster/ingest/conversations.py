@@ -21,7 +21,7 @@ from typing import Any
 
 from scar_dagster import schema as r
 from scar_dagster.ingest.canonical import canonical_text
-from scar_dagster.ingest.errors import Rejected
+from scar_dagster.ingest.errors import RecordQuarantined
 from scar_dagster.ingest.layouts import text_value
 
 USER, ASSISTANT, SYSTEM = "user", "assistant", "system"
@@ -46,9 +46,10 @@ class RawPair:
 
 @dataclass(frozen=True, slots=True)
 class ConversationPairs:
-    """The pairs a policy takes from one conversation (a per-pair problem as ``Rejected``)."""
+    """The pairs a policy takes from one conversation (a per-pair problem as
+    ``RecordQuarantined``)."""
 
-    pairs: list[RawPair | Rejected]
+    pairs: list[RawPair | RecordQuarantined]
     turns: int
     used: int
 
@@ -72,7 +73,9 @@ def _turn_list(value: Any, field: str) -> list[Any]:
         return [dict(zip(keys, row, strict=True)) for row in zip(*value.values(), strict=True)]
     if not isinstance(value, list):
         kind = type(value).__name__
-        raise Rejected(r.INGEST_NON_STRING, f"conversation {field!r} is {kind}, not a list")
+        raise RecordQuarantined(
+            r.INGEST_NON_STRING, f"conversation {field!r} is {kind}, not a list"
+        )
     return value
 
 
@@ -80,7 +83,7 @@ def _role(turn: Any, number: int, field: str) -> str:
     """The turn's role (``user``, ``assistant``, ``system`` or its own name, lowercased)."""
     if not _is_mapping(turn):
         detail = f"turn {number} of {field!r} is {type(turn).__name__}, not an object"
-        raise Rejected(r.INGEST_NON_STRING, detail)
+        raise RecordQuarantined(r.INGEST_NON_STRING, detail)
     raw = turn.get(ROLE_KEYS[0])
     if raw is None:
         raw = turn.get(ROLE_KEYS[1], "")
@@ -102,10 +105,10 @@ def _roles(messages: list[Any], field: str, turns: str) -> tuple[list[str], int,
             if turns == "first":
                 break
     if start < 0:
-        raise Rejected(r.INGEST_MISSING_FIELD, "conversation has no human turn")
+        raise RecordQuarantined(r.INGEST_MISSING_FIELD, "conversation has no human turn")
     if not answers:
         detail = "conversation has no assistant turn after the first human turn"
-        raise Rejected(r.INGEST_MISSING_FIELD, detail)
+        raise RecordQuarantined(r.INGEST_MISSING_FIELD, detail)
     return roles, start, answers
 
 
@@ -116,7 +119,7 @@ def _text(messages: list[Any], i: int, field: str) -> str:
         if key in turn:
             return text_value(turn[key], f"{field}[{i + 1}].{key}")
     detail = f"turn {i + 1} of {field!r} has no {' or '.join(map(repr, TEXT_KEYS))}"
-    raise Rejected(r.INGEST_MISSING_FIELD, detail)
+    raise RecordQuarantined(r.INGEST_MISSING_FIELD, detail)
 
 
 def render(history: list[tuple[str, str]]) -> str:
@@ -135,14 +138,14 @@ def conversation_pairs(
 ) -> ConversationPairs:
     """The pairs of one conversation under the ``turns`` and ``system_prompt`` policies.
 
-    Raises ``Rejected`` for the whole record when it is not a list of turns or has no
+    Raises ``RecordQuarantined`` for the whole record when it is not a list of turns or has no
     assistant turn after a user turn; a bad text rejects only the pairs that use it.
     """
     messages = _turn_list(value, field)
     roles, start, answers = _roles(messages, field, turns)
     chosen = answers[-1:] if turns == "last" else answers[:1] if turns == "first" else answers
     prepend = system_prompt == "prepend"
-    pairs: list[RawPair | Rejected] = []
+    pairs: list[RawPair | RecordQuarantined] = []
     used: set[int] = set()
     for answer in chosen:
         history = [i for i in range(start, answer) if roles[i] != SYSTEM]
@@ -154,6 +157,6 @@ def conversation_pairs(
                 prompts = [_text(messages, i, field) for i in system]
                 instruction = "\n\n".join([*prompts, instruction])
             pairs.append(RawPair(answer + 1, instruction, _text(messages, answer, field)))
-        except Rejected as rejected:
-            pairs.append(Rejected(rejected.reason, rejected.detail, turn=answer + 1))
+        except RecordQuarantined as rejected:
+            pairs.append(RecordQuarantined(rejected.reason, rejected.detail, turn=answer + 1))
     return ConversationPairs(pairs=pairs, turns=len(messages), used=len(used))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class Rejected(Exception):
+class RecordQuarantined(Exception):
     """A record (or one of a conversation's pairs) that cannot become a pair.
 
     ``reason`` is a stable code from ``scar_dagster.schema``; ``turn`` is the 1-based turn a

@@ -63,7 +63,7 @@ class InspectReport:
             "kept": self.kept,
             "duplicates": self.duplicates,
             "quarantined": sum(self.reasons.values()) - self.duplicates,
-            "dropped_by_reason": dict(sorted(self.reasons.items())),
+            "quarantined_by_reason": dict(sorted(self.reasons.items())),
             "turns": stats.turn_counts(),
             "examples": [
                 {
@@ -95,7 +95,7 @@ class InspectReport:
             f"{data['kept']:,} kept, {data['duplicates']:,} duplicates, "
             f"{data['quarantined']:,} quarantined"
         )
-        lines += [f"  {reason}: {n:,}" for reason, n in data["dropped_by_reason"].items()]
+        lines += [f"  {reason}: {n:,}" for reason, n in data["quarantined_by_reason"].items()]
         turns = data["turns"]
         if turns["conversations"]:
             lines.append(

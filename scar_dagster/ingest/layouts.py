@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scar_dagster import schema as r
-from scar_dagster.ingest.errors import Rejected
+from scar_dagster.ingest.errors import RecordQuarantined
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +51,14 @@ TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
 def detect_layout(record: Mapping[str, Any]) -> FlatLayout | str:
     """The one layout ``record`` is in: a ``FlatLayout``, or a conversation layout's name.
 
-    Raises ``Rejected``: ``ingest_ambiguous_layout`` naming the candidates,
+    Raises ``RecordQuarantined``: ``ingest_ambiguous_layout`` naming the candidates,
     ``ingest_missing_field`` when a layout is only half there, else ``ingest_unknown_format``.
     """
     found = _layout_of(frozenset(record))
     if found is None:
-        raise Rejected(r.INGEST_UNKNOWN_FORMAT, _unknown_detail(record))
+        raise RecordQuarantined(r.INGEST_UNKNOWN_FORMAT, _unknown_detail(record))
     if isinstance(found, tuple):
-        raise Rejected(*found)
+        raise RecordQuarantined(*found)
     return found
 
 
@@ -133,7 +133,9 @@ def lookup(record: Mapping[str, Any], path: str, *, optional: bool = False) -> A
         else:
             if optional:
                 return None
-            raise Rejected(r.INGEST_MISSING_FIELD, f"field {path!r} is missing (no {part!r})")
+            raise RecordQuarantined(
+                r.INGEST_MISSING_FIELD, f"field {path!r} is missing (no {part!r})"
+            )
     return value
 
 
@@ -143,12 +145,14 @@ def text_value(value: Any, name: str, *, optional: bool = False) -> str:
     if value is None:
         if optional:
             return ""
-        raise Rejected(r.INGEST_NULL_VALUE, f"field {name!r} is null")
+        raise RecordQuarantined(r.INGEST_NULL_VALUE, f"field {name!r} is null")
     if isinstance(value, str):
         return value
     if isinstance(value, list) and value and all(_is_part(part) for part in value):
         return "\n".join(_part_text(part, name) for part in value)
-    raise Rejected(r.INGEST_NON_STRING, f"field {name!r} is {type(value).__name__}, not text")
+    raise RecordQuarantined(
+        r.INGEST_NON_STRING, f"field {name!r} is {type(value).__name__}, not text"
+    )
 
 
 def _is_part(part: Any) -> bool:
@@ -159,11 +163,13 @@ def _part_text(part: Mapping[str, Any], name: str) -> str:
     kind = part.get("type", "text")
     if kind not in TEXT_PART_TYPES:
         detail = f"field {name!r} has a {kind!r} part; only text parts are read"
-        raise Rejected(r.INGEST_NON_TEXT_CONTENT, detail)
+        raise RecordQuarantined(r.INGEST_NON_TEXT_CONTENT, detail)
     text = part.get("text")
     if not isinstance(text, str):
         got = type(text).__name__
-        raise Rejected(r.INGEST_NON_STRING, f"a text part of field {name!r} is {got}, not text")
+        raise RecordQuarantined(
+            r.INGEST_NON_STRING, f"a text part of field {name!r} is {got}, not text"
+        )
     return text
 
 

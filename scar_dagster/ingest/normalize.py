@@ -14,7 +14,7 @@ from typing import Any
 from scar_dagster import schema as r
 from scar_dagster.ingest.canonical import canonical_text, pair_id
 from scar_dagster.ingest.conversations import RawPair, conversation_pairs
-from scar_dagster.ingest.errors import Rejected
+from scar_dagster.ingest.errors import RecordQuarantined
 from scar_dagster.ingest.layouts import (
     CONVERSATION_LAYOUTS,
     FlatLayout,
@@ -25,7 +25,13 @@ from scar_dagster.ingest.layouts import (
 )
 from scar_dagster.ingest.source_config import DEFAULT_CONFIG, SourceConfig
 
-__all__ = ["NormalizeParams", "RecordPairs", "Rejected", "normalize_record", "record_pairs"]
+__all__ = [
+    "NormalizeParams",
+    "RecordPairs",
+    "RecordQuarantined",
+    "normalize_record",
+    "record_pairs",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +47,14 @@ class RecordPairs:
     (``turns`` 0 for a record that is not a conversation)."""
 
     layout: str
-    rows: list[r.Pair | Rejected]
+    rows: list[r.Pair | RecordQuarantined]
     turns: int = 0
     unused_turns: int = 0
 
 
 def _raw_pairs(
     record: Mapping[str, Any], config: SourceConfig
-) -> tuple[str, list[RawPair | Rejected], int, int]:
+) -> tuple[str, list[RawPair | RecordQuarantined], int, int]:
     """``(layout, raw pairs, turns, unused turns)`` of ``record`` as ``config`` reads it."""
     fields = config.fields
     if fields is not None and fields.conversation is None:
@@ -75,17 +81,19 @@ def _raw_pairs(
 
 def _pair(
     raw: RawPair, where: tuple[str, str, int], params: NormalizeParams, origin: str | None
-) -> r.Pair | Rejected:
-    """The normalized pair of ``raw``, or the ``Rejected`` saying why it is not one."""
+) -> r.Pair | RecordQuarantined:
+    """The normalized pair of ``raw``, or the ``RecordQuarantined`` saying why it is not one."""
     instruction, response = canonical_text(raw.instruction), canonical_text(raw.response)
     for name, text in (("instruction", instruction), ("response", response)):
         if not text:
-            return Rejected(r.INGEST_EMPTY_TEXT, f"{name} is empty or whitespace only", raw.turn)
+            return RecordQuarantined(
+                r.INGEST_EMPTY_TEXT, f"{name} is empty or whitespace only", raw.turn
+            )
         if len(text) > params.max_text_chars:
             detail = (
                 f"{name} has {len(text):,} characters, over the limit of {params.max_text_chars:,}"
             )
-            return Rejected(r.INGEST_TOO_LONG, detail, raw.turn)
+            return RecordQuarantined(r.INGEST_TOO_LONG, detail, raw.turn)
     source, origin_file, origin_line = where
     return r.Pair(
         id=pair_id(instruction, response),
@@ -108,15 +116,15 @@ def record_pairs(
     params: NormalizeParams = NormalizeParams(),
     config: SourceConfig = DEFAULT_CONFIG,
 ) -> RecordPairs:
-    """Every row ``record`` gives: normalized pairs, or ``Rejected`` pairs of a conversation.
+    """Every row ``record`` gives: normalized pairs, or ``RecordQuarantined`` conversation pairs.
 
-    Raises ``Rejected`` when the record as a whole cannot be read (no layout, a missing or
+    Raises ``RecordQuarantined`` when the record as a whole cannot be read (no layout, a missing or
     non-text field, a conversation without an answer).
     """
     layout, raws, turns, unused = _raw_pairs(record, config)
     where = (source, origin_file, origin_line)
     rows = [
-        raw if isinstance(raw, Rejected) else _pair(raw, where, params, config.origin)
+        raw if isinstance(raw, RecordQuarantined) else _pair(raw, where, params, config.origin)
         for raw in raws
     ]
     return RecordPairs(layout=layout, rows=rows, turns=turns, unused_turns=unused)
@@ -131,10 +139,11 @@ def normalize_record(
     params: NormalizeParams = NormalizeParams(),
 ) -> r.Pair:
     """The one pair of a record under the default settings (a conversation's first turn), or
-    ``Rejected`` raised with the reason; ``record_pairs`` gives every row a config asks for."""
+    ``RecordQuarantined`` raised with the reason; ``record_pairs`` gives every row a config asks
+    for."""
     first = record_pairs(
         record, source=source, origin_file=origin_file, origin_line=origin_line, params=params
     ).rows[0]
-    if isinstance(first, Rejected):
+    if isinstance(first, RecordQuarantined):
         raise first
     return first

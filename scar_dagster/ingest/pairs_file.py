@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scar_dagster.ingest.normalize import Rejected, normalize_record
+from scar_dagster.ingest.normalize import RecordQuarantined, normalize_record
 from scar_dagster.ingest.readers import read_records
 from scar_dagster.schema import Pair
 
 
 def read_pairs_any_format(path: Path) -> tuple[list[Pair], dict[str, int]]:
-    """Instruction/response pairs of any file the ingest reads; rejected rows counted by reason."""
+    """Instruction/response pairs of any file the ingest reads; quarantined rows counted by
+    reason."""
     pairs: list[Pair] = []
-    rejected: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
     with path.open("rb") as stream:
         for record in read_records(path.name, stream):
             reason = record.reason
@@ -31,7 +32,7 @@ def read_pairs_any_format(path: Path) -> tuple[list[Pair], dict[str, int]]:
                         )
                     )
                     continue
-                except Rejected as error:
+                except RecordQuarantined as error:
                     reason = error.reason
-            rejected[reason] = rejected.get(reason, 0) + 1
-    return pairs, dict(sorted(rejected.items()))
+            quarantined[reason] = quarantined.get(reason, 0) + 1
+    return pairs, dict(sorted(quarantined.items()))

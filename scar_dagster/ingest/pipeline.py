@@ -19,7 +19,7 @@ import pandas as pd
 from scar_dagster import schema as r
 from scar_dagster.ingest.accounting import SourceRead, SourceStats
 from scar_dagster.ingest.compression import CountingReader
-from scar_dagster.ingest.errors import Rejected
+from scar_dagster.ingest.errors import RecordQuarantined
 from scar_dagster.ingest.hub_folders import STATE_FILE, missing_shards
 from scar_dagster.ingest.landing import SourceListing, list_source
 from scar_dagster.ingest.normalize import NormalizeParams, record_pairs
@@ -33,6 +33,7 @@ from scar_dagster.ingest.source_config import (
     parse_source_config,
 )
 from scar_dagster.progress import Progress
+from scar_dagster.storage.shard_layout import ShardLayoutWriter
 from scar_dagster.storage.stores import BlobStore, ObjectInfo
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows per Parquet row group when a source is written in chunks
@@ -91,7 +92,7 @@ def _pairs_frame(pairs: list[r.Pair]) -> pd.DataFrame:
     return _typed_frame(pairs, r.PAIR_COLUMNS)
 
 
-def _dropped_frame(dropped: list[r.Dropped]) -> pd.DataFrame:
+def _dropped_frame(dropped: list[r.Quarantined]) -> pd.DataFrame:
     return _typed_frame(dropped, r.QUARANTINE_COLUMNS)
 
 
@@ -180,7 +181,7 @@ class SourceReader:
         order, the first copy of a pair kept."""
         first_seen = FirstCopies()
         kept: list[r.Pair] = []
-        dropped: list[r.Dropped] = []
+        dropped: list[r.Quarantined] = []
         files = chain.from_iterable(self._read_file(info, first_seen) for info in self.files)
         for row in chain(self._unread_rows(), files):
             if isinstance(row, r.Pair):
@@ -193,11 +194,11 @@ class SourceReader:
         self.progress.done()
         yield _pairs_frame(kept), _dropped_frame(dropped)
 
-    def _file_row(self, key: str, reason: str, detail: str) -> r.Dropped:
+    def _file_row(self, key: str, reason: str, detail: str) -> r.Quarantined:
         self.stats.input_records += 1
-        return r.Dropped(self.source, key, 0, reason, detail)
+        return r.Quarantined(self.source, key, 0, reason, detail)
 
-    def _unread_rows(self) -> Iterator[r.Dropped]:
+    def _unread_rows(self) -> Iterator[r.Quarantined]:
         """A row per skipped path, and per data file a datasets ``state.json`` lists but the
         folder lacks."""
         listing = self.read.listing
@@ -210,7 +211,9 @@ class SourceReader:
             for key, reason, detail in missing_shards(folder, state, present):
                 yield self._file_row(key, reason, detail)
 
-    def _read_file(self, info: ObjectInfo, first_seen: FirstCopies) -> Iterator[r.Pair | r.Dropped]:
+    def _read_file(
+        self, info: ObjectInfo, first_seen: FirstCopies
+    ) -> Iterator[r.Pair | r.Quarantined]:
         seen_any, read = False, 0
         try:
             with self.store.open_read(f"{self.source}/{info.key}") as stream:
@@ -232,12 +235,12 @@ class SourceReader:
 
     def _accept(
         self, record: RawRecord, file: str, first_seen: FirstCopies
-    ) -> list[r.Pair | r.Dropped]:
+    ) -> list[r.Pair | r.Quarantined]:
         """The record's new pairs, and a row saying why for each of its rows not kept."""
         source = self.source
         if record.reason is not None:
             return [
-                r.Dropped(
+                r.Quarantined(
                     source, file, record.line, record.reason, record.detail, None, record.excerpt
                 )
             ]
@@ -251,20 +254,20 @@ class SourceReader:
                 params=self.params,
                 config=self.config,
             )
-        except Rejected as rejected:
-            return [self._rejected(record, file, rejected)]
+        except RecordQuarantined as error:
+            return [self._rejected(record, file, error)]
         self.stats.count_record(
             file, result.layout, len(result.rows), result.turns, result.unused_turns
         )
-        rows: list[r.Pair | r.Dropped] = []
+        rows: list[r.Pair | r.Quarantined] = []
         for row in result.rows:
-            if isinstance(row, Rejected):
+            if isinstance(row, RecordQuarantined):
                 rows.append(self._rejected(record, file, row))
                 continue
             first = first_seen.get(row.id)
             if first is not None:
                 detail = f"same pair as {first[0]}:{first[1]}"
-                duplicate = r.Dropped(
+                duplicate = r.Quarantined(
                     source, file, record.line, r.INGEST_DUPLICATE, detail, row.id,
                     origin_turn=row.origin_turn,
                 )  # fmt: skip
@@ -274,16 +277,16 @@ class SourceReader:
             rows.append(row)
         return rows
 
-    def _rejected(self, record: RawRecord, file: str, rejected: Rejected) -> r.Dropped:
-        return r.Dropped(
+    def _rejected(self, record: RawRecord, file: str, error: RecordQuarantined) -> r.Quarantined:
+        return r.Quarantined(
             self.source,
             file,
             record.line,
-            rejected.reason,
-            rejected.detail,
+            error.reason,
+            error.detail,
             None,
             excerpt(repr(record.payload)),
-            origin_turn=rejected.turn,
+            origin_turn=error.turn,
         )
 
 
@@ -347,11 +350,14 @@ def write_source(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     log: Any = None,
 ) -> WrittenSource:
-    """Ingest ``source`` into two local Parquet files, one row group per chunk of pairs.
+    """Ingest ``source`` into two local Parquet files: the pairs in the shard layout (row
+    groups of at most ``chunk_rows`` rows of one bucket each, ``storage.shard_layout``, so a
+    shard reads only its rows), the dropped rows one row group per chunk in input order.
 
     Memory stays at one chunk (plus the duplicate check's ids) whatever the source's size;
-    the files read back as the frames ``ingest_source`` returns. ``log`` gets progress lines.
-    A bad ``scar_source.toml`` raises ``SourceConfigError`` before either file is created.
+    the files hold the rows of the frames ``ingest_source`` returns (the pairs in bucket
+    order). ``log`` gets progress lines. A bad ``scar_source.toml`` raises
+    ``SourceConfigError`` before either file is created.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -362,7 +368,7 @@ def write_source(
     kept, reasons = 0, Counter[str]()
     heads = [_pairs_frame([]), _dropped_frame([])]
     with (
-        pq.ParquetWriter(pairs_path, pairs_schema) as pairs_out,
+        ShardLayoutWriter(pairs_path, pairs_schema, group_rows=chunk_rows) as pairs_out,
         pq.ParquetWriter(dropped_path, dropped_schema) as dropped_out,
     ):
         for pairs, dropped in reader.chunks():

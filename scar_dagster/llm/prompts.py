@@ -187,12 +187,3 @@ def referenced_messages(
 ) -> list[Message]:
     """The model answers the instruction with the human answer as its reference."""
     return (prompts or DEFAULT_PROMPTS).messages("referenced", instruction=instruction, human=human)
-
-
-def judge_messages(
-    aspect: str, instruction: str, response: str, prompts: PromptSet | None = None
-) -> list[Message]:
-    """Ask for one aspect's 0-9 rating of ``response``."""
-    if aspect not in JUDGE_ASPECTS:
-        raise ValueError(f"unknown aspect {aspect!r}: use one of {JUDGE_ASPECTS}")
-    return (prompts or DEFAULT_PROMPTS).messages(aspect, instruction=instruction, response=response)

@@ -34,8 +34,6 @@ _SHORT_KINDS = {
     "ExpectColumnValuesToNotBeNull": "not_null",
     "ExpectColumnValuesToBeBetween": "in_range",
     "ExpectTableRowCountToBeBetween": "row_count",
-    "ExpectCompoundColumnsToBeUnique": "compound_unique",
-    "ExpectColumnToExist": "exists",
 }
 _MAP_SUMMARY_KEYS = ("element_count", "unexpected_count", "unexpected_percent", "missing_count")
 _PARTIAL_UNEXPECTED_LIMIT = 5
@@ -104,18 +102,6 @@ def values_unique(column: str, *, description: str | None = None) -> Expectation
     )
 
 
-def compound_unique(columns: Sequence[str], *, description: str | None = None) -> ExpectationSpec:
-    """Every combination of values in `columns` occurs once (e.g. instruction + response)."""
-    cols = list(columns)
-    if len(cols) < 2:
-        raise ValueError("compound_unique needs at least two columns; use values_unique")
-    return ExpectationSpec(
-        "ExpectCompoundColumnsToBeUnique",
-        {"column_list": cols},
-        description or f"({', '.join(cols)}) has no duplicates",
-    )
-
-
 def values_not_null(
     column: str, mostly: float = 1.0, *, description: str | None = None
 ) -> ExpectationSpec:
@@ -153,13 +139,6 @@ def row_count_between(
         "ExpectTableRowCountToBeBetween",
         {"min_value": min_value, "max_value": max_value},
         description or f"row count within [{min_value}, {max_value}]",
-    )
-
-
-def column_exists(column: str, *, description: str | None = None) -> ExpectationSpec:
-    """The table has a column named `column`."""
-    return ExpectationSpec(
-        "ExpectColumnToExist", {"column": column}, description or f"column {column} exists"
     )
 
 

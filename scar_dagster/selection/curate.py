@@ -221,7 +221,7 @@ def _publish(
     """Version, SQL decisions, report, subset file and exports of a decided pool: the fields
     of its ``CurationResult`` but the path."""
     chosen = decisions_frame(pool, decided, decided.selected_rows)  # in rank order
-    version = subset_version(chosen["pair_id"], ranker_version, params)
+    version = subset_version(chosen["id"], ranker_version, params)
     previous = _previous_subset(engine, version)
     tables.write_decisions(
         engine,

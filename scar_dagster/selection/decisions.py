@@ -103,7 +103,7 @@ def decisions_frame(
     rank = decided.rank[rows]
     frame = pd.DataFrame(
         {
-            "pair_id": pd.Series(ids.take(rows), dtype="str"),
+            "id": pd.Series(ids.take(rows), dtype="str"),
             "source": pd.Series(pool["source"].array.take(rows), dtype="str"),
             "selected": pd.Series(decided.chosen[rows], dtype="bool"),
             "reason": pd.Series(

@@ -47,9 +47,9 @@ def subset_table(decisions: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
 
     Returns ``id, source, instruction, response, score, rank`` ordered by rank, then id.
     """
-    chosen = decisions.loc[decisions["selected"], ["pair_id", "source", "score", "rank"]]
+    chosen = decisions.loc[decisions["selected"], ["id", "source", "score", "rank"]]
     texts = pairs[["id", "instruction", "response"]].drop_duplicates("id")
-    merged = chosen.rename(columns={"pair_id": "id"}).merge(texts, on="id", how="left")
+    merged = chosen.merge(texts, on="id", how="left")
     lost = merged.loc[merged["response"].isna(), "id"].tolist()
     if lost:
         raise ValueError(f"{len(lost)} selected ids have no text in pairs (first: {lost[:3]})")

@@ -22,7 +22,7 @@ def _decisions(
     n = len(pair_ids)
     frame = pd.DataFrame(
         {
-            "pair_id": pair_ids,
+            "id": pair_ids,
             "source": sources,
             "selected": [False] * n,
             "reason": reasons,
@@ -32,7 +32,7 @@ def _decisions(
         },
         columns=list(DECISION_COLUMNS),
     )
-    types = {"pair_id": "str", "source": "str", "reason": "str"}
+    types = {"id": "str", "source": "str", "reason": "str"}
     return frame.astype({**types, "selected": "bool", "rank": "Int64", "score": "float64"})
 
 

@@ -76,8 +76,8 @@ def with_scores(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(pool, unscored)``: the scored rows of ``pool`` checked (finite scores, unique ids),
     with ``_degenerate``; and ``select_unscored`` decisions of the others, in input row order.
-    ``scores``: tables with ``pair_id, score``, read one after the other."""
-    pool = pool.assign(**_looked_up(pool["id"], scores, "pair_id", ["score"]))
+    ``scores``: tables with ``id, score``, read one after the other."""
+    pool = pool.assign(**_looked_up(pool["id"], scores, "id", ["score"]))
     missing = pool["score"].isna().to_numpy()
     unscored = pool.loc[missing, ["id", "source", "_row"]].sort_values("_row", kind="stable")
     # boolean indexing copies every column: only when a pair is unscored
@@ -113,12 +113,12 @@ def score_tables(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     table_rows: int = SCORE_TABLE_ROWS,
 ) -> Iterator[pd.DataFrame]:
-    """``pair_id, score`` of one ranker version from ``scored_pairs``, as frames of at most
+    """``id, score`` of one ranker version from ``scored_pairs``, as frames of at most
     about ``table_rows`` rows made as the query is read (``chunk_rows`` at a time, with a
     streaming cursor: server-side on PostgreSQL), so a join over them holds one frame and a
     hash table of its ids, and no Python string per pair is kept."""
     col = scored_pairs.c
-    stmt = select(col.pair_id, col.score).where(col.ranker_version == ranker_version)
+    stmt = select(col.id, col.score).where(col.ranker_version == ranker_version)
     return _score_frames(engine, stmt, chunk_rows, table_rows)
 
 
@@ -137,7 +137,7 @@ def selector_score_tables(
 def _score_frames(
     engine: Engine, stmt: Any, chunk_rows: int, table_rows: int
 ) -> Iterator[pd.DataFrame]:
-    """The ``(pair id, score)`` rows of ``stmt`` as ``pair_id, score`` frames (see above)."""
+    """The ``(pair id, score)`` rows of ``stmt`` as ``id, score`` frames (see above)."""
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     chunks: list[pd.DataFrame] = []
@@ -148,7 +148,7 @@ def _score_frames(
             chunks.append(
                 pd.DataFrame(
                     {
-                        "pair_id": pd.Series([str(p) for p, _ in part], dtype="str"),
+                        "id": pd.Series([str(p) for p, _ in part], dtype="str"),
                         "score": pd.Series([float(v) for _, v in part], dtype="float64"),
                     }
                 )

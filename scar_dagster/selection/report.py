@@ -132,8 +132,7 @@ class SubsetDiff:
 def _previous_sources(previous: pd.DataFrame | Mapping[str, str] | Iterable[str]) -> dict:
     if isinstance(previous, pd.DataFrame):
         rows = previous[previous["selected"]] if "selected" in previous.columns else previous
-        key = "pair_id" if "pair_id" in rows.columns else "id"
-        return dict(zip(rows[key].astype(str), rows["source"].astype(str), strict=True))
+        return dict(zip(rows["id"].astype(str), rows["source"].astype(str), strict=True))
     if isinstance(previous, Mapping):
         return {str(k): str(v) for k, v in previous.items()}
     return {str(pid): None for pid in previous}
@@ -151,13 +150,13 @@ def diff_subsets(
     (then sources come from the current candidates, ``(not a candidate)`` otherwise).
     """
     current = decisions[decisions["selected"]]
-    now = dict(zip(current["pair_id"], current["source"], strict=True))
+    now = dict(zip(current["id"], current["source"], strict=True))
     before = _previous_sources(previous)
     added = sorted(set(now) - set(before))
     removed = sorted(set(before) - set(now))
     unknown = [pid for pid in removed if not before[pid]]
-    known = decisions[decisions["pair_id"].isin(unknown)] if unknown else decisions.iloc[:0]
-    candidates = dict(zip(known["pair_id"], known["source"], strict=True))
+    known = decisions[decisions["id"].isin(unknown)] if unknown else decisions.iloc[:0]
+    candidates = dict(zip(known["id"], known["source"], strict=True))
     rows = [(now[pid], "added") for pid in added]
     rows += [(before[pid] or candidates.get(pid, UNKNOWN_SOURCE), "removed") for pid in removed]
     table = pd.DataFrame(rows, columns=["source", "change"])

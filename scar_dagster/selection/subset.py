@@ -39,7 +39,7 @@ def subset_chunks(
     metrics of the same rows in the same order."""
     for start in range(0, max(len(chosen), 1), chunk_rows):
         part = chosen.iloc[start : start + chunk_rows]
-        with_texts = texts_frame(texts, part["pair_id"].tolist())
+        with_texts = texts_frame(texts, part["id"].tolist())
         rows = metrics.iloc[start : start + chunk_rows]
         yield subset_table(part, with_texts).merge(rows, on="id", how="left")
 

@@ -181,7 +181,7 @@ def score_with_ranker(pairs: Any, features: Any, models: Any, engine: Any) -> tu
     )
     seconds = time.perf_counter() - started
     table = pd.DataFrame(
-        {"pair_id": frame["id"], "source": frame["source"], "score": scores.astype("float64")}
+        {"id": frame["id"], "source": frame["source"], "score": scores.astype("float64")}
     )
     tables.upsert_scores(engine, table.assign(ranker_version=version))
     return version, seconds

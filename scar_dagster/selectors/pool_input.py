@@ -60,7 +60,7 @@ def ranker_scores(engine: Any, ranker_version: str | None, ids: list[str]) -> np
     if engine is None or not ranker_version:
         raise ValueError("the StyleRanker's scores need a database and a ranker version")
     stored = read_scores(engine, ranker_version)
-    by_id = pd.Series(stored["score"].to_numpy(), index=stored["pair_id"].astype(str))
+    by_id = pd.Series(stored["score"].to_numpy(), index=stored["id"].astype(str))
     return by_id.reindex(ids).to_numpy(dtype="float64")
 
 

@@ -3,7 +3,9 @@
 An asset input declared lazy (``AssetIn(metadata={"lazy": True})``) receives a ``ParquetPart``
 (one partition) or a ``{partition key: ParquetPart}`` dict instead of DataFrames, so a large
 source is streamed through a step in bounded memory. A local store's file is read in place; an
-S3 object is copied once to a local temporary file (disk, not memory) on first use.
+S3 object is copied once to a local temporary file (disk, not memory) on first use. One shard of
+a file stored bucket by bucket (``scar_dagster.storage.shard_layout``) is read alone: locally its
+row groups, from S3 its row groups' byte ranges and the footer, never the whole object.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from scar_dagster.sharding import check_shard, shard_rows
+from scar_dagster.storage.shard_layout import shard_row_groups
 from scar_dagster.storage.stores import BlobStore, LocalStore
 
 BATCH_ROWS = 10_000
@@ -66,6 +70,50 @@ class ParquetPart:
         names = list(columns) if columns is not None else None
         for batch in parquet.iter_batches(batch_size=batch_rows, columns=names):
             yield batch.to_pandas()
+
+    def _ranged_file(self):
+        """The file opened for reads of a few row groups: in place locally, by byte ranges
+        from a remote store (the local copy once one was made)."""
+        import pyarrow.parquet as pq
+
+        if self._local is not None or isinstance(self.store, LocalStore):
+            return self._file()
+        return pq.ParquetFile(self.store.open_ranged(self.key), pre_buffer=False)
+
+    def shard_num_rows(self, shard: int, shards: int) -> int | None:
+        """The rows of ``shard`` of ``shards`` from the footer, or None for a file without the
+        bucket layout (or with one shard: then ``num_rows``)."""
+        if check_shard(shard, shards) == 0 and shards == 1:
+            return self.num_rows
+        metadata = self._ranged_file().metadata
+        groups = shard_row_groups(metadata, shard, shards)
+        if groups is None:
+            return None
+        return sum(metadata.row_group(index).num_rows for index in groups)
+
+    def iter_shard_batches(
+        self,
+        shard: int,
+        shards: int,
+        columns: Sequence[str] | None = None,
+        batch_rows: int = BATCH_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """The rows of ``shard`` of ``shards`` in file order, ``batch_rows`` at a time (empty
+        batches skipped). A bucket-layout file is read only in the shard's row groups; any
+        other file is read whole and filtered by pair id (``id`` must be among ``columns``)."""
+        if check_shard(shard, shards) == 0 and shards == 1:
+            yield from self.iter_batches(columns, batch_rows)
+            return
+        parquet = self._ranged_file()
+        groups = shard_row_groups(parquet.metadata, shard, shards)
+        names = list(columns) if columns is not None else None
+        if groups is not None and not groups:
+            return
+        for batch in parquet.iter_batches(batch_size=batch_rows, row_groups=groups, columns=names):
+            frame = batch.to_pandas()
+            rows = frame if groups is not None else shard_rows(frame, shard, shards)
+            if len(rows):
+                yield rows
 
     def empty(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """No rows, with the dtypes a read of ``columns`` would give."""

@@ -8,8 +8,8 @@ Example::
 
     engine = create_engine_for("sqlite:///scores.db")
     ensure_schema(engine)
-    upsert_scores(engine, frame)  # pair_id, ranker_version, source, score, features...
-    top = top_scores(engine, "rv1", k=1000)
+    upsert_scores(engine, frame)  # id, ranker_version, source, score, features...
+    scores = read_scores(engine, "rv1")
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ metadata = MetaData()
 scored_pairs = Table(
     "scored_pairs",
     metadata,
-    Column("pair_id", String, primary_key=True),
+    Column("id", String, primary_key=True),
     Column("ranker_version", String, primary_key=True),
     Column("source", String, nullable=False),
     Column("score", Double, nullable=False),
@@ -80,7 +80,7 @@ selection_decisions = Table(
     "selection_decisions",
     metadata,
     Column("subset_version", String, primary_key=True),
-    Column("pair_id", String, primary_key=True),
+    Column("id", String, primary_key=True),
     Column("source", String, nullable=False),
     Column("selected", Boolean, nullable=False),
     Column("reason", String, nullable=False),
@@ -88,7 +88,7 @@ selection_decisions = Table(
     Column("score", Double),
     Column("related_id", String),
     Column("decided_at", DateTime(timezone=True), nullable=False),
-    Index("ix_selection_decisions_pair", "pair_id"),
+    Index("ix_selection_decisions_pair", "id"),
 )
 
 subset_versions = Table(
@@ -216,12 +216,38 @@ def ensure_schema(engine: Engine) -> None:
     for attempt in range(3):
         try:
             with _write(engine) as conn:
+                _rename_old_columns(conn)
                 metadata.create_all(conn, checkfirst=True)
                 _add_missing_columns(conn, scored_pairs)
             return
         except (exc.IntegrityError, exc.ProgrammingError):
             if attempt == 2:  # another process created the same objects at the same time
                 raise
+
+
+# Columns renamed since a release wrote them: table -> {old name: new name}. A pair is ``id`` in
+# every table, file and export (``pair_id`` in SQL before).
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {
+    "scored_pairs": {"pair_id": "id"},
+    "selection_decisions": {"pair_id": "id"},
+}
+
+
+def _rename_old_columns(conn: Connection) -> None:
+    """Migrate existing tables: rename each old column that is present and whose new name is
+    not (``ALTER TABLE ... RENAME COLUMN``: SQLite >= 3.25 and PostgreSQL keep the column's
+    data, primary key and indexes)."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(conn)
+    existing = set(inspector.get_table_names())
+    for table, renames in RENAMED_COLUMNS.items():
+        if table not in existing:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table)}
+        for old, new in renames.items():
+            if old in present and new not in present:
+                conn.exec_driver_sql(f'ALTER TABLE {table} RENAME COLUMN "{old}" TO "{new}"')
 
 
 def _add_missing_columns(conn: Connection, table: Table) -> None:
@@ -264,11 +290,11 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
 
 
 def _score_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    _require(frame, ("pair_id", "ranker_version", "source", "score"), "upsert_scores")
-    frame = frame.drop_duplicates(subset=["pair_id", "ranker_version"], keep="last")
-    frame = frame.sort_values(["ranker_version", "pair_id"], kind="mergesort")
+    _require(frame, ("id", "ranker_version", "source", "score"), "upsert_scores")
+    frame = frame.drop_duplicates(subset=["id", "ranker_version"], keep="last")
+    frame = frame.sort_values(["ranker_version", "id"], kind="mergesort")
     columns = {
-        "pair_id": _values(frame, "pair_id", str),
+        "id": _values(frame, "id", str),
         "ranker_version": _values(frame, "ranker_version", str),
         "source": _values(frame, "source", str),
         "score": _values(frame, "score", float),
@@ -279,13 +305,11 @@ def _score_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         "scored_at": _values(frame, "scored_at", _utc),
         "score_precision": _values(frame, "score_precision", str),
     }
-    for name in ("pair_id", "ranker_version", "source", "score"):
-        bad = [pid for pid, v in zip(columns["pair_id"], columns[name], strict=True) if v is None]
+    for name in ("id", "ranker_version", "source", "score"):
+        bad = [pid for pid, v in zip(columns["id"], columns[name], strict=True) if v is None]
         if bad:
             raise ValueError(f"{len(bad)} rows have no {name} (first pair ids: {bad[:3]})")
-    infinite = [
-        p for p, s in zip(columns["pair_id"], columns["score"], strict=True) if math.isinf(s)
-    ]
+    infinite = [p for p, s in zip(columns["id"], columns["score"], strict=True) if math.isinf(s)]
     if infinite:
         raise ValueError(f"scores must be finite; first pair ids: {infinite[:3]}")
     now = datetime.now(UTC)
@@ -298,7 +322,7 @@ def _score_frame(rows: Sequence[Any]) -> pd.DataFrame:
     frame = pd.DataFrame([tuple(r) for r in rows], columns=list(SCORE_COLUMNS))
     frame = frame.astype(
         {
-            "pair_id": "str",
+            "id": "str",
             "ranker_version": "str",
             "source": "str",
             "score": "float64",
@@ -343,9 +367,9 @@ def _upsert(conn: Connection, table: Table, keys: Sequence[str], rows: list[dict
 
 @_masked_errors
 def upsert_scores(engine: Engine, frame: pd.DataFrame) -> int:
-    """Insert or update score rows keyed by (pair_id, ranker_version), in one transaction.
+    """Insert or update score rows keyed by (id, ranker_version), in one transaction.
 
-    Needs ``pair_id, ranker_version, source, score``; ``n_words, ttr, mtld, perplexity``,
+    Needs ``id, ranker_version, source, score``; ``n_words, ttr, mtld, perplexity``,
     ``score_precision`` and ``scored_at`` (default: now, UTC) are optional.
     Repeated keys keep the last row.
     Returns the number of rows written.
@@ -354,7 +378,7 @@ def upsert_scores(engine: Engine, frame: pd.DataFrame) -> int:
     if not rows:
         return 0
     with _write(engine) as conn:
-        _upsert(conn, scored_pairs, ("pair_id", "ranker_version"), rows)
+        _upsert(conn, scored_pairs, ("id", "ranker_version"), rows)
     return len(rows)
 
 
@@ -378,7 +402,7 @@ def already_scored(
         where.append(col.score_precision == score_precision)
     with engine.connect() as conn:
         for chunk in _chunks(ids, CHUNK_IDS):
-            stmt = select(col.pair_id).where(*where, col.pair_id.in_(list(chunk)))
+            stmt = select(col.id).where(*where, col.id.in_(list(chunk)))
             found.update(conn.execute(stmt).scalars())
     return found
 
@@ -387,7 +411,7 @@ def already_scored(
 def read_scores(
     engine: Engine, ranker_version: str, sources: Iterable[str] | None = None
 ) -> pd.DataFrame:
-    """Scores and style features of one ranker version (no texts), sorted by pair_id."""
+    """Scores and style features of one ranker version (no texts), sorted by id."""
     col = scored_pairs.c
     base = select(*scored_pairs.columns).where(col.ranker_version == ranker_version)
     if sources is None:
@@ -400,29 +424,7 @@ def read_scores(
         for stmt in statements:
             rows.extend(conn.execute(stmt).all())
     frame = _score_frame(rows)
-    return frame.sort_values("pair_id", kind="mergesort", ignore_index=True)
-
-
-def id_order(conn: Connection, column: Any) -> Any:
-    """Order ids by code point on every backend (PostgreSQL's locale collation differs)."""
-    return column.collate("C") if conn.dialect.name == "postgresql" else column
-
-
-@_masked_errors
-def top_scores(engine: Engine, ranker_version: str, k: int) -> pd.DataFrame:
-    """The ``k`` best rows of a ranker version, score desc then pair_id asc, sorted in SQL."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-        raise ValueError(f"k must be a non-negative int, got {k!r}")
-    col = scored_pairs.c
-    with engine.connect() as conn:
-        stmt = (
-            select(*scored_pairs.columns)
-            .where(col.ranker_version == ranker_version)
-            .order_by(col.score.desc(), id_order(conn, col.pair_id).asc())
-            .limit(k)
-        )
-        rows = conn.execute(stmt).all() if k else []
-    return _score_frame(rows)
+    return frame.sort_values("id", kind="mergesort", ignore_index=True)
 
 
 # ---------------------------------------------------------------- selector_scores
@@ -478,13 +480,13 @@ def _decision_rows(
     """Insert rows of ``frames`` (read one at a time), ``CHUNK_ROWS`` at a time (a million
     decisions as dicts at once would cost ~1 GB); ``selected[0]`` counts the selected rows."""
     for frame in frames:
-        _require(frame, ("pair_id", "source", "selected", "reason"), "write_decisions")
+        _require(frame, ("id", "source", "selected", "reason"), "write_decisions")
         selected[0] += int(frame["selected"].fillna(False).astype(bool).sum())
         for start in range(0, len(frame), CHUNK_ROWS):
             part = frame.iloc[start : start + CHUNK_ROWS]
             columns = {
                 "subset_version": [version] * len(part),
-                "pair_id": _values(part, "pair_id", str),
+                "id": _values(part, "id", str),
                 "source": _values(part, "source", str),
                 "selected": _values(part, "selected", bool),
                 "reason": _values(part, "reason", str),
@@ -501,7 +503,7 @@ def _decision_rows(
 
 def _repeated_ids(frames: Iterable[pd.DataFrame]) -> list[str]:
     """Pair ids in more than one row of ``frames`` (for the error message only)."""
-    ids = pd.concat([frame["pair_id"].astype(str) for frame in frames], ignore_index=True)
+    ids = pd.concat([frame["id"].astype(str) for frame in frames], ignore_index=True)
     return ids[ids.duplicated()].drop_duplicates().tolist()
 
 
@@ -515,7 +517,7 @@ def write_decisions(
     """Replace all decisions of ``subset_version`` (and its subset_versions row) atomically.
 
     ``decisions`` (a frame, or frames, e.g. a generator, written one after another without
-    being concatenated or held together) has ``DECISION_COLUMNS`` (pair_id, source,
+    being concatenated or held together) has ``DECISION_COLUMNS`` (id, source,
     selected, reason, rank, score, related_id). A pair id in two rows
     raises ``ValueError`` and writes nothing (the table's primary key finds it, so no set
     of every id is held here). ``meta`` needs ``ranker_version`` and may hold ``config`` (a
@@ -561,14 +563,14 @@ def write_decisions(
         if isinstance(frames, Iterator):  # read once: the frames cannot be looked at again
             detail = str(getattr(error, "orig", None) or error).strip()
             raise ValueError(
-                "decisions must have one row per pair_id and a source, selected and reason "
+                "decisions must have one row per pair id and a source, selected and reason "
                 f"in every row: {detail}"
             ) from None
         repeated = _repeated_ids(frames)
         if not repeated:
             raise
         raise ValueError(
-            f"decisions must have one row per pair_id; repeated: {repeated[:3]}"
+            f"decisions must have one row per pair id; repeated: {repeated[:3]}"
         ) from None
     return written
 
@@ -578,7 +580,7 @@ def read_decisions(
     engine: Engine, subset_version: str, *, selected_only: bool = False
 ) -> pd.DataFrame:
     """All decisions of one subset version (only its selected rows with ``selected_only``),
-    eligible rows by rank first, then by pair_id."""
+    eligible rows by rank first, then by id."""
     table = selection_decisions
     stmt = select(*(table.c[name] for name in DECISION_COLUMNS)).where(
         table.c.subset_version == subset_version
@@ -589,7 +591,7 @@ def read_decisions(
         rows = [tuple(r) for r in conn.execute(stmt).all()]
     frame = pd.DataFrame(rows, columns=list(DECISION_COLUMNS)).astype(
         {
-            "pair_id": "str",
+            "id": "str",
             "source": "str",
             "selected": "bool",
             "reason": "str",
@@ -600,7 +602,7 @@ def read_decisions(
     )
     frame["related_id"] = frame["related_id"].where(frame["related_id"].notna(), None)
     return frame.sort_values(
-        ["rank", "pair_id"], na_position="last", kind="mergesort", ignore_index=True
+        ["rank", "id"], na_position="last", kind="mergesort", ignore_index=True
     )
 
 
@@ -626,7 +628,7 @@ def explain(engine: Engine, pair_id: str, subset_version: str | None = None) -> 
     stmt = (
         select(d, v.c.created_at, v.c.ranker_version)
         .join(v, d.c.subset_version == v.c.subset_version)
-        .where(d.c.pair_id == pair_id)
+        .where(d.c.id == pair_id)
     )
     if subset_version is not None:
         stmt = stmt.where(d.c.subset_version == subset_version)
@@ -636,7 +638,7 @@ def explain(engine: Engine, pair_id: str, subset_version: str | None = None) -> 
     if row is None:
         where = f" in subset version {subset_version!r}" if subset_version is not None else ""
         raise UnknownPairError(f"no selection decision for pair {pair_id!r}{where}")
-    keys = ("pair_id", "subset_version", "ranker_version", "source", "selected", "reason")
+    keys = ("id", "subset_version", "ranker_version", "source", "selected", "reason")
     result = {key: row[key] for key in keys}
     result.update(rank=row["rank"], score=row["score"], related_id=row["related_id"])
     result["decided_at"] = _utc(row["decided_at"])

@@ -47,5 +47,5 @@ def test_every_kept_pair_has_one_synthetic_score_in_sql(run_10k):
     engine = tables.create_engine_for(f"sqlite:///{work / 'scores.db'}")
     scores = tables.read_scores(engine, scale.RANKER_VERSION)
     engine.dispose()
-    assert len(scores) == scores["pair_id"].nunique() == results["ingest"]["kept"]
+    assert len(scores) == scores["id"].nunique() == results["ingest"]["kept"]
     assert scores["score"].between(-1, 1).all()

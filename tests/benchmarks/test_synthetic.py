@@ -15,7 +15,7 @@ from benchmarks.synthetic import (
     synthetic_scores,
     write_landing_zone,
 )
-from scar_dagster.ingest.normalize import Rejected, normalize_record
+from scar_dagster.ingest.normalize import RecordQuarantined, normalize_record
 
 
 def files_bytes(root: Path) -> dict[str, bytes]:
@@ -36,7 +36,7 @@ def pairs(root: Path) -> dict[str, list]:
             try:
                 record = json.loads(line)
                 pair = normalize_record(record, source="s", origin_file="f", origin_line=1)
-            except (json.JSONDecodeError, Rejected):
+            except (json.JSONDecodeError, RecordQuarantined):
                 continue
             out.setdefault(path.parent.name, []).append((pair.instruction, pair.response))
     return out

@@ -18,9 +18,15 @@ def _env() -> dict:
     return {**os.environ, "DAGSTER_HOME": ""} | {"PYTHONPATH": str(ROOT)}
 
 
-@pytest.mark.parametrize("shards", ["1", "4"])  # SCAR_SHARDS: per source, or source x shard
-def test_dagster_definitions_validate(shards):
+@pytest.mark.parametrize(
+    ("shards", "executor"),  # SCAR_SHARDS: per source, or source x shard; SCAR_EXECUTOR
+    [("1", "multiprocess"), ("4", "multiprocess"), ("4", "celery"), ("4", "k8s")],
+)
+def test_dagster_definitions_validate(shards, executor):
+    if executor != "multiprocess":
+        pytest.importorskip(f"dagster_{executor}", reason="the [distributed] extra is missing")
     env = {k: v for k, v in _env().items() if k != "DAGSTER_HOME"} | {"SCAR_SHARDS": shards}
+    env |= {"SCAR_EXECUTOR": executor, "SCAR_K8S_GPU_NODE_SELECTOR": "gpu=l4"}
     proc = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
         cwd=ROOT,

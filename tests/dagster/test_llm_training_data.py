@@ -82,7 +82,7 @@ def test_endpoint_generation_and_llm_judging_train_the_ranker(tmp_path, instance
     assert meta["llm_requests"] == 2 * n + 6 * n == len(server.requests)
     assert meta["llm_failures"] == 0 and meta["judge"].startswith("llm-judge:endpoint:")
     assert meta["dagster/row_count"] == n - 1
-    assert re.findall(r"\| (quadruple_\w+) \| (\d+) \|", meta["rejected_by_reason"]) == [
+    assert re.findall(r"\| (quadruple_\w+) \| (\d+) \|", meta["quarantined_by_reason"]) == [
         (QUADRUPLE_JUDGE_UNPARSEABLE, "1")
     ]
     assert "sk-x" not in str(meta)
@@ -147,8 +147,8 @@ def test_prompt_file_toolkit_parsing_and_scar_export(tmp_path, instance):
     assert any(a.startswith("REFERENCED just tie a tie carefully FOR") for a in asked)
     folder = tmp_path / "exported" / "ranker_data" / "open" / "fake_gen"
     assert meta["scar_export"]["folder"] == str(folder) and meta["scar_export"]["written"] == n
-    back, rejected = read_scar_data(LocalStore(folder))
-    assert rejected == [] and len(back) == n
+    back, quarantined = read_scar_data(LocalStore(folder))
+    assert quarantined == [] and len(back) == n
     by_topic = {next(t for t in TOPICS if t in r["instruction"]): r for r in back}
     assert by_topic["tie a tie"]["helpfulness_direct"] == 6.0
     assert by_topic["tie a tie"]["quality_direct"] == 6.5

@@ -85,7 +85,7 @@ def test_every_stage_succeeds(pipeline):
 def test_scores_are_in_sql_once_per_pair(pipeline):
     ranker = _meta(pipeline["results"]["ranker"], "style_ranker")["champion_version"]
     scores = tables.read_scores(pipeline["engine"], ranker)
-    assert len(scores) == scores["pair_id"].nunique() == 15 + 16  # forum keeps 16 (one non-English)
+    assert len(scores) == scores["id"].nunique() == 15 + 16  # forum keeps 16 (one non-English)
     assert set(scores["source"]) == {"forum", "guides"}
     scoring = _meta(pipeline["results"]["scoring/guides"], "scored_pairs")
     assert scoring["rows_scored"] == 15 and scoring["rows_reused"] == 0
@@ -99,7 +99,7 @@ def test_subset_is_the_consistent_style_and_explained(pipeline):
     assert set(subset["source"]) == {"guides"}
     version = meta["subset_version"]
     decisions = tables.read_decisions(pipeline["engine"], version)
-    reasons = decisions.set_index("pair_id")["reason"]
+    reasons = decisions.set_index("id")["reason"]
     assert (reasons == "language_non_english").sum() == 1
     assert (reasons == "dedup_near").sum() == 7  # the planted reposts, by exact Jaccard ~0.8
     assert {"ingest_malformed_json", "ingest_empty_text", "ingest_duplicate"} <= set(reasons)
@@ -277,7 +277,7 @@ def test_another_selector_goes_through_the_same_path_and_gates(own_pipeline):
     assert len(decisions) == 15 + 19 and decisions["reason"].str.len().gt(0).all()
     stored = tables.read_selector_scores(engine, meta["selector_version"]).set_index("id")
     chosen = decisions[decisions["selected"]]
-    assert (chosen["score"].to_numpy() == stored.loc[chosen["pair_id"], "score"].to_numpy()).all()
+    assert (chosen["score"].to_numpy() == stored.loc[chosen["id"], "score"].to_numpy()).all()
     again = materialize_group(own_pipeline["instance"], res, config, ["selection"])
     second = _meta(again, "selected_subset")
     assert second["selector_scored"] == 0 and second["selector_reused"] == 31

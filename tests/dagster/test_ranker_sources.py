@@ -8,7 +8,6 @@ from transformers import AutoModel, AutoTokenizer
 
 from definitions import build_resources
 from scar_dagster.ranker.data.quadruple import Quadruple
-from scar_dagster.ranker.inference.store_scoring import score_with_checkpoint
 from scar_dagster.ranker.model import registry
 from scar_dagster.ranker.model.architecture import StyleRanker, build_tiny_ranker
 from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
@@ -16,6 +15,7 @@ from scar_dagster.storage.stores import LocalStore
 from tests.pipeline import materialize_group
 from tests.planted import TOPICS, forum, guide, quadruple_rows
 from tests.scar_layout import write_scar_checkpoint, write_scar_data, write_tiny_encoder
+from tests.tiny_models import stored_ranker_scores
 
 THEIR_NAMES = {"relation_mlp.": "relation_network.", "score_mlp.": "output_layer."}
 
@@ -78,7 +78,7 @@ def test_pretrained_mode_imports_gates_and_becomes_champion(tmp_path, published)
         assert "pairs_path" in ranker["what_these_measure"]
         store = LocalStore(home)
         assert registry.read_champion(store)["version"] == ranker["trained_version"]
-        scores = score_with_checkpoint(
+        scores = stored_ranker_scores(
             store,
             ranker["trained_version"],
             ["How do I brew tea?"] * 2,

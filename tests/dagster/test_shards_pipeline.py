@@ -113,12 +113,12 @@ def test_every_pair_is_scored_once(runs):
     results = runs[SHARDS]["results"]
     version = _meta(results["ranker"], "style_ranker")[0]["champion_version"]
     scores = tables.read_scores(_engine(runs[SHARDS]), version)
-    assert len(scores) == scores["pair_id"].nunique() == 15 + 16
+    assert len(scores) == scores["id"].nunique() == 15 + 16
     scored = [_meta(r, "scored_pairs")[0] for k, r in results.items() if k.startswith("scores/")]
     assert sum(m["rows_scored"] for m in scored) == 15 + 16
     assert sum(m["rows_reused"] for m in scored) == 0
-    unsharded = tables.read_scores(_engine(runs[1]), version).set_index("pair_id")["score"]
-    sharded = scores.set_index("pair_id")["score"]
+    unsharded = tables.read_scores(_engine(runs[1]), version).set_index("id")["score"]
+    sharded = scores.set_index("id")["score"]
     pd.testing.assert_series_equal(sharded.sort_index(), unsharded.sort_index(), rtol=1e-5)
 
 

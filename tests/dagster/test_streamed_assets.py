@@ -187,7 +187,7 @@ def test_features_are_written_batch_by_batch_with_the_whole_frames_version_and_s
 
 def test_small_batches_give_the_same_scores_metadata_and_subset(runs):
     version = _meta(runs["whole"]["ranker"], "style_ranker")["champion_version"]
-    columns = ["pair_id", "source", "ranker_version", "score", "score_precision"]
+    columns = ["id", "source", "ranker_version", "score", "score_precision"]
     whole = tables.read_scores(runs["db"].get_engine(), version)[columns]
     batched = tables.read_scores(runs["small_db"].get_engine(), version)[columns]
     pd.testing.assert_frame_equal(batched, whole, check_exact=True)

@@ -332,7 +332,7 @@ def test_ingest_accounting_at_every_source(run):
 def test_features_and_scores_cover_every_kept_pair_once(run):
     ranker = _meta(run["results"]["ranker"], "style_ranker")["champion_version"]
     scores = tables.read_scores(run["engine"], ranker)
-    assert scores["pair_id"].is_unique  # one row per (pair, ranker version), even across sources
+    assert scores["id"].is_unique  # one row per (pair, ranker version), even across sources
     every_id: set[str] = set()
     for source in run["sources"]:
         ids = set(_frame(run["home"], "raw_pairs", source)["id"])
@@ -341,7 +341,7 @@ def test_features_and_scores_cover_every_kept_pair_once(run):
         assert len(features) == len(ids) and set(features["id"]) == ids
         meta = _meta(run["results"][f"scoring/{source}"], "scored_pairs")
         assert meta["rows_scored"] + meta["rows_reused"] == len(ids)
-    assert set(scores["pair_id"]) == every_id
+    assert set(scores["id"]) == every_id
     # The cross-source copy was scored once, by the first source, and reused by the second.
     assert _meta(run["results"]["scoring/other"], "scored_pairs")["rows_reused"] == 1
 
@@ -350,8 +350,8 @@ def test_every_input_row_has_exactly_one_decision(run):
     meta = _meta(run["results"]["selection"], "selected_subset")
     decisions = tables.read_decisions(run["engine"], meta["subset_version"])
     inputs = sum(n for _, n, _ in CASES.values()) + len(LINKS) + len(OTHER_ROWS)
-    assert len(decisions) == decisions["pair_id"].nunique() == inputs
-    reasons = decisions.set_index("pair_id")["reason"]
+    assert len(decisions) == decisions["id"].nunique() == inputs
+    reasons = decisions.set_index("id")["reason"]
     quarantine = _frame(run["home"], "raw_quarantine", "cases")
     turns = {(row.origin_file, row.origin_line): row.origin_turn for row in quarantine.itertuples()}
     assert turns[("s_hub_layouts.jsonl", 3)] == 2  # a conversation's pair: keyed by its turn too
@@ -363,7 +363,7 @@ def test_every_input_row_has_exactly_one_decision(run):
         assert reasons[quarantine_key("cases", name, 0)] == reason
     cases = _frame(run["home"], "raw_pairs", "cases").set_index("origin_file")
     dup_id = cases.loc["h_dups.jsonl", "id"]
-    copy = decisions.set_index("pair_id").loc[f"duplicate:other:{dup_id}"]
+    copy = decisions.set_index("id").loc[f"duplicate:other:{dup_id}"]
     assert (copy["reason"], copy["related_id"]) == (r.DEDUP_EXACT, dup_id)
     non_english = cases.loc["j_non_english.jsonl", "id"].tolist()
     assert reasons[non_english].tolist() == [r.LANGUAGE_NON_ENGLISH] * 2
@@ -373,8 +373,8 @@ def test_every_input_row_has_exactly_one_decision(run):
 
 def test_out_of_range_quadruple_qualities_are_rejected(run):
     meta = _meta(run["results"]["ranker"], "ranker_training_data")
-    assert meta["dagster/row_count"] == 15 and meta["rejected"] == 3
-    table = meta["rejected_by_reason"]
+    assert meta["dagster/row_count"] == 15 and meta["quarantined"] == 3
+    table = meta["quarantined_by_reason"]
     assert f"| {QUADRUPLE_QUALITY_OUT_OF_RANGE} | 2 |" in table
     assert f"| {QUADRUPLE_QUALITY_NON_NUMERIC} | 1 |" in table
 

@@ -79,7 +79,7 @@ def test_killed_ingest_leaves_the_old_parquet_and_rerun_is_byte_identical(tmp_pa
 def _scores(n: int, score: float, ranker: str = "rv1") -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "pair_id": [f"p{i:05d}" for i in range(n)],
+            "id": [f"p{i:05d}" for i in range(n)],
             "ranker_version": ranker,
             "source": "forum",
             "score": score,
@@ -93,7 +93,7 @@ import pandas as pd
 from scar_dagster.storage import tables
 engine = tables.create_engine_for({url!r})
 frame = pd.DataFrame({{
-    "pair_id": [f"p{{i:05d}}" for i in range({n})],
+    "id": [f"p{{i:05d}}" for i in range({n})],
     "ranker_version": "rv1", "source": "forum", "score": 2.0, "n_words": 10,
 }})
 {call}
@@ -133,14 +133,14 @@ def test_killed_upsert_leaves_all_or_nothing_and_rerun_has_no_duplicates(engine)
     for _ in range(2):  # the rerun, twice: one row per key, all new
         tables.upsert_scores(engine, _scores(n, score=2.0))
         again = tables.read_scores(engine, "rv1")
-        assert _count(engine, tables.scored_pairs) == len(again) == again["pair_id"].nunique() == n
+        assert _count(engine, tables.scored_pairs) == len(again) == again["id"].nunique() == n
         assert set(again["score"]) == {2.0}
 
 
 def test_killed_decision_write_keeps_the_previous_decisions(engine):
     old = pd.DataFrame(
         {
-            "pair_id": [f"p{i:05d}" for i in range(300)],
+            "id": [f"p{i:05d}" for i in range(300)],
             "source": "forum",
             "selected": False,
             "reason": "select_below_cutoff",
@@ -149,7 +149,7 @@ def test_killed_decision_write_keeps_the_previous_decisions(engine):
     tables.write_decisions(engine, "v1", old, {"ranker_version": "rv1"})
     url = engine.url.render_as_string(hide_password=False)
     call = """
-decisions = frame[["pair_id", "source"]].assign(selected=True, reason="selected")
+decisions = frame[["id", "source"]].assign(selected=True, reason="selected")
 tables.write_decisions(engine, "v1", decisions, {"ranker_version": "rv1"})
 """
     kill_at(UPSERT_IN_CHILD.format(url=url, n=600, call=call), "sql:4")

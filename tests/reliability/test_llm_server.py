@@ -87,7 +87,7 @@ def _metadata(result, asset: str) -> dict:
 
 def _reasons(metadata: dict) -> set[str]:
     """Reason codes of the ``rejected_by_reason`` markdown table."""
-    return set(re.findall(r"\| (quadruple_\w+) \|", metadata["rejected_by_reason"]))
+    return set(re.findall(r"\| (quadruple_\w+) \|", metadata["quarantined_by_reason"]))
 
 
 def test_the_real_server_answers_with_usage_and_finish_reason(llm_server):
@@ -123,7 +123,7 @@ def test_generation_and_judging_through_429s_and_500s_then_the_ranker_trains(
         assert proxy.failed_by_status == {429: 2, 500: 2}
         assert generated["llm_requests"] == GENERATION_REQUESTS and generated["llm_retries"] == 4
         assert generated["llm_failures"] == 0 and generated["llm_completion_tokens"] > 0
-        assert generated["dagster/row_count"] == len(TRIVIA) and generated["rejected"] == 0
+        assert generated["dagster/row_count"] == len(TRIVIA) and generated["quarantined"] == 0
         assert generated["judge_is_fallback"] is True
         assert "api_key" not in str(generated)
         ranker = _metadata(result, "style_ranker")
@@ -142,7 +142,7 @@ def test_generation_and_judging_through_429s_and_500s_then_the_ranker_trains(
     # A reply without a usable score excludes its row with a reason; it is never rated 0.
     # (SmolLM2-135M rarely writes a usable score: on this set every pair is usually excluded.)
     assert _reasons(judged) <= {QUADRUPLE_JUDGE_UNPARSEABLE}
-    assert judged["dagster/row_count"] + judged["rejected"] == len(TRIVIA)
+    assert judged["dagster/row_count"] + judged["quarantined"] == len(TRIVIA)
     (stored,) = home.rglob("ranker_training_data*.parquet")
     for row in pd.read_parquet(stored).to_dict("records"):
         for kind in ("human", "referenced", "direct"):

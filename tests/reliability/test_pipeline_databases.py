@@ -54,7 +54,7 @@ def test_concurrent_partitions_then_selection(tmp_path, backend, request):
         for k, v in selection.asset_materializations_for_node("selected_subset")[0].metadata.items()
     }
     scores = tables.read_scores(engine, meta["ranker_version"])
-    assert len(scores) == scores["pair_id"].nunique() == 31
+    assert len(scores) == scores["id"].nunique() == 31
     assert scores.groupby("source").size().to_dict() == {"forum": 16, "guides": 15}
     decisions = tables.read_decisions(engine, meta["subset_version"])
     assert int(decisions["selected"].sum()) == 8

@@ -24,7 +24,6 @@ from scar_dagster.storage.tables import (
     list_subset_versions,
     read_decisions,
     read_scores,
-    top_scores,
     upsert_scores,
     write_decisions,
 )
@@ -61,7 +60,7 @@ def scores(ids, source="web", ranker="rv1", score=None) -> pd.DataFrame:
     ids = list(ids)
     return pd.DataFrame(
         {
-            "pair_id": ids,
+            "id": ids,
             "ranker_version": ranker,
             "source": source,
             "score": [float(i) if score is None else score for i in range(len(ids))],
@@ -126,7 +125,7 @@ def test_read_scores_filters_sources_without_texts(engine) -> None:
     upsert_scores(engine, scores(["b2", "b1"], source="b"))
     upsert_scores(engine, scores(["a1"], source="a"))
     got = read_scores(engine, "rv1", sources=["b"])
-    assert got["pair_id"].tolist() == ["b1", "b2"]
+    assert got["id"].tolist() == ["b1", "b2"]
     assert list(got.columns) == list(tables.SCORE_COLUMNS)
     assert "response" not in got.columns
     assert str(got["n_words"].dtype) == "Int64"
@@ -136,21 +135,10 @@ def test_read_scores_filters_sources_without_texts(engine) -> None:
     assert read_scores(engine, "rv1", sources=[]).empty
 
 
-def test_top_scores_orders_in_sql_with_code_point_ties(engine) -> None:
-    ids = ["b", "B", "a", "_x", "A"]
-    upsert_scores(engine, scores(ids, score=1.0))
-    upsert_scores(engine, scores(["best"], score=2.0))
-    assert top_scores(engine, "rv1", 4)["pair_id"].tolist() == ["best", "A", "B", "_x"]
-    assert len(top_scores(engine, "rv1", 100)) == 6
-    assert top_scores(engine, "rv1", 0).empty
-    with pytest.raises(ValueError):
-        top_scores(engine, "rv1", -1)
-
-
 def decisions(pairs: list[tuple[str, bool, str]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "pair_id": [p for p, _, _ in pairs],
+            "id": [p for p, _, _ in pairs],
             "source": "web",
             "selected": [s for _, s, _ in pairs],
             "reason": [r for _, _, r in pairs],
@@ -169,13 +157,13 @@ def test_write_decisions_replaces_one_version(engine) -> None:
     assert count(engine, tables.selection_decisions) == 3
     write_decisions(engine, "v1", decisions([("a", True, "selected"), ("d", False, "x")]), meta)
     write_decisions(engine, "v2", first, meta)
-    assert read_decisions(engine, "v1")["pair_id"].tolist() == ["a", "d"]
+    assert read_decisions(engine, "v1")["id"].tolist() == ["a", "d"]
     assert len(read_decisions(engine, "v2")) == 3
-    assert read_decisions(engine, "v2", selected_only=True)["pair_id"].tolist() == ["a", "b"]
+    assert read_decisions(engine, "v2", selected_only=True)["id"].tolist() == ["a", "b"]
     versions = list_subset_versions(engine).set_index("subset_version")
     assert versions.loc["v1", "n_selected"] == 1 and versions.loc["v2", "n_selected"] == 2
     assert versions.loc["v1", "config_json"] == '{"top_k":2}'
-    with pytest.raises(ValueError, match="one row per pair_id"):
+    with pytest.raises(ValueError, match="one row per pair id"):
         write_decisions(engine, "v3", pd.concat([first, first]), meta)
     with pytest.raises(ValueError, match="ranker_version"):
         write_decisions(engine, "v3", first, {})
@@ -194,17 +182,17 @@ def test_write_decisions_from_a_generator_of_frames(engine) -> None:
             yield decisions(group)
 
     assert write_decisions(engine, "g1", frames(batches), meta) == 3 and made == [2, 1]
-    assert sorted(read_decisions(engine, "g1")["pair_id"]) == ["a", "b", "c"]
+    assert sorted(read_decisions(engine, "g1")["id"]) == ["a", "b", "c"]
     assert list_subset_versions(engine).set_index("subset_version").loc["g1", "n_selected"] == 2
     repeated = [[("a", True, "selected")], [("z", False, "x"), ("a", False, "x")]]
-    with pytest.raises(ValueError, match="one row per pair_id"):
+    with pytest.raises(ValueError, match="one row per pair id"):
         write_decisions(engine, "g1", frames(repeated), meta)
     with pytest.raises(ValueError, match="repeated: \\['a'\\]"):
         write_decisions(engine, "g1", [decisions(g) for g in repeated], meta)
     missing = decisions([("q", False, "x")]).assign(reason=None)
     with pytest.raises(exc.IntegrityError):  # not a repeat: the database's own error
         write_decisions(engine, "g1", [missing], meta)
-    assert sorted(read_decisions(engine, "g1")["pair_id"]) == ["a", "b", "c"]
+    assert sorted(read_decisions(engine, "g1")["id"]) == ["a", "b", "c"]
     assert list_subset_versions(engine).set_index("subset_version").loc["g1", "n_selected"] == 2
 
 
@@ -278,13 +266,13 @@ def test_sql_metacharacters_round_trip(engine) -> None:
     upsert_scores(engine, frame)
     for name in NASTY:
         got = read_scores(engine, "rv1", sources=[name])
-        assert got["pair_id"].tolist() == [f"{name}-id"]
+        assert got["id"].tolist() == [f"{name}-id"]
         assert got["source"].tolist() == [name]
     assert already_scored(engine, "rv1", [f"{n}-id" for n in NASTY]) == {f"{n}-id" for n in NASTY}
     assert read_scores(engine, NASTY[0]).empty  # as a ranker version, too
     chosen = pd.DataFrame(
         {
-            "pair_id": [f"{n}-id" for n in NASTY],
+            "id": [f"{n}-id" for n in NASTY],
             "source": NASTY,
             "selected": True,
             "reason": "selected",
@@ -315,7 +303,7 @@ def _upsert_partition(url: str, source: str, n: int, shared: int) -> None:
 def _check_partitions(engine, n: int, shared: int) -> None:
     got = read_scores(engine, "rv1")
     assert len(got) == 2 * n + shared
-    assert got["pair_id"].is_unique
+    assert got["id"].is_unique
     assert got["source"].value_counts().to_dict() == {"left": n, "right": n, "shared": shared}
 
 
@@ -380,3 +368,51 @@ def test_unopenable_sqlite_names_the_url(tmp_path) -> None:
 def test_bare_postgresql_url_uses_psycopg3() -> None:
     engine = create_engine_for("postgresql://u:p@localhost/db")
     assert engine.url.drivername == "postgresql+psycopg"
+
+
+def test_ensure_schema_renames_the_old_pair_id_columns_keeping_rows_and_keys(db_url) -> None:
+    """Tables written before a pair was ``id`` in SQL (``pair_id``) are migrated in place."""
+    engine = create_engine_for(db_url)
+    tables.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE scored_pairs (pair_id VARCHAR NOT NULL, ranker_version VARCHAR NOT "
+            "NULL, source VARCHAR NOT NULL, score FLOAT NOT NULL, scored_at TIMESTAMP NOT NULL, "
+            "PRIMARY KEY (pair_id, ranker_version))"
+        )
+        conn.exec_driver_sql(
+            "CREATE TABLE selection_decisions (subset_version VARCHAR NOT NULL, pair_id VARCHAR "
+            "NOT NULL, source VARCHAR NOT NULL, selected BOOLEAN NOT NULL, reason VARCHAR NOT "
+            "NULL, rank INTEGER, score FLOAT, related_id VARCHAR, decided_at TIMESTAMP NOT NULL, "
+            "PRIMARY KEY (subset_version, pair_id))"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO scored_pairs VALUES ('p1', 'rv1', 'web', 0.5, '2026-01-01 00:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO selection_decisions VALUES "
+            "('s1', 'p1', 'web', true, 'selected', 1, 0.5, NULL, '2026-01-01 00:00:00')"
+        )
+    ensure_schema(engine)
+    ensure_schema(engine)  # idempotent once migrated
+    for table in ("scored_pairs", "selection_decisions"):
+        columns = {c["name"] for c in inspect(engine).get_columns(table)}
+        assert "id" in columns and "pair_id" not in columns, table
+        assert "id" in inspect(engine).get_pk_constraint(table)["constrained_columns"], table
+    assert read_scores(engine, "rv1")["id"].tolist() == ["p1"]
+    assert already_scored(engine, "rv1", ["p1", "p2"]) == {"p1"}
+    upsert_scores(engine, scores(["p1"], score=0.9))  # the key still holds: an update
+    assert read_scores(engine, "rv1")["score"].tolist() == [0.9]
+    with engine.begin() as conn:
+        conn.execute(
+            tables.subset_versions.insert().values(
+                subset_version="s1",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+                n_selected=1,
+                ranker_version="rv1",
+                config_json="{}",
+            )
+        )
+    assert explain(engine, "p1", "s1")["reason"] == "selected"
+    tables.metadata.drop_all(engine)
+    engine.dispose()

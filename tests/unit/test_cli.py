@@ -66,7 +66,11 @@ def test_data_summarises_each_format(tmp_path, capsys):
     folder = write_scar_data(tmp_path / "scar", quadruple_rows(6, low_direct_every=3))
     assert main(["data", str(folder)]) == 0
     summary = _out_json(capsys)
-    assert (summary["format"], summary["quadruples"], summary["rejected"]) == ("scar_folder", 6, 0)
+    assert (summary["format"], summary["quadruples"], summary["quarantined"]) == (
+        "scar_folder",
+        6,
+        0,
+    )
     assert summary["allowed_pairs"] == {
         "direct>referenced": 4,
         "referenced>human": 6,
@@ -196,7 +200,7 @@ def test_data_export_writes_the_toolkits_layout_and_back(tmp_path, capsys):
     exported = _out_json(capsys)
     folder = tmp_path / "data" / "ranker_data" / "open" / "endpoint_gpt-3.5"
     assert (exported["folder"], exported["written"], exported["skipped"]) == (str(folder), 6, 0)
-    assert exported["read"] == {"format": "quadruples", "rows": 6, "rejected": {}}
+    assert exported["read"] == {"format": "quadruples", "rows": 6, "quarantined": {}}
     assert main(["data", "summary", str(folder)]) == 0
     theirs = _out_json(capsys)
     assert theirs["format"] == "scar_folder"

@@ -237,12 +237,6 @@ def expected_digit(logits: Any, digit_ids: Sequence[int]) -> float:
     return value if math.isfinite(value) else float("nan")
 
 
-def first_digit(text: str) -> float | None:
-    """The first digit 0-9 in generated text, or ``None`` (for judges that generate)."""
-    match = re.search(r"\d", text)
-    return float(match.group()) if match else None
-
-
 class LMJudge:
     """Asks a local causal LM for a 0-9 rating and reads it from the next-token digit logits.
 

@@ -4,7 +4,7 @@ Accepted spellings per row: ``instruction`` or ``prompt`` (a string, or a messag
 last user turn is taken); ``chosen`` and ``rejected`` as strings or as message lists (the last
 assistant turn is the response; their last user turn is the instruction when no instruction
 field is given); optional ``chosen_score`` / ``rejected_score`` in 0-9 for the quality
-constraint. Files are JSONL or a JSON array. Every rejected row carries a ``pairs_*`` reason.
+constraint. Files are JSONL or a JSON array. Every quarantined row carries a ``pairs_*`` reason.
 """
 
 from __future__ import annotations
@@ -152,20 +152,24 @@ def looks_like_pairs(obj: Any) -> bool:
     return isinstance(obj, Mapping) and "chosen" in obj and "rejected" in obj
 
 
-def load_preference_pairs(data: bytes, name: str) -> tuple[list[dict[str, Any]], list[r.Dropped]]:
-    """Valid pair rows and one ``Dropped`` per rejected row of a JSONL / JSON-array file."""
+def load_preference_pairs(
+    data: bytes, name: str
+) -> tuple[list[dict[str, Any]], list[r.Quarantined]]:
+    """Valid pair rows and one ``Quarantined`` per quarantined row of a JSONL / JSON-array file."""
     kept: list[dict[str, Any]] = []
-    rejected: list[r.Dropped] = []
+    quarantined: list[r.Quarantined] = []
     for line, obj, excerpt in _records(data):
         if isinstance(obj, _Reject):
-            rejected.append(r.Dropped(SOURCE, name, line, obj.reason, obj.detail, excerpt=excerpt))
+            quarantined.append(
+                r.Quarantined(SOURCE, name, line, obj.reason, obj.detail, excerpt=excerpt)
+            )
             continue
         try:
             kept.append(parse_pair(obj))
         except ValueError as error:
             reason, detail = error.args
-            rejected.append(r.Dropped(SOURCE, name, line, reason, detail, excerpt=excerpt))
-    return kept, rejected
+            quarantined.append(r.Quarantined(SOURCE, name, line, reason, detail, excerpt=excerpt))
+    return kept, quarantined
 
 
 def as_pairs(rows: Iterable[Mapping[str, Any]]) -> list[PreferencePair]:

@@ -134,9 +134,9 @@ def _row_problem(
 
 def read_scar_data(
     store: BlobStore, *, quality: str = "help_correct"
-) -> tuple[list[dict[str, Any]], list[r.Dropped]]:
+) -> tuple[list[dict[str, Any]], list[r.Quarantined]]:
     """Quadruple rows (``instruction``, ``human``, ``referenced``, ``direct``, ``quality_*``)
-    and one ``Dropped`` per rejected index (``origin_line`` is the 1-based array position)."""
+    and one ``Quarantined`` per quarantined index (``origin_line``: the 1-based array position)."""
     if quality not in QUALITY_MODES:
         raise ValueError(f"quality must be one of {sorted(QUALITY_MODES)}, got {quality!r}")
     measures = QUALITY_MODES[quality]
@@ -153,7 +153,7 @@ def read_scar_data(
         for measure in measures
     }
     kept: list[dict[str, Any]] = []
-    rejected: list[r.Dropped] = []
+    quarantined: list[r.Quarantined] = []
     for index in range(lengths["human"]):
         records = {kind: arrays[kind][index] for kind in KINDS}
         result = _row_problem(index, records, scores, measures)
@@ -161,10 +161,10 @@ def read_scar_data(
             kept.append(result)
         else:
             excerpt = str((_text(records["human"]) or ("",))[0])[:200]
-            rejected.append(
-                r.Dropped(SOURCE, store.uri(RESPONSES_DIR), index + 1, *result, excerpt=excerpt)
+            quarantined.append(
+                r.Quarantined(SOURCE, store.uri(RESPONSES_DIR), index + 1, *result, excerpt=excerpt)
             )
-    return kept, rejected
+    return kept, quarantined
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -192,7 +192,7 @@ class ScarExport:
 
     folder: str
     written: int
-    skipped: list[r.Dropped] = field(default_factory=list)
+    skipped: list[r.Quarantined] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         reasons: dict[str, int] = {}
@@ -244,7 +244,7 @@ def write_scar_data(
 
     records: dict[str, list[dict[str, str]]] = {kind: [] for kind in KINDS}
     tables = {(kind, m): {} for kind in KINDS for m in _MEASURE_FIELDS}
-    skipped: list[r.Dropped] = []
+    skipped: list[r.Quarantined] = []
     where = store.uri(folder)
     for number, row in enumerate(rows, start=1):
         excerpt = str(row.get("id") or row["instruction"])[:200]
@@ -253,7 +253,7 @@ def write_scar_data(
         if unrated:
             detail = f"no 0-9 quality for {', '.join(unrated)}"
             skipped.append(
-                r.Dropped(SOURCE, where, number, SCAR_EXPORT_UNRATED, detail, excerpt=excerpt)
+                r.Quarantined(SOURCE, where, number, SCAR_EXPORT_UNRATED, detail, excerpt=excerpt)
             )
             continue
         keys = {kind: score_key(row["instruction"], row[kind]) for kind in KINDS}
@@ -266,7 +266,7 @@ def write_scar_data(
         if clash:
             detail = f"an earlier row has the same key with other scores ({', '.join(clash)})"
             skipped.append(
-                r.Dropped(
+                r.Quarantined(
                     SOURCE, where, number, SCAR_EXPORT_SCORE_CONFLICT, detail, excerpt=excerpt
                 )
             )

@@ -1,6 +1,6 @@
 """Where ranker training data comes from: one reader for the three formats, or generation.
 
-Formats (detected, never guessed silently: a file whose records fit no format is rejected row
+Formats (detected, never guessed silently: a file whose records fit no format is quarantined row
 by row with reasons):
 
 - ``quadruples``: our JSONL (instruction, human, referenced, direct, optional quality_*);
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from scar_dagster.ranker.data.preference import load_preference_pairs, looks_like_pairs
 from scar_dagster.ranker.data.quadruple import DEFAULT_QUALITY_THRESHOLD, Threshold, as_constraint
 from scar_dagster.ranker.data.records import excluded_pairs, records_from_rows
-from scar_dagster.schema import Dropped
+from scar_dagster.schema import Quarantined
 from scar_dagster.storage.stores import BlobStore, LocalStore, S3Store, parse_s3_uri
 
 if TYPE_CHECKING:
@@ -47,11 +47,11 @@ PAIR_COLUMNS: tuple[str, ...] = (
 
 @dataclass
 class TrainingData:
-    """Rows of one format, the rejected input rows with reasons, and where they came from."""
+    """Rows of one format, the quarantined input rows with reasons, and where they came from."""
 
     format: str
     rows: list[dict[str, Any]]
-    rejected: list[Dropped] = field(default_factory=list)
+    quarantined: list[Quarantined] = field(default_factory=list)
     origin: str = ""
     judge: str = ""  # the judge that rated rows without qualities, when one did
 
@@ -66,9 +66,9 @@ class TrainingData:
             return f"quadruples {self.origin}{rated}"
         return f"quadruples from {self.origin}{rated}"
 
-    def rejected_by_reason(self) -> dict[str, int]:
-        """Rejected rows per reason code, sorted by code."""
-        return dict(sorted(Counter(row.reason for row in self.rejected).items()))
+    def quarantined_by_reason(self) -> dict[str, int]:
+        """Quarantined rows per reason code, sorted by code."""
+        return dict(sorted(Counter(row.reason for row in self.quarantined).items()))
 
     def frame(self) -> pd.DataFrame:
         """The rows as a DataFrame (pairs always carry both quality columns)."""
@@ -98,8 +98,8 @@ class TrainingData:
             "format": self.format,
             "origin": self.origin,
             count_name: len(records),
-            "rejected": len(self.rejected),
-            "rejected_by_reason": self.rejected_by_reason(),
+            "quarantined": len(self.quarantined),
+            "quarantined_by_reason": self.quarantined_by_reason(),
             "allowed_pairs": allowed,
             "allowed_pairs_total": sum(allowed.values()),
             "comparisons_total": per_record * len(records),
@@ -164,15 +164,15 @@ def load_training_data(
 
     store, key = open_location(location, s3_client)
     if key is None:
-        rows, rejected = read_scar_data(store, quality=quality)
-        return TrainingData(SCAR_FOLDER, rows, rejected, location)
+        rows, quarantined = read_scar_data(store, quality=quality)
+        return TrainingData(SCAR_FOLDER, rows, quarantined, location)
     data = store.read_bytes(key)
     if detect_file_format(data) == PREFERENCE_PAIRS:
-        rows, rejected = load_preference_pairs(data, key)
-        return TrainingData(PREFERENCE_PAIRS, rows, rejected, location)
+        rows, quarantined = load_preference_pairs(data, key)
+        return TrainingData(PREFERENCE_PAIRS, rows, quarantined, location)
     stream = io.BytesIO(data)
     stream.name = key
-    rows, rejected = load_quadruples(stream)
+    rows, quarantined = load_quadruples(stream)
     if judge is None:
         from scar_dagster.ranker.data.judge import HeuristicJudge
 
@@ -180,7 +180,7 @@ def load_training_data(
     unrated_before = sum(not _has_qualities(row) for row in rows)
     rows, unrated = rate_quadruples(rows, judge)
     judge_name = getattr(judge, "name", type(judge).__name__) if unrated_before else ""
-    return TrainingData(QUADRUPLES, rows, rejected + unrated, location, judge=judge_name)
+    return TrainingData(QUADRUPLES, rows, quarantined + unrated, location, judge=judge_name)
 
 
 def _has_qualities(row: Mapping[str, Any]) -> bool:

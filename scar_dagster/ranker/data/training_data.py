@@ -6,7 +6,7 @@ content) and a *direct* response (the LLM's own answer), each with a 0-9 quality
 generator is any :class:`~scar_dagster.llm.types.ChatBackend`: an OpenAI-compatible endpoint
 (``scar_dagster.llm.client``) or the local instruct LM (``scar_dagster.llm.local``). Qualities
 come from the input when present, else from a :class:`~scar_dagster.ranker.data.judge.QualityJudge`.
-Every rejected row carries a ``quadruple_*`` reason code; nothing is silently fixed.
+Every quarantined row carries a ``quadruple_*`` reason code; nothing is silently fixed.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from scar_dagster.schema import (
     QUADRUPLE_GENERATION_FAILED,
     QUADRUPLE_GENERATION_TRUNCATED,
     QUADRUPLE_JUDGE_FAILED,
-    Dropped,
+    Quarantined,
 )
 
 if TYPE_CHECKING:
@@ -113,8 +113,8 @@ def _clean(obj: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def load_quadruples(source: str | Path | IO[Any]) -> tuple[list[dict[str, Any]], list[Dropped]]:
-    """Read quadruples from JSONL; return the valid rows and one ``Dropped`` per rejected line.
+def load_quadruples(source: str | Path | IO[Any]) -> tuple[list[dict[str, Any]], list[Quarantined]]:
+    """Read quadruples from JSONL: the valid rows and one ``Quarantined`` per quarantined line.
 
     Required string fields: ``instruction``, ``human``, ``referenced``, ``direct`` (non-empty).
     Optional ``quality_human``, ``quality_referenced``, ``quality_direct``: numbers in [0, 9]
@@ -123,12 +123,14 @@ def load_quadruples(source: str | Path | IO[Any]) -> tuple[list[dict[str, Any]],
     """
     name, lines = _lines(source)
     kept: list[dict[str, Any]] = []
-    rejected: list[Dropped] = []
+    quarantined: list[Quarantined] = []
     for number, raw in enumerate(lines, start=1):
         try:
             line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         except UnicodeDecodeError as error:
-            rejected.append(Dropped(SOURCE, name, number, QUADRUPLE_INVALID_ENCODING, str(error)))
+            quarantined.append(
+                Quarantined(SOURCE, name, number, QUADRUPLE_INVALID_ENCODING, str(error))
+            )
             continue
         if not line.strip():
             continue
@@ -137,21 +139,21 @@ def load_quadruples(source: str | Path | IO[Any]) -> tuple[list[dict[str, Any]],
             obj = json.loads(line)
         except json.JSONDecodeError as error:
             detail = f"invalid JSON: {error.msg} at column {error.colno}"
-            rejected.append(
-                Dropped(SOURCE, name, number, QUADRUPLE_MALFORMED_JSON, detail, excerpt=excerpt)
+            quarantined.append(
+                Quarantined(SOURCE, name, number, QUADRUPLE_MALFORMED_JSON, detail, excerpt=excerpt)
             )
             continue
         problem = _check_row(obj)
         if problem is not None:
-            rejected.append(Dropped(SOURCE, name, number, *problem, excerpt=excerpt))
+            quarantined.append(Quarantined(SOURCE, name, number, *problem, excerpt=excerpt))
         else:
             kept.append(_clean(obj))
-    return kept, rejected
+    return kept, quarantined
 
 
 def rate_quadruples(
     rows: Sequence[Mapping[str, Any]], judge: QualityJudge
-) -> tuple[list[dict[str, Any]], list[Dropped]]:
+) -> tuple[list[dict[str, Any]], list[Quarantined]]:
     """Fill absent qualities with ``judge``; rows it cannot rate drop as ``quadruple_unrated``.
 
     Qualities given in the input are kept as they are. ``origin_line`` of a dropped row is its
@@ -174,7 +176,7 @@ def rate_quadruples(
         if value is None:
             unrated.setdefault(n, []).append(kind)
     dropped = [
-        Dropped(
+        Quarantined(
             SOURCE,
             "<rated>",
             n + 1,
@@ -243,7 +245,7 @@ class QuadrupleBuild:
     """What :func:`build_quadruples` made: kept rows, dropped pairs with reasons, and counts."""
 
     rows: list[dict[str, Any]]
-    dropped: list[Dropped]
+    dropped: list[Quarantined]
     pairs: int
     generator: str
     judge: str
@@ -276,9 +278,9 @@ def check_failure_share(build: QuadrupleBuild, max_failure_share: float) -> None
         )
 
 
-def _drop(n: int, pair: Mapping[str, Any], reason: str, detail: str) -> Dropped:
+def _drop(n: int, pair: Mapping[str, Any], reason: str, detail: str) -> Quarantined:
     excerpt = str(pair.get("id") or pair["instruction"])[:200]
-    return Dropped(SOURCE, "<generated>", n + 1, reason, detail, excerpt=excerpt)
+    return Quarantined(SOURCE, "<generated>", n + 1, reason, detail, excerpt=excerpt)
 
 
 def _generation_problem(kind: str, reply: ChatResult) -> tuple[str, str] | None:
@@ -336,7 +338,7 @@ def build_quadruples(
     progress = Progress("training data: generation", len(asked), log, unit="replies")
     replies = generator.complete_many(asked, progress=progress)
     progress.done()
-    dropped: list[Dropped] = []
+    dropped: list[Quarantined] = []
     generated: list[tuple[int, dict[str, Any]]] = []
     for n, pair in enumerate(base):
         record = dict(pair)

@@ -100,7 +100,7 @@ def score_new_batches(
     """
     label = precision.label if precision is not None else None
     progress = Progress("scoring", total, log, unit="pairs")
-    pending: deque[pd.DataFrame] = deque()  # keys (pair_id, source) of pairs not scored yet
+    pending: deque[pd.DataFrame] = deque()  # keys (id, source) of pairs not scored yet
     reused = 0
 
     def todo_texts() -> Iterator[tuple[str, str]]:
@@ -110,7 +110,7 @@ def score_new_batches(
             todo = batch[~batch["id"].isin(done)]
             reused += len(done)
             progress.advance(len(done))
-            pending.append(todo[["id", "source"]].rename(columns={"id": "pair_id"}))
+            pending.append(todo[["id", "source"]])
             yield from zip(todo["instruction"].tolist(), todo["response"].tolist(), strict=True)
 
     metrics = _metrics_by_pair(features)
@@ -160,7 +160,7 @@ def _metrics_by_pair(features: pd.DataFrame | None) -> pd.DataFrame | None:
     if features is None:
         return None
     metrics = features[["id", *STYLE_METRICS]].drop_duplicates("id")
-    return metrics.rename(columns={"id": "pair_id"}).set_index("pair_id")
+    return metrics.set_index("id")
 
 
 def _upsert(
@@ -174,5 +174,5 @@ def _upsert(
     """Write the score rows of ``keys`` (with their style ``metrics``, if given)."""
     frame = keys.assign(ranker_version=version, score=scores, score_precision=label)
     if metrics is not None:
-        frame = frame.join(metrics, on="pair_id")
+        frame = frame.join(metrics, on="id")
     tables.upsert_scores(engine, frame)

@@ -3,15 +3,12 @@ inference once per process (``scar_dagster.ranker.model.registry`` holds the che
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from scar_dagster.precision import resolve_precision
-from scar_dagster.ranker.inference.scoring import for_inference, score_pairs
+from scar_dagster.ranker.inference.scoring import for_inference
 from scar_dagster.ranker.model import registry
 from scar_dagster.storage.stores import BlobStore
 
@@ -36,36 +33,3 @@ def load_scorer(
     folder = registry.fetch_checkpoint(store, version, Path(cache_dir) / "rankers")
     _, tokenizer, _ = registry.load_fetched_checkpoint(str(folder))
     return _cached_scorer(str(folder), precision.device, precision.dtype), tokenizer
-
-
-def score_with_checkpoint(
-    store: BlobStore,
-    version: str,
-    instructions: Sequence[str],
-    responses: Sequence[str],
-    *,
-    cache_dir: str | Path,
-    batch_size: int = 32,
-    num_threads: int | None = None,
-    log: Any = None,
-    device: str = "cpu",
-    dtype: str = "float32",
-) -> np.ndarray:
-    """Scores of the pairs under the published ranker ``version`` (empty input: no load).
-
-    ``log`` gets progress lines (e.g. Dagster's ``context.log``). ``device``/``dtype`` as in
-    ``scar_dagster.precision``; the converted model is kept per process, so a version's scores
-    for one resolved device and dtype are always the same.
-    """
-    if not len(instructions):
-        return np.empty(0, dtype=np.float32)
-    model, tokenizer = load_scorer(store, version, cache_dir, device=device, dtype=dtype)
-    return score_pairs(
-        model,
-        tokenizer,
-        instructions,
-        responses,
-        batch_size=batch_size,
-        num_threads=num_threads,
-        log=log,
-    )

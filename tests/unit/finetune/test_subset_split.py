@@ -90,7 +90,7 @@ def test_without_the_full_arm_and_errors():
 def test_the_pool_is_the_ranked_decisions_with_their_texts(tmp_path):
     decisions = pd.DataFrame(
         {
-            "pair_id": ["a", "b", "c", "d"],
+            "id": ["a", "b", "c", "d"],
             "selected": [True, False, False, False],
             "reason": ["selected", "select_below_cutoff", "dedup_exact", "language_non_english"],
             "rank": pd.array([1, 2, None, None], dtype="Int64"),

@@ -7,7 +7,7 @@ import pytest
 from scar_dagster import schema as r
 from scar_dagster.ingest.canonical import pair_id
 from scar_dagster.ingest.conversations import RawPair, conversation_pairs, render
-from scar_dagster.ingest.errors import Rejected
+from scar_dagster.ingest.errors import RecordQuarantined
 from scar_dagster.ingest.pipeline import ingest_source
 from scar_dagster.storage.stores import LocalStore
 
@@ -89,7 +89,7 @@ def test_a_bad_turn_rejects_only_the_pairs_that_use_it():
     ],
 )
 def test_a_conversation_without_a_pair_is_rejected_whole(talk, words):
-    with pytest.raises(Rejected, match=words):
+    with pytest.raises(RecordQuarantined, match=words):
         conversation_pairs(talk, "conversations")
 
 

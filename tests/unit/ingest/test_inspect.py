@@ -62,7 +62,7 @@ def test_a_folder_report_has_layouts_config_counts_and_examples(folder):
     assert data["skipped"] == {"link.jsonl": r.INGEST_SYMLINK_OUTSIDE_ZONE}
     assert (data["input_records"], data["input_rows"]) == (8, 9)
     assert (data["kept"], data["duplicates"], data["quarantined"]) == (4, 1, 4)
-    assert data["dropped_by_reason"] == {
+    assert data["quarantined_by_reason"] == {
         r.INGEST_DUPLICATE: 1,
         r.INGEST_EMPTY_TEXT: 1,
         r.INGEST_MALFORMED_JSON: 1,

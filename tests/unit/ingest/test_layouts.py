@@ -3,15 +3,15 @@
 import pytest
 
 from scar_dagster import schema as r
-from scar_dagster.ingest.normalize import Rejected, record_pairs
+from scar_dagster.ingest.normalize import RecordQuarantined, record_pairs
 
 
 def _rows(record: dict):
     return record_pairs(record, source="s", origin_file="f", origin_line=1)
 
 
-def _reject(record: dict) -> Rejected:
-    with pytest.raises(Rejected) as caught:
+def _reject(record: dict) -> RecordQuarantined:
+    with pytest.raises(RecordQuarantined) as caught:
         _rows(record)
     return caught.value
 
@@ -117,7 +117,7 @@ def test_a_non_text_part_drops_the_record_with_its_own_reason():
     image = {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
     record = {"messages": [_message("user", [image]), _message("assistant", "A cat.")]}
     (rejected,) = _rows(record).rows  # the conversation's one pair (turn 2) is not kept
-    assert isinstance(rejected, Rejected) and rejected.turn == 2
+    assert isinstance(rejected, RecordQuarantined) and rejected.turn == 2
     assert rejected.reason == r.INGEST_NON_TEXT_CONTENT
     assert "'image_url' part" in rejected.detail
     flat = _reject({"prompt": [image], "completion": "A cat."})

@@ -9,7 +9,12 @@ import pytest
 
 from scar_dagster import schema as r
 from scar_dagster.ingest.canonical import canonical_text, pair_id
-from scar_dagster.ingest.normalize import NormalizeParams, Rejected, normalize_record, record_pairs
+from scar_dagster.ingest.normalize import (
+    NormalizeParams,
+    RecordQuarantined,
+    normalize_record,
+    record_pairs,
+)
 from scar_dagster.ingest.readers import read_records
 from scar_dagster.ingest.source_config import FieldMapping, SourceConfig
 
@@ -83,13 +88,13 @@ def test_field_mapping_reads_custom_fields():
     ],
 )
 def test_bad_records_are_rejected_with_reason(record, reason):
-    with pytest.raises(Rejected) as caught:
+    with pytest.raises(RecordQuarantined) as caught:
         _pair(record)
     assert caught.value.reason == reason
 
 
 def test_too_long_text_is_rejected():
-    with pytest.raises(Rejected) as caught:
+    with pytest.raises(RecordQuarantined) as caught:
         _pair({"instruction": "Q", "output": "x" * 101}, max_text_chars=100)
     assert caught.value.reason == r.INGEST_TOO_LONG
     assert "101" in caught.value.detail
@@ -143,7 +148,7 @@ def test_parquet_rows_and_wrong_types():
         {"prompt": "a", "response": 1},
         {"prompt": "b", "response": 2},
     ]
-    with pytest.raises(Rejected) as caught:
+    with pytest.raises(RecordQuarantined) as caught:
         _pair(records[0].payload)
     assert caught.value.reason == r.INGEST_NON_STRING
     assert _records("x.parquet", b"not parquet")[0].reason == r.INGEST_UNREADABLE_FILE

@@ -19,6 +19,7 @@ from scar_dagster.ingest.compression import SourceStreamError
 from scar_dagster.ingest.landing import scan_landing_zone
 from scar_dagster.ingest.pipeline import ingest_source, write_source
 from scar_dagster.ingest.readers import file_format, read_records
+from scar_dagster.sharding import bucket_of
 from scar_dagster.storage.stores import LocalStore
 
 ROWS = [{"prompt": f"Question {i}?", "response": f"Answer number {i}."} for i in range(6)]
@@ -267,8 +268,14 @@ def test_write_source_writes_row_groups_that_read_back_as_the_frames(tmp_path):
     pairs_path, dropped_path = tmp_path / "pairs.parquet", tmp_path / "dropped.parquet"
     written = write_source(store, "src", pairs_path, dropped_path, chunk_rows=2)
     whole = ingest_source(store, "src")
-    assert pq.ParquetFile(pairs_path).metadata.num_row_groups == 3  # 6 pairs, 2 per group
-    pd.testing.assert_frame_equal(pd.read_parquet(pairs_path), whole.pairs)
+    groups = pq.ParquetFile(pairs_path)  # the shard layout: one bucket per group, <= 2 rows
+    for index in range(groups.metadata.num_row_groups):
+        ids = groups.read_row_group(index).column("id").to_pylist()
+        assert 1 <= len(ids) <= 2 and len({bucket_of(i) for i in ids}) == 1
+    origin = ["origin_file", "origin_line", "origin_turn"]  # pairs in bucket order on disk
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(pairs_path).sort_values(origin, ignore_index=True), whole.pairs
+    )
     pd.testing.assert_frame_equal(pd.read_parquet(dropped_path), whole.dropped)
     assert written.input_records == whole.input_records == len(rows) - 1 + 4 + 1
     assert written.kept + written.duplicates + written.quarantined == written.input_records

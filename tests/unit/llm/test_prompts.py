@@ -15,7 +15,6 @@ from scar_dagster.llm.prompts import (
     PromptSet,
     PromptTemplate,
     direct_messages,
-    judge_messages,
     referenced_messages,
 )
 
@@ -60,13 +59,15 @@ def test_default_prompts_are_ours_with_a_system_message_and_a_score_line():
     referenced = referenced_messages("Boil an egg?", "six minutes")[-1]["content"]
     assert "six minutes" in referenced and "Boil an egg?" in referenced
     for aspect in ("helpfulness", "correctness"):
-        system, user = judge_messages(aspect, "Boil an egg?", "six minutes")
+        system, user = DEFAULT_PROMPTS.messages(
+            aspect, instruction="Boil an egg?", response="six minutes"
+        )
         assert system["role"] == "system" and user["content"].startswith("Rate the answer")
         assert f"for {aspect}:" in user["content"] and "`Score: N`" in user["content"]
     assert DEFAULT_PROMPTS.label == "default"
     assert DEFAULT_PROMPTS.origin == "ours (after the paper's design)"
-    with pytest.raises(ValueError, match="unknown aspect"):
-        judge_messages("style", "q", "a")
+    with pytest.raises(ValueError, match="unknown template"):
+        DEFAULT_PROMPTS.messages("style", instruction="q", response="a")
 
 
 def test_toml_file_and_folder_give_the_same_prompt_set(tmp_path):
@@ -96,7 +97,7 @@ def test_toolkit_placeholder_spelling_fills_the_same_values(tmp_path):
     assert prompts.messages("referenced", instruction="Q?", human="A.")[0]["content"] == "A. / Q?"
     (help_,) = prompts.messages("helpfulness", instruction="Q?", response="A.")
     assert help_["content"] == "Instruction: Q?\n\nResponse: A."
-    (correct,) = judge_messages("correctness", "Q?", "A.", prompts)
+    (correct,) = prompts.messages("correctness", instruction="Q?", response="A.")
     assert correct["content"] == "Q? A. A."
 
 

@@ -48,7 +48,7 @@ def test_a_second_call_scores_only_the_new_pairs(published, tmp_path):
         store, engine, version, pairs, features=_features(pairs), cache_dir=tmp_path / "cache"
     )
     assert (again.scored, again.reused, len(again.scores)) == (2, 3, 2)
-    stored = tables.read_scores(engine, version).set_index("pair_id").sort_index()
+    stored = tables.read_scores(engine, version).set_index("id").sort_index()
     assert stored.index.tolist() == pairs["id"].tolist()
     assert stored["ttr"].isna().tolist() == [True, True, True, False, False]
     assert stored["n_words"].tolist()[3:] == [4, 5]

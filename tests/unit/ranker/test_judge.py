@@ -15,7 +15,6 @@ from scar_dagster.ranker.data.judge import (
     LMJudge,
     QualityJudge,
     expected_digit,
-    first_digit,
     judge_agreement,
     score_many,
 )
@@ -126,11 +125,6 @@ def test_expected_digit_is_a_rating_in_range():
     sharp = torch.zeros(50)
     sharp[17] = 50.0
     assert expected_digit(sharp, digit_ids) == pytest.approx(7.0)
-
-
-def test_first_digit_parses_generated_text():
-    assert first_digit("Rating: 7/9") == 7.0
-    assert first_digit("I would say eight") is None
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,8 @@ def _load(*rows: object) -> tuple[list[dict], list]:
 
 
 def test_good_rows_are_kept_with_float_qualities_and_extra_fields():
-    kept, rejected = _load(RATED, {**GOOD, "id": "q2", "quality_human": None}, "", "  ")
-    assert rejected == []
+    kept, quarantined = _load(RATED, {**GOOD, "id": "q2", "quality_human": None}, "", "  ")
+    assert quarantined == []
     assert kept[0]["quality_referenced"] == 7.5 and isinstance(kept[0]["quality_direct"], float)
     assert kept[1]["id"] == "q2" and "quality_human" not in kept[1]  # null = absent
 
@@ -65,20 +65,20 @@ def test_good_rows_are_kept_with_float_qualities_and_extra_fields():
     ],
 )
 def test_each_bad_row_is_rejected_with_its_reason_never_fixed(row, reason):
-    kept, rejected = _load(RATED, row, RATED)
+    kept, quarantined = _load(RATED, row, RATED)
     assert len(kept) == 2
-    assert [(d.origin_line, d.reason) for d in rejected] == [(2, reason)]
-    assert rejected[0].detail and rejected[0].source == qd.SOURCE
+    assert [(d.origin_line, d.reason) for d in quarantined] == [(2, reason)]
+    assert quarantined[0].detail and quarantined[0].source == qd.SOURCE
 
 
 def test_binary_stream_with_bad_encoding_and_path_input(tmp_path):
     data = json.dumps(RATED).encode() + b"\n\xff\xfe broken\n"
-    kept, rejected = qd.load_quadruples(io.BytesIO(data))
-    assert len(kept) == 1 and [d.reason for d in rejected] == [qd.QUADRUPLE_INVALID_ENCODING]
+    kept, quarantined = qd.load_quadruples(io.BytesIO(data))
+    assert len(kept) == 1 and [d.reason for d in quarantined] == [qd.QUADRUPLE_INVALID_ENCODING]
     path = tmp_path / "q.jsonl"
     assert qd.write_quadruples([{**RATED, "id": "a", "generator": "x"}], path) == 1
-    kept, rejected = qd.load_quadruples(path)
-    assert rejected == [] and kept[0]["id"] == "a"
+    kept, quarantined = qd.load_quadruples(path)
+    assert quarantined == [] and kept[0]["id"] == "a"
     assert list(json.loads(path.read_text()))[:2] == ["id", "instruction"]
 
 
@@ -123,8 +123,8 @@ def test_sample_is_deterministic_and_independent_of_row_order():
 
 
 def test_shipped_set_is_valid_and_its_qualities_are_the_heuristic_judges():
-    kept, rejected = qd.load_quadruples(SHIPPED)
-    assert rejected == [] and len(kept) >= 100
+    kept, quarantined = qd.load_quadruples(SHIPPED)
+    assert quarantined == [] and len(kept) >= 100
     assert len(qd.as_quadruples(kept)) == len(kept)
     judge = HeuristicJudge()
     for row in kept:

@@ -73,8 +73,8 @@ def test_the_defaults_are_the_papers_rule_and_a_number_still_means_it():
 
 
 def test_preference_pairs_without_scores_pass_the_rules_that_read_them():
-    def pair(chosen: float | None, rejected: float | None) -> PreferencePair:
-        return PreferencePair("q", "- a guide", "terse", chosen, rejected)
+    def pair(chosen: float | None, quarantined: float | None) -> PreferencePair:
+        return PreferencePair("q", "- a guide", "terse", chosen, quarantined)
 
     pairs = [pair(None, None), pair(9, 2), pair(None, 2), pair(2, None)]
     assert allowed_mask(pairs, QualityConstraint()) == [True, False, False, False]

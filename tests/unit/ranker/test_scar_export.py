@@ -52,8 +52,8 @@ def test_quadruples_round_trip_through_the_layout(tmp_path):
     folder = tmp_path / "ranker_data" / "open" / "gen"
     assert export.folder == str(folder)
     assert (folder / "instruction_response" / "human.json").read_bytes().isascii()  # like json.dump
-    back, rejected = read_scar_data(LocalStore(folder))
-    assert rejected == []
+    back, quarantined = read_scar_data(LocalStore(folder))
+    assert quarantined == []
     for original, read in zip(rows, back, strict=True):
         for field in ("instruction", *KINDS):
             assert read[field] == original[field]
@@ -88,7 +88,7 @@ def test_a_released_folder_read_and_written_again_is_the_same_folder(tmp_path):
     }
     released = write_oracle(tmp_path / "released", rows, scores)  # help != correct
     data = load_training_data(str(released))
-    assert data.format == SCAR_FOLDER and not data.rejected
+    assert data.format == SCAR_FOLDER and not data.quarantined
     export = export_scar_layout(data, str(tmp_path / "again"), domain="open", generator="gpt_35")
     assert export.folder == str(tmp_path / "again" / "ranker_data" / "open" / "gpt_35")
     assert _files(Path(export.folder)) == _files(released)
@@ -113,8 +113,8 @@ def test_rows_the_layout_cannot_hold_are_skipped_with_their_reason(tmp_path):
         "skipped": 3,
         "skipped_by_reason": {SCAR_EXPORT_SCORE_CONFLICT: 1, SCAR_EXPORT_UNRATED: 2},
     }
-    back, rejected = read_scar_data(LocalStore(tmp_path / "x"))
-    assert rejected == [] and [r["instruction"] for r in back] == [
+    back, quarantined = read_scar_data(LocalStore(tmp_path / "x"))
+    assert quarantined == [] and [r["instruction"] for r in back] == [
         rows[0]["instruction"],
         rows[3]["instruction"],
         rows[3]["instruction"],

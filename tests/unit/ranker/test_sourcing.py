@@ -45,7 +45,7 @@ def test_scar_folder_with_planted_faults_rejects_exactly_those_rows(tmp_path):
     folder, rows = _faulty_scar_folder(tmp_path)
     data = load_training_data(str(folder))
     assert data.format == SCAR_FOLDER
-    assert [(d.origin_line, d.reason) for d in data.rejected] == [
+    assert [(d.origin_line, d.reason) for d in data.quarantined] == [
         (11, schema.SCAR_DATA_MISALIGNED),
         (12, schema.SCAR_DATA_MISSING_SCORE),
         (13, schema.SCAR_DATA_SCORE_OUT_OF_RANGE),
@@ -53,8 +53,8 @@ def test_scar_folder_with_planted_faults_rejects_exactly_those_rows(tmp_path):
     ]
     assert [row["instruction"] for row in data.rows] == [r["instruction"] for r in rows[:10]]
     summary = data.summary()
-    assert summary["quadruples"] == 10 and summary["rejected"] == 4
-    assert summary["rejected_by_reason"] == {
+    assert summary["quadruples"] == 10 and summary["quarantined"] == 4
+    assert summary["quarantined_by_reason"] == {
         schema.SCAR_DATA_MISSING_SCORE: 1,
         schema.SCAR_DATA_MISALIGNED: 1,
         schema.SCAR_DATA_SCORE_NON_NUMERIC: 1,
@@ -111,7 +111,7 @@ def test_scar_folder_reads_from_s3(s3_client, tmp_path):
             Bucket="scar", Key=f"open/gpt35/{path.relative_to(folder)}", Body=path.read_bytes()
         )
     data = load_training_data("s3://scar/open/gpt35", s3_client=client)
-    assert (data.format, len(data.rows), len(data.rejected)) == (SCAR_FOLDER, 10, 4)
+    assert (data.format, len(data.rows), len(data.quarantined)) == (SCAR_FOLDER, 10, 4)
 
 
 def test_preference_pairs_in_common_spellings(tmp_path):
@@ -131,14 +131,14 @@ def test_preference_pairs_in_common_spellings(tmp_path):
         [1, 2],
     ]
     data = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
-    rows, rejected = load_preference_pairs(data.encode(), "p.jsonl")
+    rows, quarantined = load_preference_pairs(data.encode(), "p.jsonl")
     assert [(r["instruction"], r["chosen"], r["rejected"]) for r in rows] == [
         ("Q1", "good", "bad"),
         ("Q2", "good", "bad"),
         ("Q3", "A", "B"),
     ]
     assert as_pairs(rows)[0] == PreferencePair("Q1", "good", "bad", 8.0, None)
-    assert [(d.origin_line, d.reason) for d in rejected] == [
+    assert [(d.origin_line, d.reason) for d in quarantined] == [
         (4, schema.PAIRS_MALFORMED_JSON),
         (5, schema.PAIRS_MISSING_FIELD),
         (6, schema.PAIRS_NON_STRING),
@@ -153,7 +153,7 @@ def test_preference_pairs_in_common_spellings(tmp_path):
 
 
 def planted_pairs() -> list[dict]:
-    """chosen = a markdown guide, rejected = a terse forum answer; 40 pairs."""
+    """chosen = a markdown guide, quarantined = a terse forum answer; 40 pairs."""
     return [
         {"instruction": ask.format(t), "chosen": guide(t), "rejected": forum(t, i)}
         for ask in ("How do I {}?", "What is the best way to {}?")
@@ -184,14 +184,16 @@ def test_quadruple_jsonl_is_still_read_and_rated(tmp_path):
     data = load_training_data(str(path))
     assert data.format == QUADRUPLES and len(data.rows) == 4
     assert data.rows[0]["quality_human"] is not None  # rated by the heuristic judge
-    assert data.rejected_by_reason() == {"quadruple_malformed_json": 1}
+    assert data.quarantined_by_reason() == {"quadruple_malformed_json": 1}
 
 
 def test_scar_row_with_an_empty_output_is_rejected_not_trained_on(tmp_path):
     rows = quadruple_rows(3)
     rows[1]["direct"] = "  "
     data = load_training_data(str(write_scar_data(tmp_path / "s", rows)))
-    assert [(d.origin_line, d.reason) for d in data.rejected] == [(2, schema.SCAR_DATA_EMPTY_TEXT)]
+    assert [(d.origin_line, d.reason) for d in data.quarantined] == [
+        (2, schema.SCAR_DATA_EMPTY_TEXT)
+    ]
 
 
 def test_pair_scores_feed_the_quality_constraint(tmp_path):

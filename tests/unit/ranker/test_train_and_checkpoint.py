@@ -7,7 +7,6 @@ import torch
 
 from scar_dagster.ranker.data.quadruple import Quadruple
 from scar_dagster.ranker.inference.scoring import score_pairs
-from scar_dagster.ranker.inference.store_scoring import score_with_checkpoint
 from scar_dagster.ranker.model import registry
 from scar_dagster.ranker.model.architecture import RankerConfig, build_tiny_ranker
 from scar_dagster.ranker.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -15,6 +14,7 @@ from scar_dagster.ranker.model.service import train_and_promote
 from scar_dagster.ranker.model.train import TrainParams, seed_everything, train_ranker
 from scar_dagster.storage.stores import LocalStore
 from tests.planted import quadruple_rows
+from tests.tiny_models import stored_ranker_scores
 
 
 def planted(n: int = 20) -> list[Quadruple]:
@@ -124,7 +124,7 @@ def test_champion_challenger(tmp_path, monkeypatch):
     )
     assert not worse.promoted and worse.champion_version == good.trained_version
     assert registry.read_champion(store)["version"] == good.trained_version
-    scores = score_with_checkpoint(
+    scores = stored_ranker_scores(
         store,
         good.trained_version,
         ["How do I brew tea?"] * 2,

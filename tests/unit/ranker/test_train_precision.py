@@ -45,7 +45,7 @@ def test_scores_are_reused_only_for_the_same_precision(tmp_path):
     tables.ensure_schema(engine)
     frame = pd.DataFrame(
         {
-            "pair_id": ["a", "b"],
+            "id": ["a", "b"],
             "ranker_version": "rv1",
             "source": "s",
             "score": [0.5, 0.25],

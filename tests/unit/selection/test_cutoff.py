@@ -66,7 +66,6 @@ def test_every_selection_path_keeps_the_same_count(n_rows: int, ratio: float) ->
     scores = [float(n_rows - i) for i in range(n_rows)]
     pool = pd.DataFrame(
         {
-            "pair_id": ids,
             "id": ids,
             "source": "s",
             "instruction": [f"instruction number {i}" for i in range(n_rows)],

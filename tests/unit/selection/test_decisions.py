@@ -32,7 +32,7 @@ def pool(n: int = 20, sources: tuple[str, ...] = ("a", "b"), seed: int = 0) -> p
 
 
 def chosen(decisions: pd.DataFrame) -> list[str]:
-    return decisions.loc[decisions["selected"], "pair_id"].tolist()
+    return decisions.loc[decisions["selected"], "id"].tolist()
 
 
 def best(frame: pd.DataFrame, n: int, source: str | None = None) -> list[str]:
@@ -89,7 +89,7 @@ def test_min_quota_reserves_the_best_of_a_source_below_the_cutoff() -> None:
     picked = chosen(out)
     assert len(picked) == 6
     assert set(picked) == set(best(frame, 4, "a") + best(frame, 2, "b"))
-    reasons = out.set_index("pair_id")["reason"]
+    reasons = out.set_index("id")["reason"]
     displaced = best(frame, 6, "a")[4:]
     assert all(reasons[pid] == schema.SELECT_QUOTA for pid in displaced)
     assert any("below the cutoff" in note for note in out.attrs["notes"])
@@ -154,7 +154,7 @@ def test_filters_give_one_reasoned_row_per_candidate() -> None:
             "degenerate_reason": [None, None, None, "features_too_short"],
         }
     )
-    out = decide_frame(pd.concat([frame, extra]), SelectionParams(top_k=100)).set_index("pair_id")
+    out = decide_frame(pd.concat([frame, extra]), SelectionParams(top_k=100)).set_index("id")
     assert len(out) == 16 and out.index.is_unique
     assert out.loc["p004", ["reason", "related_id"]].tolist() == [schema.DEDUP_EXACT, "xdup"]
     assert out.loc["xnear", ["reason", "related_id"]].tolist() == [schema.DEDUP_NEAR, "p000"]
@@ -163,7 +163,7 @@ def test_filters_give_one_reasoned_row_per_candidate() -> None:
     assert out.loc[["p004", "xnear", "xru", "xdeg"], "rank"].isna().all()
     assert out["selected"].sum() == 12
     relaxed = SelectionParams(top_k=100, near_dedup=False, english_threshold=None)
-    kept = decide_frame(pd.concat([frame, extra]), relaxed).set_index("pair_id")
+    kept = decide_frame(pd.concat([frame, extra]), relaxed).set_index("id")
     assert kept.loc["xnear", "selected"] and kept.loc["xru", "selected"]
 
 
@@ -229,7 +229,7 @@ def test_scores_must_be_finite_and_a_nan_score_is_no_score() -> None:
     with pytest.raises(ValueError, match="finite"):
         decide_frame(frame.assign(score=[1.0, float("inf"), 0.0]), SelectionParams(top_k=1))
     unscored = decide_frame(frame.assign(score=[1.0, float("nan"), 0.0]), SelectionParams(top_k=1))
-    assert unscored["pair_id"].tolist() == ["p000", "p002"]  # p001 leaves as select_unscored
+    assert unscored["id"].tolist() == ["p000", "p002"]  # p001 leaves as select_unscored
 
 
 def test_subset_version_depends_on_ids_ranker_and_params() -> None:

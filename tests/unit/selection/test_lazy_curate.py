@@ -100,7 +100,7 @@ def test_streaming_path_reads_texts_only_chunk_by_chunk(lazy_pool, tmp_path, mon
         if key.startswith("style_features"):
             assert columns == FEATURE_COLUMNS
     decisions = tables.read_decisions(engine, result.version)
-    scored = set(decisions.loc[decisions["score"].notna(), "pair_id"])
+    scored = set(decisions.loc[decisions["score"].notna(), "id"])
     # the last calls: the selected rows' texts, a chunk at a time in rank order, for the export
     n_export = max(1, math.ceil(result.subset_rows / CHUNK))
     walk_calls, export_calls = calls[:-n_export], calls[-n_export:]

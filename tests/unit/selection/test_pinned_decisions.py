@@ -122,7 +122,10 @@ def _rounded(value):
 def _digest(result, engine) -> str:
     """One sha256 over every decision, the subset table and the report (without the diff,
     which depends on the versions written before)."""
-    decisions = tables.read_decisions(engine, result.version).sort_values("pair_id")
+    decisions = tables.read_decisions(engine, result.version).sort_values("id")
+    # recorded when the decisions' pair column was called ``pair_id`` (renamed ``id`` since):
+    # the digest covers the values, so the old header is restored before hashing
+    decisions = decisions.rename(columns={"id": "pair_id"})
     subset = pd.read_parquet(result.subset_file)
     report = result.report
     parts = [

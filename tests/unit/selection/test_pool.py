@@ -66,13 +66,13 @@ def test_the_pool_is_sorted_by_id_and_unscored_pairs_keep_the_input_order():
     assert keys["id"].tolist() == ["a", "b", "c", "d"]
     # input order: source s1 (a line 1, d line 3), then s2 (b line 2, c line 4)
     assert keys["_order"].tolist() == [0, 2, 3, 1] and keys["_row"].tolist() == [1, 3, 0, 2]
-    assert copies[["pair_id", "related_id"]].values.tolist() == [["duplicate:s3:a", "a"]]
+    assert copies[["id", "related_id"]].values.tolist() == [["duplicate:s3:a", "a"]]
     metrics = {"degenerate_reason": None, "mtld": 1.0, "perplexity": 2.0, "n_words": 3}
     features = [
         pd.DataFrame({"id": ["a", "b"], "ttr": [0.1, 0.2], **metrics}),
         pd.DataFrame({"id": ["c", "d"], "ttr": [0.3, 0.4], **metrics}),
     ]
-    scores = pd.DataFrame({"pair_id": ["a", "b"], "score": [1.0, 2.0]})
+    scores = pd.DataFrame({"id": ["a", "b"], "score": [1.0, 2.0]})
     pool, unscored = with_scores(with_features(keys, iter(features)), [scores])
     assert pool["id"].tolist() == ["a", "b"] and pool["ttr"].tolist() == [0.1, 0.2]
     assert list(pool.columns) == [
@@ -86,7 +86,7 @@ def test_the_pool_is_sorted_by_id_and_unscored_pairs_keep_the_input_order():
         "_degenerate",
         "_order",
     ]
-    assert unscored["pair_id"].tolist() == ["c", "d"]  # the row order of the pairs
+    assert unscored["id"].tolist() == ["c", "d"]  # the row order of the pairs
     assert set(unscored["reason"]) == {"select_unscored"}
 
 
@@ -96,7 +96,7 @@ def test_cross_source_duplicates_keep_the_first_source_and_the_row_order():
     )
     kept, copies = cross_source_duplicates(pairs)
     assert kept.tolist() == [1, 2, 3]  # y of b, x of a (a sorts first), z of a
-    assert copies[["pair_id", "related_id"]].values.tolist() == [["duplicate:b:x", "x"]]
+    assert copies[["id", "related_id"]].values.tolist() == [["duplicate:b:x", "x"]]
     same, none = cross_source_duplicates(pairs.iloc[[1, 2, 3]])
     assert same.tolist() == [0, 1, 2] and none.empty
 
@@ -116,7 +116,7 @@ def test_input_order_is_source_file_line_else_row_order() -> None:
 def _scores(engine, n: int, version: str = "rv") -> pd.DataFrame:
     frame = pd.DataFrame(
         {
-            "pair_id": [f"{'aB_'[i % 3]}{i:04d}" for i in range(n)],
+            "id": [f"{'aB_'[i % 3]}{i:04d}" for i in range(n)],
             "source": "s",
             "score": [round((i * 7919) % 100 / 10, 1) for i in range(n)],
             "ranker_version": version,
@@ -143,9 +143,9 @@ def test_score_tables_read_every_score_of_a_version_in_tables(engine):
     _scores(engine, 5, version="other")
     parts = _read_back(engine, chunk_rows=4, table_rows=10)
     assert [len(part) for part in parts] == [12, 12, 12, 9]  # whole chunks per table
-    got = pd.concat(parts, ignore_index=True).sort_values("pair_id", ignore_index=True)
-    expected = written[["pair_id", "score"]].sort_values("pair_id", ignore_index=True)
-    pd.testing.assert_frame_equal(got, expected.astype({"pair_id": "str"}))
+    got = pd.concat(parts, ignore_index=True).sort_values("id", ignore_index=True)
+    expected = written[["id", "score"]].sort_values("id", ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected.astype({"id": "str"}))
     assert list(score_tables(engine, "no-such-ranker")) == []
     with pytest.raises(ValueError, match="chunk_rows"):
         _read_back(engine, chunk_rows=0)
@@ -160,6 +160,6 @@ def test_score_tables_stream_from_postgres(postgres_url):
         got = pd.concat(_read_back(engine, chunk_rows=7, table_rows=8), ignore_index=True)
     finally:
         engine.dispose()
-    expected = written[["pair_id", "score"]].sort_values("pair_id", ignore_index=True)
-    got = got.sort_values("pair_id", ignore_index=True)
-    pd.testing.assert_frame_equal(got, expected.astype({"pair_id": "str"}))
+    expected = written[["id", "score"]].sort_values("id", ignore_index=True)
+    got = got.sort_values("id", ignore_index=True)
+    pd.testing.assert_frame_equal(got, expected.astype({"id": "str"}))

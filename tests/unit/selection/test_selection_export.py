@@ -20,7 +20,7 @@ from scar_dagster.storage.stores import LocalStore
 def decisions() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "pair_id": ["b", "a", "c"],
+            "id": ["b", "a", "c"],
             "source": ["s1", "s2", "s1"],
             "selected": [True, True, False],
             "reason": ["selected", "selected", "select_below_cutoff"],

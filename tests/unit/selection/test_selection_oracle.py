@@ -13,15 +13,13 @@ from tests.selection_pool import decide_frame, planted_pairs, tied_pool
 
 
 def production(candidates: pd.DataFrame, params: SelectionParams) -> pd.DataFrame:
-    return decide_frame(candidates, params, chunk_rows=7).sort_values("pair_id", ignore_index=True)
+    return decide_frame(candidates, params, chunk_rows=7).sort_values("id", ignore_index=True)
 
 
 def planted_candidates() -> pd.DataFrame:
     """The planted pool as one frame: texts, origin, degenerate reason, metrics and score."""
     pairs, features, scores = planted_pairs()
-    return pairs.merge(features, on="id").merge(
-        scores[["pair_id", "score"]].rename(columns={"pair_id": "id"}), on="id"
-    )
+    return pairs.merge(features, on="id").merge(scores[["id", "score"]], on="id")
 
 
 CUTOFFS = [{"top_k": 12}, {"ratio": 0.3}, {"threshold": 0.2}, {"top_k": 0}, {"top_k": 500}]

@@ -44,7 +44,7 @@ def _curate(pairs, features, engine, tmp_path, params, mode, texts=None, chunk_r
 
 
 def _candidates(pairs, features, scores) -> pd.DataFrame:
-    scored = scores[["pair_id", "score"]].rename(columns={"pair_id": "id"})
+    scored = scores[["id", "score"]]
     return pairs.merge(features, on="id").merge(scored, on="id")
 
 
@@ -62,14 +62,14 @@ def test_curate_decides_every_row_as_the_oracle(pool, tmp_path, options, mode):
     params = SelectionParams(**options)
     result = _curate(pairs, features, engine, tmp_path, params, mode)
     assert result.path == mode
-    decisions = tables.read_decisions(engine, result.version).set_index("pair_id")
+    decisions = tables.read_decisions(engine, result.version).set_index("id")
     expected = oracle_decisions(_candidates(pairs, features, scores), params)
-    got = decisions.loc[expected["pair_id"]].reset_index()
+    got = decisions.loc[expected["id"]].reset_index()
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     unscored = pairs["id"].iloc[0]
     assert decisions.loc[unscored, "reason"] == schema.SELECT_UNSCORED
     assert len(decisions) == len(pairs)
-    selected = expected.loc[expected["selected"]].sort_values("rank")["pair_id"].tolist()
+    selected = expected.loc[expected["selected"]].sort_values("rank")["id"].tolist()
     assert result.subset["id"].tolist() == selected
 
 
@@ -109,8 +109,8 @@ def test_texts_are_read_only_through_the_lookup_a_chunk_at_a_time(pool, tmp_path
     keys = pairs[["id", "source", "origin_file", "origin_line"]]
     result = _curate(keys, features, engine, tmp_path, params, "streaming", lookup, chunk_rows=16)
     expected = oracle_decisions(_candidates(pairs, features, scores), params)
-    decisions = tables.read_decisions(engine, result.version).set_index("pair_id")
-    got = decisions.loc[expected["pair_id"], "reason"].tolist()
+    decisions = tables.read_decisions(engine, result.version).set_index("id")
+    got = decisions.loc[expected["id"], "reason"].tolist()
     assert got == expected["reason"].tolist()
     assert max(calls) <= 16 and len(calls) > 10
 

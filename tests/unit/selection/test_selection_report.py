@@ -26,7 +26,7 @@ from tests.selection_pool import decided_pool, planted_pairs
 def decisions() -> pd.DataFrame:
     frame = pd.DataFrame(
         {
-            "pair_id": ["a1", "a2", "b1", "b2", "b3", "c1"],
+            "id": ["a1", "a2", "b1", "b2", "b3", "c1"],
             "source": ["a", "a", "b", "b", "b", "c"],
             "selected": [True, False, True, True, False, False],
             "reason": [
@@ -49,7 +49,7 @@ def decisions() -> pd.DataFrame:
 def features() -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "pair_id": ["a1", "a2", "b1", "b2", "b3", "c1"],
+            "id": ["a1", "a2", "b1", "b2", "b3", "c1"],
             "ttr": [0.5, 0.9, 0.5, 0.5, 0.1, 0.2],
             "mtld": [50.0, 10.0, 52.0, 48.0, 90.0, 5.0],
             "perplexity": [10.0, 30.0, 11.0, 9.0, None, 80.0],
@@ -93,7 +93,7 @@ def test_diff_against_previous_ids_mapping_and_frame() -> None:
 def decided() -> tuple[pd.DataFrame, PoolDecisions]:
     """``decisions()`` as a decided pool: the pool frame (sorted by id) and its arrays."""
     frame = decisions()
-    pool = features().rename(columns={"pair_id": "id"})
+    pool = features()
     pool = pool.assign(source=frame["source"], score=frame["score"], _degenerate=False)
     reasons = np.array([reason_code(r) for r in frame["reason"]], dtype=np.int8)
     rank = frame["rank"].fillna(0).to_numpy(dtype=np.int64)
@@ -105,8 +105,8 @@ def decided() -> tuple[pd.DataFrame, PoolDecisions]:
 
 def test_decided_pool_fixture_is_the_decision_frame() -> None:
     pool, rows = decided()
-    frame = decisions_frame(pool, rows).sort_values("pair_id", ignore_index=True)
-    expected = decisions().astype({"pair_id": "str", "source": "str", "reason": "str"})
+    frame = decisions_frame(pool, rows).sort_values("id", ignore_index=True)
+    expected = decisions().astype({"id": "str", "source": "str", "reason": "str"})
     expected["related_id"] = pd.Series([None] * 4 + ["a1", None], dtype=object)
     pd.testing.assert_frame_equal(frame, expected, check_dtype=False)
 
@@ -145,13 +145,11 @@ def test_the_report_of_the_planted_pool_is_that_of_its_decision_frame(dedup_keep
     """Counts, style spread and diff from codes and masks equal plain pandas over the
     decision frame and the metrics."""
     pairs, features, scores = planted_pairs()
-    candidates = pairs.merge(features, on="id").merge(
-        scores[["pair_id", "score"]].rename(columns={"pair_id": "id"}), on="id"
-    )
+    candidates = pairs.merge(features, on="id").merge(scores[["id", "score"]], on="id")
     params = SelectionParams(ratio=0.3, max_per_source={"a": 4}, dedup_keep=dedup_keep)
     pool, rows = decided_pool(candidates, params, chunk_rows=5)
     frame = decisions_frame(pool, rows)
-    previous = frame.loc[frame["selected"]].iloc[2:].assign(pair_id=lambda f: f["pair_id"] + "x")
+    previous = frame.loc[frame["selected"]].iloc[2:].assign(id=lambda f: f["id"] + "x")
     report = build_report(pool, rows, "v", previous=previous, seed=3)
     cells = pd.crosstab(frame["source"], frame["reason"])
     expected = pd.DataFrame(
@@ -165,11 +163,11 @@ def test_the_report_of_the_planted_pool_is_that_of_its_decision_frame(dedup_keep
     expected.loc["(all)"] = expected.sum()
     pd.testing.assert_frame_equal(report.counts, expected, check_names=False)
     metrics = candidates.set_index("id")[list(STYLE_METRICS)]
-    eligible = sorted(frame.loc[frame["rank"].notna(), "pair_id"])
-    chosen = frame.loc[frame["selected"], "pair_id"]
+    eligible = sorted(frame.loc[frame["rank"].notna(), "id"])
+    chosen = frame.loc[frame["selected"], "id"]
     picks = random_picks(len(eligible), len(chosen), 3)
     for name, ids in {
-        "pool": frame["pair_id"],
+        "pool": frame["id"],
         "subset": chosen,
         "random": [eligible[i] for i in picks],
     }.items():

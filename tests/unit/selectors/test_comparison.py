@@ -71,7 +71,7 @@ def test_each_row_is_the_single_selectors_subset_and_report(compared):
         flagged = [m for m in STYLE_METRICS if row[f"std_ratio_{m}"] > 1]
         assert row["above_random"] == (",".join(flagged) or "none")
         selected = tables.read_decisions(engine, alone.version, selected_only=True)
-        assert set(selected["pair_id"]) == outcome.ids
+        assert set(selected["id"]) == outcome.ids
         counts = alone.report.counts.drop(index="(all)")["selected"]
         assert row["sources"] == ", ".join(f"{s}: {n}" for s, n in counts.items() if n)
 

@@ -100,7 +100,7 @@ def test_diversity_picks_the_budget_first_and_scar_diversity_picks_among_the_bes
     values = diversity.scores(pool, 7)
     assert (values > 2).sum() == 7 and diversity.radius is not None
     combo = build_selector("scar+diversity", tiny_models, SETTINGS)
-    scar = scores.set_index("pair_id")["score"].reindex(pool.ids).to_numpy()
+    scar = scores.set_index("id")["score"].reindex(pool.ids).to_numpy()
     with_scar = type(pool)(**{**pool.__dict__, "scar_scores": scar})
     picked = np.flatnonzero(combo.scores(with_scar, 7) > 2)
     best = set(np.lexsort((np.arange(len(scar)), -scar))[:14].tolist())
