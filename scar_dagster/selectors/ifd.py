@@ -11,20 +11,17 @@ SmolLM2-135M (then it equals ``ifd`` except that it never reuses the pool's feat
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from scar_dagster.selectors.base import (
-    FEATURES,
-    TEXTS,
     ModelRef,
-    Selector,
     SelectorPool,
     floor_missing,
 )
-from scar_dagster.selectors.lm_scores import DEFAULT_MAX_TOKENS, lm_perplexities
-from scar_dagster.selectors.perplexity import conditional_perplexity, valid_rows
+from scar_dagster.selectors.lm_scores import lm_perplexities
+from scar_dagster.selectors.perplexity import LMSelector, conditional_perplexity, valid_rows
 
 
 def ifd_values(
@@ -53,18 +50,11 @@ def ifd_scores(ifd: np.ndarray) -> np.ndarray:
     return floor_missing(np.where(ifd < 1.0, ifd, 1.0 - ifd))
 
 
-class IFDSelector(Selector):
+class IFDSelector(LMSelector):
     """Highest IFD < 1 first, with the instruct LM (its perplexity feature reused)."""
 
     name: ClassVar[str] = "ifd"
-    reads: ClassVar[frozenset[str]] = frozenset({FEATURES, TEXTS})
     reuse_features: ClassVar[bool] = True
-
-    def __init__(self, lm: ModelRef, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
-        self.lm, self.max_tokens = lm, max_tokens
-
-    def options(self) -> dict[str, Any]:
-        return {"lm": self.lm.label, "max_tokens": self.max_tokens}
 
     def scores(self, pool: SelectorPool, budget: int) -> np.ndarray:
         values = ifd_values(

@@ -50,10 +50,9 @@ def conditional_perplexity(
     return values
 
 
-class PerplexitySelector(Selector):
-    """Lowest perplexity of the response given the instruction first."""
+class LMSelector(Selector):
+    """A selector scored with a causal LM (``lm``, responses cut to ``max_tokens``)."""
 
-    name: ClassVar[str] = "perplexity"
     reads: ClassVar[frozenset[str]] = frozenset({FEATURES, TEXTS})
 
     def __init__(self, lm: ModelRef, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
@@ -61,6 +60,12 @@ class PerplexitySelector(Selector):
 
     def options(self) -> dict[str, Any]:
         return {"lm": self.lm.label, "max_tokens": self.max_tokens}
+
+
+class PerplexitySelector(LMSelector):
+    """Lowest perplexity of the response given the instruction first."""
+
+    name: ClassVar[str] = "perplexity"
 
     def scores(self, pool: SelectorPool, budget: int) -> np.ndarray:
         values = conditional_perplexity(
