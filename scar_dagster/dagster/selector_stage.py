@@ -37,7 +37,8 @@ class ChosenScores:
 
     @property
     def reason(self) -> str:
-        return self.choice.reason if self.choice else f"selector: {self.requested} (configured)"
+        """Why this selector ranks the pool (``auto``'s reason, or that it was configured)."""
+        return self.scored_by.reason
 
 
 def selector_models(
@@ -112,7 +113,9 @@ def choose_scores(
         )
         run = score_and_store(selector, pool, max_rows(config.to_params(), len(pool)), engine)
     log.info(f"selector {run.description}: {run.computed} scored, {run.reused} reused")
-    return ChosenScores(run.scored_by, run, config.selector, choice)
+    reason = choice.reason if choice else f"selector: {name} (configured)"
+    scored_by = ScoredBy(run.scored_by.selector, run.scored_by.version, reason=reason)
+    return ChosenScores(scored_by, run, config.selector, choice)
 
 
 def run_comparison(

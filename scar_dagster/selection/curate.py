@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,7 @@ def _curated(
             decided,
             [unscored, copies, upstream_decisions(quarantine)],
             lookup,
-            ranker_version=scored_by.version,
+            scored_by=scored_by,
             params=params,
             engine=engine,
             chunk_rows=run.chunk_rows,
@@ -210,7 +210,7 @@ def _publish(
     others: Sequence[pd.DataFrame],
     texts: TextLookup,
     *,
-    ranker_version: str,
+    scored_by: ScoredBy,
     params: SelectionParams,
     engine: Any,
     store: BlobStore,
@@ -221,6 +221,7 @@ def _publish(
     """Version, SQL decisions, report, subset file and exports of a decided pool: the fields
     of its ``CurationResult`` but the path."""
     chosen = decisions_frame(pool, decided, decided.selected_rows)  # in rank order
+    ranker_version = scored_by.version
     version = subset_version(chosen["id"], ranker_version, params)
     previous = _previous_subset(engine, version)
     tables.write_decisions(
@@ -230,6 +231,8 @@ def _publish(
         {"ranker_version": ranker_version, "config": params.to_dict()},
     )
     report = build_report(pool, decided, version, previous=previous, seed=params.seed)
+    if scored_by.reason or not scored_by.from_ranker:  # what ranked the pool, and why
+        report = replace(report, notes=[scored_by.note(), *report.notes])
     png = score_histogram_png(pool, decided)
     metrics = pool.iloc[decided.selected_rows][["id", *STYLE_METRICS]]
     chunks = subset_chunks(chosen, metrics, texts, chunk_rows)

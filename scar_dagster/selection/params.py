@@ -42,10 +42,16 @@ class ScoredBy:
 
     selector: str
     version: str
+    reason: str = field(default="", compare=False)  # why this selector: the report says it
 
     def __post_init__(self) -> None:
         if not self.selector or not self.version:
             raise ValueError(f"ScoredBy needs a selector and a version, got {self!r}")
+
+    def note(self) -> str:
+        """The report's line on what ranked the pool."""
+        why = f": {self.reason}" if self.reason else ""
+        return f"ranked by selector {self.selector} ({self.version}){why}"
 
     @property
     def from_ranker(self) -> bool:
