@@ -79,7 +79,10 @@ def build_selector(
     if name == "ifd":
         return IFDSelector(models.lm, max_tokens=tokens)
     if name == "superfiltering":
-        return SuperfilteringSelector(models.proxy_lm or models.lm, max_tokens=tokens)
+        proxy = models.proxy_lm or ModelRef(
+            f"{models.lm.label} (no proxy_lm given: the instruct LM)", models.lm.load
+        )
+        return SuperfilteringSelector(proxy, max_tokens=tokens)
     if name == "perplexity":
         return PerplexitySelector(models.lm, max_tokens=tokens)
     if name == "length":
