@@ -7,6 +7,7 @@ from pathlib import Path
 from dagster import Definitions, load_asset_checks_from_modules, load_assets_from_modules
 from dagster_aws.s3 import S3Resource
 
+import assets.selector_comparison as selector_comparison
 import assets.subset_evaluation as subset_evaluation
 import settings
 from assets import evaluation, features, finetune, ingest, jobs, ranker, scoring, selection
@@ -25,7 +26,15 @@ from scar_dagster.dagster.resources import (
 PROJECT_DIR = Path(__file__).resolve().parent
 # Stages whose assets and checks are module-level objects; the per-source features and scores
 # are built for a shard count (features.style_features_asset, scoring.scored_pairs_asset).
-FIXED_STAGES = [ingest, ranker, selection, evaluation, finetune, subset_evaluation]
+FIXED_STAGES = [
+    ingest,
+    ranker,
+    selection,
+    evaluation,
+    finetune,
+    subset_evaluation,
+    selector_comparison,
+]
 
 
 def build_resources(

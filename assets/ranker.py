@@ -14,7 +14,9 @@ from dagster import (
 )
 
 from scar_dagster.dagster.ranker_metadata import (
+    latest_training_data_kind,
     style_ranker_metadata,
+    training_data_kind,
     training_data_metadata,
     training_data_origin,
 )
@@ -77,6 +79,11 @@ def ranker_training_data(
             frame,
             backends,
             provenance=BUNDLED_NOTE if bundled else data.describe(),
+            kind=training_data_kind(
+                data,
+                bundled=bundled,
+                generated_by=config.generation_backend if config.generate else None,
+            ),
             failure_share=failure_share,
             scar_export=export,
         ),
@@ -121,6 +128,7 @@ def style_ranker(
         value,
         origin=training_data_origin(context.instance),
         published_ranker=config.published_ranker,
+        data_kind=latest_training_data_kind(context.instance),
     )
     return Output(value, metadata=metadata)
 

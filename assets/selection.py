@@ -12,9 +12,15 @@ from scar_dagster.dagster.checks import build_gx_asset_check
 from scar_dagster.dagster.io_managers import ParquetFileOutput
 from scar_dagster.dagster.metadata import latest_metadata
 from scar_dagster.dagster.partitions import LAZY, concat_partitions
-from scar_dagster.dagster.resources import DatabaseResource, InstructLMResource, StorageResource
+from scar_dagster.dagster.resources import (
+    DatabaseResource,
+    EncoderResource,
+    InstructLMResource,
+    StorageResource,
+)
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
+from scar_dagster.dagster.selector_stage import choose_scores
 from scar_dagster.dagster.subset_metadata import subset_metadata
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage.parquet_parts import ParquetPart
@@ -38,8 +44,9 @@ _LAZY = {**_ALL, LAZY: True}  # ParquetPart handles: the streaming path reads co
     retry_policy=IO_RETRY_POLICY,
     automation_condition=when_inputs_settle(triggers=["scored_pairs"], required=["style_ranker"]),
     description="The style-consistent subset: a global top-k / ratio / threshold over every "
-    "source's scores, with a reason for every row in selection_decisions, exported as Alpaca "
-    "and ShareGPT JSONL and Parquet under a versioned path.",
+    "source's scores (the StyleRanker's, or another selector's: `selector`, default auto), with "
+    "a reason for every row in selection_decisions, exported as Alpaca and ShareGPT JSONL and "
+    "Parquet under a versioned path.",
 )
 def selected_subset(
     context: AssetExecutionContext,
@@ -51,20 +58,25 @@ def selected_subset(
     database: DatabaseResource,
     storage: StorageResource,
     instruct_lm: InstructLMResource,
+    encoder: EncoderResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
-    """Select, explain, export and report one subset version (the subset table is written
-    chunk by chunk to a local file, which the IO manager copies before the folder goes); the
-    perplexity its report and gate read is fetched through the ``surprisal_scores`` cache."""
+    """Score with the selector, then select, explain, export and report one subset version
+    (the subset table is written chunk by chunk to a local file, which the IO manager copies
+    before the folder goes); the perplexity its report and gate read is fetched through the
+    ``surprisal_scores`` cache."""
     from scar_dagster.selection import curate
 
     ranker_version = style_ranker["champion_version"]
     engine = database.get_engine()
+    chosen = choose_scores(
+        config, context, raw_pairs, style_features, ranker_version, database, instruct_lm, encoder
+    )
     with tempfile.TemporaryDirectory(prefix="scar-subset-") as folder:
         result = curate(
             pairs=raw_pairs,
             quarantine=concat_partitions(raw_quarantine),
             features=style_features,
-            ranker_version=ranker_version,
+            scored_by=chosen.scored_by,
             params=config.to_params(),
             engine=engine,
             store=storage.asset_store(),
@@ -76,12 +88,12 @@ def selected_subset(
         )
         context.log.info(
             f"subset {result.version}: {result.subset_rows} rows at {result.uri} "
-            f"({result.path} path)"
+            f"({result.path} path), ranked by {chosen.scored_by.selector}: {chosen.reason}"
         )
         yield Output(
             ParquetFileOutput(result.subset_file),
             data_version=DataVersion(result.version),  # a hash of the selected ids, ranker, config
-            metadata=subset_metadata(result, ranker_version),
+            metadata=subset_metadata(result, ranker_version, chosen),
         )
 
 

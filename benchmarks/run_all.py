@@ -101,6 +101,21 @@ def benchmarks(threads: int) -> list[Benchmark]:
             (),
         ),
         Benchmark(
+            "selectors",
+            "Selectors: subsets side by side on real text, and cost per 1,000 pairs",
+            ("--pool-rows", "500", "--cost-rows", "200"),
+            (
+                "--pool",
+                "data/sample",
+                "--pool-rows",
+                "40",
+                "--cost-rows",
+                "8",
+                "--distill-sample",
+                "16",
+            ),
+        ),
+        Benchmark(
             "incremental",
             "Incremental: a fifth source with 1% of the rows after a full run",
             ("--rows", "1000"),

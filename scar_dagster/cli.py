@@ -7,6 +7,7 @@ scar-dagster train --data PATH --out DIR [--epochs 20 --encoder all-MiniLM-L6-v2
 scar-dagster data PATH
 scar-dagster data export --format scar PATH OUT [--domain open --generator NAME]
 scar-dagster inspect PATH [PATH ...] [--json]
+scar-dagster compare POOL --selectors scar,ifd,length,random --ratio R [--pairs-path FILE]
 scar-dagster evaluate pairs FILE --model RANKER
 scar-dagster evaluate consistency POOL.parquet --ratio 0.25
 
@@ -73,14 +74,21 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from scar_dagster.ranker.model.published import load_ranker
 
     check_selection(topk=args.topk, ratio=args.ratio, threshold=args.threshold)
+    if args.selector == "scar" and not args.model:
+        raise ValueError("rank with the scar selector needs --model (a ranker folder)")
     pairs, quarantined = read_pairs_any_format(Path(args.input))
     log = _logger()
     if quarantined:
         log.info(f"{args.input}: {sum(quarantined.values())} rows not read: {quarantined}")
-    model, tokenizer, info = load_ranker(
-        args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
-    )
-    scores = _scores_with_progress(model, tokenizer, pairs, args)
+    if args.selector == "scar":
+        model, tokenizer, info = load_ranker(
+            args.model, encoder=args.encoder, trust_remote_code=args.trust_remote_code
+        )
+        scores = _scores_with_progress(model, tokenizer, pairs, args)
+    else:
+        from scar_dagster.selectors.compare_cli import selector_rank_scores
+
+        scores, info = selector_rank_scores(args, pairs)
     ranked = [(pairs[i], i, scores[i]) for i in rank_order(scores)]
     kept = filter_ranked(ranked, topk=args.topk, ratio=args.ratio, threshold=args.threshold)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +267,19 @@ def _add_rank(commands: Any) -> None:
         description="Score every pair of FILE (JSONL, JSON array or Parquet in any layout the "
         "ingest reads) and write the kept rows as JSONL, best first, with their score.",
     )
-    ranker_options(rank)
+    ranker_options(rank, required=False)
+    from scar_dagster.selectors.registry import SELECTOR_NAMES
+
+    rank.add_argument(
+        "--selector",
+        default="scar",
+        choices=SELECTOR_NAMES,
+        help="what scores the pairs: scar (the ranker of --model, the default) or another "
+        "selector (docs/selectors.md)",
+    )
+    rank.add_argument("--lm", default=None, help="instruct LM folder (default: bundled SmolLM2)")
+    rank.add_argument("--proxy-lm", default=None, help="superfiltering's small LM folder")
+    rank.add_argument("--seed", type=int, default=0, help="seed of random and distilled")
     rank.add_argument("--input", required=True, help="pairs to rank")
     rank.add_argument("--output", required=True, help="JSONL to write")
     cutoff_options(rank)
@@ -361,6 +381,12 @@ def _add_filter(commands: Any) -> None:
     add_filter_commands(commands)
 
 
+def _add_compare(commands: Any) -> None:
+    from scar_dagster.selectors.compare_cli import add_compare_command
+
+    add_compare_command(commands)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``scar-dagster`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -368,7 +394,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Style-consistency ranking of instruction data (SCAR) outside Dagster.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_rank, _add_filter, _add_train, _add_data, _add_evaluate, _add_inspect):
+    for add in (
+        _add_rank,
+        _add_filter,
+        _add_train,
+        _add_data,
+        _add_evaluate,
+        _add_inspect,
+        _add_compare,
+    ):
         add(commands)
     return parser
 

@@ -37,14 +37,14 @@ def precision_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def ranker_options(parser: argparse.ArgumentParser) -> None:
+def ranker_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     """The ranker to load (``--model``, ours or SCAR-published), its encoder and batch size."""
     precision_options(parser)
     parser.add_argument(
         "--model",
         "--ranker",
         dest="model",
-        required=True,
+        required=required,
         help="ranker folder: a checkpoint of this package or a published SCAR ranker "
         "(config.json with model_type style_ranker), or a hub id (needs hub access)",
     )

@@ -164,6 +164,11 @@ def _print_selection(instance) -> None:
             f"{evaluation['accuracy_ci95_high']:.3f}; {evaluation['pairs_origin']})"
         )
     print(f"selected subset {subset['subset_version']}: {subset['dagster/row_count']} rows")
+    print(
+        f"  ranked by selector {subset.get('selector', 'scar')} "
+        f"(selector: {subset.get('selector_requested', 'scar')}): "
+        f"{subset.get('selector_reason', 'the StyleRanker')}"
+    )
     print(subset["per_source"])
     print("\nstyle spread (std) pool vs subset vs random subset of the same size:")
     print(subset["style_spread"])

@@ -21,12 +21,28 @@ PREFERENCE_PREVIEW = ("instruction", "chosen", "rejected")
 UNKNOWN_ORIGIN = "unknown origin"
 
 
+def training_data_kind(data: TrainingData, *, bundled: bool, generated_by: str | None) -> str:
+    """What kind of ranker this training data makes (``selectors.auto.RANKER_KINDS``):
+    ``generated_by`` is the generation backend (``local``/``endpoint``) when generated."""
+    from scar_dagster.ranker.data.sourcing import PREFERENCE_PAIRS, SCAR_FOLDER
+    from scar_dagster.selectors import auto
+
+    if bundled:
+        return auto.BUNDLED_DEMO
+    if generated_by is not None:
+        return auto.ENDPOINT_GENERATED if generated_by == "endpoint" else auto.LOCAL_GENERATED
+    return {SCAR_FOLDER: auto.SCAR_DATA, PREFERENCE_PAIRS: auto.PREFERENCE_PAIRS}.get(
+        data.format, auto.QUADRUPLE_FILE
+    )
+
+
 def training_data_metadata(
     data: TrainingData,
     frame: pd.DataFrame,
     backends: TrainingBackends,
     *,
     provenance: str,
+    kind: str,
     failure_share: float | None = None,
     scar_export: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -42,6 +58,7 @@ def training_data_metadata(
         "format": data.format,
         "origin": data.origin,
         "provenance": provenance,
+        "training_data_kind": kind,
         "judge": backends.judge_label(),
         "judge_is_fallback": backends.judge_is_fallback,
         "quarantined": len(data.quarantined),
@@ -59,12 +76,40 @@ def training_data_origin(instance: Any) -> str:
     return upstream.get("provenance", UNKNOWN_ORIGIN)
 
 
+def latest_training_data_kind(instance: Any) -> str:
+    """The ``training_data_kind`` of the latest ``ranker_training_data`` (``unknown``)."""
+    upstream = latest_metadata(instance, "ranker_training_data") or {}
+    return upstream.get("training_data_kind", "unknown")
+
+
+def champion_kind(instance: Any, version: str, *, limit: int = 200) -> str:
+    """The ``ranker_kind`` of the ``style_ranker`` materialization that trained or imported
+    ranker ``version`` (the newest of the last ``limit``; ``unknown`` when none says)."""
+    from dagster import AssetKey, AssetRecordsFilter
+
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("style_ranker")), limit=limit
+    ).records
+    for record in records:
+        metadata = record.asset_materialization.metadata if record.asset_materialization else {}
+        trained = metadata.get("trained_version")
+        if trained is not None and trained.value == version and "ranker_kind" in metadata:
+            return str(metadata["ranker_kind"].value)
+    return "unknown"
+
+
 def style_ranker_metadata(
-    decision: RankerDecision, value: dict, *, origin: str, published_ranker: str | None
+    decision: RankerDecision,
+    value: dict,
+    *,
+    origin: str,
+    published_ranker: str | None,
+    data_kind: str = "unknown",
 ) -> dict[str, Any]:
     """The metadata of ``style_ranker``: ``value`` is the asset's value
-    (``service.decision_summary``), ``origin`` the training data's provenance, ``published_ranker``
-    the published ranker imported (None: trained)."""
+    (``service.decision_summary``), ``origin`` the training data's provenance and ``data_kind``
+    its kind, ``published_ranker`` the published ranker imported (None: trained); its
+    ``ranker_kind`` is what ``selector: auto`` reads."""
     from scar_dagster.plots import markdown_image, training_curves_png
     from scar_dagster.ranker.model.service import evaluation_note
 
@@ -75,6 +120,7 @@ def style_ranker_metadata(
         "promoted": decision.promoted,
         "decision": decision.reason,
         "source": f"imported {published_ranker}" if published_ranker else "trained",
+        "ranker_kind": "published" if published_ranker else data_kind,
         "training_data" if not published_ranker else "validation_data": origin,
         "val_accuracy": decision.challenger_val_accuracy,
         "val_accuracy_quality_filtered": value["val_accuracy_quality_filtered"],

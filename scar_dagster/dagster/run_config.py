@@ -138,6 +138,8 @@ _PERPLEXITY_FIELDS = (  # what the report and the gate read, never what is selec
     "perplexity_batch_size",
     "perplexity_batch_tokens",
 )
+# Which scores rank the pool: hashed into the subset version through the scorer's version.
+_SELECTOR_FIELDS = ("selector", "proxy_lm", "candidate_factor", "distill_sample_size")
 
 
 class SelectionConfig(Config):
@@ -194,6 +196,24 @@ class SelectionConfig(Config):
     num_perm: int = Field(default=128, description="MinHash permutations.")
     ngram_size: int = Field(default=2, description="Word n-gram size of MinHash shingles.")
     seed: int = Field(default=1, description="Seed of MinHash and of the random baseline.")
+    selector: str = Field(
+        default="auto",
+        description="What ranks the pool: 'auto' (the StyleRanker when the champion is a real "
+        "ranker, else the route docs/selectors.md measured; the choice and why are in the "
+        "metadata), 'scar', 'ifd', 'superfiltering', 'perplexity', 'length', 'random' "
+        "(seeded by seed), 'diversity', 'scar+diversity' or 'distilled'.",
+    )
+    proxy_lm: str | None = Field(
+        default=None,
+        description="superfiltering: the small LM's folder (default: the instruct LM, the "
+        "bundled SmolLM2-135M).",
+    )
+    candidate_factor: float = Field(
+        default=2.0, description="scar+diversity: k-center thins this many x the cut's rows."
+    )
+    distill_sample_size: int = Field(
+        default=2000, description="distilled: pool rows the instruct LM scores to teach it."
+    )
     mode: str = Field(
         default="auto",
         description="Where the pairs' texts are read from: 'memory': all at once; 'streaming': "
@@ -226,7 +246,9 @@ class SelectionConfig(Config):
     def to_params(self) -> "SelectionParams":
         from scar_dagster.selection import SelectionParams
 
-        values = self.model_dump(exclude={*_SELECTION_RUN_FIELDS, *_PERPLEXITY_FIELDS})
+        values = self.model_dump(
+            exclude={*_SELECTION_RUN_FIELDS, *_PERPLEXITY_FIELDS, *_SELECTOR_FIELDS}
+        )
         if values["top_k"] is None and values["ratio"] is None and values["threshold"] is None:
             values["ratio"] = 0.25
         return SelectionParams(**values)
@@ -254,6 +276,23 @@ class SelectionConfig(Config):
             lm=lm,
             store=store,
         )
+
+
+class SelectorComparisonConfig(Config):
+    """What ``selector_comparison`` puts side by side (the other selection options: defaults)."""
+
+    selectors: list[str] = Field(
+        default=["scar", "ifd", "perplexity", "length", "random", "diversity", "scar+diversity"],
+        description="Selectors to compare (any of selected_subset's, not 'auto').",
+    )
+    ratio: float = Field(default=0.25, description="Each selector keeps this share.")
+    pairs_path: str | None = Field(
+        default=None,
+        description="Held-out preference pairs (instruction, preferred|chosen, other|rejected) "
+        "each selector scores on both sides: its accuracy with a Wilson 95% interval.",
+    )
+    seed: int = Field(default=1, description="Seed of MinHash, random and distilled.")
+    proxy_lm: str | None = Field(default=None, description="superfiltering's small LM folder.")
 
 
 class ScoringConfig(Config):

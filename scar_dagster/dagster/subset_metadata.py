@@ -14,16 +14,21 @@ from scar_dagster.selection import CurationResult
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scar_dagster.dagster.selector_stage import ChosenScores
+
 PREVIEW_COLUMNS = ("id", "source", "score", "rank", "response")
 
 
-def subset_metadata(result: CurationResult, ranker_version: str) -> dict[str, Any]:
-    """Rows, preview and schema of the subset, its version and ranker, where it was exported,
-    the report's tables (per source, style spread, diff), the score histogram and the
-    decisions per reason; ``pool_style_stats``, ``perplexity_reads`` and ``max_rows`` feed the
-    asset checks."""
+def subset_metadata(
+    result: CurationResult, ranker_version: str, chosen: ChosenScores | None = None
+) -> dict[str, Any]:
+    """Rows, preview and schema of the subset, its version and ranker, the selector that
+    ranked it and why (``chosen``), where it was exported, the report's tables (per source,
+    style spread, diff), the score histogram and the decisions per reason;
+    ``pool_style_stats``, ``perplexity_reads`` and ``max_rows`` feed the asset checks."""
     report = result.report
     return {
+        **({} if chosen is None else selector_metadata(chosen)),
         **frame_metadata(result.subset_head, PREVIEW_COLUMNS),
         "dagster/row_count": result.subset_rows,
         "subset_version": result.version,
@@ -60,3 +65,18 @@ def style_gate_specs(subset: pd.DataFrame, metadata: Mapping[str, Any], threshol
         columns=columns,
         meta=figure_rows(stats, subset, columns),
     )
+
+
+def selector_metadata(chosen: ChosenScores) -> dict[str, Any]:
+    """The selector, its version, why it was chosen, and what scoring it cost."""
+    run = chosen.run
+    return {
+        "selector": chosen.scored_by.selector,
+        "selector_requested": chosen.requested,
+        "selector_version": chosen.scored_by.version,
+        "selector_reason": chosen.reason,
+        "selector_description": run.description,
+        "selector_scored": run.computed,
+        "selector_reused": run.reused,
+        "selector_seconds": round(run.seconds, 3),
+    }

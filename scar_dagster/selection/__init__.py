@@ -20,6 +20,7 @@ from scar_dagster.selection.export import ExportResult as ExportResult
 from scar_dagster.selection.export import export_subset as export_subset
 from scar_dagster.selection.filters.language import ascii_letter_share as ascii_letter_share
 from scar_dagster.selection.filters.language import is_english as is_english
+from scar_dagster.selection.params import ScoredBy as ScoredBy
 from scar_dagster.selection.params import SelectionParams as SelectionParams
 from scar_dagster.selection.params import SelectionRun as SelectionRun
 from scar_dagster.selection.report import SelectionReport as SelectionReport

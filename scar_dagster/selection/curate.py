@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,15 @@ from scar_dagster.selection.inputs import (
     pool_texts,
 )
 from scar_dagster.selection.outside_pool import cross_source_duplicates, upstream_decisions
-from scar_dagster.selection.params import SelectionParams, SelectionRun
+from scar_dagster.selection.params import ScoredBy, SelectionParams, SelectionRun
 from scar_dagster.selection.perplexity import PerplexityReads, StyleFigures, read_perplexity
-from scar_dagster.selection.pool import pool_keys, score_tables, with_features, with_scores
+from scar_dagster.selection.pool import (
+    pool_keys,
+    score_tables,
+    selector_score_tables,
+    with_features,
+    with_scores,
+)
 from scar_dagster.selection.report import (
     SelectionReport,
     build_report,
@@ -104,18 +110,20 @@ def curate(
     pairs: pd.DataFrame | Parts,
     quarantine: pd.DataFrame,
     features: pd.DataFrame | Parts,
-    ranker_version: str,
     params: SelectionParams,
     engine: Any,
     store: BlobStore,
     prefix: str,
     folder: Path,
+    ranker_version: str | None = None,
+    scored_by: ScoredBy | None = None,
     log: Any = None,
     run: SelectionRun | None = None,
     texts: TextLookup | None = None,
     perplexity: PerplexityReads | None = None,
 ) -> CurationResult:
-    """Select from every kept pair scored by ``ranker_version``; explain every input row.
+    """Select from every kept pair scored by ``ranker_version`` (or, ``scored_by``, by any
+    selector: give one of the two); explain every input row.
 
     ``pairs`` and ``features`` are frames or ``{partition key: ParquetPart}`` (read by
     columns: keys, features and texts apart). The subset file is written into ``folder`` (the
@@ -125,11 +133,13 @@ def curate(
     which perplexities the report and the gate read and how they are fetched (default: every
     row's, as the features give them).
     """
+    if (ranker_version is None) == (scored_by is None):
+        raise ValueError("curate needs one of ranker_version or scored_by")
     result = _curated(
         pairs=pairs,
         quarantine=quarantine,
         features=features,
-        ranker_version=ranker_version,
+        scored_by=scored_by or ScoredBy("scar", str(ranker_version)),
         params=params,
         engine=engine,
         log=log,
@@ -149,7 +159,7 @@ def _curated(
     pairs: pd.DataFrame | Parts,
     quarantine: pd.DataFrame,
     features: pd.DataFrame | Parts,
-    ranker_version: str,
+    scored_by: ScoredBy,
     params: SelectionParams,
     engine: Any,
     log: Any,
@@ -165,7 +175,7 @@ def _curated(
         release_unused_memory()  # the keys as read
         pool = with_features(pool, feature_tables(features))
         release_unused_memory()  # the feature tables, before the scores are read
-        pool, unscored = with_scores(pool, score_tables(engine, ranker_version, run.chunk_rows))
+        pool, unscored = with_scores(pool, _score_tables(engine, scored_by, run.chunk_rows))
         release_unused_memory()  # the joins' tables, before the filters' state
         decided = decide(pool, lookup, params, log, chunk_rows=run.chunk_rows)
         release_unused_memory()  # the filters' state (digests, band keys)
@@ -177,13 +187,20 @@ def _curated(
             figures,
             [unscored, copies, upstream_decisions(quarantine)],
             lookup,
-            ranker_version=ranker_version,
+            scored_by=scored_by,
             params=params,
             engine=engine,
             chunk_rows=run.chunk_rows,
             **publish,
         )
     return CurationResult(**result, path="streaming" if streaming else "memory")
+
+
+def _score_tables(engine: Any, scored_by: ScoredBy, chunk_rows: int) -> Any:
+    """The score tables of ``scored_by``: the ranker's or another selector's."""
+    if scored_by.from_ranker:
+        return score_tables(engine, scored_by.version, chunk_rows)
+    return selector_score_tables(engine, scored_by.version, chunk_rows)
 
 
 def _keys_and_texts(
@@ -211,7 +228,7 @@ def _publish(
     others: Sequence[pd.DataFrame],
     texts: TextLookup,
     *,
-    ranker_version: str,
+    scored_by: ScoredBy,
     params: SelectionParams,
     engine: Any,
     store: BlobStore,
@@ -222,6 +239,7 @@ def _publish(
     """Version, SQL decisions, report, subset file and exports of a decided pool: the fields
     of its ``CurationResult`` but the path."""
     chosen = decisions_frame(pool, decided, decided.selected_rows)  # in rank order
+    ranker_version = scored_by.version
     version = subset_version(chosen["id"], ranker_version, params)
     previous = _previous_subset(engine, version)
     tables.write_decisions(
@@ -231,6 +249,8 @@ def _publish(
         {"ranker_version": ranker_version, "config": params.to_dict()},
     )
     report = build_report(pool, decided, version, figures=figures, previous=previous)
+    if scored_by.reason or not scored_by.from_ranker:  # what ranked the pool, and why
+        report = replace(report, notes=[scored_by.note(), *report.notes])
     png = score_histogram_png(pool, decided)
     metrics = _subset_metrics(pool, decided, figures)
     chunks = subset_chunks(chosen, metrics, texts, chunk_rows)

@@ -43,6 +43,35 @@ SELECTION_MODES: tuple[SelectionMode, ...] = ("auto", "memory", "streaming")
 DEFAULT_STREAMING_MIN_ROWS = 200_000
 
 
+SCAR = "scar"
+
+
+@dataclass(frozen=True)
+class ScoredBy:
+    """Whose scores rank the pool: the StyleRanker's (``selector="scar"``, ``version`` = the
+    ranker version; from ``scored_pairs``) or another selector's (``version`` = the selector
+    version, e.g. ``length-1a2b...``; from ``selector_scores``). The version is hashed into
+    the subset version and recorded with the decisions."""
+
+    selector: str
+    version: str
+    reason: str = field(default="", compare=False)  # why this selector: the report says it
+
+    def __post_init__(self) -> None:
+        if not self.selector or not self.version:
+            raise ValueError(f"ScoredBy needs a selector and a version, got {self!r}")
+
+    def note(self) -> str:
+        """The report's line on what ranked the pool."""
+        why = f": {self.reason}" if self.reason else ""
+        return f"ranked by selector {self.selector} ({self.version}){why}"
+
+    @property
+    def from_ranker(self) -> bool:
+        """True when the scores are the StyleRanker's (``scored_pairs``)."""
+        return self.selector == SCAR
+
+
 def _freeze_quota(name: str, quota: Mapping[str, int] | None) -> Mapping[str, int]:
     if quota is None:
         return MappingProxyType({})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection.arrow_keys import repeats_in_sorted, row_positions, sort_order
 from scar_dagster.selection.outside_pool import unscored_decisions
 from scar_dagster.selection.texts import DEFAULT_CHUNK_ROWS
-from scar_dagster.storage.tables import scored_pairs
+from scar_dagster.storage.tables import scored_pairs, selector_scores
 
 PAIR_KEY_COLUMNS = ("id", "source", "origin_file", "origin_line")
 FEATURE_VALUE_COLUMNS = ("degenerate_reason", *STYLE_METRICS)
@@ -116,10 +117,29 @@ def score_tables(
     about ``table_rows`` rows made as the query is read (``chunk_rows`` at a time, with a
     streaming cursor: server-side on PostgreSQL), so a join over them holds one frame and a
     hash table of its ids, and no Python string per pair is kept."""
-    if chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     col = scored_pairs.c
     stmt = select(col.id, col.score).where(col.ranker_version == ranker_version)
+    return _score_frames(engine, stmt, chunk_rows, table_rows)
+
+
+def selector_score_tables(
+    engine: Engine,
+    selector_version: str,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    table_rows: int = SCORE_TABLE_ROWS,
+) -> Iterator[pd.DataFrame]:
+    """``score_tables`` of one selector version, from ``selector_scores``."""
+    col = selector_scores.c
+    stmt = select(col.id, col.score).where(col.selector_version == selector_version)
+    return _score_frames(engine, stmt, chunk_rows, table_rows)
+
+
+def _score_frames(
+    engine: Engine, stmt: Any, chunk_rows: int, table_rows: int
+) -> Iterator[pd.DataFrame]:
+    """The ``(pair id, score)`` rows of ``stmt`` as ``id, score`` frames (see above)."""
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
     chunks: list[pd.DataFrame] = []
     rows = 0
     with engine.connect() as conn:

@@ -114,6 +114,19 @@ surprisal_scores = Table(
     Column("computed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Scores of the other selectors (scar_dagster.selectors), keyed by pair id and selector version.
+selector_scores = Table(
+    "selector_scores",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("selector_version", String, primary_key=True),
+    Column("selector", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("score", Double, nullable=False),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+    Index("ix_selector_scores_version_score", "selector_version", "score"),
+)
+
 SCORE_COLUMNS = tuple(c.name for c in scored_pairs.columns)
 SURPRISAL_COLUMNS = ("id", "perplexity", "truncated")
 
@@ -425,6 +438,50 @@ def read_scores(
         for stmt in statements:
             rows.extend(conn.execute(stmt).all())
     frame = _score_frame(rows)
+    return frame.sort_values("id", kind="mergesort", ignore_index=True)
+
+
+# ---------------------------------------------------------------- selector_scores
+
+
+@_masked_errors
+def upsert_selector_scores(
+    engine: Engine, selector: str, selector_version: str, frame: pd.DataFrame
+) -> int:
+    """Insert or update one selector version's scores (``id, source, score``), in one
+    transaction; returns the rows written. Scores must be finite."""
+    _require(frame, ("id", "source", "score"), "upsert_selector_scores")
+    frame = frame.drop_duplicates(subset=["id"], keep="last").sort_values("id", kind="mergesort")
+    scores = [float(v) for v in frame["score"].tolist()]
+    if not all(math.isfinite(v) for v in scores):
+        raise ValueError(f"selector {selector}: scores must be finite numbers")
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": str(pair_id),
+            "selector_version": selector_version,
+            "selector": selector,
+            "source": str(source),
+            "score": score,
+            "scored_at": now,
+        }
+        for pair_id, source, score in zip(frame["id"], frame["source"], scores, strict=True)
+    ]
+    if rows:
+        with _write(engine) as conn:
+            _upsert(conn, selector_scores, ("id", "selector_version"), rows)
+    return len(rows)
+
+
+@_masked_errors
+def read_selector_scores(engine: Engine, selector_version: str) -> pd.DataFrame:
+    """``id, source, score`` of one selector version, sorted by id."""
+    col = selector_scores.c
+    stmt = select(col.id, col.source, col.score).where(col.selector_version == selector_version)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(stmt).all()]
+    frame = pd.DataFrame(rows, columns=["id", "source", "score"])
+    frame = frame.astype({"id": "str", "source": "str", "score": "float64"})
     return frame.sort_values("id", kind="mergesort", ignore_index=True)
 
 

@@ -255,3 +255,57 @@ def test_streaming_selection_gives_the_same_subset(own_pipeline):
     assert meta["decisions_by_reason"] == built["decisions_by_reason"]
     after = tables.read_decisions(engine, meta["subset_version"])  # rewritten by this run
     pd.testing.assert_frame_equal(after, before)
+
+
+def test_auto_ranks_by_the_champion_trained_on_a_quadruple_file(pipeline):
+    meta = _meta(pipeline["results"]["selection"], "selected_subset")
+    ranker = _meta(pipeline["results"]["ranker"], "style_ranker")
+    assert ranker["ranker_kind"] == "quadruple_file"
+    assert meta["selector"] == "scar" and meta["selector_requested"] == "auto"
+    assert meta["selector_version"] == ranker["champion_version"]
+    assert "real ranker (quadruple_file)" in meta["selector_reason"]
+
+
+def test_another_selector_goes_through_the_same_path_and_gates(own_pipeline):
+    built = _meta(own_pipeline["results"]["selection"], "selected_subset")
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
+    config = run_config(own_pipeline["quads"], top_k=8, selector="length")
+    result = materialize_group(
+        own_pipeline["instance"], res, config, ["selection"], raise_on_error=False
+    )
+    meta = _meta(result, "selected_subset")
+    assert meta["selector"] == "length" and meta["selector_version"].startswith("length-")
+    assert meta["selector_scored"] == 31 and meta["subset_version"] != built["subset_version"]
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert set(checks) == {"selected_subset_style_consistency", "selected_subset_integrity"}
+    assert all(c.metadata for c in checks.values())
+    engine = own_pipeline["engine"]
+    decisions = tables.read_decisions(engine, meta["subset_version"])
+    assert len(decisions) == 15 + 19 and decisions["reason"].str.len().gt(0).all()
+    stored = tables.read_selector_scores(engine, meta["selector_version"]).set_index("id")
+    chosen = decisions[decisions["selected"]]
+    assert (chosen["score"].to_numpy() == stored.loc[chosen["id"], "score"].to_numpy()).all()
+    again = materialize_group(own_pipeline["instance"], res, config, ["selection"])
+    second = _meta(again, "selected_subset")
+    assert second["selector_scored"] == 0 and second["selector_reused"] == 31
+    assert second["subset_version"] == meta["subset_version"]
+
+
+def test_selector_comparison_materializes_with_its_plot(own_pipeline):
+    from dagster import AssetSelection, materialize
+
+    res = resources(own_pipeline["home"], own_pipeline["landing"])
+    config = {"selectors": ["scar", "length", "random"], "ratio": 0.5}
+    result = materialize(
+        assets=list(definitions.defs.assets),
+        selection=AssetSelection.assets("selector_comparison"),
+        instance=own_pipeline["instance"],
+        resources=res,
+        run_config={"ops": {"selector_comparison": {"config": config}}},
+    )
+    meta = _meta(result, "selector_comparison")
+    assert meta["selectors"] == "scar, length, random" and meta["dagster/row_count"] == 3
+    assert "![spread and overlap](data:image/png;base64," in meta["plot"]
+    assert "Jaccard" in meta["comparison"]
+    versions = set(tables.list_subset_versions(own_pipeline["engine"])["subset_version"])
+    assert len(versions) == 1  # its subsets live in a scratch database, not beside the asset's
