@@ -21,7 +21,7 @@ from scar_dagster.dagster.resources import (
 from scar_dagster.dagster.retries import IO_RETRY_POLICY
 from scar_dagster.dagster.run_config import SelectionConfig
 from scar_dagster.dagster.selector_stage import choose_scores
-from scar_dagster.dagster.subset_metadata import subset_metadata
+from scar_dagster.dagster.subset_metadata import subset_metadata, subset_summary
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.storage.parquet_parts import ParquetPart
 
@@ -61,9 +61,8 @@ def selected_subset(
     encoder: EncoderResource,
 ) -> Iterator[Output[ParquetFileOutput]]:
     """Score with the selector, then select, explain, export and report one subset version
-    (the subset table is written chunk by chunk to a local file, which the IO manager copies
-    before the folder goes); the perplexity its report and gate read is fetched through the
-    ``surprisal_scores`` cache."""
+    (written chunk by chunk to a local file, which the IO manager copies before the folder
+    goes); its report's and gate's perplexity comes through the ``surprisal_scores`` cache."""
     from scar_dagster.selection import curate
 
     ranker_version = style_ranker["champion_version"]
@@ -86,10 +85,7 @@ def selected_subset(
             run=config.to_run(),
             perplexity=config.perplexity_reads(instruct_lm, engine),
         )
-        context.log.info(
-            f"subset {result.version}: {result.subset_rows} rows at {result.uri} "
-            f"({result.path} path), ranked by {chosen.scored_by.selector}: {chosen.reason}"
-        )
+        context.log.info(subset_summary(result, chosen))
         yield Output(
             ParquetFileOutput(result.subset_file),
             data_version=DataVersion(result.version),  # a hash of the selected ids, ranker, config

@@ -10,13 +10,27 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A stream handler writing to whatever ``sys.stderr`` is when a line is emitted (not the
+    stream of the first call: a caller may redirect stderr between calls)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def stderr_logger() -> logging.Logger:
     """A logger that writes plain lines to stderr (progress, epochs, notes)."""
     logger = logging.getLogger("scar_dagster.cli")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)

@@ -67,6 +67,14 @@ def style_gate_specs(subset: pd.DataFrame, metadata: Mapping[str, Any], threshol
     )
 
 
+def subset_summary(result: CurationResult, chosen: ChosenScores) -> str:
+    """One log line: the subset's version, size, where it is and what ranked it, and why."""
+    return (
+        f"subset {result.version}: {result.subset_rows} rows at {result.uri} "
+        f"({result.path} path), ranked by {chosen.scored_by.selector}: {chosen.reason}"
+    )
+
+
 def selector_metadata(chosen: ChosenScores) -> dict[str, Any]:
     """The selector, its version, why it was chosen, and what scoring it cost."""
     run = chosen.run

@@ -78,7 +78,7 @@ def test_cli_and_selected_subset_select_the_same_pairs(tmp_path, capsys):
     features.to_parquet(tmp_path / "parts" / "features.parquet", index=False)
     produced = selected_subset(
         context=build_asset_context(),
-        config=SelectionConfig(top_k=TOP_K, compat="reference", perplexity="off"),
+        config=SelectionConfig(top_k=TOP_K, compat="reference", perplexity="off", selector="scar"),
         raw_pairs={"pairs": ParquetPart(parts, "pairs.parquet")},
         raw_quarantine={"pairs": quarantine},
         style_features={"pairs": ParquetPart(parts, "features.parquet")},
@@ -86,6 +86,7 @@ def test_cli_and_selected_subset_select_the_same_pairs(tmp_path, capsys):
         database=resources["database"],
         storage=resources["storage"],
         instruct_lm=resources["instruct_lm"],  # not loaded: perplexity off (planted features)
+        encoder=resources["encoder"],  # not loaded: the scar selector reads no embeddings
     )
     output = next(o for o in ([produced] if isinstance(produced, Output) else produced)
                   if isinstance(o, Output))  # fmt: skip
