@@ -219,6 +219,7 @@ def _trainer(
 ) -> Any:
     """An ``SFTTrainer`` for ``params`` (the loss on completions: TRL's default for
     prompt-completion data), logging each step to ``log`` when given."""
+    import datasets
     from transformers.trainer_callback import PrinterCallback
     from trl import SFTConfig, SFTTrainer
 
@@ -249,15 +250,21 @@ def _trainer(
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    trainer = SFTTrainer(
-        model=model,
-        args=config,
-        train_dataset=train,
-        eval_dataset=held_out,
-        processing_class=tokenizer,
-        peft_config=params.lora.to_peft() if params.lora else None,
-        callbacks=[_step_logger(log)] if log is not None else None,
-    )
+    quiet = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()  # TRL's tokenizing passes: progress bars, not log lines
+    try:
+        trainer = SFTTrainer(
+            model=model,
+            args=config,
+            train_dataset=train,
+            eval_dataset=held_out,
+            processing_class=tokenizer,
+            peft_config=params.lora.to_peft() if params.lora else None,
+            callbacks=[_step_logger(log)] if log is not None else None,
+        )
+    finally:
+        if not quiet:
+            datasets.enable_progress_bars()
     trainer.remove_callback(PrinterCallback)  # with tqdm off it prints every log to stdout
     return trainer
 
