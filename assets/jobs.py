@@ -17,7 +17,17 @@ from dagster import (
     define_asset_job,
 )
 
-from assets import evaluation, features, finetune, ingest, ranker, scoring, selection
+from assets import (
+    evaluation,
+    features,
+    finetune,
+    ingest,
+    ranker,
+    scoring,
+    selection,
+    selector_comparison,
+    subset_evaluation,
+)
 from scar_dagster.dagster.partitions import data_source_partitions, source_partitions
 from scar_dagster.dagster.schedules import build_recuration_schedule
 from scar_dagster.dagster.sensors import build_fine_tune_sensor, build_landing_zone_sensor
@@ -76,6 +86,17 @@ def build_jobs(shards: int) -> list[AssetJob]:
             "fine_tune_job",
             [finetune.GROUP],
             "Fine-tune on the latest subset version (launched by fine_tune_sensor).",
+        ),
+        _group_job(
+            "subset_evaluation_job",
+            [subset_evaluation.GROUP],
+            "On demand: fine-tune on the SCAR subset, a same-size random subset and the pool, "
+            "answer held-out instructions and judge the answers (needs llm_endpoint).",
+        ),
+        _group_job(
+            "selector_comparison_job",
+            [selector_comparison.GROUP],
+            "On demand: every configured selector's subset of the pool side by side.",
         ),
         _group_job(
             "recuration_job",

@@ -68,6 +68,26 @@ def test_expected_assets_and_automation_objects():
     assert definitions.defs.resolve_sensor_def("landing_zone_sensor") is not None
 
 
+@pytest.mark.parametrize(
+    ("job", "asset"),
+    [
+        ("subset_evaluation_job", "subset_evaluation"),
+        ("selector_comparison_job", "selector_comparison"),
+    ],
+)
+def test_on_demand_assets_have_a_job_of_their_own_and_no_automation(job, asset):
+    """The Launchpad can run each on-demand asset alone; nothing launches it by itself."""
+    import definitions
+
+    defs = definitions.defs
+    selected = defs.resolve_job_def(job).asset_layer.selected_asset_keys
+    assert {key.to_user_string() for key in selected} == {asset}
+    assert (
+        defs.resolve_assets_def(asset).automation_conditions_by_key.get(next(iter(selected)))
+        is None
+    )
+
+
 SOURCES = ["forum", "guides"]
 TICK = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
