@@ -95,7 +95,7 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
         engine = tables.create_engine_for(f"sqlite:///{work}/bench.db")
         tables.ensure_schema(engine)  # one perplexity store for features, reports, selectors
         started = time.perf_counter()
-        features = pool_features(pairs, chosen.lm, engine)
+        features = pool_features(pairs, chosen.lm, engine, log)
         feature_seconds = time.perf_counter() - started
         version, scar_seconds = score_with_ranker(pairs, chosen, engine)
         selectors = [build_selector(name, chosen, settings, store=engine) for name in ALL_SELECTORS]

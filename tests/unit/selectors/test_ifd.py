@@ -27,14 +27,6 @@ def lm():
     return tiny_perplexity_lm()
 
 
-@pytest.fixture()
-def engine(tmp_path):
-    engine = tables.create_engine_for(f"sqlite:///{tmp_path}/scar.db")
-    tables.ensure_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 def _direct_perplexity(tokenizer, model, prompt_ids: list[int], response: str) -> float:
     """exp(mean NLL) of the response tokens after ``prompt_ids``, from one plain forward."""
     import torch
