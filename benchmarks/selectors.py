@@ -30,9 +30,10 @@ from typing import Any
 from benchmarks.harness import ROOT, machine_line
 from scar_dagster.selectors import SELECTOR_NAMES
 
-BF16_SELECTORS = ("ifd", "superfiltering", "perplexity", "diversity")  # an LM or encoder in bf16
+BF16_SELECTORS = ("ifd", "perplexity", "diversity")  # an LM or encoder in bf16
 MODEL_SELECTORS = ("scar", *BF16_SELECTORS, "distilled")
-# superfiltering with the default proxy LM is ifd recomputed: its cost is measured, not its subset
+# superfiltering with the default proxy LM (no proxy here) is ifd under another name: same
+# subset, same stored values, same cost; neither is measured apart
 ALL_SELECTORS = tuple(name for name in SELECTOR_NAMES if name != "superfiltering")
 
 
@@ -77,7 +78,11 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
 
     from scar_dagster import schema
     from scar_dagster.selection import SelectionParams
-    from scar_dagster.selectors.compare_cli import pool_features, score_with_ranker
+    from scar_dagster.selectors.compare_cli import (
+        comparison_reads,
+        pool_features,
+        score_with_ranker,
+    )
     from scar_dagster.selectors.comparison import compare_selectors
     from scar_dagster.selectors.distilled import DistillParams
     from scar_dagster.selectors.registry import SelectorSettings, build_selector
@@ -85,15 +90,15 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
     from scar_dagster.storage.stores import LocalStore
 
     chosen = models(ranker, "auto")
-    started = time.perf_counter()
-    features = pool_features(pairs, chosen)
-    feature_seconds = time.perf_counter() - started
     settings = SelectorSettings(distill=DistillParams(sample_size=distill_sample))
     with tempfile.TemporaryDirectory() as work:
         engine = tables.create_engine_for(f"sqlite:///{work}/bench.db")
-        tables.ensure_schema(engine)
-        version, scar_seconds = score_with_ranker(pairs, features, chosen, engine)
-        selectors = [build_selector(name, chosen, settings) for name in ALL_SELECTORS]
+        tables.ensure_schema(engine)  # one perplexity store for features, reports, selectors
+        started = time.perf_counter()
+        features = pool_features(pairs, chosen.lm, engine, log)
+        feature_seconds = time.perf_counter() - started
+        version, scar_seconds = score_with_ranker(pairs, chosen, engine)
+        selectors = [build_selector(name, chosen, settings, store=engine) for name in ALL_SELECTORS]
         comparison = compare_selectors(
             selectors,
             pairs=pairs,
@@ -106,6 +111,7 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
             folder=Path(work) / "work",
             ranker_version=version,
             scar_seconds=scar_seconds,
+            perplexity=comparison_reads(chosen.lm, engine),
             log=log,
         )
         agreement = agreement_with_perplexity(comparison, engine)
@@ -115,6 +121,7 @@ def quality(pairs: Any, ranker: str, distill_sample: int, log: Any) -> dict[str,
     return {
         "pairs": len(pairs),
         "ranker": version,
+        "lm": chosen.lm.describe(),
         "feature_seconds": round(feature_seconds, 1),
         "table": json.loads(comparison.table.to_json(orient="records")),
         "spearman_with_perplexity": agreement,
@@ -152,7 +159,8 @@ def file_pool(path: str, rows: int, seed: int) -> Any:
 
 
 def cost(pairs: Any, ranker: str, log: Any) -> list[dict[str, Any]]:
-    """Seconds per 1,000 pairs of each selector's scoring (features not reused), by dtype."""
+    """Seconds per 1,000 pairs of each selector's scoring (no perplexity store: every value
+    computed), by dtype."""
     from scar_dagster.selectors.base import texts_pool
     from scar_dagster.selectors.distilled import DistillParams
     from scar_dagster.selectors.registry import SelectorSettings, build_selector
@@ -166,8 +174,9 @@ def cost(pairs: Any, ranker: str, log: Any) -> list[dict[str, Any]]:
         names = ("length", "random", *MODEL_SELECTORS) if dtype == "float32" else BF16_SELECTORS
         for name in names:
             selector = build_selector(name, chosen, settings)
-            for ref in (chosen.lm, chosen.encoder, chosen.ranker):
-                ref.load()  # loading a model is not the cost of scoring
+            chosen.lm.model()  # loading a model is not the cost of scoring
+            for ref in (chosen.encoder, chosen.ranker):
+                ref.load()
             started = time.perf_counter()
             if name == "scar":  # the StyleRanker in fp32 (bf16: benchmarks/scoring.py)
                 selector.text_scores(instructions, responses)

@@ -28,3 +28,15 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture()
+def engine(tmp_path):
+    """A SQLite database with the project's tables, in the test's folder (a module's own
+    ``engine`` fixture, e.g. one seeded or on PostgreSQL, takes its place there)."""
+    from scar_dagster.storage import tables
+
+    engine = tables.create_engine_for(f"sqlite:///{tmp_path / 'scar.db'}")
+    tables.ensure_schema(engine)
+    yield engine
+    engine.dispose()

@@ -49,23 +49,24 @@ def selector_models(
     proxy_lm: str | None = None,
     ranker: Any = None,
 ) -> SelectorModels:
-    """The models of the resources, each loaded when a selector first needs it."""
-    from scar_dagster.base_models import load_causal_lm
+    """The models of the resources, each loaded when a selector first needs it (the LMs as
+    perplexity runs them: the instruct LM's version is the style features')."""
     from scar_dagster.selectors import SelectorModels
     from scar_dagster.selectors.models import fresh_ranker, lazy
+    from scar_dagster.style.surprisal_cache import PerplexityLM
 
     return SelectorModels(
-        lm=lazy(instruct_lm.model, instruct_lm.load),
+        lm=instruct_lm.perplexity_lm(),
         encoder=lazy(encoder.model, encoder.load),
         fresh_ranker=fresh_ranker(encoder.get_path()),
         ranker_version=ranker_version,
         ranker=ranker,
         proxy_lm=(
-            lazy(
+            PerplexityLM.from_folder(
                 proxy_lm,
-                lambda: load_causal_lm(
-                    proxy_lm, device=instruct_lm.device, dtype=instruct_lm.dtype
-                ),
+                device=instruct_lm.device,
+                dtype=instruct_lm.dtype,
+                max_tokens=instruct_lm.perplexity_max_tokens,
             )
             if proxy_lm
             else None
@@ -104,7 +105,7 @@ def choose_scores(
         candidate_factor=config.candidate_factor,
         distill=DistillParams(sample_size=config.distill_sample_size, seed=config.seed),
     )
-    selector = build_selector(name, models, settings)
+    selector = build_selector(name, models, settings, store=engine)
     if name == "scar":
         run = SelectorRun(ScoredBy("scar", ranker_version), 0, 0, 0.0, selector.describe())
     else:
@@ -131,10 +132,12 @@ def run_comparison(
     """``selector_comparison``: each configured selector's subset of the pool (``inputs``:
     raw_pairs, raw_quarantine frame, style_features) side by side. It runs in a scratch
     database seeded with the champion's scores, so the subset versions it makes and their
-    exports never mix with ``selected_subset``'s."""
+    exports never mix with ``selected_subset``'s; perplexities (a cache keyed by pair and LM
+    version) come from and go to the project database, where the features' already are."""
     from scar_dagster.evaluation.accuracy import read_pairs
     from scar_dagster.ranker.model import registry
     from scar_dagster.selection import SelectionParams
+    from scar_dagster.selection.perplexity import PerplexityReads
     from scar_dagster.selectors import SelectorSettings, build_selector, check_selector_name
     from scar_dagster.selectors.comparison import compare_selectors
     from scar_dagster.selectors.models import lazy
@@ -150,7 +153,9 @@ def run_comparison(
     models = selector_models(
         instruct_lm, encoder, ranker_version=ranker_version, proxy_lm=config.proxy_lm, ranker=ranker
     )
-    selectors = [build_selector(n, models, SelectorSettings(seed=config.seed)) for n in names]
+    perplexities = database.get_engine()  # the perplexity store: the features' values reused
+    settings = SelectorSettings(seed=config.seed)
+    selectors = [build_selector(n, models, settings, store=perplexities) for n in names]
     pairs, quarantine, features = inputs
     with tempfile.TemporaryDirectory(prefix="scar-comparison-") as work:
         engine = tables.create_engine_for(f"sqlite:///{work}/comparison.db")
@@ -169,6 +174,7 @@ def run_comparison(
             folder=Path(work) / "work",
             ranker_version=ranker_version,
             heldout=read_pairs(config.pairs_path) if config.pairs_path else None,
+            perplexity=PerplexityReads(lm=models.lm, store=perplexities),
             log=context.log,
         )
         engine.dispose()

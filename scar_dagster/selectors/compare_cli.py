@@ -2,10 +2,11 @@
 subset of one pool through the same selection path, side by side (``comparison``).
 
 POOL is a data file, a source folder or a landing zone (e.g. ``data/sample``). The style
-features (perplexity included, the instruct LM) are computed once; ``scar`` scores the pool
-with ``--model``. With ``--pairs-path`` each selector also scores both sides of those held-out
-pairs. The table goes to stdout; ``--output DIR`` also keeps ``comparison.md``,
-``comparison.json`` and ``comparison.png`` there.
+features are computed once; every perplexity (the features', the reports', the LM selectors')
+goes through one scratch ``surprisal_scores`` table, so each pair's is computed once per LM
+version; ``scar`` scores the pool with ``--model``. With ``--pairs-path`` each selector also
+scores both sides of those held-out pairs. The table goes to stdout; ``--output DIR`` also
+keeps ``comparison.md``, ``comparison.json`` and ``comparison.png`` there.
 """
 
 from __future__ import annotations
@@ -111,16 +112,17 @@ def run_compare(args: argparse.Namespace) -> int:
     heldout = read_pairs(args.pairs_path) if args.pairs_path else None
     pairs, quarantine = read_pool(args.pool)
     models = cli_models(args)
-    features = pool_features(pairs, None if args.no_perplexity else models)
+    lm = None if args.no_perplexity else models.lm
     with tempfile.TemporaryDirectory(prefix="scar-compare-") as work:
         engine = tables.create_engine_for(f"sqlite:///{work}/compare.db")
-        tables.ensure_schema(engine)
+        tables.ensure_schema(engine)  # its surprisal_scores: every LM selector's perplexities
+        features = pool_features(pairs, lm, engine)
         version, seconds = None, 0.0
         if needs_ranker:
-            version, seconds = score_with_ranker(pairs, features, models, engine)
+            version, seconds = score_with_ranker(pairs, models, engine)
             models = cli_models(args, version)
         settings = SelectorSettings(seed=args.seed)
-        selectors = [build_selector(name, models, settings) for name in names]
+        selectors = [build_selector(name, models, settings, store=engine) for name in names]
         comparison = compare_selectors(
             selectors,
             pairs=pairs,
@@ -134,6 +136,7 @@ def run_compare(args: argparse.Namespace) -> int:
             ranker_version=version,
             heldout=heldout,
             scar_seconds=seconds,
+            perplexity=comparison_reads(lm, engine),
         )
         engine.dispose()
     text = comparison.to_markdown()
@@ -149,21 +152,31 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def pool_features(pairs: Any, models: Any, log: Any = None) -> Any:
-    """The pool's style features: form, and perplexity under the instruct LM of ``models``
-    (None: no perplexity); no relatedness."""
+def pool_features(pairs: Any, lm: Any, store: Any, log: Any = None) -> Any:
+    """The pool's style features as ``style_features`` computes them: form, and the
+    perplexity of the drift sample under ``lm`` (a ``PerplexityLM``; None: none) kept in
+    ``store``; no relatedness."""
     from scar_dagster.style.features import StyleFeatureParams, compute_style_features
 
     return compute_style_features(
         pairs,
-        lm=None if models is None else models.lm.load(),
+        lm=lm,
+        store=store,
         log=log,
         encoder=None,
-        params=StyleFeatureParams(compute_relatedness=False),
+        params=StyleFeatureParams(relatedness="off"),
     )
 
 
-def score_with_ranker(pairs: Any, features: Any, models: Any, engine: Any) -> tuple[str, float]:
+def comparison_reads(lm: Any, store: Any) -> Any:
+    """The perplexities each subset's report reads: ``selected_subset``'s default (seeded
+    samples) through ``store``, or none without an ``lm``."""
+    from scar_dagster.selection.perplexity import PerplexityReads
+
+    return PerplexityReads(mode="off") if lm is None else PerplexityReads(lm=lm, store=store)
+
+
+def score_with_ranker(pairs: Any, models: Any, engine: Any) -> tuple[str, float]:
     """Score every pair with the ranker of ``models`` into ``scored_pairs``: its version and
     the seconds it took."""
     import pandas as pd

@@ -19,6 +19,7 @@ import pandas as pd
 from scar_dagster.schema import STYLE_METRICS
 from scar_dagster.selection import CurationResult, SelectionParams, SelectionRun, curate
 from scar_dagster.selection.cutoff import max_rows
+from scar_dagster.selection.perplexity import PerplexityReads
 from scar_dagster.selectors.base import Selector
 from scar_dagster.selectors.pool_input import selector_pool
 from scar_dagster.selectors.run import SelectorRun, score_and_store
@@ -133,13 +134,15 @@ def compare_selectors(
     heldout: Sequence[Mapping[str, str]] | None = None,
     scar_seconds: float = 0.0,
     run: SelectionRun | None = None,
+    perplexity: PerplexityReads | None = None,
     log: Any = None,
 ) -> Comparison:
     """Score, select and report each of ``selectors`` on the same pool (see the module).
 
     ``scar_seconds``: what scoring the pool with the StyleRanker cost (its scores come from
     ``scored_pairs``), shown as scar's cost; ``heldout``: rows ``{instruction, preferred,
-    other}`` each selector scores on both sides.
+    other}`` each selector scores on both sides; ``perplexity``: which perplexities each
+    report reads and how (``curate``'s; through the perplexity store the LM selectors share).
     """
     outcomes = []
     for selector in selectors:
@@ -161,6 +164,7 @@ def compare_selectors(
             prefix=prefix,
             folder=Path(folder) / selector.name.replace("+", "_"),
             run=run,
+            perplexity=perplexity,
             log=log,
         )
         ids = frozenset(result.subset["id"].astype(str))

@@ -1,7 +1,8 @@
 """``distilled``: a StyleRanker taught the instruct LM's perplexity, then scoring every pair.
 
 A seeded sample of the pool (default 2,000 pairs) is scored by the LM (perplexity of the
-response given the instruction, reused from ``style_features`` where present); the sample is
+response given the instruction, through the shared perplexity store: the style features' values
+are read from it, the others computed and kept); the sample is
 shuffled (seeded) into ``pairs_per_row`` x sample pairs of pairs, each ordered lower perplexity
 first, and a fresh StyleRanker (the encoder given, the paper's head) learns them with SCAR's
 margin ranking loss (margin 0.5, AdamW, linear decay, clip 1.0). It then scores every pair of
@@ -24,8 +25,8 @@ from scar_dagster.selectors.base import (
     SelectorPool,
     floor_missing,
 )
-from scar_dagster.selectors.lm_scores import DEFAULT_MAX_TOKENS
-from scar_dagster.selectors.perplexity import conditional_perplexity, valid_rows
+from scar_dagster.selectors.perplexity import pool_perplexity, valid_rows
+from scar_dagster.style.surprisal_cache import PerplexityLM
 
 
 @dataclass(frozen=True)
@@ -118,24 +119,23 @@ class DistilledSelector(Selector):
 
     def __init__(
         self,
-        lm: ModelRef,
+        lm: PerplexityLM,
         ranker: ModelRef,
         params: DistillParams | None = None,
         *,
-        max_tokens: int = DEFAULT_MAX_TOKENS,
+        store: Any = None,
     ) -> None:
-        """``ranker.load()`` builds a fresh, untrained ``(model, tokenizer)`` StyleRanker."""
-        self.lm, self.ranker = lm, ranker
+        """``ranker.load()`` builds a fresh, untrained ``(model, tokenizer)`` StyleRanker;
+        ``store`` caches the teacher's perplexities (a SQLAlchemy engine; None: none)."""
+        self.lm, self.ranker, self.store = lm, ranker, store
         self.params = params or DistillParams()
-        self.max_tokens = max_tokens
         self.training: dict[str, Any] = {}
         self.trained: tuple[Any, Any] | None = None  # (model, tokenizer) of the last pool
 
     def options(self) -> dict[str, Any]:
         return {
-            "lm": self.lm.label,
+            "lm_version": self.lm.version,
             "ranker": self.ranker.label,
-            "max_tokens": self.max_tokens,
             **asdict(self.params),
         }
 
@@ -145,9 +145,7 @@ class DistilledSelector(Selector):
         sample = np.sort(rng.permutation(valid)[: self.params.sample_size])
         sampled = pool.take(sample)
         ppl = np.full(len(pool), np.nan)
-        ppl[sample] = conditional_perplexity(
-            sampled, self.lm, reuse_features=True, max_tokens=self.max_tokens
-        )
+        ppl[sample] = pool_perplexity(sampled, self.lm, self.store)
         known = sample[np.isfinite(ppl[sample])]
         pairs = perplexity_pairs(ppl, known, self.params.pairs_per_row, self.params.seed)
         if len(pairs) == 0:

@@ -5,44 +5,28 @@ given the instruction / perplexity of the response alone, under the LM to be tun
 IFD means the instruction helps little, so the pair teaches much. As in Cherry LLM, a pair with
 IFD >= 1 (the instruction does not help at all) ranks below every pair with IFD < 1.
 Superfiltering (Li et al. 2024) computes the same ratio with a small proxy LM (GPT-2 124M in
-the paper, ~20x cheaper); here the proxy is the folder you give, by default the bundled
-SmolLM2-135M (then it equals ``ifd`` except that it never reuses the pool's features).
+the paper, ~20x cheaper); here the proxy is the folder you give (its own LM version in the
+perplexity store), by default the bundled SmolLM2-135M (then it equals ``ifd``).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-from scar_dagster.selectors.base import (
-    ModelRef,
-    SelectorPool,
-    floor_missing,
-)
-from scar_dagster.selectors.lm_scores import lm_perplexities
-from scar_dagster.selectors.perplexity import LMSelector, conditional_perplexity, valid_rows
+from scar_dagster.selectors.base import SelectorPool, floor_missing
+from scar_dagster.selectors.perplexity import LMSelector, pool_perplexity
+from scar_dagster.style.surprisal import RESPONSE_ONLY
+from scar_dagster.style.surprisal_cache import PerplexityLM
 
 
-def ifd_values(
-    pool: SelectorPool, lm: ModelRef, *, reuse_features: bool, max_tokens: int
-) -> np.ndarray:
-    """IFD of every valid row (NaN: degenerate, or a response without tokens)."""
-    conditional = conditional_perplexity(
-        pool, lm, reuse_features=reuse_features, max_tokens=max_tokens
-    )
-    alone = np.full(len(pool), np.nan)
-    todo = np.flatnonzero(valid_rows(pool))
-    if len(todo):
-        _, responses = pool.texts()
-        alone[todo] = lm_perplexities(
-            lm.load(),
-            [""] * len(todo),
-            [responses[i] for i in todo],
-            conditional=False,
-            max_tokens=max_tokens,
-        )
-    return conditional / alone
+def ifd_values(pool: SelectorPool, lm: PerplexityLM, store: Any = None) -> np.ndarray:
+    """IFD of every valid row (NaN: degenerate, or a response without tokens): both
+    perplexities through the store (``conditional`` / ``response_only``)."""
+    given = pool_perplexity(pool, lm, store)
+    alone = pool_perplexity(pool, lm, store, RESPONSE_ONLY)
+    return given / alone
 
 
 def ifd_scores(ifd: np.ndarray) -> np.ndarray:
@@ -51,20 +35,23 @@ def ifd_scores(ifd: np.ndarray) -> np.ndarray:
 
 
 class IFDSelector(LMSelector):
-    """Highest IFD < 1 first, with the instruct LM (its perplexity feature reused)."""
+    """Highest IFD < 1 first, with the instruct LM."""
 
     name: ClassVar[str] = "ifd"
-    reuse_features: ClassVar[bool] = True
 
     def scores(self, pool: SelectorPool, budget: int) -> np.ndarray:
-        values = ifd_values(
-            pool, self.lm, reuse_features=self.reuse_features, max_tokens=self.max_tokens
-        )
-        return ifd_scores(values)
+        return ifd_scores(ifd_values(pool, self.lm, self.store))
 
 
 class SuperfilteringSelector(IFDSelector):
-    """IFD with a proxy LM (``lm``: the folder given, else the bundled SmolLM2)."""
+    """IFD with a proxy LM (``lm``: the folder given, else the instruct LM, as ``proxy``
+    says)."""
 
     name: ClassVar[str] = "superfiltering"
-    reuse_features: ClassVar[bool] = False
+
+    def __init__(self, lm: PerplexityLM, *, store: Any = None, proxy: str) -> None:
+        super().__init__(lm, store=store)
+        self.proxy = proxy
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "proxy": self.proxy}

@@ -38,22 +38,24 @@ def models_from_paths(
     proxy_lm: str | None = None,
     device: str = "cpu",
     dtype: str = "float32",
+    max_tokens: int = 512,
 ) -> SelectorModels:
     """Models from local folders: the instruct LM, the encoder, a ranker checkpoint (ours or
-    SCAR-published) and Superfiltering's proxy LM (None: the instruct LM)."""
-    from scar_dagster.base_models import load_causal_lm, load_encoder
+    SCAR-published) and Superfiltering's proxy LM (None: the instruct LM); the LMs see at most
+    ``max_tokens`` tokens per pair (part of their perplexity version)."""
+    from scar_dagster.base_models import load_encoder
+    from scar_dagster.style.surprisal_cache import PerplexityLM
+
+    def perplexity_lm(folder: str) -> PerplexityLM:
+        return PerplexityLM.from_folder(folder, device=device, dtype=dtype, max_tokens=max_tokens)
 
     return SelectorModels(
-        lm=lazy(lm, lambda: load_causal_lm(lm, device=device, dtype=dtype)),
+        lm=perplexity_lm(lm),
         encoder=lazy(encoder, lambda: load_encoder(encoder, device=device, dtype=dtype)),
         fresh_ranker=fresh_ranker(encoder),
         ranker_version=ranker_version,
         ranker=ModelRef(str(ranker), lambda: ranker_of(str(ranker))[:2]) if ranker else None,
-        proxy_lm=(
-            lazy(proxy_lm, lambda: load_causal_lm(proxy_lm, device=device, dtype=dtype))
-            if proxy_lm
-            else None
-        ),
+        proxy_lm=perplexity_lm(proxy_lm) if proxy_lm else None,
     )
 
 

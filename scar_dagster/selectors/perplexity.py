@@ -1,6 +1,12 @@
 """``perplexity``: the responses the instruct LM finds most predictable given their
 instruction first (low perplexity of the response given the instruction: the instructional
-surprisal feature of ``style_features``, reused where the pool has it)."""
+surprisal of ``style_features``).
+
+Every LM selector (``perplexity``, ``ifd``, ``superfiltering``, ``distilled``'s teacher) gets
+its perplexities through the shared store (``style.surprisal_cache.perplexity_for``): the
+values of an LM version already in ``surprisal_scores`` (the style features', another
+selector's) are read, only the missing ones computed, and those stored.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from scar_dagster.selectors.base import (
-    FEATURES,
-    TEXTS,
-    ModelRef,
-    Selector,
-    SelectorPool,
-    floor_missing,
-)
-from scar_dagster.selectors.lm_scores import DEFAULT_MAX_TOKENS, lm_perplexities
+from scar_dagster.selectors.base import FEATURES, TEXTS, Selector, SelectorPool, floor_missing
+from scar_dagster.style.surprisal import CONDITIONAL, PerplexityKind
+from scar_dagster.style.surprisal_cache import PerplexityLM, perplexity_for
 
 
 def valid_rows(pool: SelectorPool) -> np.ndarray:
@@ -27,39 +27,36 @@ def valid_rows(pool: SelectorPool) -> np.ndarray:
     return (reason.str.len() == 0).to_numpy()
 
 
-def conditional_perplexity(
-    pool: SelectorPool, lm: ModelRef, *, reuse_features: bool, max_tokens: int
+def pool_perplexity(
+    pool: SelectorPool, lm: PerplexityLM, store: Any, kind: PerplexityKind = CONDITIONAL
 ) -> np.ndarray:
-    """Perplexity of each valid row's response given its instruction (NaN: degenerate): the
-    pool's ``perplexity`` feature where ``reuse_features`` and it has one, the rest computed."""
-    valid = valid_rows(pool)
+    """Perplexity (``kind``) of each valid row's response under ``lm`` (NaN: degenerate, or no
+    tokens), through ``perplexity_for`` and ``store`` (a SQLAlchemy engine; None: no store)."""
     values = np.full(len(pool), np.nan)
-    known = pool.feature("perplexity") if reuse_features else None
-    if known is not None:
-        values[valid] = known[valid]
-    todo = np.flatnonzero(valid & ~np.isfinite(values))
-    if len(todo):
-        instructions, responses = pool.texts()
-        values[todo] = lm_perplexities(
-            lm.load(),
-            [instructions[i] for i in todo],
-            [responses[i] for i in todo],
-            conditional=True,
-            max_tokens=max_tokens,
-        )
+    rows = np.flatnonzero(valid_rows(pool))
+    if not len(rows):
+        return values
+    instructions, responses = pool.texts()
+
+    def texts(at: np.ndarray) -> tuple[list[str], list[str]]:
+        return [instructions[rows[i]] for i in at], [responses[rows[i]] for i in at]
+
+    found = perplexity_for([pool.ids[i] for i in rows], texts, lm, store, kind=kind)
+    values[rows] = found.perplexity
     return values
 
 
 class LMSelector(Selector):
-    """A selector scored with a causal LM (``lm``, responses cut to ``max_tokens``)."""
+    """A selector scored with a causal LM's perplexities (``lm``: its ``version`` names the
+    model, precision and token cap) cached in ``store`` (not part of the version)."""
 
     reads: ClassVar[frozenset[str]] = frozenset({FEATURES, TEXTS})
 
-    def __init__(self, lm: ModelRef, *, max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
-        self.lm, self.max_tokens = lm, max_tokens
+    def __init__(self, lm: PerplexityLM, *, store: Any = None) -> None:
+        self.lm, self.store = lm, store
 
     def options(self) -> dict[str, Any]:
-        return {"lm": self.lm.label, "max_tokens": self.max_tokens}
+        return {"lm_version": self.lm.version}
 
 
 class PerplexitySelector(LMSelector):
@@ -68,7 +65,4 @@ class PerplexitySelector(LMSelector):
     name: ClassVar[str] = "perplexity"
 
     def scores(self, pool: SelectorPool, budget: int) -> np.ndarray:
-        values = conditional_perplexity(
-            pool, self.lm, reuse_features=True, max_tokens=self.max_tokens
-        )
-        return floor_missing(-values)
+        return floor_missing(-pool_perplexity(pool, self.lm, self.store))

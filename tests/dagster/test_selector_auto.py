@@ -17,6 +17,8 @@ def test_a_demo_ranker_gets_the_measured_route_with_its_reason(kind):
     choice = resolve_auto(kind)
     assert choice.selector == auto.FALLBACK_SELECTOR
     assert "demo ranker" in choice.reason and auto.FALLBACK_REASON in choice.reason
+    # the reason cites what was measured, and what was not
+    assert "1,000 real ShareGPT pairs" in choice.reason and "not measured" in choice.reason
 
 
 def test_unknown_kinds_and_names_are_refused_with_the_choices():

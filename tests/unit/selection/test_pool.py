@@ -130,14 +130,6 @@ def _read_back(engine, **options) -> list[pd.DataFrame]:
     return list(score_tables(engine, "rv", **options))
 
 
-@pytest.fixture()
-def engine(tmp_path):
-    engine = tables.create_engine_for(f"sqlite:///{tmp_path / 'scores.db'}")
-    tables.ensure_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 def test_score_tables_read_every_score_of_a_version_in_tables(engine):
     written = _scores(engine, 45)
     _scores(engine, 5, version="other")

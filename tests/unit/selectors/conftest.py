@@ -4,7 +4,7 @@ import pytest
 
 from scar_dagster.selectors import SelectorModels
 from scar_dagster.selectors.base import ModelRef
-from tests.tiny_models import tiny_llama
+from tests.tiny_models import tiny_perplexity_lm
 
 
 def tiny_ranker(seed: int = 0):
@@ -20,10 +20,9 @@ def tiny_ranker(seed: int = 0):
 
 @pytest.fixture(scope="session")
 def tiny_models() -> SelectorModels:
-    lm = tiny_llama()
     ranker, tokenizer = tiny_ranker(0)
     return SelectorModels(
-        lm=ModelRef("tiny-llama", lambda: lm),
+        lm=tiny_perplexity_lm(),
         encoder=ModelRef("tiny-bert", lambda: (tokenizer, ranker.encoder)),
         fresh_ranker=ModelRef("tiny-ranker", lambda: tiny_ranker(1)),
         ranker_version="rv-tiny",

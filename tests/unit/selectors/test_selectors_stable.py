@@ -76,8 +76,8 @@ def test_stored_scores_are_reused_and_only_new_pairs_are_scored(tmp_path, tiny_m
     assert (second.computed, second.reused) == (len(whole) - len(small), len(small))
     assert first.scored_by == second.scored_by
     stored = tables.read_selector_scores(engine, first.scored_by.version)
-    direct = selector.scores(whole, 5)
-    np.testing.assert_allclose(stored["score"], direct, rtol=1e-6)
+    direct = selector.scores(whole, 5)  # no store: LM batches of other pairs (rounding ~1e-6)
+    np.testing.assert_allclose(stored["score"], direct, rtol=1e-5, atol=1e-6)
     engine.dispose()
 
 

@@ -13,14 +13,6 @@ from scar_dagster.style.surprisal import RESPONSE_ONLY, response_perplexity
 from scar_dagster.style.surprisal_cache import PerplexityLM, lm_identity, perplexity_for
 
 
-@pytest.fixture()
-def engine(tmp_path):
-    engine = tables.create_engine_for(f"sqlite:///{tmp_path / 'cache.db'}")
-    tables.ensure_schema(engine)
-    yield engine
-    engine.dispose()
-
-
 def pairs(n: int = 12) -> tuple[list[str], list[str], list[str]]:
     """``n`` ids, instructions and responses of varied lengths."""
     words = [
