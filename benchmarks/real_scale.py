@@ -362,7 +362,16 @@ def report(
                 f"| {mode} | {stage} | {drawn['pairs']:,} | {out['seconds']:.1f} | "
                 f"{drawn['pairs'] / out['seconds']:,.1f} | {out['peak_rss_mb']:,.0f} | {notes} |"
             )
+    versions = {
+        mode: stages["selection"]["metadata"].get("subset_version")
+        for mode, stages in modes.items()
+    }
+    same = "the same subset" if len(set(versions.values())) == 1 else "DIFFERENT subsets"
     lines += [
+        "",
+        "Subset chosen by the `scar` selector: "
+        + ", ".join(f"{mode} `{version}`" for mode, version in versions.items())
+        + f" ({same}).",
         "",
         f"Phases, measured directly on {phases['pairs']} of the pairs "
         f"(matmul: fp32 {phases['matmul_gflops']['float32']:.0f} GFLOP/s, "
