@@ -5,13 +5,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, DataVersion, Output, asset
+from dagster import AssetExecutionContext, DataVersion, Output, asset
 
 from scar_dagster.dagster.automation import when_inputs_settle
 from scar_dagster.dagster.checks import build_gx_asset_check
 from scar_dagster.dagster.io_managers import ParquetFileOutput
 from scar_dagster.dagster.metadata import latest_metadata
-from scar_dagster.dagster.partitions import LAZY, concat_partitions
+from scar_dagster.dagster.partitions import concat_partitions, pool_inputs
 from scar_dagster.dagster.resources import (
     DatabaseResource,
     EncoderResource,
@@ -27,19 +27,12 @@ from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "selection"
 SUBSETS_PREFIX = "subsets"
-_ALL = {"allow_missing_partitions": True}
-_LAZY = {**_ALL, LAZY: True}  # ParquetPart handles: the streaming path reads columns and chunks
 
 
 @asset(
     group_name=GROUP,
     kinds={"pandas", "parquet", "sql"},
-    ins={
-        "raw_pairs": AssetIn(metadata=_LAZY),
-        "raw_quarantine": AssetIn(metadata=_ALL),
-        "style_features": AssetIn(metadata=_LAZY),
-        "style_ranker": AssetIn(input_manager_key="json_io_manager"),
-    },
+    ins=pool_inputs(),
     deps=["scored_pairs"],
     retry_policy=IO_RETRY_POLICY,
     automation_condition=when_inputs_settle(triggers=["scored_pairs"], required=["style_ranker"]),

@@ -1,10 +1,10 @@
 """Selector comparison: every configured selector's subset of the pool side by side (on demand)."""
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, Output, asset
+from dagster import AssetExecutionContext, Output, asset
 
 from scar_dagster.dagster.comparison_metadata import comparison_metadata
-from scar_dagster.dagster.partitions import LAZY, concat_partitions
+from scar_dagster.dagster.partitions import concat_partitions, pool_inputs
 from scar_dagster.dagster.ranker_stage import champion_version
 from scar_dagster.dagster.resources import (
     DatabaseResource,
@@ -17,19 +17,12 @@ from scar_dagster.dagster.selector_stage import run_comparison
 from scar_dagster.storage.parquet_parts import ParquetPart
 
 GROUP = "selector_comparison"
-_ALL = {"allow_missing_partitions": True}
-_LAZY = {**_ALL, LAZY: True}
 
 
 @asset(
     group_name=GROUP,
     kinds={"pandas", "pytorch"},
-    ins={
-        "raw_pairs": AssetIn(metadata=_LAZY),
-        "raw_quarantine": AssetIn(metadata=_ALL),
-        "style_features": AssetIn(metadata=_LAZY),
-        "style_ranker": AssetIn(input_manager_key="json_io_manager"),
-    },
+    ins=pool_inputs(),
     deps=["scored_pairs"],
     description="On demand: the subset of each selector (scar, ifd, superfiltering, perplexity, "
     "length, random, diversity, scar+diversity, distilled) made by the same selection path, "

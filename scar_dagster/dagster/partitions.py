@@ -89,6 +89,21 @@ def lazy_source_input(shards: int) -> AssetIn:
     return per_source_input(shards, metadata={LAZY: True})
 
 
+def pool_inputs() -> dict[str, AssetIn]:
+    """The inputs of an asset that selects across every source (``selected_subset``,
+    ``selector_comparison``): pairs and features as lazy ``ParquetPart`` handles (the streaming
+    path reads columns and chunks), the quarantine as frames, sources not yet materialized
+    skipped; the champion as JSON."""
+    every = {"allow_missing_partitions": True}
+    lazy = {**every, LAZY: True}
+    return {
+        "raw_pairs": AssetIn(metadata=lazy),
+        "raw_quarantine": AssetIn(metadata=every),
+        "style_features": AssetIn(metadata=lazy),
+        "style_ranker": AssetIn(input_manager_key="json_io_manager"),
+    }
+
+
 def batches_of_partition(
     context: Any,
     part: ParquetPart,
