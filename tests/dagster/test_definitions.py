@@ -77,15 +77,26 @@ def test_expected_assets_and_automation_objects():
 )
 def test_on_demand_assets_have_a_job_of_their_own_and_no_automation(job, asset):
     """The Launchpad can run each on-demand asset alone; nothing launches it by itself."""
+    from dagster import AssetKey
+
     import definitions
 
     defs = definitions.defs
+    key = AssetKey(asset)
     selected = defs.resolve_job_def(job).asset_layer.selected_asset_keys
-    assert {key.to_user_string() for key in selected} == {asset}
-    assert (
-        defs.resolve_assets_def(asset).automation_conditions_by_key.get(next(iter(selected)))
-        is None
-    )
+    assert {k.to_user_string() for k in selected} == {asset}
+    assert defs.resolve_assets_def(asset).automation_conditions_by_key.get(key) is None
+    holding = {
+        j.name
+        for j in defs.resolve_all_job_defs()
+        if not j.name.startswith("__")  # Dagster's implicit job of every asset
+        and key in j.asset_layer.selected_asset_keys
+    }
+    assert holding == {job}  # its own, for the Launchpad, and no other
+    launched = {s.job_name for s in defs.schedules} | {
+        j.name for sensor in defs.sensors if sensor.has_jobs for j in sensor.jobs
+    }
+    assert job not in launched  # no sensor or schedule runs it
 
 
 SOURCES = ["forum", "guides"]
