@@ -101,13 +101,14 @@ class InstructLMResource(ModelPrecisionResource):
 
         return instruct_lm_path(self.model, self.cache_dir)
 
-    def perplexity_lm(self, **options: Any) -> Any:
+    def perplexity_lm(self, folder: str | None = None, **options: Any) -> Any:
         """The LM as perplexity uses it (``surprisal_cache.PerplexityLM``, loaded on first
-        use); ``options``: its batching fields."""
+        use): this resource's model, or another LM ``folder`` on the same device, dtype and
+        token cap (Superfiltering's proxy); ``options``: its batching fields."""
         from scar_dagster.style.surprisal_cache import PerplexityLM
 
         return PerplexityLM.from_folder(
-            self.get_path(),
+            folder or self.get_path(),
             device=self.device,
             dtype=self.dtype,
             max_tokens=self.perplexity_max_tokens,

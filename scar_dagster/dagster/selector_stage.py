@@ -53,7 +53,6 @@ def selector_models(
     perplexity runs them: the instruct LM's version is the style features')."""
     from scar_dagster.selectors import SelectorModels
     from scar_dagster.selectors.models import fresh_ranker, lazy
-    from scar_dagster.style.surprisal_cache import PerplexityLM
 
     return SelectorModels(
         lm=instruct_lm.perplexity_lm(),
@@ -61,16 +60,7 @@ def selector_models(
         fresh_ranker=fresh_ranker(encoder.get_path()),
         ranker_version=ranker_version,
         ranker=ranker,
-        proxy_lm=(
-            PerplexityLM.from_folder(
-                proxy_lm,
-                device=instruct_lm.device,
-                dtype=instruct_lm.dtype,
-                max_tokens=instruct_lm.perplexity_max_tokens,
-            )
-            if proxy_lm
-            else None
-        ),
+        proxy_lm=instruct_lm.perplexity_lm(proxy_lm) if proxy_lm else None,
     )
 
 
